@@ -1,0 +1,46 @@
+# PACE Flow: `make run` (app with demo data on SQLite) and `make test` (whole suite).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PACE_DEMO ?= 1
+
+.PHONY: run test install assets init demo worker bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
+assets: node_modules/.installed
+	@if [ -f scripts/build_assets.py ]; then $(BIN)/python scripts/build_assets.py; fi
+
+init: install
+	$(BIN)/pace init-db
+
+demo: init
+	$(BIN)/pace demo --if-empty
+
+run: install assets demo
+	@$(BIN)/pace demo --if-empty >/dev/null; $(BIN)/python -c "from workflows.demo import sign_in_text; print(sign_in_text())"
+	@echo "PACE Flow on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	$(BIN)/pace run --host 127.0.0.1 --port 5000
+
+worker: init
+	$(BIN)/pace worker
+
+test: install assets
+	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules instance/pace.db* test-artifacts

@@ -1,0 +1,112 @@
+"""Append-only, hash-chained audit events.
+
+One chain per subject (a child's whole history, across process instances) plus a
+``system`` chain. Each event stores sha256(previous hash + canonical event); the chain head
+row is updated in the same transaction, so an edited, deleted or reordered row — including
+the last one — breaks verification.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .models import AuditChain, AuditEvent
+
+GENESIS = "0" * 64
+
+
+def chain_for(subject_id: int | None) -> str:
+    return f"subject:{subject_id}" if subject_id is not None else "system"
+
+
+def _utc_text(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(event: AuditEvent) -> str:
+    return json.dumps({
+        "chain": event.chain, "seq": event.chain_seq, "at": _utc_text(event.at),
+        "type": event.event_type, "actor": event.actor, "subject": event.subject_id,
+        "instance": event.instance_id, "task": event.task_id, "data": event.data,
+    }, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def compute_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical(event)).encode("utf-8")).hexdigest()
+
+
+def _json_safe(data: dict | None) -> dict:
+    return json.loads(json.dumps(data or {}, default=str))
+
+
+def record(session: Session, event_type: str, actor: str, *, subject_id: int | None = None,
+           instance_id: int | None = None, task_id: str | None = None,
+           data: dict | None = None) -> AuditEvent:
+    chain = chain_for(subject_id)
+    head = session.scalars(select(AuditChain).where(AuditChain.chain == chain)
+                           .with_for_update()).first()
+    if head is None:
+        head = AuditChain(chain=chain, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    event = AuditEvent(chain=chain, chain_seq=head.last_seq + 1, at=clock.now(),
+                       event_type=event_type, actor=actor or "system", subject_id=subject_id,
+                       instance_id=instance_id, task_id=task_id, data=_json_safe(data),
+                       prev_hash=head.last_hash)
+    event.hash = compute_hash(head.last_hash, event)
+    head.last_seq, head.last_hash = event.chain_seq, event.hash
+    session.add(event)
+    return event
+
+
+@dataclass(frozen=True)
+class Break:
+    chain: str
+    event_id: int | None
+    chain_seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"event {self.event_id} (chain {self.chain}, #{self.chain_seq})" \
+            if self.event_id is not None else f"chain {self.chain}"
+        return f"{where}: {self.reason}"
+
+
+def verify(session: Session, chains: list[str] | None = None) -> Break | None:
+    """First broken link, or None when every chain is intact."""
+    heads = {h.chain: h for h in session.scalars(select(AuditChain))}
+    query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.chain_seq)
+    if chains is not None:
+        query = query.where(AuditEvent.chain.in_(chains))
+    seen: dict[str, tuple[int, str]] = {}
+    for event in session.scalars(query).yield_per(1000):
+        seq, prev = seen.get(event.chain, (0, GENESIS))
+        if event.chain_seq != seq + 1:
+            return Break(event.chain, event.id, event.chain_seq,
+                         f"expected event #{seq + 1} next; events are missing or reordered")
+        if event.prev_hash != prev:
+            return Break(event.chain, event.id, event.chain_seq,
+                         "its link to the previous event does not match (an event was "
+                         "removed, inserted or reordered)")
+        if compute_hash(prev, event) != event.hash:
+            return Break(event.chain, event.id, event.chain_seq,
+                         "its content does not match its hash (the row was edited)")
+        seen[event.chain] = (event.chain_seq, event.hash)
+    for chain, head in heads.items():
+        if chains is not None and chain not in chains:
+            continue
+        seq, last = seen.get(chain, (0, GENESIS))
+        if (seq, last) != (head.last_seq, head.last_hash):
+            return Break(chain, None, seq, f"the chain ends at #{seq} but {head.last_seq} "
+                                           "events were written; the latest events were deleted")
+    for chain in seen:
+        if chain not in heads:
+            return Break(chain, None, None, "the chain has no head record")
+    return None

@@ -1,0 +1,113 @@
+"""Milestones inside a workflow (the truth) and their ``milestone`` index rows.
+
+The workflow's own data keeps each milestone's occurrences, so due rules and timers can be
+resolved while SpiffWorkflow runs engine steps, before anything is written to the database.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .expressions import evaluate_safely
+from .models import Milestone, ProcessInstance
+
+KEY = "_milestones"
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def properties(task_spec) -> dict:
+    return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+def as_date(value) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def table(wf) -> dict:
+    """Kept in the root task's internal data: SpiffWorkflow merges workflow *data* into task
+    data and back at the end event, which would overwrite newer entries with stale copies."""
+    return wf.top_workflow.task_tree.internal_data.setdefault(KEY, {})
+
+
+def _entry(wf, code: str) -> dict:
+    return table(wf).setdefault(code, {"actual": None, "planned": None, "history": []})
+
+
+def on_task_completed(task) -> None:
+    """Record the milestone and planned dates a completed task declares."""
+    props = properties(task.task_spec)
+    wf = task.workflow
+    code = props.get("milestone")
+    if code:
+        when = props.get("milestoneWhen")
+        if not when or evaluate_safely(when, task.data):
+            field = props.get("milestoneDateField") or "date_held"
+            actual = as_date(task.data.get(field)) or clock.today()
+            entry = _entry(wf, code)
+            entry["history"].append({"planned": entry["planned"], "actual": actual.isoformat(),
+                                     "task": task.task_spec.bpmn_id})
+            entry["actual"], entry["planned"] = actual.isoformat(), None
+    plans = props.get("plans")
+    if plans:
+        target, _, fieldname = plans.partition("=")
+        planned = as_date(task.data.get(fieldname.strip()))
+        if planned:
+            _entry(wf, target.strip())["planned"] = planned.isoformat()
+
+
+def plan(wf, code: str, planned: date) -> None:
+    """Set the planned date of a milestone's next occurrence unless one is set already."""
+    entry = _entry(wf, code)
+    if entry["planned"] is None:
+        entry["planned"] = planned.isoformat()
+
+
+def anchors(task) -> dict[str, date]:
+    """Dates a due rule may name: milestones, planned milestones, date fields of the task."""
+    found: dict[str, date] = {}
+    for key, value in task.data.items():
+        day = as_date(value)
+        if day is not None:
+            found[key] = day
+    for code, entry in table(task.workflow).items():
+        if entry.get("actual"):
+            found[code] = date.fromisoformat(entry["actual"])
+        if entry.get("planned"):
+            found[f"{code}_PLANNED"] = date.fromisoformat(entry["planned"])
+    return found
+
+
+def sync_rows(session: Session, instance: ProcessInstance, wf) -> None:
+    """Make the instance's milestone rows match the workflow's milestone table."""
+    wanted: dict[tuple[str, int], tuple[date | None, date | None]] = {}
+    for code, entry in table(wf).items():
+        history = entry.get("history", [])
+        for number, item in enumerate(history, start=1):
+            wanted[(code, number)] = (as_date(item.get("planned")), as_date(item.get("actual")))
+        if entry.get("planned"):
+            wanted[(code, len(history) + 1)] = (as_date(entry["planned"]), None)
+    rows = {(m.code, m.occurrence): m for m in session.scalars(
+        select(Milestone).where(Milestone.instance_id == instance.id))}
+    for key, row in rows.items():
+        if key not in wanted:
+            session.delete(row)
+    for (code, number), (planned, actual) in wanted.items():
+        row = rows.get((code, number))
+        if row is None:
+            session.add(Milestone(instance_id=instance.id, subject_id=instance.subject_id,
+                                  process_id=instance.process_id,
+                                  model_version=instance.model.version, code=code,
+                                  occurrence=number, planned_date=planned, actual_date=actual))
+        elif (row.planned_date, row.actual_date) != (planned, actual):
+            row.planned_date, row.actual_date = planned, actual

@@ -1,0 +1,187 @@
+"""Tables of the runtime (SQLAlchemy 2).
+
+The serialized workflow is the truth for one instance; ``work_item``, ``timer`` and
+``milestone`` are indexes derived from it in the same transaction, so queues, dashboards
+and measures can be read without deserializing any workflow.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from . import clock
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _now() -> datetime:
+    return clock.now()
+
+
+class Team(Base):
+    __tablename__ = "team"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class UserAccount(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    team: Mapped[str | None] = mapped_column(ForeignKey("team.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    def has_role(self, role: str) -> bool:
+        return role in (self.roles or [])
+
+
+class ProcessModel(Base):
+    """An immutable deployed version of one process diagram and its forms."""
+    __tablename__ = "process_model"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    deployed_by: Mapped[str] = mapped_column(String(80))
+    deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    pdsa_cycle_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Subject(Base):
+    """The person a set of process instances is about (a child, in PACE)."""
+    __tablename__ = "subject"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(ForeignKey("team.code"), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    allocated_worker_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("process_model.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_event: Mapped[str | None] = mapped_column(String(100))
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+
+    subject: Mapped[Subject] = relationship(lazy="joined")
+    model: Mapped[ProcessModel] = relationship()
+
+    # Optimistic locking: every UPDATE carries "WHERE version = <loaded>"; a concurrent
+    # writer's update matches no row and SQLAlchemy raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class WorkItem(Base):
+    """A READY (or claimed) user task, as a queue row."""
+    __tablename__ = "work_item"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_id"),
+        Index("ix_work_item_queue", "status", "role", "team", "due_date"),
+        Index("ix_work_item_assignee", "assignee_id", "status"),
+        Index("ix_work_item_remind", "status", "remind_date"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    team: Mapped[str] = mapped_column(String(40))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    status: Mapped[str] = mapped_column(String(20), default="ready")  # ready|claimed|completed|cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    remind_date: Mapped[date | None] = mapped_column(Date)
+    escalate_dates: Mapped[list] = mapped_column(JSON, default=list)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_date: Mapped[date | None] = mapped_column(Date, index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    draft: Mapped[dict | None] = mapped_column(JSON)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    completion_digest: Mapped[str | None] = mapped_column(String(64))
+
+    subject: Mapped[Subject] = relationship(lazy="joined")
+
+
+class Timer(Base):
+    """Next fire time of one waiting timer event; the sweeper claims due rows."""
+    __tablename__ = "timer"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id"),
+                      Index("ix_timer_due", "fire_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200))
+    fire_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Milestone(Base):
+    """One occurrence of a milestone for a subject: planned and actual dates."""
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("instance_id", "code", "occurrence"),
+                      Index("ix_milestone_code_actual", "code", "actual_date"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(60))
+    occurrence: Mapped[int] = mapped_column(Integer, default=1)
+    planned_date: Mapped[date | None] = mapped_column(Date)
+    actual_date: Mapped[date | None] = mapped_column(Date)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditChain(Base):
+    """Head of one hash chain; updating it serialises appends to that chain."""
+    __tablename__ = "audit_chain"
+    chain: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEvent(Base):
+    """Append-only: the application never updates or deletes these rows."""
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("chain", "chain_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain: Mapped[str] = mapped_column(String(60))
+    chain_seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_type: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

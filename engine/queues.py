@@ -1,0 +1,91 @@
+"""Queue reads: indexed ``work_item`` rows only, never a workflow deserialization."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import Subject, WorkItem
+
+OPEN = ("ready", "claimed")
+SORTS = {
+    "due": (WorkItem.due_date.asc(), WorkItem.id.asc()),
+    "-due": (WorkItem.due_date.desc(), WorkItem.id.desc()),
+    "child": (Subject.reference.asc(), WorkItem.id.asc()),
+    "task": (WorkItem.title.asc(), WorkItem.due_date.asc()),
+    "created": (WorkItem.created_at.asc(), WorkItem.id.asc()),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    roles: tuple[str, ...] = ()
+    teams: tuple[str, ...] | None = None  # None: every team
+    assignee_id: int | None = None
+    unassigned: bool = False
+    status: str | None = None  # overdue | this_week | upcoming
+    child: str | None = None  # reference or name fragment
+    task: str | None = None  # task name
+    subject_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[WorkItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _query(f: QueueFilter, today: date):
+    query = select(WorkItem).join(Subject, Subject.id == WorkItem.subject_id) \
+        .where(WorkItem.status.in_(OPEN))
+    if f.roles:
+        query = query.where(WorkItem.role.in_(f.roles))
+    if f.teams is not None:
+        query = query.where(WorkItem.team.in_(f.teams))
+    if f.assignee_id is not None:
+        query = query.where(WorkItem.assignee_id == f.assignee_id)
+    if f.unassigned:
+        query = query.where(WorkItem.assignee_id.is_(None))
+    if f.subject_id is not None:
+        query = query.where(WorkItem.subject_id == f.subject_id)
+    if f.task:
+        query = query.where(WorkItem.task_name == f.task)
+    if f.child:
+        pattern = f"%{f.child.strip().lower()}%"
+        query = query.where(func.lower(Subject.reference).like(pattern)
+                            | func.lower(Subject.display_name).like(pattern))
+    if f.status == "overdue":
+        query = query.where(WorkItem.due_date < today)
+    elif f.status == "this_week":
+        query = query.where(WorkItem.due_date >= today, WorkItem.due_date <= today + timedelta(days=7))
+    elif f.status == "upcoming":
+        query = query.where(WorkItem.due_date > today + timedelta(days=7))
+    return query
+
+
+def list_work(session: Session, f: QueueFilter, today: date, *, sort: str = "due",
+              page: int = 1, per_page: int = 25) -> Page:
+    query = _query(f, today)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    rows = session.scalars(query.order_by(*SORTS.get(sort, SORTS["due"]))
+                           .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return Page(list(rows), total or 0, page, per_page)
+
+
+def due_status(item: WorkItem, today: date) -> str:
+    if item.due_date is None:
+        return "upcoming"
+    if item.due_date < today:
+        return "overdue"
+    if item.due_date <= today + timedelta(days=7):
+        return "this_week"
+    return "upcoming"

@@ -1,0 +1,295 @@
+"""Process-model versions: read a bundle, validate it, deploy it, parse it once.
+
+A deployed version is immutable; instances record the version they run. Parsed specs are
+cached per version id because a version never changes once written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from . import audit, clock
+from .expressions import UnsafeExpression, allowed_script_function, check_expression
+from .models import ProcessModel
+from .rules import RulePolicy
+from .xml_safety import UnsafeXml, parse_untrusted
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+      "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,59}$")
+_FORM_FILE = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.json$")
+_MAX_FORM_BYTES = 256 * 1024
+
+
+@dataclass
+class ModelBundle:
+    """A diagram and its forms, as uploaded or read from ``bpmn/<process_id>/``."""
+    process_id: str
+    bpmn_xml: str
+    forms: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_directory(cls, folder: Path) -> "ModelBundle":
+        folder = Path(folder)
+        forms_dir = folder / "forms"
+        forms = {p.name: p.read_text(encoding="utf-8") for p in sorted(forms_dir.glob("*.json"))} \
+            if forms_dir.is_dir() else {}
+        return cls(folder.name, (folder / f"{folder.name}.bpmn").read_text(encoding="utf-8"), forms)
+
+    def content_hash(self) -> str:
+        digest = hashlib.sha256(self.bpmn_xml.encode("utf-8"))
+        for name in sorted(self.forms):
+            digest.update(b"\0" + name.encode() + b"\0" + self.forms[name].encode("utf-8"))
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    element_id: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.element_id or 'diagram'}" + (f" (line {self.line})" if self.line else "")
+        return f"{where}: {self.message}"
+
+
+class InvalidModel(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What the domain allows: lane names, script functions, date-rule grammar."""
+    roles: frozenset[str]
+    rules: RulePolicy
+    script_functions: frozenset[str] = frozenset()
+
+
+def _properties(node) -> dict[str, str]:
+    return {p.get("name"): p.get("value") or "" for p in
+            node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+                       namespaces=NS)}
+
+
+def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(node, message):
+        problems.append(Problem(node.get("id") or "", node.sourceline, message))
+
+    for node in root.xpath("//bpmn:conditionExpression", namespaces=NS):
+        flow = node.getparent()
+        try:
+            check_expression(node.text or "")
+        except UnsafeExpression as exc:
+            add(flow, f"condition {(node.text or '').strip()!r} {exc}")
+    for node in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
+        event = node.getparent().getparent()
+        text = (node.text or "").strip()
+        try:
+            ctx.rules.check_rule(text)
+        except ValueError:
+            try:
+                check_expression(text)
+            except UnsafeExpression as exc:
+                add(event, f"timer {text!r} is neither a due rule nor a safe expression: {exc}")
+    for node in root.xpath("//bpmn:scriptTask", namespaces=NS):
+        script = node.findtext("bpmn:script", namespaces=NS) or ""
+        try:
+            allowed_script_function(script, dict.fromkeys(ctx.script_functions))
+        except UnsafeExpression as exc:
+            add(node, f"script task {exc}")
+    for tag in ("preScript", "postScript"):
+        for node in root.xpath(f"//spiffworkflow:{tag}", namespaces=NS):
+            if (node.text or "").strip():
+                owner = node.getparent().getparent()
+                add(owner, f"has a {tag}; scripts are not allowed in diagrams, use form fields "
+                           "and gateway conditions instead")
+    for node in root.xpath("//bpmn:*[bpmn:extensionElements]", namespaces=NS):
+        problems.extend(_check_properties(node, _properties(node), bundle, ctx))
+    problems.extend(_check_reachability(root))
+    return problems
+
+
+def _check_properties(node, props, bundle, ctx) -> list[Problem]:
+    problems = []
+
+    def add(message):
+        problems.append(Problem(node.get("id") or "", node.sourceline, message))
+
+    is_user_task = etree.QName(node).localname == "userTask"
+    for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+        name = props.get(key)
+        if not name:
+            if is_user_task and key == "formJsonSchemaFilename":
+                add("has no form: set the property formJsonSchemaFilename")
+            continue
+        if not _FORM_FILE.match(name):
+            add(f"{key} {name!r} must be a plain file name ending .json, with no folders")
+        elif name not in bundle.forms:
+            add(f"{key} names {name!r}, which is not among the uploaded forms")
+        elif key == "formJsonSchemaFilename":
+            add_msg = _form_problem(bundle.forms[name])
+            if add_msg:
+                add(f"form {name}: {add_msg}")
+    if is_user_task and not props.get("due"):
+        add("has no due rule: set the property due, e.g. LA_START+3w")
+    for key in ("due",):
+        if props.get(key):
+            try:
+                ctx.rules.check_rule(props[key])
+            except ValueError as exc:
+                add(f"due rule {exc}")
+    for key in ("remind", "escalate"):
+        if props.get(key):
+            try:
+                ctx.rules.check_offsets(props[key])
+            except ValueError as exc:
+                add(f"{key} {exc}")
+    if props.get("milestone") and not _CODE.match(props["milestone"]):
+        add(f"milestone {props['milestone']!r} must be an upper-case code like PLANNING_MTG")
+    if props.get("milestoneWhen"):
+        try:
+            check_expression(props["milestoneWhen"])
+        except UnsafeExpression as exc:
+            add(f"milestoneWhen {exc}")
+    if props.get("plans"):
+        code, _, fieldname = props["plans"].partition("=")
+        if not _CODE.match(code.strip()) or not fieldname.strip().isidentifier():
+            add("plans must read CODE=field, e.g. PERM_RECOMMENDATION=substantive_lar_date")
+    for pair in props.get("startData", "").split():
+        target, _, source = pair.partition("=")
+        if not (target.isidentifier() and source.isidentifier()):
+            add(f"startData {pair!r} must read target=source")
+    return problems
+
+
+def _form_problem(text: str) -> str | None:
+    if len(text.encode("utf-8")) > _MAX_FORM_BYTES:
+        return "is larger than 256 KB"
+    try:
+        schema = json.loads(text)
+        Draft202012Validator.check_schema(schema)
+    except json.JSONDecodeError as exc:
+        return f"is not valid JSON (line {exc.lineno}: {exc.msg})"
+    except SchemaError as exc:
+        return f"is not a valid JSON Schema ({exc.message})"
+    if schema.get("type") != "object":
+        return 'must be a JSON Schema with "type": "object"'
+    return None
+
+
+def _check_reachability(root) -> list[Problem]:
+    problems = []
+    for process in root.xpath("//bpmn:process", namespaces=NS):
+        targets = {f.get("targetRef") for f in process.xpath(".//bpmn:sequenceFlow", namespaces=NS)}
+        for node in process.xpath("./bpmn:*[bpmn:outgoing or bpmn:incoming]", namespaces=NS):
+            kind = etree.QName(node).localname
+            if kind in ("startEvent", "boundaryEvent") or node.get("id") in targets:
+                continue
+            problems.append(Problem(node.get("id"), node.sourceline,
+                                    "cannot be reached: no sequence flow leads to it"))
+    return problems
+
+
+def parse_bundle(bundle: ModelBundle, ctx: ValidationContext | None = None):
+    """Validate and parse; return (spec, subprocess_specs, name) or raise InvalidModel."""
+    try:
+        root = parse_untrusted(bundle.bpmn_xml)
+    except UnsafeXml as exc:
+        raise InvalidModel([Problem("", None, str(exc))]) from None
+    problems = _check_xml_rules(root, bundle, ctx) if ctx else []
+    processes = root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NS)
+    if [p.get("id") for p in processes] != [bundle.process_id]:
+        problems.append(Problem("", None, f"the file must hold exactly one executable process "
+                                          f"with id {bundle.process_id!r}"))
+    if problems:
+        raise InvalidModel(problems)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(root, f"{bundle.process_id}.bpmn")
+        spec = parser.get_spec(bundle.process_id)
+        subprocesses = parser.get_subprocess_specs(bundle.process_id)
+    except ValidationException as exc:
+        raise InvalidModel([Problem(exc.id or "", exc.line_number or None, str(exc).split("\n")[0])]) from None
+    if ctx:
+        for task_spec in spec.task_specs.values():
+            if type(task_spec).__name__ == "UserTask" and task_spec.lane not in ctx.roles:
+                problems.append(Problem(task_spec.bpmn_id, None,
+                                        f"lies in lane {task_spec.lane!r}, which is not a role "
+                                        f"(known roles: {', '.join(sorted(ctx.roles))})"))
+    if problems:
+        raise InvalidModel(problems)
+    name = processes[0].get("name") or bundle.process_id
+    return spec, subprocesses, name
+
+
+_cache: dict[int, "LoadedModel"] = {}
+
+
+@dataclass
+class LoadedModel:
+    model: ProcessModel
+    spec: object
+    subprocess_specs: dict
+    forms: dict[str, dict]
+
+    def form_schema(self, task_spec) -> dict:
+        name = task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
+        return self.forms.get(name, {"type": "object", "properties": {}})
+
+    def ui_schema(self, task_spec) -> dict:
+        name = task_spec.extensions.get("properties", {}).get("formUiSchemaFilename")
+        return self.forms.get(name, {})
+
+
+def load(model: ProcessModel) -> LoadedModel:
+    cached = _cache.get(model.id)
+    if cached is None:
+        spec, subprocesses, _ = parse_bundle(ModelBundle(model.process_id, model.bpmn_xml,
+                                                         {}))
+        forms = {k: json.loads(v) for k, v in model.forms.items()}
+        cached = LoadedModel(model, spec, subprocesses, forms)
+        _cache[model.id] = cached
+    return cached
+
+
+def latest(session: Session, process_id: str) -> ProcessModel | None:
+    return session.scalars(select(ProcessModel).where(ProcessModel.process_id == process_id)
+                           .order_by(ProcessModel.version.desc()).limit(1)).first()
+
+
+def deploy(session: Session, bundle: ModelBundle, ctx: ValidationContext, actor: str,
+           reason: str = "", pdsa_cycle_id: int | None = None) -> tuple[ProcessModel, bool]:
+    """Deploy as version N+1; returns (model, created). Unchanged content is not redeployed."""
+    _, _, name = parse_bundle(bundle, ctx)
+    current = latest(session, bundle.process_id)
+    digest = bundle.content_hash()
+    if current is not None and current.content_hash == digest:
+        return current, False
+    version = (session.scalar(select(func.max(ProcessModel.version))
+                              .where(ProcessModel.process_id == bundle.process_id)) or 0) + 1
+    model = ProcessModel(process_id=bundle.process_id, version=version, name=name,
+                         bpmn_xml=bundle.bpmn_xml, forms=dict(bundle.forms), content_hash=digest,
+                         deployed_by=actor, deployed_at=clock.now(), reason=reason,
+                         pdsa_cycle_id=pdsa_cycle_id)
+    session.add(model)
+    session.flush()
+    audit.record(session, "model_deployed", actor, data={
+        "process_id": model.process_id, "version": version, "content_hash": digest,
+        "reason": reason})
+    return model, True

@@ -1,0 +1,212 @@
+"""Start, load, complete and save process instances, each inside the caller's transaction.
+
+Every change is load → act → save-if-version-unchanged; the derived indexes (work items,
+timers, milestones) and audit events are written in the same transaction, so a crash or a
+lost race leaves nothing half-done.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from jsonschema import Draft202012Validator, FormatChecker
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, clock, milestones, registry, serialization, timers, work_items
+from .errors import Conflict, FieldError, InvalidData, NotFound
+from .expressions import SandboxedScriptEngine
+from .models import ProcessInstance, Subject, UserAccount, WorkItem
+from .rules import RulePolicy
+
+clock.patch_spiffworkflow()
+
+
+@dataclass
+class EngineConfig:
+    """What a domain plugs into the engine."""
+    rules: RulePolicy
+    roles: frozenset[str]
+    escalation_roles: tuple[str, ...] = ()
+    script_functions: Mapping[str, Callable[[dict], None]] = field(default_factory=dict)
+
+    def validation_context(self) -> registry.ValidationContext:
+        return registry.ValidationContext(self.roles, self.rules, frozenset(self.script_functions))
+
+
+@dataclass(frozen=True)
+class Completion:
+    work_item: WorkItem
+    instance: ProcessInstance
+    repeated: bool = False  # True when this was a repeat of an earlier identical submit
+
+
+def digest(data: Mapping) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Runtime:
+    def __init__(self, config: EngineConfig):
+        self.config = config
+        self.script_engine = SandboxedScriptEngine(self._timer_date, config.script_functions)
+
+    # -- timers resolve their due rules through the domain's policy ------------------
+    def _timer_date(self, task, text: str):
+        try:
+            self.config.rules.check_rule(text)
+        except ValueError:
+            return None
+        when = self.config.rules.resolve(text, milestones.anchors(task))
+        if when is None:
+            raise ValueError(f"timer {task.task_spec.bpmn_id}: none of the dates in {text!r} "
+                             "is known yet")
+        return when
+
+    # -- persistence ----------------------------------------------------------------
+    def load_workflow(self, instance: ProcessInstance) -> BpmnWorkflow:
+        loaded = registry.load(instance.model)
+        wf = serialization.loads(instance.state, loaded.spec, loaded.subprocess_specs)
+        wf.script_engine = self.script_engine  # not serialized: set again after every load
+        return wf
+
+    def _engine_steps(self, wf: BpmnWorkflow) -> None:
+        # Milestones are recorded *before* a task runs: running it updates its successors,
+        # and a successor's timer may be anchored on the milestone just reached.
+        wf.refresh_timers()
+        wf.do_engine_steps(will_complete_task=milestones.on_task_completed)
+
+    def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
+             ) -> None:
+        """Write indexes, then the state (version-checked), all in the caller's transaction."""
+        work_items.sync(session, instance, wf, self.config.rules, actor)  # may plan milestones
+        milestones.sync_rows(session, instance, wf)
+        timers.sync(session, instance, wf)
+        instance.state = serialization.dumps(wf)
+        if wf.is_completed() and instance.status == "running":
+            self._finish(session, instance, wf, actor)
+        try:
+            session.flush()
+        except StaleDataError:
+            raise Conflict("Someone else changed this child's record at the same time; "
+                           "reload the page and try again. Nothing was saved.") from None
+
+    def _finish(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str):
+        ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
+                if type(t.task_spec).__name__ == "EndEvent"]
+        end = ends[-1] if ends else None
+        instance.status, instance.completed_at = "completed", clock.now()
+        instance.end_event = end.task_spec.bpmn_id if end else None
+        audit.record(session, "instance_completed", actor, subject_id=instance.subject_id,
+                     instance_id=instance.id, data={"end": instance.end_event,
+                                                    "end_name": end.task_spec.bpmn_name if end else None})
+        props = milestones.properties(end.task_spec) if end else {}
+        if props.get("startsProcess"):
+            data = {}
+            for pair in props.get("startData", "").split():
+                target, _, source = pair.partition("=")
+                data[target] = end.data.get(source)
+            self.start(session, props["startsProcess"], instance.subject, data, actor,
+                       parent=instance)
+
+    # -- commands -------------------------------------------------------------------
+    def start(self, session: Session, process_id: str, subject: Subject, data: Mapping,
+              actor: str, *, parent: ProcessInstance | None = None) -> ProcessInstance:
+        model = registry.latest(session, process_id)
+        if model is None:
+            raise NotFound(f"No version of process {process_id!r} is deployed; run `pace init-db`.")
+        loaded = registry.load(model)
+        wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=self.script_engine)
+        start_task = wf.get_tasks(state=TaskState.READY)[0]
+        start_task.data.update(dict(data))
+        instance = ProcessInstance(subject=subject, subject_id=subject.id, process_id=process_id,
+                                   model=model, model_id=model.id, status="running", state="{}",
+                                   started_at=clock.now(),
+                                   parent_instance_id=parent.id if parent else None)
+        session.add(instance)
+        session.flush()
+        audit.record(session, "instance_started", actor, subject_id=subject.id,
+                     instance_id=instance.id,
+                     data={"process_id": process_id, "version": model.version,
+                           "start_data": dict(data), "parent_instance": instance.parent_instance_id})
+        self._engine_steps(wf)
+        self.save(session, instance, wf, actor)
+        return instance
+
+    def form_for(self, instance: ProcessInstance, task_name: str) -> tuple[dict, dict]:
+        loaded = registry.load(instance.model)
+        spec = loaded.spec.task_specs.get(task_name)
+        if spec is None:
+            return {"type": "object", "properties": {}}, {}
+        return loaded.form_schema(spec), loaded.ui_schema(spec)
+
+    def validate(self, schema: dict, data: Mapping) -> None:
+        validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        errors = []
+        for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(e.path)):
+            path = ".".join(str(p) for p in error.absolute_path)
+            if error.validator == "required":
+                missing = error.message.split("'")[1] if "'" in error.message else ""
+                path = ".".join(filter(None, [path, missing]))
+            errors.append(FieldError(path, error.message))
+        if errors:
+            raise InvalidData(errors)
+
+    def complete(self, session: Session, work_item_id: int, data: Mapping,
+                 user: UserAccount) -> Completion:
+        item = work_items.get_open(session, work_item_id)
+        submitted = digest(data)
+        if item.status == "completed":
+            if item.completion_digest == submitted:
+                return Completion(item, session.get(ProcessInstance, item.instance_id), repeated=True)
+            raise Conflict("This task was already completed (at "
+                           f"{item.completed_at:%d %b %Y %H:%M}) with different details; "
+                           "reload the child's page to see what was recorded.")
+        if item.status == "cancelled":
+            raise Conflict("This task is no longer open (the process moved on); reload the queue.")
+        if item.status == "claimed" and item.assignee_id not in (None, user.id):
+            raise Conflict("Another worker holds this task; ask them or a team leader to release it.")
+        instance = session.get(ProcessInstance, item.instance_id)
+        wf = self.load_workflow(instance)
+        task = wf.get_task_from_id(UUID(item.task_id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("This task is no longer open; reload the queue.")
+        schema, _ = self.form_for(instance, item.task_name)
+        self.validate(schema, data)
+        before = {k: task.data.get(k) for k in data}
+        task.data.update(dict(data))
+        milestones.on_task_completed(task)
+        task.run()
+        self._engine_steps(wf)
+        item.status, item.completed_at, item.completed_by = "completed", clock.now(), user.id
+        item.completion_digest, item.draft = submitted, None
+        self.save(session, instance, wf, user.username)
+        audit.record(session, "task_completed", user.username, subject_id=instance.subject_id,
+                     instance_id=instance.id, task_id=item.task_id,
+                     data={"task": item.task_name, "title": item.title,
+                           "changes": {k: [before[k], data[k]] for k in data if before[k] != data[k]}})
+        return Completion(item, instance)
+
+    def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "timer") -> list[str]:
+        """Refresh waiting timers of one instance; returns the names of those that fired."""
+        wf = self.load_workflow(instance)
+        waiting = {str(t.id): t.task_spec for t in wf.get_tasks(state=TaskState.WAITING)}
+        self._engine_steps(wf)
+        fired = [spec.bpmn_name or spec.bpmn_id for tid, spec in waiting.items()
+                 if wf.get_task_from_id(UUID(tid)).state != TaskState.WAITING]
+        for name in fired:
+            audit.record(session, "timer_fired", actor, subject_id=instance.subject_id,
+                         instance_id=instance.id, data={"timer": name})
+        self.save(session, instance, wf, actor)
+        return fired
+
+
+def subject_or_404(session: Session, subject_id: int) -> Subject:
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound(f"There is no child with id {subject_id}.")
+    return subject

@@ -1,0 +1,130 @@
+"""Timer index and the sweeper that fires due timers, reminders and escalations.
+
+The sweeper works from indexed rows only, one child per transaction, claiming rows with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several workers never fire the same timer;
+SQLite's single writer gives the same guarantee. Anything missed while no worker ran is
+simply "due" and fires on the next sweep, oldest first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, clock
+from .db import unit_of_work
+from .models import ProcessInstance, Timer, UserAccount, WorkItem
+
+OPEN = ("ready", "claimed")
+
+
+def _waiting_timers(wf) -> dict[str, tuple[str, datetime]]:
+    found = {}
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task.internal_data.get("event_value")
+        if isinstance(definition, TimerEventDefinition) and isinstance(value, str):
+            found[str(task.id)] = (task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                                   TimerEventDefinition.get_datetime(value))
+    return found
+
+
+def sync(session: Session, instance: ProcessInstance, wf) -> None:
+    wanted = _waiting_timers(wf)
+    rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
+    for task_id, row in rows.items():
+        if task_id not in wanted:
+            session.delete(row)
+    for task_id, (name, fire_at) in wanted.items():
+        row = rows.get(task_id)
+        if row is None:
+            session.add(Timer(instance_id=instance.id, task_id=task_id, name=name, fire_at=fire_at))
+        elif row.fire_at != fire_at:
+            row.fire_at = fire_at
+
+
+@dataclass
+class SweepReport:
+    timers_fired: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: int | None = None) -> None:
+    seen: set[int] = set()
+    while limit is None or len(seen) < limit:
+        with unit_of_work(factory) as session:
+            query = (select(Timer).where(Timer.fire_at <= clock.now()).order_by(Timer.fire_at, Timer.id)
+                     .limit(1).with_for_update(skip_locked=True))
+            if seen:
+                query = query.where(Timer.id.not_in(seen))
+            row = session.scalars(query).first()
+            if row is None:
+                return
+            seen.add(row.id)
+            instance = session.get(ProcessInstance, row.instance_id)
+            try:
+                with session.begin_nested():
+                    report.timers_fired += len(runtime.fire_timers(session, instance))
+            except Exception as exc:  # one bad instance must not stop the sweep
+                report.errors.append(f"instance {instance.id}: {exc}")
+
+
+def _recipient(session: Session, item: WorkItem) -> str:
+    if item.assignee_id:
+        user = session.get(UserAccount, item.assignee_id)
+        return user.username if user else str(item.assignee_id)
+    return f"{item.role} queue, team {item.team}"
+
+
+def send_reminders(session: Session, today: date, report: SweepReport) -> None:
+    items = session.scalars(select(WorkItem).where(WorkItem.status.in_(OPEN),
+                                                   WorkItem.remind_date <= today,
+                                                   WorkItem.reminded_at.is_(None))
+                            .order_by(WorkItem.remind_date).with_for_update(skip_locked=True, of=WorkItem)).all()
+    for item in items:
+        item.reminded_at = clock.now()
+        audit.record(session, "reminder_sent", "timer", subject_id=item.subject_id,
+                     instance_id=item.instance_id, task_id=item.task_id,
+                     data={"task": item.task_name, "due": item.due_date,
+                           "to": _recipient(session, item)})
+        report.reminders += 1
+
+
+def escalate(session: Session, today: date, roles: tuple[str, ...], report: SweepReport) -> None:
+    if not roles:
+        return
+    items = session.scalars(select(WorkItem).where(WorkItem.status.in_(OPEN),
+                                                   WorkItem.next_escalation_date <= today)
+                            .order_by(WorkItem.next_escalation_date)
+                            .with_for_update(skip_locked=True, of=WorkItem)).all()
+    for item in items:
+        while item.next_escalation_date is not None and item.next_escalation_date <= today:
+            item.escalation_level += 1
+            level = item.escalation_level
+            to_role = roles[min(level, len(roles)) - 1]
+            dates = item.escalate_dates or []
+            item.next_escalation_date = date.fromisoformat(dates[level]) if level < len(dates) else None
+            item.escalated_at = clock.now()
+            audit.record(session, "escalated", "timer", subject_id=item.subject_id,
+                         instance_id=item.instance_id, task_id=item.task_id,
+                         data={"task": item.task_name, "level": level, "to_role": to_role,
+                               "team": item.team, "due": item.due_date})
+            report.escalations += 1
+
+
+def sweep(factory: sessionmaker, runtime, limit: int | None = None) -> SweepReport:
+    """One pass: due timers, then reminders, then escalations."""
+    report = SweepReport()
+    fire_due_timers(factory, runtime, report, limit)
+    today = clock.today()
+    with unit_of_work(factory) as session:
+        send_reminders(session, today, report)
+    with unit_of_work(factory) as session:
+        escalate(session, today, runtime.config.escalation_roles, report)
+    return report

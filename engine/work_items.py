@@ -1,0 +1,150 @@
+"""The queue index: one ``work_item`` row per READY user task, plus who holds it.
+
+Claiming, releasing and reassigning touch only this index (the workflow does not model
+who holds a task), each as a conditional UPDATE so two people cannot both win.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, clock
+from .errors import Conflict, NotFound
+from .milestones import anchors, plan, properties
+from .models import ProcessInstance, UserAccount, WorkItem
+from .rules import RulePolicy
+
+OPEN = ("ready", "claimed")
+
+
+def due_dates(task, rules: RulePolicy, fallback):
+    """(due, remind, [escalation dates]) for a READY task from its diagram properties."""
+    props = properties(task.task_spec)
+    due = rules.resolve(props["due"], anchors(task)) if props.get("due") else None
+    if due is None and props.get("due"):
+        due = fallback
+    remind = rules.shift(due, props["remind"])[0] if due and props.get("remind") else None
+    escalate = rules.shift(due, props["escalate"]) if due and props.get("escalate") else []
+    return due, remind, escalate
+
+
+def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, actor: str) -> list[WorkItem]:
+    """Create rows for newly READY user tasks; cancel rows whose task is no longer READY."""
+    ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    rows = {w.task_id: w for w in session.scalars(
+        select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN)))}
+    created = []
+    today = clock.today()
+    for task_id, task in ready.items():
+        if task_id in rows:
+            continue
+        due, remind, escalate = due_dates(task, rules, today)
+        code = properties(task.task_spec).get("milestone")
+        if code and due:
+            plan(wf, code, due)
+        item = WorkItem(instance_id=instance.id, subject_id=instance.subject_id, task_id=task_id,
+                        task_name=task.task_spec.bpmn_id,
+                        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                        role=task.task_spec.lane or "", team=instance.subject.team,
+                        status="ready", created_at=clock.now(), due_date=due, remind_date=remind,
+                        escalate_dates=[d.isoformat() for d in escalate],
+                        next_escalation_date=escalate[0] if escalate else None)
+        session.add(item)
+        created.append(item)
+        audit.record(session, "task_ready", actor, subject_id=instance.subject_id,
+                     instance_id=instance.id, task_id=task_id,
+                     data={"task": item.task_name, "title": item.title, "role": item.role,
+                           "due": due})
+    for task_id, row in rows.items():
+        if task_id not in ready:
+            row.status = "cancelled"
+            audit.record(session, "task_cancelled", actor, subject_id=instance.subject_id,
+                         instance_id=instance.id, task_id=task_id, data={"task": row.task_name})
+    return created
+
+
+def get_open(session: Session, work_item_id: int) -> WorkItem:
+    item = session.get(WorkItem, work_item_id)
+    if item is None:
+        raise NotFound(f"There is no task {work_item_id}.")
+    return item
+
+
+def _conditional(session: Session, item: WorkItem, where, values) -> bool:
+    result = session.execute(update(WorkItem).where(WorkItem.id == item.id, *where)
+                             .values(**values).execution_options(synchronize_session=False))
+    session.refresh(item)
+    return result.rowcount == 1
+
+
+def _holder(session: Session, item: WorkItem) -> str:
+    if item.assignee_id is None:
+        return "nobody"
+    user = session.get(UserAccount, item.assignee_id)
+    return user.display_name if user else f"user {item.assignee_id}"
+
+
+def claim(session: Session, work_item_id: int, user: UserAccount) -> WorkItem:
+    item = get_open(session, work_item_id)
+    if item.status == "claimed" and item.assignee_id == user.id:
+        return item  # a double click claims once
+    won = _conditional(session, item, [WorkItem.status == "ready", WorkItem.assignee_id.is_(None)],
+                       {"status": "claimed", "assignee_id": user.id})
+    if not won:
+        if item.status == "claimed":
+            raise Conflict(f"{_holder(session, item)} claimed this task first; "
+                           "ask them or a team leader to release it.")
+        raise Conflict(f"This task is {item.status} and can no longer be claimed; reload the queue.")
+    audit.record(session, "task_claimed", user.username, subject_id=item.subject_id,
+                 instance_id=item.instance_id, task_id=item.task_id,
+                 data={"task": item.task_name, "assignee": user.username})
+    return item
+
+
+def release(session: Session, work_item_id: int, user: UserAccount, *, as_manager: bool = False) -> WorkItem:
+    item = get_open(session, work_item_id)
+    if item.status == "ready":
+        return item
+    if item.status != "claimed":
+        raise Conflict(f"This task is {item.status}; there is nothing to release. Reload the page.")
+    if item.assignee_id != user.id and not as_manager:
+        raise Conflict(f"{_holder(session, item)} holds this task; only they or a team leader "
+                       "can release it.")
+    previous = item.assignee_id
+    if not _conditional(session, item, [WorkItem.status == "claimed", WorkItem.assignee_id == previous],
+                        {"status": "ready", "assignee_id": None}):
+        raise Conflict("Someone changed this task just now; reload the page.")
+    audit.record(session, "task_released", user.username, subject_id=item.subject_id,
+                 instance_id=item.instance_id, task_id=item.task_id,
+                 data={"task": item.task_name, "previous_assignee": previous})
+    return item
+
+
+def reassign(session: Session, work_item_id: int, to_user: UserAccount, by: UserAccount) -> WorkItem:
+    item = get_open(session, work_item_id)
+    if item.status not in OPEN:
+        raise Conflict(f"This task is {item.status} and cannot be reassigned; reload the page.")
+    if item.role not in (to_user.roles or []):
+        raise Conflict(f"{to_user.display_name} does not have the role {item.role} this task needs.")
+    previous = item.assignee_id
+    if not _conditional(session, item, [WorkItem.status.in_(OPEN), WorkItem.assignee_id.is_(previous)
+                                        if previous is None else WorkItem.assignee_id == previous],
+                        {"status": "claimed", "assignee_id": to_user.id}):
+        raise Conflict("Someone changed this task just now; reload the page.")
+    audit.record(session, "task_reassigned", by.username, subject_id=item.subject_id,
+                 instance_id=item.instance_id, task_id=item.task_id,
+                 data={"task": item.task_name, "from": previous, "to": to_user.username})
+    return item
+
+
+def save_draft(session: Session, work_item_id: int, data: dict, user: UserAccount) -> WorkItem:
+    item = get_open(session, work_item_id)
+    if item.status not in OPEN:
+        raise Conflict(f"This task is {item.status}; the draft was not saved. Your entries are "
+                       "shown below so you can copy them.")
+    item.draft = dict(data)
+    audit.record(session, "draft_saved", user.username, subject_id=item.subject_id,
+                 instance_id=item.instance_id, task_id=item.task_id,
+                 data={"task": item.task_name, "fields": sorted(data)})
+    return item

@@ -1,0 +1,103 @@
+"""Fixtures shared by every level: real SQLite and the real local PostgreSQL.
+
+Each PostgreSQL test gets its own schema in database ``test`` so parallel runs never
+collide. With CI=true a missing PostgreSQL is a failure, not a skip.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine import clock
+from web.database import Database
+from workflows.models_deploy import deploy_bundled
+
+PG_URL = os.environ.get("PACE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_ready():
+    problem = _pg_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+
+
+def make_database(backend: str, tmp_path, request, deploy: bool = True) -> Database:
+    if backend == "sqlite":
+        database = Database.connect(f"sqlite:///{tmp_path / 'pace.db'}")
+        request.addfinalizer(database.engine.dispose)
+    else:
+        request.getfixturevalue("pg_ready")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        database = Database.connect(PG_URL, connect_args={"options": f"-csearch_path={schema}"},
+                                    pool_size=10, max_overflow=10)
+
+        def drop():
+            database.engine.dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+        request.addfinalizer(drop)
+    database.migrate()
+    if deploy:
+        with database.transaction() as session:
+            deploy_bundled(session)
+    return database
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request, tmp_path) -> Database:
+    return make_database(request.param, tmp_path, request)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path) -> Database:
+    """Schema only: for tests that deploy diagrams of their own."""
+    return make_database(request.param, tmp_path, request, deploy=False)
+
+
+@pytest.fixture
+def pg_database(request, tmp_path) -> Database:
+    return make_database("postgres", tmp_path, request)
+
+
+@pytest.fixture
+def sqlite_database(request, tmp_path) -> Database:
+    return make_database("sqlite", tmp_path, request)
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock():
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def at():
+    """Set the injected clock: at(date(2026, 1, 5)) or at('2026-01-05')."""
+    def _set(day):
+        clock.set_now(date.fromisoformat(day) if isinstance(day, str) else day)
+    return _set

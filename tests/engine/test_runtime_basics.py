@@ -1,0 +1,128 @@
+"""The runtime on a small diagram of its own: start, timers, completion, locking, idempotency."""
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import audit, clock, registry, timers
+from engine.errors import Conflict, InvalidData
+from engine.models import AuditEvent, Milestone, ProcessInstance, Timer, WorkItem
+from workflows import accounts, children
+from workflows.engine_config import pace_config
+
+from .diagrams import diagram, props
+
+FORM = ('{"type": "object", "required": ["date_held"], "properties": {'
+        '"date_held": {"type": "string", "format": "date"}, "note": {"type": "string", "maxLength": 20}}}')
+
+
+def timer_diagram() -> str:
+    body = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start") +
+            '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />'
+            '<bpmn:intermediateCatchEvent id="wait" name="Alert"><bpmn:incoming>f1</bpmn:incoming>'
+            '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDate '
+            'xsi:type="bpmn:tFormalExpression">START+2w</bpmn:timeDate></bpmn:timerEventDefinition>'
+            '</bpmn:intermediateCatchEvent>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="task" />'
+            '<bpmn:userTask id="task" name="Hold meeting">' +
+            props(formJsonSchemaFilename="task.schema.json", due="START+3w", remind="-5d",
+                  escalate="+2d +7d", milestone="MEETING") +
+            '<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="task" targetRef="end" />'
+            '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>')
+    return diagram(body, process_id="mini", nodes=("start", "wait", "task", "end"))
+
+
+@pytest.fixture
+def mini(empty_database):
+    db = empty_database
+    with db.transaction() as session:
+        registry.deploy(session, registry.ModelBundle("mini", timer_diagram(), {"task.schema.json": FORM}),
+                        pace_config().validation_context(), "test")
+        accounts.ensure_team(session, "north")
+        accounts.create_user(session, "sw", "Sam", "long-password-1", ["social_worker"], "north")
+        accounts.create_user(session, "sw2", "Sue", "long-password-2", ["social_worker"], "north")
+    return db
+
+
+def _start(db, day=date(2026, 1, 5)):
+    clock.set_now(day)
+    with db.transaction() as session:
+        child = children.register_child(session, "C1", "Ava", "north", "test")
+        instance = db.runtime.start(session, "mini", child, {"start": day.isoformat()}, "test")
+        return instance.id
+
+
+def test_timer_waits_then_fires_once_and_task_gets_due_dates(mini):
+    db = mini
+    instance_id = _start(db)
+    with db.transaction() as session:
+        timer = session.scalars(select(Timer)).one()
+        assert timer.fire_at.date() == date(2026, 1, 19)
+        assert session.scalar(select(func.count()).select_from(WorkItem)) == 0
+    clock.set_now(date(2026, 1, 18))
+    assert timers.sweep(db.factory, db.runtime).timers_fired == 0
+    clock.set_now(date(2026, 2, 20))  # the worker was down for a month
+    report = timers.sweep(db.factory, db.runtime)
+    assert report.errors == []
+    assert (report.timers_fired, report.reminders, report.escalations) == (1, 1, 2)
+    again = timers.sweep(db.factory, db.runtime)
+    assert (again.timers_fired, again.reminders, again.escalations) == (0, 0, 0)
+    with db.transaction() as session:
+        item = session.scalars(select(WorkItem)).one()
+        assert (item.role, item.team, item.due_date, item.remind_date) == \
+            ("social_worker", "north", date(2026, 1, 26), date(2026, 1, 21))
+        assert item.escalate_dates == ["2026-01-28", "2026-02-02"]
+        assert item.escalation_level == 2
+        kinds = [e.event_type for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.instance_id == instance_id).order_by(AuditEvent.id))]
+        assert kinds == ["instance_started", "timer_fired", "task_ready", "reminder_sent",
+                         "escalated", "escalated"]
+        assert audit.verify(session) is None
+
+
+def test_completion_validates_records_milestone_and_is_idempotent(mini):
+    db = mini
+    instance_id = _start(db)
+    clock.set_now(date(2026, 1, 20))
+    timers.sweep(db.factory, db.runtime)
+    with db.transaction() as session:
+        item_id = session.scalars(select(WorkItem.id)).one()
+        sw = accounts.find_user(session, "sw")
+    with pytest.raises(InvalidData) as err, db.transaction() as session:
+        db.runtime.complete(session, item_id, {"note": "x" * 30}, sw)
+    assert {e.field for e in err.value.errors} == {"date_held", "note"}
+    payload = {"date_held": "2026-01-22", "note": "held"}
+    with db.transaction() as session:
+        first = db.runtime.complete(session, item_id, payload, sw)
+        assert not first.repeated
+    with db.transaction() as session:
+        assert db.runtime.complete(session, item_id, payload, sw).repeated
+    with pytest.raises(Conflict), db.transaction() as session:
+        db.runtime.complete(session, item_id, {"date_held": "2026-01-23"}, sw)
+    with db.transaction() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert instance.status == "completed"
+        rows = {(m.code, m.planned_date, m.actual_date) for m in session.scalars(select(Milestone))}
+        assert rows == {("START", None, date(2026, 1, 5)),
+                        ("MEETING", date(2026, 1, 26), date(2026, 1, 22))}
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.event_type == "task_completed")) == 1
+
+
+def test_claim_is_won_once(mini):
+    db = mini
+    _start(db)
+    clock.set_now(date(2026, 1, 20))
+    timers.sweep(db.factory, db.runtime)
+    from engine import work_items
+    with db.transaction() as session:
+        item_id = session.scalars(select(WorkItem.id)).one()
+        sw, sw2 = accounts.find_user(session, "sw"), accounts.find_user(session, "sw2")
+        work_items.claim(session, item_id, sw)
+        work_items.claim(session, item_id, sw)  # double click
+    with pytest.raises(Conflict, match="Sam claimed this task first"), db.transaction() as session:
+        work_items.claim(session, item_id, sw2)
+    with pytest.raises(Conflict, match="Another worker holds"), db.transaction() as session:
+        db.runtime.complete(session, item_id, {"date_held": "2026-01-20"}, sw2)

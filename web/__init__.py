@@ -1,0 +1,43 @@
+"""Flask application factory."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from .database import Database
+
+
+def _secret_key(instance_path: Path) -> str:
+    """A stable secret per installation, kept in the instance folder (never in git)."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("PACE_DATABASE_URL", f"sqlite:///{instance / 'pace.db'}"),
+        DEMO_MODE=os.environ.get("PACE_DEMO", "0") == "1",
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("PACE_SECRET_KEY") or _secret_key(instance)
+    app.extensions["pace_db"] = Database.connect(app.config["DATABASE_URL"],
+                                                 **app.config.get("ENGINE_OPTIONS", {}))
+    from . import cli
+    cli.init_app(app)
+    return app
+
+
+def db(app: Flask | None = None) -> Database:
+    from flask import current_app
+    return (app or current_app).extensions["pace_db"]

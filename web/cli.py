@@ -1,0 +1,124 @@
+"""The ``pace`` command line (a Flask CLI group)."""
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from engine import audit, clock, timers
+from workflows import accounts, demo
+from workflows.models_deploy import deploy_bundled
+
+
+def _db():
+    from . import db
+    return db()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create or upgrade the schema and deploy the diagrams in bpmn/."""
+    database = _db()
+    database.migrate()
+    with database.transaction() as session:
+        for model, created in deploy_bundled(session):
+            state = "deployed" if created else "unchanged"
+            click.echo(f"{model.process_id} version {model.version}: {state}")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when children already exist.")
+@click.option("--children", default=60, show_default=True, help="How many children.")
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The date the demo caseload ends on (default: today).")
+@with_appcontext
+def demo_command(if_empty, children, seed, today):
+    """Build a demo caseload through the real runtime, with demo users for every role."""
+    end = today.date() if today else date.today()
+    result = demo.build(_db(), children=children, seed=seed, today=end, if_empty=if_empty)
+    if result is None:
+        click.echo("Demo caseload already present; nothing done.")
+    else:
+        click.echo(result.summary())
+    click.echo(demo.sign_in_text())
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One sweep, then exit.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
+@click.option("--now", "now_text", default=None, help="Run as if it were this ISO date/time.")
+@with_appcontext
+def worker_command(once, interval, now_text):
+    """Fire due timers, send reminders and escalate overdue tasks."""
+    database = _db()
+    if now_text:
+        clock.set_now(clock._aware(__import__("datetime").datetime.fromisoformat(now_text)))
+    while True:
+        report = timers.sweep(database.factory, database.runtime)
+        click.echo(f"{clock.now():%Y-%m-%d %H:%M} timers fired: {report.timers_fired}, "
+                   f"reminders: {report.reminders}, escalations: {report.escalations}")
+        for error in report.errors:
+            click.echo(f"  error: {error}", err=True)
+        if once:
+            sys.exit(1 if report.errors else 0)
+        time.sleep(interval)
+
+
+@click.group("user")
+def user_group():
+    """Manage user accounts."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--team", default=None)
+@click.option("--email", default=None)
+@click.password_option()
+@with_appcontext
+def user_create_command(username, display_name, roles, team, email, password):
+    """Create a user with one or more roles."""
+    try:
+        with _db().transaction() as session:
+            accounts.create_user(session, username, display_name, password, list(roles), team,
+                                 actor="cli", email=email)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {username}.")
+
+
+@click.group("audit")
+def audit_group():
+    """Audit trail commands."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify_command():
+    """Check every hash chain; exit 1 naming the first broken event."""
+    with _db().transaction() as session:
+        broken = audit.verify(session)
+    if broken:
+        click.echo(f"BROKEN: {broken}")
+        sys.exit(1)
+    click.echo("intact")
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db_command, demo_command, worker_command, user_group, audit_group):
+        app.cli.add_command(command)
+
+
+def _factory():
+    from . import create_app
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_factory, help="PACE Flow command line.")

@@ -1,0 +1,42 @@
+"""The app's database handle: one engine, session factory and runtime per app."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.db import make_engine, make_session_factory, unit_of_work
+from engine.runtime import Runtime
+from workflows.engine_config import pace_runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Database:
+    engine: Engine
+    factory: sessionmaker[Session]
+    runtime: Runtime
+
+    @classmethod
+    def connect(cls, url: str, **engine_kwargs) -> "Database":
+        engine = make_engine(url, **engine_kwargs)
+        return cls(engine, make_session_factory(engine), pace_runtime())
+
+    @contextmanager
+    def transaction(self):
+        with unit_of_work(self.factory) as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        config = Config(str(ROOT / "alembic.ini"))
+        config.set_main_option("script_location", str(ROOT / "migrations"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")

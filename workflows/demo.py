@@ -1,0 +1,180 @@
+"""Demo caseload: children at every stage, built through the real runtime.
+
+Each child is played forward from its start date with the clock injected: a worker with
+the task's role completes each task on, before or after its due date (some children drift),
+timers fire when their date passes, and whatever falls after "today" is left open. So the
+queues, milestones and audit trail are exactly what real use would have produced.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from engine import clock
+from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
+
+from . import accounts, children, form_filler
+from .vocabulary import CSO_HOME
+
+DEMO_PASSWORD = "pace-demo-2026"
+TEAMS = {"north": "Children and Families North", "south": "Children and Families South"}
+# (username, name, roles, team)
+DEMO_USERS = [
+    ("sw.north", "Sam Wilson", ["social_worker"], "north"),
+    ("sw2.north", "Priya Shah", ["social_worker"], "north"),
+    ("tl.north", "Tom Lees", ["team_leader"], "north"),
+    ("sw.south", "Sara Walker", ["social_worker"], "south"),
+    ("tl.south", "Tina Lamb", ["team_leader"], "south"),
+    ("chair", "Isla Chalmers", ["independent_chair"], None),
+    ("legal", "Lewis Gray", ["legal_services"], None),
+    ("panel", "Pat Adams", ["panel_adviser"], None),
+    ("adm", "Alex Donald", ["adm"], None),
+    ("manager", "Morag Scott", ["service_manager"], None),
+    ("owner", "Owen Price", ["process_owner"], None),
+    ("auditor", "Aileen Tod", ["auditor"], None),
+    ("admin", "Ada Min", ["admin"], None),
+]
+WEIGHTS = {
+    "route": {"home": 3, "kinship": 2, "permanence_order": 2, "adoption": 2, "not_decided": 1},
+    "return_home_outcome": {"sustained": 9, "returned_to_care": 1},
+    "kinship_order_outcome": {"granted": 9, "refused": 1},
+    "panel_recommendation": {"agrees": 9, "deferred": 1},
+    "adm_decision": {"ratified": 9, "not_ratified": 1},
+    "court_outcome": {"granted": 9, "refused": 1},
+    "recommendation": {"terminate": 6, "continue": 2, "vary": 1, "permanence_away": 1},
+    "hearing_decision": {"terminated": 5, "continued": 3, "varied": 1, "away_from_home": 1},
+    "grounds_still_relevant": {"no": 3, "yes": 1, "unsure": 1},
+}
+
+
+@dataclass
+class DemoResult:
+    children: int = 0
+    completed_tasks: int = 0
+    timers_fired: int = 0
+    open_tasks: int = 0
+    overdue_tasks: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"Demo caseload: {self.children} children, {self.completed_tasks} tasks completed, "
+                f"{self.timers_fired} timers fired, {self.open_tasks} tasks open "
+                f"({self.overdue_tasks} overdue).")
+
+
+def sign_in_text() -> str:
+    lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"]
+    for username, name, roles, team in DEMO_USERS:
+        lines.append(f"  {username:<10} {name:<15} {', '.join(roles)}"
+                     + (f" ({team})" if team else " (all teams)"))
+    return "\n".join(lines)
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour, 0), timezone.utc)
+
+
+def _users(session) -> dict[tuple[str, str | None], UserAccount]:
+    found = {}
+    for user in session.scalars(select(UserAccount)):
+        for role in user.roles:
+            found.setdefault((role, user.team), user)
+    return found
+
+
+def ensure_users(session, actor: str = "demo") -> None:
+    for code, name in TEAMS.items():
+        accounts.ensure_team(session, code, name)
+    for username, name, roles, team in DEMO_USERS:
+        if accounts.find_user(session, username) is None:
+            accounts.create_user(session, username, name, DEMO_PASSWORD, roles, team, actor=actor)
+
+
+def _worker_for(users, role: str, team: str) -> UserAccount:
+    return users.get((role, team)) or users.get((role, None))
+
+
+def _play(database, instance_id: int, today: date, rng: random.Random, drift: float,
+          result: DemoResult) -> None:
+    """Complete the child's tasks in date order until the next event lies after today."""
+    while True:
+        with database.transaction() as session:
+            item = session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
+                                                          WorkItem.status.in_(("ready", "claimed")))
+                                   .order_by(WorkItem.id)).first()
+            instance = session.get(ProcessInstance, instance_id)
+            if item is not None:
+                ready_day = item.created_at.date()
+                due = item.due_date or ready_day
+                delay = rng.randint(3, 75) if rng.random() < drift else -rng.randint(0, 6)
+                day = max(ready_day, due + timedelta(days=delay))
+                if day > today:
+                    return
+                clock.set_now(_at(day))
+                schema, _ = database.runtime.form_for(instance, item.task_name)
+                data = form_filler.fill(schema, day, rng, WEIGHTS)
+                worker = _worker_for(_users(session), item.role, item.team)
+                database.runtime.complete(session, item.id, data, worker)
+                result.completed_tasks += 1
+                continue
+            if instance.status != "running":
+                follow_on = session.scalar(select(ProcessInstance.id).where(
+                    ProcessInstance.parent_instance_id == instance_id))
+                if follow_on is None:
+                    return
+                instance_id = follow_on
+                continue
+            timer = session.scalars(select(Timer).where(Timer.instance_id == instance_id)
+                                    .order_by(Timer.fire_at)).first()
+            if timer is None or timer.fire_at.date() > today:
+                return
+            clock.set_now(_at(timer.fire_at.date(), 7))
+            result.timers_fired += len(database.runtime.fire_timers(session, instance, "demo"))
+
+
+def build(database, *, children: int = 60, seed: int = 2026, today: date | None = None,
+          if_empty: bool = False) -> DemoResult | None:
+    today = today or date.today()
+    rng = random.Random(seed)
+    with database.transaction() as session:
+        if if_empty and session.scalar(select(func.count()).select_from(Subject)):
+            return None
+        ensure_users(session)
+    result = DemoResult()
+    first_names = ["Ava", "Ben", "Cara", "Dylan", "Erin", "Finn", "Gracie", "Harris", "Isla",
+                   "Jack", "Kayla", "Lewis", "Maisie", "Noah", "Olivia", "Rory", "Sophie", "Zak"]
+    try:
+        for number in range(1, children + 1):
+            team = rng.choice(list(TEAMS))
+            on_cso = number % 4 == 0
+            start = today - timedelta(days=rng.randint(20, 730 if not on_cso else 1100))
+            dob = start - timedelta(days=rng.randint(200, 5000))
+            drift = rng.choice([0.05, 0.15, 0.4])
+            clock.set_now(_at(start, 9))
+            with database.transaction() as session:
+                users = _users(session)
+                worker = _worker_for(users, "social_worker", team)
+                child = children.register_child(
+                    session, f"C{number:05d}", f"{rng.choice(first_names)} {chr(65 + number % 26)}.",
+                    team, "demo", date_of_birth=dob, allocated_worker_id=worker.id)
+                if on_cso:
+                    instance = children.place_on_cso_at_home(session, database.runtime, child, start, "demo")
+                else:
+                    instance = children.accommodate(session, database.runtime, child, start, "demo")
+                instance_id = instance.id
+            result.children += 1
+            _play(database, instance_id, today, rng, drift, result)
+    finally:
+        clock.set_now(None)
+    with database.transaction() as session:
+        result.open_tasks = session.scalar(select(func.count()).select_from(WorkItem)
+                                           .where(WorkItem.status.in_(("ready", "claimed"))))
+        result.overdue_tasks = session.scalar(select(func.count()).select_from(WorkItem).where(
+            WorkItem.status.in_(("ready", "claimed")), WorkItem.due_date < today))
+    return result
+
+
+__all__ = ["build", "sign_in_text", "DEMO_PASSWORD", "DEMO_USERS", "CSO_HOME"]

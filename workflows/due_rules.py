@@ -1,0 +1,149 @@
+"""Due-rule vocabulary: ``ANCHOR[±N unit]…`` with ``|`` alternatives.
+
+Pure functions, so councils' timescales can be tested without a database. Units: d, w, m
+(calendar months), y, wd (working days: weekends and Scottish bank holidays skipped, from
+the maintained ``holidays`` package rather than a hand-kept list).
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+_ANCHOR = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)")
+_OFFSET = re.compile(r"\s*([+-])\s*(\d{1,4})\s*(wd|d|w|m|y)(?![A-Za-z0-9_])")
+UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years", "wd": "working days"}
+
+
+class RuleError(ValueError):
+    """A due rule or offset that cannot be read; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Offset:
+    sign: int
+    amount: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class Term:
+    anchor: str
+    offsets: tuple[Offset, ...]
+
+
+def _parse_offsets(text: str, pos: int, whole: str) -> tuple[tuple[Offset, ...], int]:
+    found = []
+    while pos < len(text):
+        match = _OFFSET.match(text, pos)
+        if not match:
+            rest = text[pos:].strip()
+            if not rest:
+                break
+            raise RuleError(f"{whole!r}: cannot read {rest!r}; write offsets like +3d, -2w, "
+                            "+6m, +1y or +10wd")
+        found.append(Offset(1 if match.group(1) == "+" else -1, int(match.group(2)),
+                            match.group(3)))
+        pos = match.end()
+    return tuple(found), pos
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_rule(rule: str) -> tuple[Term, ...]:
+    if not rule or not rule.strip():
+        raise RuleError("the due rule is empty; write e.g. LA_START+3w")
+    if len(rule) > 500:
+        raise RuleError("the due rule is longer than 500 characters")
+    terms = []
+    for part in rule.split("|"):
+        match = _ANCHOR.match(part)
+        if not match:
+            raise RuleError(f"{rule!r}: each alternative must start with a milestone code or "
+                            "a date field, e.g. LA_START+3w")
+        offsets, _ = _parse_offsets(part, match.end(), rule)
+        terms.append(Term(match.group(1), offsets))
+    return tuple(terms)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_offsets(text: str) -> tuple[Offset, ...]:
+    offsets, _ = _parse_offsets(text or "", 0, text or "")
+    if not offsets:
+        raise RuleError(f"{text!r}: expected one or more offsets like -5d or +2d +7d")
+    return offsets
+
+
+@functools.lru_cache(maxsize=64)
+def _scottish_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv="SCT", years=year)
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _scottish_holidays(day.year)
+
+
+def add_working_days(day: date, count: int) -> date:
+    step = 1 if count >= 0 else -1
+    remaining = abs(count)
+    while remaining:
+        day += timedelta(days=step)
+        if is_working_day(day):
+            remaining -= 1
+    return day
+
+
+def apply_offset(day: date, offset: Offset) -> date:
+    amount = offset.sign * offset.amount
+    if offset.unit == "d":
+        return day + timedelta(days=amount)
+    if offset.unit == "w":
+        return day + timedelta(weeks=amount)
+    if offset.unit == "m":
+        return day + relativedelta(months=amount)
+    if offset.unit == "y":
+        return day + relativedelta(years=amount)
+    return add_working_days(day, amount)
+
+
+def resolve(rule: str, anchors: Mapping[str, date]) -> date | None:
+    """The first alternative whose anchor is known, with its offsets applied."""
+    for term in parse_rule(rule):
+        anchor = anchors.get(term.anchor)
+        if anchor is None:
+            continue
+        for offset in term.offsets:
+            anchor = apply_offset(anchor, offset)
+        return anchor
+    return None
+
+
+def describe(rule: str) -> str:
+    """Plain English, for forms and diffs: 'LA_START + 3 weeks'."""
+    parts = []
+    for term in parse_rule(rule):
+        text = term.anchor
+        for off in term.offsets:
+            text += f" {'+' if off.sign > 0 else '-'} {off.amount} {UNITS[off.unit]}"
+        parts.append(text)
+    return ", otherwise ".join(parts)
+
+
+class DueRules:
+    """The RulePolicy the engine is given."""
+
+    def check_rule(self, rule: str) -> None:
+        parse_rule(rule)
+
+    def check_offsets(self, offsets: str) -> None:
+        parse_offsets(offsets)
+
+    def resolve(self, rule: str, anchors: Mapping[str, date]) -> date | None:
+        return resolve(rule, anchors)
+
+    def shift(self, day: date, offsets: str) -> list[date]:
+        return [apply_offset(day, off) for off in parse_offsets(offsets)]

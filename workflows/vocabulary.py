@@ -1,0 +1,47 @@
+"""PACE roles, milestone codes and process ids (DOMAIN.md)."""
+from __future__ import annotations
+
+ROLES: dict[str, str] = {
+    "social_worker": "Social worker",
+    "team_leader": "Team leader",
+    "independent_chair": "Independent chair",
+    "legal_services": "Legal services",
+    "panel_adviser": "Permanence panel adviser",
+    "adm": "Agency Decision Maker",
+    "service_manager": "Service manager",
+    "process_owner": "Process owner",
+    "auditor": "Auditor",
+    "admin": "Administrator",
+}
+# Roles that appear as lanes and so hold work queues.
+QUEUE_ROLES = frozenset({"social_worker", "team_leader", "independent_chair", "legal_services",
+                         "panel_adviser", "adm", "service_manager"})
+# Overdue work goes to the team leader first, then the service manager.
+ESCALATION_ROLES = ("team_leader", "service_manager")
+
+PERMANENCE = "permanence_journey"
+CSO_HOME = "cso_home_review"
+PROCESSES = (PERMANENCE, CSO_HOME)
+
+MILESTONES: dict[str, str] = {
+    "LA_START": "Looked after and accommodated",
+    "PLANNING_MTG": "Planning meeting",
+    "INITIAL_LAR": "Initial looked-after review",
+    "INTERIM_LAR": "Interim review",
+    "LEGAL_REFERRAL": "Referral for legal advice",
+    "LEGAL_OPINION": "Legal advice given",
+    "PERM_RECOMMENDATION": "Recommendation for permanence (substantive LAR)",
+    "RETURN_HOME": "Returned home",
+    "CAPR": "CAPR submitted",
+    "PANEL": "Permanence panel",
+    "ADM": "ADM decision",
+    "APPLICATION_LODGED": "Application lodged in court",
+    "ORDER_GRANTED": "Permanence achieved (order granted or return home confirmed)",
+    "CSO_START": "Compulsory Supervision Order at home",
+    "AIM1_REVIEW": "Aim 1 review",
+    "CSO_HEARING": "Children's Hearing decision",
+}
+JOURNEY_ORDER = ("LA_START", "PLANNING_MTG", "INITIAL_LAR", "INTERIM_LAR", "LEGAL_REFERRAL",
+                 "LEGAL_OPINION", "PERM_RECOMMENDATION", "RETURN_HOME", "CAPR", "PANEL", "ADM",
+                 "APPLICATION_LODGED", "ORDER_GRANTED")
+CSO_ORDER = ("CSO_START", "AIM1_REVIEW", "CSO_HEARING")
