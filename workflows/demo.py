@@ -7,11 +7,13 @@ queues, milestones and audit trail are exactly what real use would have produced
 """
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from engine import clock
 from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
@@ -85,12 +87,18 @@ def _users(session) -> dict[tuple[str, str | None], UserAccount]:
     return found
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    return generate_password_hash(DEMO_PASSWORD)
+
+
 def ensure_users(session, actor: str = "demo") -> None:
     for code, name in TEAMS.items():
         accounts.ensure_team(session, code, name)
     for username, name, roles, team in DEMO_USERS:
         if accounts.find_user(session, username) is None:
-            accounts.create_user(session, username, name, DEMO_PASSWORD, roles, team, actor=actor)
+            accounts.create_user(session, username, name, DEMO_PASSWORD, roles, team, actor=actor,
+                                 password_hash=_demo_password_hash())
 
 
 def _worker_for(users, role: str, team: str) -> UserAccount:
