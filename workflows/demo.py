@@ -15,10 +15,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from engine import clock
+from engine import clock, timers
 from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
 
-from . import accounts, children, form_filler
+from . import accounts, form_filler
+from . import children as child_records
 from .vocabulary import CSO_HOME
 
 DEMO_PASSWORD = "pace-demo-2026"
@@ -158,23 +159,27 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
         for number in range(1, children + 1):
             team = rng.choice(list(TEAMS))
             on_cso = number % 4 == 0
-            start = today - timedelta(days=rng.randint(20, 730 if not on_cso else 1100))
+            start = today - timedelta(days=rng.randint(1, 730) if not on_cso else rng.randint(300, 1100))
             dob = start - timedelta(days=rng.randint(200, 5000))
             drift = rng.choice([0.05, 0.15, 0.4])
             clock.set_now(_at(start, 9))
             with database.transaction() as session:
                 users = _users(session)
                 worker = _worker_for(users, "social_worker", team)
-                child = children.register_child(
+                child = child_records.register_child(
                     session, f"C{number:05d}", f"{rng.choice(first_names)} {chr(65 + number % 26)}.",
                     team, "demo", date_of_birth=dob, allocated_worker_id=worker.id)
                 if on_cso:
-                    instance = children.place_on_cso_at_home(session, database.runtime, child, start, "demo")
+                    instance = child_records.place_on_cso_at_home(session, database.runtime, child, start, "demo")
                 else:
-                    instance = children.accommodate(session, database.runtime, child, start, "demo")
+                    instance = child_records.accommodate(session, database.runtime, child, start, "demo")
                 instance_id = instance.id
             result.children += 1
             _play(database, instance_id, today, rng, drift, result)
+        # What a worker running every night would have done by today.
+        clock.set_now(_at(today, 6))
+        report = timers.sweep(database.factory, database.runtime)
+        result.timers_fired += report.timers_fired
     finally:
         clock.set_now(None)
     with database.transaction() as session:
