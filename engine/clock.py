@@ -23,7 +23,7 @@ def today() -> date:
     return now().date()
 
 
-def _aware(moment: datetime | date) -> datetime:
+def aware(moment: datetime | date) -> datetime:
     if not isinstance(moment, datetime):
         moment = datetime(moment.year, moment.month, moment.day, 12, tzinfo=timezone.utc)
     if moment.tzinfo is None:
@@ -34,7 +34,7 @@ def _aware(moment: datetime | date) -> datetime:
 @contextlib.contextmanager
 def frozen_at(moment: datetime | date):
     """Run a block as if it were ``moment`` (a date means midday UTC that day)."""
-    token = _frozen.set(_aware(moment))
+    token = _frozen.set(aware(moment))
     try:
         yield
     finally:
@@ -43,7 +43,7 @@ def frozen_at(moment: datetime | date):
 
 def set_now(moment: datetime | date | None) -> None:
     """Set (or clear with None) the injected time for the rest of this context."""
-    _frozen.set(None if moment is None else _aware(moment))
+    _frozen.set(None if moment is None else aware(moment))
 
 
 def advance(delta: timedelta) -> None:

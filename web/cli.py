@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 
 import click
 from flask import Flask
@@ -58,7 +58,11 @@ def worker_command(once, interval, now_text):
     """Fire due timers, send reminders and escalate overdue tasks."""
     database = _db()
     if now_text:
-        clock.set_now(clock._aware(__import__("datetime").datetime.fromisoformat(now_text)))
+        try:
+            clock.set_now(datetime.fromisoformat(now_text))
+        except ValueError:
+            raise click.BadParameter(f"{now_text!r} is not an ISO date or date-time",
+                                     param_hint="--now") from None
     while True:
         report = timers.sweep(database.factory, database.runtime)
         click.echo(f"{clock.now():%Y-%m-%d %H:%M} timers fired: {report.timers_fired}, "
