@@ -67,3 +67,37 @@ def test_audit_verify_names_the_tampered_event(runner, tamper):
     assert "BROKEN" in result.output and "subject:2" in result.output
     if tamper == "edit":
         assert f"event {victim.id}" in result.output and "edited" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_export_verifies_offline_and_detects_edits(runner, tmp_path, fmt):
+    cli, db = runner
+    cli.invoke(args=["init-db"])
+    cli.invoke(args=["demo", "--children", "3", "--today", "2026-11-23"])
+    from engine import audit
+    with db.transaction() as session:  # a hostile value that a spreadsheet would execute
+        audit.record(session, "note", "=HYPERLINK(\"http://x\")", subject_id=1, data={"x": "+1"})
+    out = tmp_path / f"export.{fmt}"
+    result = cli.invoke(args=["audit", "export", "--format", fmt, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text_out = out.read_text()
+    if fmt == "csv":
+        assert "'=HYPERLINK" in text_out and ",=HYPERLINK" not in text_out
+    ok = cli.invoke(args=["audit", "verify-export", str(out)])
+    assert ok.exit_code == 0 and ok.output.startswith("intact"), ok.output
+    out.write_text(text_out.replace("C00002", "C00099", 1))
+    bad = cli.invoke(args=["audit", "verify-export", str(out)])
+    assert bad.exit_code == 1 and "BROKEN" in bad.output
+
+
+def test_export_of_one_child(runner, tmp_path):
+    cli, db = runner
+    cli.invoke(args=["init-db"])
+    cli.invoke(args=["demo", "--children", "2", "--today", "2026-11-23"])
+    out = tmp_path / "child.json"
+    assert cli.invoke(args=["audit", "export", "--child", "C00001", "--output", str(out)]).exit_code == 0
+    import json
+    events = json.loads(out.read_text())["events"]
+    assert events and {e["chain"] for e in events} == {"subject:1"}
+    missing = cli.invoke(args=["audit", "export", "--child", "NOPE"])
+    assert missing.exit_code != 0 and "no child with reference" in missing.output
