@@ -238,7 +238,9 @@ def parse_bundle(bundle: ModelBundle, ctx: ValidationContext | None = None):
     return spec, subprocesses, name
 
 
-_cache: dict[int, "LoadedModel"] = {}
+# Keyed by content hash, not row id: ids repeat across databases (tests, benchmarks, a
+# second council) while the same content always parses to the same spec.
+_cache: dict[tuple[str, str], "LoadedModel"] = {}
 
 
 @dataclass
@@ -258,13 +260,16 @@ class LoadedModel:
 
 
 def load(model: ProcessModel) -> LoadedModel:
-    cached = _cache.get(model.id)
+    key = (model.process_id, model.content_hash)
+    cached = _cache.get(key)
     if cached is None:
         spec, subprocesses, _ = parse_bundle(ModelBundle(model.process_id, model.bpmn_xml,
                                                          {}))
         forms = {k: json.loads(v) for k, v in model.forms.items()}
         cached = LoadedModel(model, spec, subprocesses, forms)
-        _cache[model.id] = cached
+        _cache[key] = cached
+    elif cached.model is not model:
+        cached = LoadedModel(model, cached.spec, cached.subprocess_specs, cached.forms)
     return cached
 
 

@@ -74,7 +74,7 @@ class Runtime:
         wf.script_engine = self.script_engine  # not serialized: set again after every load
         return wf
 
-    def _engine_steps(self, wf: BpmnWorkflow) -> None:
+    def step(self, wf: BpmnWorkflow) -> None:
         # Milestones are recorded *before* a task runs: running it updates its successors,
         # and a successor's timer may be anchored on the milestone just reached.
         wf.refresh_timers()
@@ -133,7 +133,7 @@ class Runtime:
                      instance_id=instance.id,
                      data={"process_id": process_id, "version": model.version,
                            "start_data": dict(data), "parent_instance": instance.parent_instance_id})
-        self._engine_steps(wf)
+        self.step(wf)
         self.save(session, instance, wf, actor)
         return instance
 
@@ -181,7 +181,7 @@ class Runtime:
         task.data.update(dict(data))
         milestones.on_task_completed(task)
         task.run()
-        self._engine_steps(wf)
+        self.step(wf)
         item.status, item.completed_at, item.completed_by = "completed", clock.now(), user.id
         item.completion_digest, item.draft = submitted, None
         self.save(session, instance, wf, user.username)
@@ -195,7 +195,7 @@ class Runtime:
         """Refresh waiting timers of one instance; returns the names of those that fired."""
         wf = self.load_workflow(instance)
         waiting = {str(t.id): t.task_spec for t in wf.get_tasks(state=TaskState.WAITING)}
-        self._engine_steps(wf)
+        self.step(wf)
         fired = [spec.bpmn_name or spec.bpmn_id for tid, spec in waiting.items()
                  if wf.get_task_from_id(UUID(tid)).state != TaskState.WAITING]
         for name in fired:

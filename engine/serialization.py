@@ -51,3 +51,8 @@ def loads(text: str, spec, subprocess_specs) -> BpmnWorkflow:
         return _SERIALIZER.deserialize_json(text)
     finally:
         _specs.reset(token)
+
+
+def registry():
+    """The serializer's converter registry (SpiffWorkflow's diff utilities need it)."""
+    return _SERIALIZER.registry

@@ -64,6 +64,24 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
     return created
 
 
+def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) -> None:
+    """Recompute title, role and dates of open rows (after a migration to a new version)."""
+    tasks = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    today = clock.today()
+    for row in session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                      WorkItem.status.in_(OPEN))):
+        task = tasks.get(row.task_id)
+        if task is None:
+            continue
+        due, remind, escalate = due_dates(task, rules, today)
+        row.title = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+        row.task_name, row.role = task.task_spec.bpmn_id, task.task_spec.lane or ""
+        row.due_date, row.remind_date = due, remind
+        row.escalate_dates = [d.isoformat() for d in escalate]
+        passed = [d for d in escalate[row.escalation_level:]]
+        row.next_escalation_date = passed[0] if passed else None
+
+
 def get_open(session: Session, work_item_id: int) -> WorkItem:
     item = session.get(WorkItem, work_item_id)
     if item is None:

@@ -1,0 +1,146 @@
+"""Diff two versions of a process and move running instances from one to the other.
+
+Built on SpiffWorkflow's SpecDiff / diff_workflow / migrate_workflow. What the library does
+not handle is handled here: an instance standing on a task the new version removes is
+refused (it would lose its place); a READY task's form data is restored after migration;
+work items (with their drafts and assignees) and due dates are recomputed from the new
+version's rules in the same transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, registry, serialization, work_items
+from .errors import Conflict
+from .milestones import properties
+from .models import ProcessInstance, ProcessModel, WorkItem
+
+_PROPERTY_LABELS = {"due": "due rule", "remind": "reminder", "escalate": "escalation",
+                    "milestone": "milestone", "formJsonSchemaFilename": "form"}
+
+
+def _label(spec) -> str:
+    return spec.bpmn_name or spec.bpmn_id or spec.name
+
+
+def _visible(spec) -> bool:
+    return bool(getattr(spec, "bpmn_id", None))
+
+
+@dataclass
+class Change:
+    element_id: str
+    kind: str  # added | removed | renamed | rule | flow | other
+    text: str
+
+
+@dataclass
+class ModelDiff:
+    changes: list[Change] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [c.text for c in self.changes]
+
+
+def diff_models(old: ProcessModel, new: ProcessModel) -> ModelDiff:
+    a, b = registry.load(old), registry.load(new)
+    spec_diff = SpecDiff(serialization.registry(), a.spec, b.spec)
+    result = ModelDiff()
+    for spec in spec_diff.added:
+        if _visible(spec):
+            result.changes.append(Change(spec.bpmn_id, "added", f"Added: {_label(spec)}"))
+    for spec in spec_diff.removed:
+        if _visible(spec):
+            result.changes.append(Change(spec.bpmn_id, "removed", f"Removed: {_label(spec)}"))
+    for spec, new_spec in spec_diff.alignment.items():
+        if new_spec is None or not _visible(spec):
+            continue
+        if spec.bpmn_name != new_spec.bpmn_name:
+            result.changes.append(Change(spec.bpmn_id, "renamed",
+                                         f"Renamed: {_label(spec)} → {_label(new_spec)}"))
+        before, after = properties(spec), properties(new_spec)
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                label = _PROPERTY_LABELS.get(key, key)
+                result.changes.append(Change(spec.bpmn_id, "rule",
+                                             f"{_label(new_spec)}: {label} {before.get(key) or '(none)'} "
+                                             f"→ {after.get(key) or '(none)'}"))
+        changed = set(spec_diff.changed.get(spec, [])) - {"extensions", "bpmn_name", "description"}
+        if {"outputs", "inputs", "cond_task_specs", "default_task_spec"} & changed:
+            result.changes.append(Change(spec.bpmn_id, "flow", f"Flows changed around {_label(new_spec)}"))
+        elif changed - {"outputs", "inputs"}:
+            result.changes.append(Change(spec.bpmn_id, "other",
+                                         f"{_label(new_spec)}: {', '.join(sorted(changed))} changed"))
+    return result
+
+
+@dataclass
+class MigrationCheck:
+    instance_id: int
+    can_move: bool
+    reason: str
+    moves: list[str] = field(default_factory=list)
+
+
+def check(runtime, instance: ProcessInstance, target: ProcessModel) -> MigrationCheck:
+    """Dry run: can this instance move to ``target``, and where do its open tasks land?"""
+    if instance.status != "running":
+        return MigrationCheck(instance.id, False, "the process has already ended")
+    if instance.model_id == target.id:
+        return MigrationCheck(instance.id, False, "already on this version")
+    if instance.process_id != target.process_id:
+        return MigrationCheck(instance.id, False, "that version belongs to another process")
+    wf = runtime.load_workflow(instance)
+    loaded = registry.load(target)
+    top, _ = diff_workflow(serialization.registry(), wf, loaded.spec, loaded.subprocess_specs)
+    current = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING)
+               if _visible(t.task_spec)]
+    stranded = [t for t in current if t in top.removed]
+    if stranded:
+        names = ", ".join(_label(t.task_spec) for t in stranded)
+        return MigrationCheck(instance.id, False, f"it is at {names}, which the new version removes")
+    moves = [f"{_label(t.task_spec)} → {_label(top.alignment[t])}" for t in current]
+    return MigrationCheck(instance.id, True, "can move", moves)
+
+
+def migrate(session: Session, runtime, instance: ProcessInstance, target: ProcessModel,
+            actor: str) -> MigrationCheck:
+    """Move one instance, atomically within the caller's transaction."""
+    result = check(runtime, instance, target)
+    if not result.can_move:
+        raise Conflict(f"{instance.subject.reference} cannot move to version {target.version}: "
+                       f"{result.reason}.")
+    wf = runtime.load_workflow(instance)
+    loaded = registry.load(target)
+    saved = {t.task_spec.name: dict(t.data) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    open_items = {w.task_name: w for w in session.scalars(select(WorkItem).where(
+        WorkItem.instance_id == instance.id, WorkItem.status.in_(("ready", "claimed"))))}
+    top, _ = diff_workflow(serialization.registry(), wf, loaded.spec, loaded.subprocess_specs)
+    migrate_workflow(top, wf, loaded.spec)
+    wf.subprocess_specs = loaded.subprocess_specs
+    for task in wf.get_tasks(state=TaskState.WAITING):
+        task.internal_data.pop("event_value", None)  # recomputed from the new version's rule
+    runtime.step(wf)
+    for task in wf.get_tasks(state=TaskState.READY, manual=True):
+        if task.task_spec.name in saved:
+            task.data.update(saved[task.task_spec.name])
+    from_version = instance.model.version
+    instance.model, instance.model_id = target, target.id
+    runtime.save(session, instance, wf, actor)
+    work_items.refresh(session, instance, wf, runtime.config.rules)
+    for item in session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id,
+                                                       WorkItem.status == "ready")):
+        before = open_items.get(item.task_name)
+        if before is not None:
+            item.draft, item.assignee_id = before.draft, before.assignee_id
+            item.status = "claimed" if before.assignee_id else "ready"
+    audit.record(session, "instance_migrated", actor, subject_id=instance.subject_id,
+                 instance_id=instance.id, data={"from_version": from_version,
+                                                "to_version": target.version, "moves": result.moves})
+    session.flush()
+    return result
