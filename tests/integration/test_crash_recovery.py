@@ -1,0 +1,72 @@
+"""kill -9 the timer worker at random points; after restart every timer has fired once."""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import clock
+from engine.models import AuditEvent, Timer
+from workflows import children, demo
+
+from .test_concurrency import assert_indexes_match_workflows
+
+CHILDREN = 120
+
+
+def _worker_env(db) -> dict:
+    env = dict(os.environ)
+    env["PACE_DATABASE_URL"] = _url_with_search_path(db)
+    return env
+
+
+def _url_with_search_path(db) -> str:
+    url = db.engine.url
+    if url.get_backend_name() != "postgresql":
+        return url.render_as_string(hide_password=False)
+    with db.engine.connect() as conn:
+        schema = conn.exec_driver_sql("select current_schema()").scalar()
+    return url.render_as_string(hide_password=False) + "?options=" + quote(f"-csearch_path={schema}")
+
+
+def test_worker_killed_mid_sweep_fires_each_timer_once(database):
+    clock.set_now(date(2024, 1, 10))
+    with database.transaction() as session:
+        demo.ensure_users(session, actor="test")
+        for number in range(CHILDREN):
+            child = children.register_child(session, f"K{number:04d}", "Child", "north", "test")
+            children.place_on_cso_at_home(session, database.runtime, child, date(2024, 1, 10), "test")
+    env = _worker_env(database)
+    command = [sys.executable, "-m", "web.cli_main", "worker", "--once", "--now", "2026-01-01T09:00:00"]
+    rng = random.Random(11)
+    kills = 0
+    for attempt in range(30):
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            proc.wait(timeout=rng.uniform(0.8, 2.5))
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            continue
+        out, err = proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        if b"timers fired: 0," in out:
+            break
+    else:
+        pytest.fail("the worker never finished a sweep")
+    assert kills >= 1, "the test must actually kill a worker mid-sweep"
+    with database.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Timer)) == 0
+        fired = session.execute(select(AuditEvent.instance_id, func.count()).where(
+            AuditEvent.event_type == "timer_fired").group_by(AuditEvent.instance_id)).all()
+        assert len(fired) == CHILDREN and {n for _, n in fired} == {1}
+    assert_indexes_match_workflows(database)
