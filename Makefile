@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PACE_DEMO ?= 1
 
-.PHONY: run test install assets init demo worker bench clean
+.PHONY: run test install assets browser init demo worker bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,7 +36,12 @@ run: install assets demo
 worker: init
 	$(BIN)/pace worker
 
-test: install assets
+# Browser tests use Debian's Chromium (no Playwright downloads); CI installs it if missing.
+browser:
+	@if [ "$${CI:-}" = "true" ] && [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+test: install assets browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
 
 bench: install

@@ -47,6 +47,23 @@ def _json_safe(data: dict | None) -> dict:
     return json.loads(json.dumps(data or {}, default=str))
 
 
+def lock_chain(session: Session, subject_id: int | None, *, skip_locked: bool = False) -> bool:
+    """Take the child's chain head lock; every write about a child takes it FIRST.
+
+    One lock, always taken first, gives all writers about the same child a single order,
+    so they queue instead of deadlocking, and each reads the others' committed work.
+    Returns False when ``skip_locked`` and another transaction holds it.
+    """
+    chain = chain_for(subject_id)
+    query = select(AuditChain.chain).where(AuditChain.chain == chain).with_for_update(
+        skip_locked=skip_locked)
+    if session.scalar(query) is not None:
+        return True
+    if skip_locked and session.scalar(select(AuditChain.chain).where(AuditChain.chain == chain)):
+        return False
+    return True  # no chain yet: the first event creates it
+
+
 def record(session: Session, event_type: str, actor: str, *, subject_id: int | None = None,
            instance_id: int | None = None, task_id: str | None = None,
            data: dict | None = None) -> AuditEvent:

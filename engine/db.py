@@ -12,6 +12,12 @@ from collections.abc import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from .errors import Conflict
+
+STALE_MESSAGE = ("Someone else changed this child's record at the same time; reload the page "
+                 "and try again. Nothing was saved.")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -49,6 +55,9 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(STALE_MESSAGE) from None
     except BaseException:
         session.rollback()
         raise

@@ -55,8 +55,12 @@ def on_task_completed(task) -> None:
             field = props.get("milestoneDateField") or "date_held"
             actual = as_date(task.data.get(field)) or clock.today()
             entry = _entry(wf, code)
-            entry["history"].append({"planned": entry["planned"], "actual": actual.isoformat(),
-                                     "task": task.task_spec.bpmn_id})
+            occurrence = {"planned": entry["planned"], "actual": actual.isoformat(),
+                          "task": task.task_spec.bpmn_id}
+            data = _milestone_data(props, task.data)
+            if data:
+                occurrence["data"] = data
+            entry["history"].append(occurrence)
             entry["actual"], entry["planned"] = actual.isoformat(), None
     plans = props.get("plans")
     if plans:
@@ -64,6 +68,13 @@ def on_task_completed(task) -> None:
         planned = as_date(task.data.get(fieldname.strip()))
         if planned:
             _entry(wf, target.strip())["planned"] = planned.isoformat()
+
+
+def _milestone_data(props: dict, data: dict) -> dict:
+    """Form fields a task names in ``milestoneData`` (space separated), kept with the
+    occurrence so measures can read e.g. a review's recommendation from the index row."""
+    names = (props.get("milestoneData") or "").split()
+    return {name: data[name] for name in names if name in data}
 
 
 def plan(wf, code: str, planned: date) -> None:
@@ -90,24 +101,26 @@ def anchors(task) -> dict[str, date]:
 
 def sync_rows(session: Session, instance: ProcessInstance, wf) -> None:
     """Make the instance's milestone rows match the workflow's milestone table."""
-    wanted: dict[tuple[str, int], tuple[date | None, date | None]] = {}
+    wanted: dict[tuple[str, int], tuple[date | None, date | None, dict]] = {}
     for code, entry in table(wf).items():
         history = entry.get("history", [])
         for number, item in enumerate(history, start=1):
-            wanted[(code, number)] = (as_date(item.get("planned")), as_date(item.get("actual")))
+            wanted[(code, number)] = (as_date(item.get("planned")), as_date(item.get("actual")),
+                                      item.get("data") or {})
         if entry.get("planned"):
-            wanted[(code, len(history) + 1)] = (as_date(entry["planned"]), None)
+            wanted[(code, len(history) + 1)] = (as_date(entry["planned"]), None, {})
     rows = {(m.code, m.occurrence): m for m in session.scalars(
         select(Milestone).where(Milestone.instance_id == instance.id))}
     for key, row in rows.items():
         if key not in wanted:
             session.delete(row)
-    for (code, number), (planned, actual) in wanted.items():
+    for (code, number), (planned, actual, data) in wanted.items():
         row = rows.get((code, number))
         if row is None:
             session.add(Milestone(instance_id=instance.id, subject_id=instance.subject_id,
                                   process_id=instance.process_id,
                                   model_version=instance.model.version, code=code,
-                                  occurrence=number, planned_date=planned, actual_date=actual))
-        elif (row.planned_date, row.actual_date) != (planned, actual):
-            row.planned_date, row.actual_date = planned, actual
+                                  occurrence=number, planned_date=planned, actual_date=actual,
+                                  data=data))
+        elif (row.planned_date, row.actual_date, row.data or {}) != (planned, actual, data):
+            row.planned_date, row.actual_date, row.data = planned, actual, data

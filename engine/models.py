@@ -185,3 +185,63 @@ class AuditEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- notifications (engine/notifications.py, engine/outbox.py) ---------------------------
+class Notification(Base):
+    """One in-app notice for one user, written in the transaction of the event behind it."""
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(300))
+    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    work_item_id: Mapped[int | None] = mapped_column(Integer)
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "<audit chain>#<seq>:<user>" (or a job's own key): deriving twice cannot notify twice.
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+
+
+class OutboxMessage(Base):
+    """An e-mail to send; the sender claims due rows, sends, then marks them sent.
+
+    ``message_id`` is the Message-ID header, random and stored: a resend after a crash
+    between sending and marking carries the same id, so the receiving side can recognise
+    the duplicate. ``dedupe_key`` says what the mail is, so it is never queued twice.
+    """
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    # What this mail is ("digest:u3:2026-01-28", or the notification's key): never queued twice.
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    notification: Mapped[Notification | None] = relationship()
+
+
+class NotificationPreference(Base):
+    """How one user wants one kind of notice by e-mail: immediate, digest or none."""
+    __tablename__ = "notification_preference"
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    mode: Mapped[str] = mapped_column(String(20))

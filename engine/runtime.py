@@ -18,7 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, clock, milestones, registry, serialization, timers, work_items
+from . import audit, clock, milestones, notifications, registry, serialization, timers, work_items
+from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
 from .expressions import SandboxedScriptEngine
 from .models import ProcessInstance, Subject, UserAccount, WorkItem
@@ -34,6 +35,9 @@ class EngineConfig:
     roles: frozenset[str]
     escalation_roles: tuple[str, ...] = ()
     script_functions: Mapping[str, Callable[[dict], None]] = field(default_factory=dict)
+    # Who hears about which events, with what wording (engine/notifications.py).
+    notifications: notifications.NotificationPolicy | None = field(
+        default_factory=notifications.NotificationPolicy)
 
     def validation_context(self) -> registry.ValidationContext:
         return registry.ValidationContext(self.roles, self.rules, frozenset(self.script_functions))
@@ -53,6 +57,7 @@ def digest(data: Mapping) -> str:
 class Runtime:
     def __init__(self, config: EngineConfig):
         self.config = config
+        notifications.install(config.notifications)  # derive notices from audit events
         self.script_engine = SandboxedScriptEngine(self._timer_date, config.script_functions)
 
     # -- timers resolve their due rules through the domain's policy ------------------
@@ -92,8 +97,7 @@ class Runtime:
         try:
             session.flush()
         except StaleDataError:
-            raise Conflict("Someone else changed this child's record at the same time; "
-                           "reload the page and try again. Nothing was saved.") from None
+            raise Conflict(STALE_MESSAGE) from None
 
     def _finish(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str):
         ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)

@@ -52,27 +52,52 @@ class SweepReport:
     timers_fired: int = 0
     reminders: int = 0
     escalations: int = 0
+    digests: int = 0        # daily digest mails queued
+    mails_sent: int = 0
+    mail_errors: int = 0    # failed send attempts (retried with back-off, see engine/outbox.py)
     errors: list[str] = field(default_factory=list)
 
 
 def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: int | None = None) -> None:
+    """Fire due timers, one child per transaction.
+
+    The child's lock (audit.lock_chain) is taken first, as every writer does, and skipped
+    when busy (a worker on another core or a user completing a task holds it): the timer
+    stays due and the next sweep takes it.
+    """
     seen: set[int] = set()
     while limit is None or len(seen) < limit:
         with unit_of_work(factory) as session:
-            query = (select(Timer).where(Timer.fire_at <= clock.now()).order_by(Timer.fire_at, Timer.id)
-                     .limit(1).with_for_update(skip_locked=True))
+            query = select(Timer).where(Timer.fire_at <= clock.now()).order_by(Timer.fire_at, Timer.id).limit(1)
             if seen:
                 query = query.where(Timer.id.not_in(seen))
-            row = session.scalars(query).first()
-            if row is None:
+            candidate = session.scalars(query).first()
+            if candidate is None:
                 return
-            seen.add(row.id)
-            instance = session.get(ProcessInstance, row.instance_id)
+            seen.add(candidate.id)
+            instance = session.get(ProcessInstance, candidate.instance_id)
+            if instance is None or not audit.lock_chain(session, instance.subject_id, skip_locked=True):
+                continue
+            row = session.scalars(select(Timer).where(Timer.id == candidate.id)
+                                  .execution_options(populate_existing=True)).first()
+            if row is None or clock.aware(row.fire_at) > clock.now():
+                continue  # another worker fired it while we looked
+            session.refresh(instance)
             try:
                 with session.begin_nested():
                     report.timers_fired += len(runtime.fire_timers(session, instance))
             except Exception as exc:  # one bad instance must not stop the sweep
                 report.errors.append(f"instance {instance.id}: {exc}")
+
+
+def _locked_items(session: Session, query) -> list[WorkItem]:
+    """Candidates first, then each child's lock (skipping busy children), then a fresh read."""
+    items = []
+    for item in session.scalars(query).all():
+        if audit.lock_chain(session, item.subject_id, skip_locked=True):
+            session.refresh(item)
+            items.append(item)
+    return items
 
 
 def _recipient(session: Session, item: WorkItem) -> str:
@@ -83,11 +108,12 @@ def _recipient(session: Session, item: WorkItem) -> str:
 
 
 def send_reminders(session: Session, today: date, report: SweepReport) -> None:
-    items = session.scalars(select(WorkItem).where(WorkItem.status.in_(OPEN),
-                                                   WorkItem.remind_date <= today,
-                                                   WorkItem.reminded_at.is_(None))
-                            .order_by(WorkItem.remind_date).with_for_update(skip_locked=True, of=WorkItem)).all()
+    items = _locked_items(session, select(WorkItem).where(
+        WorkItem.status.in_(OPEN), WorkItem.remind_date <= today, WorkItem.reminded_at.is_(None))
+        .order_by(WorkItem.subject_id, WorkItem.id))
     for item in items:
+        if item.status not in OPEN or item.reminded_at is not None:
+            continue
         item.reminded_at = clock.now()
         audit.record(session, "reminder_sent", "timer", subject_id=item.subject_id,
                      instance_id=item.instance_id, task_id=item.task_id,
@@ -99,11 +125,12 @@ def send_reminders(session: Session, today: date, report: SweepReport) -> None:
 def escalate(session: Session, today: date, roles: tuple[str, ...], report: SweepReport) -> None:
     if not roles:
         return
-    items = session.scalars(select(WorkItem).where(WorkItem.status.in_(OPEN),
-                                                   WorkItem.next_escalation_date <= today)
-                            .order_by(WorkItem.next_escalation_date)
-                            .with_for_update(skip_locked=True, of=WorkItem)).all()
+    items = _locked_items(session, select(WorkItem).where(
+        WorkItem.status.in_(OPEN), WorkItem.next_escalation_date <= today)
+        .order_by(WorkItem.subject_id, WorkItem.id))
     for item in items:
+        if item.status not in OPEN:
+            continue
         while item.next_escalation_date is not None and item.next_escalation_date <= today:
             item.escalation_level += 1
             level = item.escalation_level
@@ -118,8 +145,8 @@ def escalate(session: Session, today: date, roles: tuple[str, ...], report: Swee
             report.escalations += 1
 
 
-def sweep(factory: sessionmaker, runtime, limit: int | None = None) -> SweepReport:
-    """One pass: due timers, then reminders, then escalations."""
+def sweep(factory: sessionmaker, runtime, limit: int | None = None, *, mail: bool = True) -> SweepReport:
+    """One pass: due timers, then reminders, then escalations, then e-mail (when configured)."""
     report = SweepReport()
     fire_due_timers(factory, runtime, report, limit)
     today = clock.today()
@@ -127,4 +154,18 @@ def sweep(factory: sessionmaker, runtime, limit: int | None = None) -> SweepRepo
         send_reminders(session, today, report)
     with unit_of_work(factory) as session:
         escalate(session, today, runtime.config.escalation_roles, report)
+    if mail:
+        send_mail(factory, runtime, report)
     return report
+
+
+def send_mail(factory: sessionmaker, runtime, report: SweepReport) -> None:
+    """Queue today's digests (once per user and day), then send the due outbox rows."""
+    from . import notifications, outbox
+    policy = runtime.config.notifications
+    if policy is None:
+        return
+    report.digests += notifications.queue_digests(factory, policy, runtime.config.escalation_roles)
+    sent = outbox.send_due(factory, policy.mail_settings())
+    report.mails_sent += sent.sent
+    report.mail_errors += sent.failed

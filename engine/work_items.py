@@ -83,9 +83,12 @@ def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) 
 
 
 def get_open(session: Session, work_item_id: int) -> WorkItem:
+    """The work item, read after taking its child's lock (see audit.lock_chain)."""
     item = session.get(WorkItem, work_item_id)
     if item is None:
         raise NotFound(f"There is no task {work_item_id}.")
+    audit.lock_chain(session, item.subject_id)
+    session.refresh(item)
     return item
 
 

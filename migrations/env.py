@@ -8,6 +8,7 @@ from alembic import context
 
 from engine.db import make_engine
 from engine.models import Base
+import workflows.settings_models  # noqa: F401 - aims/PDSA tables on the same Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -33,8 +33,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ.get("PACE_SECRET_KEY") or _secret_key(instance)
     app.extensions["pace_db"] = Database.connect(app.config["DATABASE_URL"],
                                                  **app.config.get("ENGINE_OPTIONS", {}))
-    from . import cli
+    from . import cli, measures, ui
     cli.init_app(app)
+    ui.init_app(app)  # worker UI: sign-in, CSRF, blueprints, error pages
+    app.register_blueprint(measures.bp)  # aims, run charts, stage delays, PDSA
+    from . import notifications
+    notifications.init_app(app)  # notification centre: header count, list, e-mail choices
     return app
 
 

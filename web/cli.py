@@ -55,7 +55,7 @@ def demo_command(if_empty, children, seed, today):
 @click.option("--now", "now_text", default=None, help="Run as if it were this ISO date/time.")
 @with_appcontext
 def worker_command(once, interval, now_text):
-    """Fire due timers, send reminders and escalate overdue tasks."""
+    """Fire due timers, send reminders, escalate overdue tasks and send queued e-mail."""
     database = _db()
     if now_text:
         try:
@@ -63,10 +63,15 @@ def worker_command(once, interval, now_text):
         except ValueError:
             raise click.BadParameter(f"{now_text!r} is not an ISO date or date-time",
                                      param_hint="--now") from None
+    mail = database.runtime.config.notifications
+    settings = mail.mail_settings() if mail else None
+    if settings and settings.enabled:  # when off, the first sweep logs one line saying so
+        click.echo(f"E-mail: on, via {settings.describe()}")
     while True:
         report = timers.sweep(database.factory, database.runtime)
         click.echo(f"{clock.now():%Y-%m-%d %H:%M} timers fired: {report.timers_fired}, "
-                   f"reminders: {report.reminders}, escalations: {report.escalations}")
+                   f"reminders: {report.reminders}, escalations: {report.escalations}, "
+                   f"mails sent: {report.mails_sent}, mail errors: {report.mail_errors}")
         for error in report.errors:
             click.echo(f"  error: {error}", err=True)
         if once:
@@ -159,6 +164,8 @@ def audit_verify_export_command(export_file):
 def init_app(app: Flask) -> None:
     for command in (init_db_command, demo_command, worker_command, user_group, audit_group):
         app.cli.add_command(command)
+    from .import_cli import import_command  # caseload import (issue 9)
+    app.cli.add_command(import_command)
 
 
 def _factory():

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
 from workflows.engine_config import pace_runtime
+from workflows import settings_models  # noqa: F401 - aims/PDSA tables on the engine's Base
 
 ROOT = Path(__file__).resolve().parent.parent
 

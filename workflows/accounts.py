@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from engine import audit
 from engine.models import Team, UserAccount
 
-from .vocabulary import ROLES
+from . import profiles
 
 
 class AccountError(ValueError):
@@ -29,9 +29,10 @@ def create_user(session: Session, username: str, display_name: str, password: st
                 email: str | None = None, password_hash: str | None = None) -> UserAccount:
     """``password_hash`` lets a caller creating many accounts with one password (the demo)
     pay for the deliberately slow hash once."""
-    unknown = [r for r in roles if r not in ROLES]
+    known = profiles.role_labels(profiles.PROFILES.values())  # every profile's roles
+    unknown = [r for r in roles if r not in known]
     if unknown:
-        raise AccountError(f"unknown role(s) {', '.join(unknown)}; known roles: {', '.join(ROLES)}")
+        raise AccountError(f"unknown role(s) {', '.join(unknown)}; known roles: {', '.join(known)}")
     if not roles:
         raise AccountError("give the user at least one role")
     if len(password) < 10:

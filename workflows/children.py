@@ -11,6 +11,7 @@ from engine.errors import Conflict
 from engine.models import ProcessInstance, Subject, Team
 from engine.runtime import Runtime
 
+from . import profiles
 from .vocabulary import CSO_HOME, PERMANENCE
 
 
@@ -45,6 +46,7 @@ def accommodate(session: Session, runtime: Runtime, child: Subject, la_start: da
                 actor: str) -> ProcessInstance:
     """Start the permanence journey: the child became looked after and accommodated."""
     _check_not_running(session, child, PERMANENCE)
+    profiles.assign(child, profiles.SCOTLAND_PROFILE)  # each child is on one profile
     return runtime.start(session, PERMANENCE, child, {"la_start": la_start.isoformat()}, actor)
 
 
@@ -52,4 +54,5 @@ def place_on_cso_at_home(session: Session, runtime: Runtime, child: Subject, cso
                          actor: str) -> ProcessInstance:
     """Start the Aim 1 review loop: the child is on a Compulsory Supervision Order at home."""
     _check_not_running(session, child, CSO_HOME)
+    profiles.assign(child, profiles.SCOTLAND_PROFILE)
     return runtime.start(session, CSO_HOME, child, {"cso_start": cso_start.isoformat()}, actor)

@@ -1,8 +1,9 @@
 """Due-rule vocabulary: ``ANCHOR[±N unit]…`` with ``|`` alternatives.
 
 Pure functions, so councils' timescales can be tested without a database. Units: d, w, m
-(calendar months), y, wd (working days: weekends and Scottish bank holidays skipped, from
-the maintained ``holidays`` package rather than a hand-kept list).
+(calendar months), y, wd (working days: weekends and the bank holidays of a UK region
+skipped, from the maintained ``holidays`` package rather than a hand-kept list). The region
+is Scotland unless a profile says otherwise (England and Wales: ``ENG``).
 """
 from __future__ import annotations
 
@@ -78,26 +79,36 @@ def parse_offsets(text: str) -> tuple[Offset, ...]:
     return offsets
 
 
+SCOTLAND = "SCT"
+ENGLAND = "ENG"  # England and Wales share their bank holidays
+REGIONS = {SCOTLAND: "Scotland", ENGLAND: "England and Wales", "WLS": "Wales",
+           "NIR": "Northern Ireland"}
+
+
 @functools.lru_cache(maxsize=64)
+def _bank_holidays(region: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("GB", subdiv=region, years=year)
+
+
 def _scottish_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("GB", subdiv="SCT", years=year)
+    return _bank_holidays(SCOTLAND, year)
 
 
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _scottish_holidays(day.year)
+def is_working_day(day: date, region: str = SCOTLAND) -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(region, day.year)
 
 
-def add_working_days(day: date, count: int) -> date:
+def add_working_days(day: date, count: int, region: str = SCOTLAND) -> date:
     step = 1 if count >= 0 else -1
     remaining = abs(count)
     while remaining:
         day += timedelta(days=step)
-        if is_working_day(day):
+        if is_working_day(day, region):
             remaining -= 1
     return day
 
 
-def apply_offset(day: date, offset: Offset) -> date:
+def apply_offset(day: date, offset: Offset, region: str = SCOTLAND) -> date:
     amount = offset.sign * offset.amount
     if offset.unit == "d":
         return day + timedelta(days=amount)
@@ -107,17 +118,17 @@ def apply_offset(day: date, offset: Offset) -> date:
         return day + relativedelta(months=amount)
     if offset.unit == "y":
         return day + relativedelta(years=amount)
-    return add_working_days(day, amount)
+    return add_working_days(day, amount, region)
 
 
-def resolve(rule: str, anchors: Mapping[str, date]) -> date | None:
+def resolve(rule: str, anchors: Mapping[str, date], region: str = SCOTLAND) -> date | None:
     """The first alternative whose anchor is known, with its offsets applied."""
     for term in parse_rule(rule):
         anchor = anchors.get(term.anchor)
         if anchor is None:
             continue
         for offset in term.offsets:
-            anchor = apply_offset(anchor, offset)
+            anchor = apply_offset(anchor, offset, region)
         return anchor
     return None
 
@@ -134,7 +145,14 @@ def describe(rule: str) -> str:
 
 
 class DueRules:
-    """The RulePolicy the engine is given."""
+    """The RulePolicy the engine is given; ``region`` names the bank-holiday calendar that
+    working days (``wd``) skip: ``SCT`` (Scotland, the default) or ``ENG`` (England and Wales)."""
+
+    def __init__(self, region: str = SCOTLAND):
+        if region not in REGIONS:
+            raise ValueError(f"unknown bank-holiday region {region!r}; "
+                             f"known: {', '.join(sorted(REGIONS))}")
+        self.region = region
 
     def check_rule(self, rule: str) -> None:
         parse_rule(rule)
@@ -143,7 +161,7 @@ class DueRules:
         parse_offsets(offsets)
 
     def resolve(self, rule: str, anchors: Mapping[str, date]) -> date | None:
-        return resolve(rule, anchors)
+        return resolve(rule, anchors, self.region)
 
     def shift(self, day: date, offsets: str) -> list[date]:
-        return [apply_offset(day, off) for off in parse_offsets(offsets)]
+        return [apply_offset(day, off, self.region) for off in parse_offsets(offsets)]

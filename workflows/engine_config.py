@@ -5,8 +5,8 @@ from pathlib import Path
 
 from engine.runtime import EngineConfig, Runtime
 
-from .due_rules import DueRules
-from .vocabulary import ESCALATION_ROLES, QUEUE_ROLES
+from . import profiles
+from .notifications import pace_notifications
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
@@ -15,9 +15,11 @@ SCRIPT_FUNCTIONS: dict = {}
 
 
 def pace_config() -> EngineConfig:
-    return EngineConfig(rules=DueRules(), roles=QUEUE_ROLES, escalation_roles=ESCALATION_ROLES,
-                        script_functions=SCRIPT_FUNCTIONS)
+    """The enabled profiles' configuration (PACE_PROFILES; Scotland alone by default: Scottish
+    bank holidays, the PACE lanes, team leader then service manager)."""
+    return profiles.engine_config(script_functions=SCRIPT_FUNCTIONS,
+                                  notifications=pace_notifications())
 
 
 def pace_runtime() -> Runtime:
-    return Runtime(pace_config())
+    return profiles.make_runtime(pace_config())

@@ -1,4 +1,5 @@
-"""Deploy the diagrams shipped in ``bpmn/`` (on ``pace init-db``)."""
+"""Deploy the diagrams shipped in ``bpmn/`` (on ``pace init-db``): those of every enabled
+profile (PACE_PROFILES), each validated against its own profile's lanes."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,12 +9,18 @@ from sqlalchemy.orm import Session
 from engine import registry
 from engine.models import ProcessModel
 
+from . import profiles
 from .engine_config import BPMN_DIR, pace_config
-from .vocabulary import PROCESSES
 
 
 def deploy_bundled(session: Session, actor: str = "system", folder: Path = BPMN_DIR,
                    reason: str = "Diagrams shipped with PACE Flow") -> list[tuple[ProcessModel, bool]]:
-    ctx = pace_config().validation_context()
-    return [registry.deploy(session, registry.ModelBundle.from_directory(folder / pid), ctx, actor,
-                            reason=reason) for pid in PROCESSES]
+    config = pace_config()
+    deployed = []
+    for profile in profiles.enabled():
+        ctx = registry.ValidationContext(frozenset(profile.roles), config.rules,
+                                         frozenset(config.script_functions))
+        for pid in profile.processes:
+            bundle = registry.ModelBundle.from_directory(profile.process_folder(pid, folder))
+            deployed.append(registry.deploy(session, bundle, ctx, actor, reason=reason))
+    return deployed

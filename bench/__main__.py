@@ -1,0 +1,122 @@
+"""``python -m bench`` (``make bench``): every benchmark, each bounded in time; results to
+bench/RESULTS.md. ``--quick`` for a smaller run (about two minutes), ``--only`` to pick.
+
+Benchmarks: completion (1), queue (2), measures (3), timers (4), bytes (5), http (6),
+profile (where the time of a completion goes). Each prints its figures with a ratio
+against a baseline measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import common
+
+BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "profile")
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller, shorter runs: 10k children only, fewer repetitions")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of: {', '.join(BENCHES)}")
+    parser.add_argument("--backends", default="sqlite,postgres",
+                        help="sqlite, postgres or both (default both)")
+    parser.add_argument("--results", default=str(RESULTS),
+                        help="where to write the results table ('-' for nowhere)")
+    args = parser.parse_args(argv)
+    args.only = [b.strip() for b in args.only.split(",") if b.strip()] or list(BENCHES)
+    unknown = [b for b in args.only if b not in BENCHES]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    return args
+
+
+def templates(ctx: common.Context) -> None:
+    """Templates for the generator: every route, started every 14 (quick: 84) days."""
+    from . import generator, journeys
+    step = 84 if ctx.quick else 14
+    catalogue = journeys.catalogue(common.TODAY, step_days=step)
+    start = time.perf_counter()
+    ctx.cache["templates"] = generator.build_templates(catalogue, workdir=ctx.workdir,
+                                                       processes=os.cpu_count() or 1)
+    seconds = time.perf_counter() - start
+    mix = generator.stage_mix(ctx.cache["templates"])
+    ctx.add(common.Figure("generator", f"templates through the runtime ({len(catalogue)} journeys)",
+                          seconds, "s", note=f"{1000 * seconds / len(catalogue):.0f} ms per journey; "
+                                             f"{len(mix)} distinct stages"))
+    top = ", ".join(f"{stage} {share:.0%}" for stage, share in list(mix.items())[:8])
+    ctx.note(f"caseload stage mix (top 8): {top}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    problem = common.pg_problem() if "postgres" in args.backends else None
+    workdir = Path(tempfile.mkdtemp(prefix="pace-bench-"))
+    ctx = common.Context(quick=args.quick, backends=list(args.backends), workdir=workdir)
+    if problem:
+        ctx.backends.remove("postgres")
+        ctx.note(f"PostgreSQL not reachable, its benchmarks are skipped: {problem}")
+    print(f"PACE Flow benchmarks ({'quick' if args.quick else 'full'}): {', '.join(args.only)} "
+          f"on {', '.join(ctx.backends)}; load average {common.load()}", flush=True)
+    load_before = common.load()
+    profile_result = None
+    try:
+        if set(args.only) & {"completion", "queue", "measures", "bytes", "http", "profile"}:
+            section("templates for the generator")
+            templates(ctx)
+        if "completion" in args.only:
+            from . import completion
+            section("1 task completion: full stack vs bare SpiffWorkflow")
+            completion.run(ctx)
+        if set(args.only) & {"queue", "measures", "bytes"}:
+            from . import scale
+            section("2, 3, 5 at scale: queue page, aim measures, stored bytes")
+            scale.run(ctx, want_queue="queue" in args.only, want_measures="measures" in args.only,
+                      want_storage="bytes" in args.only)
+        if "bytes" in args.only:
+            from . import storage
+            section("5 stored bytes of finished journeys")
+            storage.run(ctx)
+        if "timers" in args.only:
+            from . import timers
+            section("4 timer sweep")
+            timers.run(ctx)
+        if "http" in args.only:
+            from . import web_load
+            section("6 HTTP under concurrent clients (gunicorn, PostgreSQL)")
+            web_load.run(ctx)
+        if "profile" in args.only:
+            from . import completion
+            section("profile: where a full-stack completion spends its time")
+            profile_result = {}
+            for backend in ctx.backends:
+                profile_result[backend] = completion.profile(ctx, backend, 50 if args.quick else 200)
+                for label, ms in profile_result[backend][0]:
+                    print(f"  {backend:8s} {label:55s} {ms:8.2f} ms", flush=True)
+    finally:
+        elapsed = time.perf_counter() - started
+        print(f"\nDone in {elapsed:.0f} s; load average {common.load()}", flush=True)
+        if args.results != "-":
+            from .report import write
+            write(Path(args.results), ctx, args, argv, elapsed, load_before, profile_result)
+            print(f"Results written to {args.results}")
+        import shutil
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Benchmark 1: one task completion through the full stack vs bare SpiffWorkflow.
+
+Full stack: one transaction as a request makes it — read the user, ``Runtime.complete``
+(load the instance row, deserialize, validate the form, run the task and engine steps,
+update work items, milestones and timers, serialize, save with the version check, append
+the audit events and the notifications derived from them) and commit.
+
+Baseline, in the same process: SpiffWorkflow alone completing the same task of the same
+diagram (``bpmn/permanence_journey`` parsed with ``SpiffBpmnParser``), with a deserialize +
+serialize round trip through ``BpmnWorkflowSerializer`` (the spec embedded, as SpiffWorkflow
+stores it by default). A second, informational baseline uses the engine's spec-less
+serializer (``engine.serialization``) so the ratio can be split between "our converter" and
+"everything around it".
+"""
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import random
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock, serialization
+from engine.models import UserAccount, WorkItem
+from workflows import form_filler
+from workflows.engine_config import BPMN_DIR
+
+from . import generator
+from .common import TODAY, Context, Figure, open_database, summary, timed_loop
+from .journeys import Journey, at
+
+TASK = "planning_meeting"
+TARGET_RATIO = 1.5
+
+
+def task_data() -> dict:
+    import json
+    schema = json.loads((BPMN_DIR / "permanence_journey" / "forms" / f"{TASK}.schema.json").read_text())
+    return form_filler.fill(schema, TODAY + timedelta(days=1), random.Random(1))
+
+
+# -- baseline: SpiffWorkflow alone ---------------------------------------------------------
+def bare_spiff(seconds: float, runs: int) -> dict[str, list[float]]:
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    parser.add_bpmn_file(str(BPMN_DIR / "permanence_journey" / "permanence_journey.bpmn"))
+    spec = parser.get_spec("permanence_journey")
+    subprocesses = parser.get_subprocess_specs("permanence_journey")
+    wf = BpmnWorkflow(spec, subprocesses)
+    wf.get_tasks(state=TaskState.READY)[0].data.update({"la_start": TODAY.isoformat()})
+    wf.do_engine_steps()
+    data = task_data()
+    default = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    stored = {"spiff": default.serialize_json(wf), "engine": serialization.dumps(wf)}
+
+    def complete(loaded):
+        task = loaded.get_tasks(state=TaskState.READY, manual=True)[0]
+        assert task.task_spec.bpmn_id == TASK
+        task.data.update(data)
+        task.run()
+        loaded.do_engine_steps()
+        return loaded
+
+    def spiff_round_trip():
+        default.serialize_json(complete(default.deserialize_json(stored["spiff"])))
+
+    def engine_round_trip():
+        serialization.dumps(complete(serialization.loads(stored["engine"], spec, subprocesses)))
+
+    found = {"spiff": timed_loop(spiff_round_trip, seconds=seconds, max_runs=runs, warmup=20),
+             "engine": timed_loop(engine_round_trip, seconds=seconds, max_runs=runs, warmup=20)}
+    loaded = iter([default.deserialize_json(stored["spiff"]) for _ in range(min(runs, 300))])
+    found["in_memory"] = timed_loop(lambda: complete(next(loaded)), seconds=seconds / 2,
+                                    max_runs=min(runs, 300) - 10, warmup=10)
+    return found
+
+
+# -- the full stack ------------------------------------------------------------------------
+def fresh_start_templates(ctx: Context, team: str = generator.TEMPLATE_TEAM) -> list:
+    """Children accommodated "today" with their planning meeting open (one template)."""
+    key = ("fresh", team)
+    if key not in ctx.cache:
+        journey = Journey("adoption", TODAY, 1, TODAY - timedelta(days=1))
+        ctx.cache[key] = generator.build_templates([(journey, 1.0)], team=team, workdir=ctx.workdir)
+    return ctx.cache[key]
+
+
+def prepare(bench_db, ctx: Context, targets: int, background: int) -> tuple[list[int], int]:
+    """A database with ``background`` children at every stage plus ``targets`` children whose
+    planning meeting is open; returns those work item ids and the completing user's id."""
+    database = bench_db.database
+    generator.prepare_database(database)
+    if background and "templates" in ctx.cache:
+        generator.generate(database, ctx.cache["templates"], background, seed=7,
+                           teams=generator.team_codes(4), analyze=False)
+    made = generator.generate(database, fresh_start_templates(ctx), targets, seed=8,
+                              teams=generator.team_codes(4), reference_prefix="P")
+    with database.transaction() as session:
+        items = list(session.scalars(select(WorkItem.id).where(
+            WorkItem.subject_id.in_(made.subject_ids), WorkItem.task_name == TASK,
+            WorkItem.status == "ready").order_by(WorkItem.id)))
+        user_id = session.scalar(select(UserAccount.id).where(UserAccount.username == generator.BENCH_USER))
+    return items, user_id
+
+
+def completer(database, items: list[int], user_id: int):
+    data = task_data()
+    queue = iter(items)
+
+    def step():
+        item_id = next(queue)
+        with database.transaction() as session:
+            user = session.get(UserAccount, user_id)
+            database.runtime.complete(session, item_id, data, user)
+    return step
+
+
+def run(ctx: Context) -> None:
+    seconds, runs = (3.0, 150) if ctx.quick else (12.0, 600)
+    bare = bare_spiff(seconds / 2, runs)
+    base = summary(bare["spiff"])
+    ctx.add(Figure("1 completion", "bare SpiffWorkflow, in memory (no round trip)",
+                   summary(bare["in_memory"])["p50"], "ms", note="p50; DESIGN.md says 0.22 ms"))
+    ctx.add(Figure("1 completion", "bare SpiffWorkflow + serializer round trip (baseline)",
+                   base["mean"], "ms", note=f"p50 {base['p50']:.2f} ms; DESIGN.md says 0.92 ms"))
+    ctx.add(Figure("1 completion", "bare SpiffWorkflow + engine's spec-less round trip",
+                   summary(bare["engine"])["mean"], "ms", baseline=base["mean"],
+                   baseline_name="bare round trip"))
+    for backend in ctx.backends:
+        with open_database(backend, ctx.workdir) as bench_db:
+            items, user_id = prepare(bench_db, ctx, runs + 40, 0 if ctx.quick else 2000)
+            clock.set_now(at(TODAY + timedelta(days=1)))
+            try:
+                step = completer(bench_db.database, items, user_id)
+                times = timed_loop(step, seconds=seconds, max_runs=runs, warmup=20)
+            finally:
+                clock.set_now(None)
+        s = summary(times)
+        ratio = s["mean"] / base["mean"]
+        ctx.add(Figure("1 completion", f"full stack on {backend} (mean of {s['n']})", s["mean"], "ms",
+                       baseline=base["mean"], baseline_name="bare round trip",
+                       target=f"≤ {TARGET_RATIO}x", met=ratio <= TARGET_RATIO,
+                       note=f"p50 {s['p50']:.2f} ms, p95 {s['p95']:.2f} ms, "
+                            f"{1000 / s['mean']:.0f} completions/s on one core"))
+        ctx.cache.setdefault("completion_ms", {})[backend] = s["mean"]
+
+
+# -- profile of the slowest path -------------------------------------------------------------
+PHASES = [  # (label, file suffix, function name); cumulative time inside Runtime.complete
+    ("whole transaction (complete + commit)", "bench/completion.py", "step"),
+    ("Runtime.complete", "engine/runtime.py", "complete"),
+    ("  get_open: read item + child lock", "engine/work_items.py", "get_open"),
+    ("  load_workflow (row, spec cache, deserialize)", "engine/runtime.py", "load_workflow"),
+    ("    serialization.loads", "engine/serialization.py", "loads"),
+    ("  form_for + validate (jsonschema)", "engine/runtime.py", "validate"),
+    ("  engine steps (refresh timers, do_engine_steps)", "engine/runtime.py", "step"),
+    ("  save", "engine/runtime.py", "save"),
+    ("    work_items.sync", "engine/work_items.py", "sync"),
+    ("    milestones.sync_rows", "engine/milestones.py", "sync_rows"),
+    ("    timers.sync", "engine/timers.py", "sync"),
+    ("    serialization.dumps", "engine/serialization.py", "dumps"),
+    ("    session.flush (SQL)", "sqlalchemy/orm/session.py", "flush"),
+    ("  audit.record", "engine/audit.py", "record"),
+    ("  notifications derived (after_flush)", "engine/notifications.py", "_after_flush"),
+    ("commit", "sqlalchemy/orm/session.py", "commit"),
+    ("SQL executed (all statements)", "sqlalchemy/engine/base.py", "_execute_context"),
+]
+
+
+def phase_times(stats: pstats.Stats, runs: int) -> list[tuple[str, float]]:
+    found = []
+    for label, suffix, name in PHASES:
+        total = sum(ct for (filename, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.stats.items()
+                    if func == name and filename.endswith(suffix))
+        found.append((label, total * 1000 / runs))
+    return found
+
+
+def profile(ctx: Context, backend: str, runs: int = 200) -> tuple[list[tuple[str, float]], str]:
+    """cProfile of ``runs`` full-stack completions; (phases in ms per completion, top table)."""
+    with open_database(backend, ctx.workdir) as bench_db:
+        items, user_id = prepare(bench_db, ctx, runs + 20, 0)
+        clock.set_now(at(TODAY + timedelta(days=1)))
+        try:
+            step = completer(bench_db.database, items, user_id)
+            for _ in range(20):
+                step()
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(runs):
+                step()
+            profiler.disable()
+        finally:
+            clock.set_now(None)
+    stats = pstats.Stats(profiler)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    text = out.getvalue().replace(str(Path(__file__).resolve().parent.parent) + "/", "")
+    return phase_times(stats, runs), text

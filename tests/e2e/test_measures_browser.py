@@ -1,0 +1,58 @@
+"""A service manager reads the demo caseload's measures in a real browser: the run chart is
+drawn by Chart.js with its PDSA annotation, and axe-core finds no serious violation."""
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from tests.conftest import make_database
+from tests.web.journeys import make_app
+from workflows import demo, pdsa
+
+from .test_worker_journey import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_site(request, tmp_path):
+    database = make_database("sqlite", tmp_path, request)
+    today = date.today()
+    demo.build(database, children=24, seed=11, today=today)
+    with database.transaction() as session:
+        pdsa.record_cycle(session, pdsa.CycleInput(
+            aim=2, change_idea="Two-week review", cycle_number=1,
+            start_date=(today - timedelta(days=200)).replace(day=1)), "owner")
+    app = make_app(database)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_run_chart_renders_with_its_annotations(demo_site, page, axe, artifacts):
+    sign_in(page, axe, demo_site, "manager")
+    page.goto(f"{demo_site}/measures")
+    expect(page).to_have_title("Measures – PACE Flow")
+    axe.check(page)
+    page.get_by_role("link", name="Aim 2: permanence recommendation").click()
+    expect(page).to_have_title("Aim 2: permanence recommendation – PACE Flow")
+    chart = page.locator("canvas#run-chart")
+    expect(chart).to_have_attribute("data-rendered", "true")
+    expect(chart).to_have_attribute("data-annotations", "1")
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    expect(page.get_by_test_id("annotations")).to_contain_text("PDSA: Two-week review (cycle 1)")
+    expect(page.get_by_role("link", name="Download the chart (PNG)")).to_be_visible()
+    axe.check(page)
+    page.screenshot(path=str(artifacts / "measures-aim2.png"), full_page=True)
+    page.get_by_role("link", name="Stage delays: where drift happens").count()
+    page.goto(f"{demo_site}/measures/stages")
+    expect(page.get_by_role("heading", name="Stage delays")).to_be_visible()
+    axe.check(page)

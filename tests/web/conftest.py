@@ -1,0 +1,89 @@
+"""Fixtures for the web tests: the real app on a real database (SQLite and PostgreSQL).
+
+The app reuses the Database built by ``tests.conftest.make_database`` (migrated, diagrams
+deployed), so both backends run exactly what production runs. CSRF stays switched on:
+every POST in these tests carries the token a browser would.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine import work_items
+from engine.models import UserAccount, WorkItem
+from tests.conftest import BACKENDS, make_database
+from workflows import demo
+
+from .journeys import World, build_world, make_app  # noqa: F401 - make_app for tests
+
+TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client) -> str:
+    """The token from any page's <meta name="csrf-token">, as a browser form would send it."""
+    page = client.get("/sign-in", follow_redirects=True).get_data(as_text=True)
+    found = TOKEN.search(page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def post(client, url: str, data: dict | None = None, **kwargs):
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
+
+
+def sign_in(client, username: str, password: str = demo.DEMO_PASSWORD):
+    response = post(client, "/sign-in", {"username": username, "password": password})
+    assert response.status_code == 302, f"{username} could not sign in: {response.status_code}"
+    return client
+
+
+@pytest.fixture(params=BACKENDS)
+def world(request, tmp_path) -> World:
+    """A fresh database per test with demo users and children part-way through the journey."""
+    database = make_database(request.param, tmp_path, request)
+    return build_world(database, make_app(database))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_world(request, tmp_path_factory) -> World:
+    """One world per module and backend, for tests that leave it as they found it
+    (reset the north referral with ``hold``)."""
+    folder = tmp_path_factory.mktemp(f"web-{request.param}")
+    database = make_database(request.param, folder, request)
+    world = build_world(database, make_app(database))
+    world.clients = {}
+    return world
+
+
+def hold(world: World, holder: str | None) -> None:
+    """Put the north referral back to 'ready', or in ``holder``'s hands."""
+    with world.database.transaction() as session:
+        item = session.get(WorkItem, world.tasks["north"])
+        manager = session.get(UserAccount, world.users["manager"])
+        if item.status == "claimed":
+            work_items.release(session, item.id, manager, as_manager=True)
+        if holder:
+            work_items.claim(session, item.id, session.get(UserAccount, world.users[holder]))
+
+
+def cached_client(world: World, user: str):
+    """A signed-in client per user, kept for the module (sign-in hashing is slow)."""
+    if user not in world.clients:
+        client = world.app.test_client()
+        world.clients[user] = sign_in(client, user) if user != "anonymous" else client
+    return world.clients[user]
+
+
+@pytest.fixture
+def app(world):
+    return world.app
+
+
+@pytest.fixture
+def client_for(world):
+    """client_for("sw.north") -> a test client signed in as that demo user."""
+    def _client(username: str | None):
+        client = world.app.test_client()
+        return sign_in(client, username) if username else client
+    return _client

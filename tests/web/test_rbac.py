@@ -1,0 +1,179 @@
+"""RBAC matrix: every role (and anonymous) against every route, on both databases.
+
+The expected statuses are written out by hand, not derived from web/access.py, so a
+change in the rules shows up here as a reviewed diff. 404 means "outside your team's
+records" (existence not disclosed); 403 means "not a page for your roles".
+"""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import cached_client, csrf_token, hold, sign_in
+
+USERS = ["anonymous", "sw.north", "tl.north", "sw.south", "tl.south", "chair", "legal", "panel",
+         "adm", "manager", "owner", "auditor", "admin"]
+
+# route: (setup holder of the north referral, statuses in USERS order)
+MATRIX = {
+    # anon sw.n tl.n sw.s tl.s chair legal panel adm  mgr  owner audit admin
+    "GET /": (None,
+     "302  302  302  302  302  302   302   302   302  302  200   302   200"),
+    "GET /sign-in": (None,
+     "200  302  302  302  302  302   302   302   302  302  302   302   302"),
+    "GET /my-work": (None,
+     "302  200  200  200  200  200   200   200   200  200  403   403   403"),
+    "GET /team-queue": (None,
+     "302  200  200  200  200  200   200   200   200  200  403   403   403"),
+    "GET /children": (None,
+     "302  200  200  200  200  200   200   200   200  200  403   200   403"),
+    "GET /children/{north}": (None,
+     "302  200  200  404  404  200   200   200   200  200  403   200   403"),
+    "GET /children/{south}": (None,
+     "302  404  404  200  200  200   200   200   200  200  403   200   403"),
+    "GET /children/999999": (None,
+     "302  404  404  404  404  404   404   404   404  404  403   404   403"),
+    "GET /overview": (None,
+     "302  403  200  403  200  403   403   403   403  200  403   403   403"),
+    "GET /tasks/{t_north}": (None,
+     "302  200  200  404  404  404   404   404   404  200  403   403   403"),
+    "GET /tasks/{t_south}": (None,
+     "302  404  404  200  200  404   404   404   404  200  403   403   403"),
+    "GET /tasks/{t_north_legal}": (None,
+     "302  404  200  404  404  404   200   404   404  200  403   403   403"),
+    "GET /tasks/999999": (None,
+     "302  404  404  404  404  404   404   404   404  404  403   403   403"),
+    "POST /tasks/{t_north}/claim": (None,
+     "302  302  403  404  404  404   404   404   404  403  403   403   403"),
+    "POST /tasks/{t_north}/release": ("sw2.north",
+     "302  403  302  404  404  404   404   404   404  302  403   403   403"),
+    "POST /tasks/{t_north}/reassign": (None,
+     "302  403  302  404  404  404   404   404   404  302  403   403   403"),
+    "POST /tasks/{t_north}": (None,  # save a draft
+     "302  302  403  404  404  404   404   404   404  403  403   403   403"),
+    # notification centre (web/notifications.py); {t_north} stands in for a notification id
+    # or outbox row that is not the user's: nothing changes, the user is sent back.
+    "GET /notifications": (None,
+     "302  200  200  200  200  200   200   200   200  200  200   200   200"),
+    "GET /notifications/preferences": (None,
+     "302  200  200  200  200  200   200   200   200  200  200   200   200"),
+    "POST /notifications/preferences": (None,
+     "302  302  302  302  302  302   302   302   302  302  302   302   302"),
+    "POST /notifications/{t_north}/read": (None,
+     "302  302  302  302  302  302   302   302   302  302  302   302   302"),
+    "POST /notifications/read-all": (None,
+     "302  302  302  302  302  302   302   302   302  302  302   302   302"),
+    "GET /notifications/outbox": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /notifications/outbox/{t_north}/retry": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   302"),
+}
+CASES = [(route, user, int(statuses.split()[index]))
+         for route, (_, statuses) in MATRIX.items() for index, user in enumerate(USERS)]
+
+
+@pytest.fixture
+def shared(shared_world):
+    return shared_world
+
+
+def client(world, user: str):
+    return cached_client(world, user)
+
+
+def url(world, template: str) -> str:
+    values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()}}
+    return template.format(**values)
+
+
+@pytest.mark.xdist_group("rbac")
+@pytest.mark.parametrize("route,user,expected", CASES,
+                         ids=[f"{user}-{route}" for route, user, _ in CASES])
+def test_status(shared, route, user, expected):
+    method, template = route.split(" ", 1)
+    holder = MATRIX[route][0]
+    hold(shared, holder)
+    test_client = client(shared, user)
+    try:
+        if method == "GET":
+            response = test_client.get(url(shared, template))
+        else:
+            data = {"csrf_token": csrf_token(test_client)}
+            if template.endswith("/reassign"):
+                data["assignee"] = str(shared.users["sw2.north"])
+            if template.count("/") == 2:  # the task form itself
+                data.update({"action": "draft", "questions": "What are the options?"})
+            response = test_client.post(url(shared, template), data=data)
+    finally:
+        hold(shared, None)
+    assert response.status_code == expected, (
+        f"{user} {route}: expected {expected}, got {response.status_code}")
+    if user == "anonymous" and expected == 302:
+        assert response.headers["Location"].startswith("/sign-in")
+
+
+@pytest.mark.xdist_group("rbac")
+@pytest.mark.parametrize("user", USERS)
+def test_sign_out_ends_the_session(shared, user):
+    test_client = shared.app.test_client()
+    if user != "anonymous":
+        sign_in(test_client, user)
+    response = test_client.post("/sign-out", data={"csrf_token": csrf_token(test_client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in"
+    after = test_client.get("/my-work")
+    assert after.status_code == 302 and after.headers["Location"].startswith("/sign-in")
+
+
+MATRIX_BLUEPRINTS = {"auth", "queue", "tasks", "children", "overview"}  # the worker UI
+
+
+def test_matrix_covers_every_worker_ui_route(shared):
+    """A new worker-UI route must be added to the matrix, so it gets a decision per role.
+    (Other features' blueprints keep their own role tables.)"""
+    covered = {route.split(" ", 1)[1] for route in MATRIX} | {"/sign-out"}
+    placeholders = {"{north}": "<int:subject_id>", "{south}": "<int:subject_id>",
+                    "/children/999999": "/children/<int:subject_id>",
+                    "/tasks/999999": "/tasks/<int:item_id>", "{t_north}": "<int:item_id>",
+                    "{t_south}": "<int:item_id>", "{t_north_legal}": "<int:item_id>"}
+    normalised = set()
+    for path in covered:
+        for old, new in placeholders.items():
+            path = path.replace(old, new)
+        normalised.add(path)
+    routes = {rule.rule for rule in shared.app.url_map.iter_rules()
+              if rule.endpoint.split(".")[0] in MATRIX_BLUEPRINTS}
+    assert routes <= normalised, f"routes missing from the RBAC matrix: {routes - normalised}"
+
+
+@pytest.mark.xdist_group("rbac")
+def test_anonymous_is_sent_to_sign_in_from_every_route(shared):
+    """Every route of every blueprint, not only the worker UI's."""
+    anonymous = shared.app.test_client()
+    token = csrf_token(anonymous)
+    wrong = []
+    for rule in shared.app.url_map.iter_rules():
+        if rule.endpoint in ("static", "auth.sign_in", "auth.sign_in_post", "auth.sign_out"):
+            continue
+        path = "/".join("1" if part.startswith("<") else part for part in rule.rule.split("/"))
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            response = anonymous.open(path, method=method, data={"csrf_token": token}
+                                      if method == "POST" else None)
+            if response.status_code != 302 or \
+                    not response.headers["Location"].startswith("/sign-in"):
+                wrong.append(f"{method} {path}: {response.status_code}")
+    assert not wrong, wrong
+
+
+@pytest.mark.xdist_group("rbac")
+def test_social_worker_never_sees_another_teams_children(shared):
+    north = client(shared, "sw.north")
+    south_child = url(shared, "/children/{south}")
+    listing = north.get("/children").get_data(as_text=True)
+    assert "South Child" not in listing and "North Child" in listing
+    for path in ("/my-work", "/team-queue", "/children?q=south", "/team-queue?child=south",
+                 "/children?q=S0001"):
+        page = north.get(path).get_data(as_text=True)
+        assert "South Child" not in page and f'/children/{shared.children["south"]}"' \
+            not in page, path
+    assert north.get(south_child).status_code == 404
+    assert north.get(url(shared, "/tasks/{t_south}")).status_code == 404
+    assert "North Child" not in client(shared, "sw.south").get("/children").get_data(as_text=True)

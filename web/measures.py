@@ -1,0 +1,351 @@
+"""Measures: the PACE aims with run charts, drill-downs, stage delays and PDSA cycles.
+
+Figures are computed by the pure functions in ``workflows`` from the milestone index, scoped
+to the user's team (a team-scoped user sees their team's figures; a service-wide user sees
+every team's or picks one). Drill-down lists name children, so they are only for roles that
+work with children's records; process owners and administrators see the figures.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine import clock
+from engine.models import Team
+from workflows import aims as aim_settings
+from workflows import measures, pdsa, run_charts, stage_delays
+from workflows.aims import AIMS, Population, SettingError, Threshold
+from workflows.measure_data import load_deployments, load_episodes
+from workflows.settings_models import PDSA_ACTS, PdsaCycle
+from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, MILESTONES, PERMANENCE
+
+from . import db, run_chart_svg
+from .access import CHILD_ROLES, require_roles
+
+bp = Blueprint("measures", __name__, url_prefix="/measures")
+MEASURE_ROLES = frozenset({"service_manager", "team_leader", "process_owner", "auditor", "admin"})
+PDSA_ROLES = frozenset({"process_owner", "service_manager"})
+SETTINGS_ROLES = frozenset({"process_owner", "admin"})
+
+
+@bp.app_template_filter("pct")
+def _pct(value, places: int = 0) -> str:
+    return "–" if value is None else f"{measures.rounded(float(value), places)}%"
+
+
+def _council() -> str:
+    return current_app.config.get("PACE_COUNCIL", aim_settings.DEFAULT_COUNCIL)
+
+
+def _month(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(f"{text}-01") if text else None
+    except ValueError:
+        return None
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+class Scope:
+    """Whose figures: the user's team, or (service-wide users) every team or one team."""
+
+    def __init__(self, session):
+        teams = session.scalars(select(Team).order_by(Team.name)).all()
+        self.choices = [(t.code, t.name) for t in teams if current_user.sees_team(t.code)]
+        wanted = request.args.get("team") or ""
+        if current_user.all_teams:
+            self.team = wanted if wanted in dict(self.choices) else ""
+        else:
+            self.team = current_user.team
+        self.teams = (self.team,) if self.team else None
+        self.on = _day(request.args.get("on")) or clock.today()
+
+    def args(self, **more) -> dict:
+        found = {"team": self.team} if self.team and current_user.all_teams else {}
+        if request.args.get("on"):
+            found["on"] = self.on.isoformat()
+        return {**found, **{k: v for k, v in more.items() if v not in (None, "")}}
+
+
+def _compute(session, scope: Scope, aim_numbers=AIMS) -> dict[int, measures.AimResult]:
+    settings = aim_settings.load(session, _council())
+    episodes = {}
+    results = {}
+    for aim in aim_numbers:
+        process = pdsa.AIM_PROCESS[aim]
+        if process not in episodes:
+            codes = sorted({c for a in AIMS if pdsa.AIM_PROCESS[a] == process
+                            for c in measures.AIM_CODES[a]})
+            episodes[process] = load_episodes(session, process, codes=codes, teams=scope.teams)
+        results[aim] = measures.measure(episodes[process], settings[aim], scope.on)
+    return results
+
+
+def _aim_or_404(aim: int) -> int:
+    if aim not in AIMS:
+        abort(404)
+    return aim
+
+
+@bp.get("")
+@require_roles(MEASURE_ROLES)
+def index():
+    with db().transaction() as session:
+        scope = Scope(session)
+        results = _compute(session, scope)
+    return render_template("measures/index.html", results=results, scope=scope,
+                           definitions=measures.DEFINITIONS)
+
+
+def _chart(session, result: measures.AimResult, baseline, denominator: str) -> run_charts.RunChart:
+    points = [run_charts.Point(c.month, value, c.tally.on_time, c.tally.due)
+              for c in result.cohorts if c.complete
+              for value in [result.value(c.tally, denominator)] if value is not None]
+    notes = pdsa.annotations(pdsa.cycles(session, result.aim, _council()),
+                             load_deployments(session, [pdsa.AIM_PROCESS[result.aim]]))
+    flags = [f.month for f in pdsa.flagged_months(session, result.aim, _council())]
+    return run_charts.analyse(points, baseline=baseline, astronomical=flags, annotations=notes,
+                              target=float(result.settings.target_pct))
+
+
+def chart_json(chart: run_charts.RunChart, title: str) -> dict:
+    """What measures.mjs draws: points, median, target, signals per point, annotations."""
+    labels = [p.month.strftime("%Y-%m") for p in chart.points]
+    notes = []
+    for number, note in enumerate(chart.annotations, start=1):
+        month = note.on.replace(day=1).strftime("%Y-%m")
+        notes.append({"number": number, "month": month, "kind": note.kind, "label": note.label,
+                      "index": labels.index(month) if month in labels else None})
+    return {"title": title, "labels": labels, "values": [round(p.value, 1) for p in chart.points],
+            "median": None if chart.median is None else round(chart.median, 1),
+            "target": chart.target,
+            "signals": [[s.label for s in chart.signals_at(i)] for i in range(len(chart.points))],
+            "annotations": notes}
+
+
+@bp.get("/aims/<int:aim>")
+@require_roles(MEASURE_ROLES)
+def aim_page(aim: int):
+    _aim_or_404(aim)
+    denominator = "decided" if request.args.get("denominator") == "decided" else "due"
+    first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
+    baseline = (first, last) if first and last and first <= last else None
+    with db().transaction() as session:
+        scope = Scope(session)
+        result = _compute(session, scope, (aim,))[aim]
+        chart = _chart(session, result, baseline, denominator)
+        cycles = pdsa.cycles(session, aim, _council())
+        flags = pdsa.flagged_months(session, aim, _council())
+    return render_template("measures/aim.html", result=result, chart=chart, scope=scope,
+                           chart_data=chart_json(chart, result.settings.title), cycles=cycles,
+                           flags=flags, denominator=denominator, baseline=baseline,
+                           definition=measures.DEFINITIONS[aim], acts=PDSA_ACTS,
+                           done_word=measures.DONE_WORDS[aim], labels=measures.STATUS_LABELS,
+                           rules=run_charts.RULE_LABELS, active_nav="measures.index",
+                           can_drill=current_user.has_any(CHILD_ROLES),
+                           can_flag=current_user.has_any(PDSA_ROLES),
+                           can_edit=current_user.has_any(SETTINGS_ROLES))
+
+
+@bp.get("/aims/<int:aim>.csv")
+@require_roles(MEASURE_ROLES)
+def aim_csv(aim: int):
+    _aim_or_404(aim)
+    publication = request.args.get("publication") == "1"
+    with db().transaction() as session:
+        scope = Scope(session)
+        result = _compute(session, scope, (aim,))[aim]
+    out = io.StringIO()
+    csv.writer(out).writerows(measures.csv_rows(result, publication))
+    name = f"pace-aim{aim}-{scope.team or 'all-teams'}-{scope.on.isoformat()}" \
+           f"{'-publication' if publication else ''}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/aims/<int:aim>.svg")
+@require_roles(MEASURE_ROLES)
+def aim_svg(aim: int):
+    _aim_or_404(aim)
+    denominator = "decided" if request.args.get("denominator") == "decided" else "due"
+    with db().transaction() as session:
+        scope = Scope(session)
+        result = _compute(session, scope, (aim,))[aim]
+        chart = _chart(session, result, None, denominator)
+    subtitle = (f"{'Team ' + scope.team.title() if scope.team else 'All teams'}, as at "
+                f"{scope.on:%d %b %Y}; median of the first {len(chart.baseline)} months; "
+                f"numbered lines: PDSA cycles (dashed) and diagram versions")
+    name = f"pace-aim{aim}-run-chart-{scope.team or 'all-teams'}-{scope.on.isoformat()}.svg"
+    return Response(run_chart_svg.render(chart, result.settings.title, subtitle),
+                    mimetype="image/svg+xml",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/aims/<int:aim>/children")
+@require_roles(CHILD_ROLES & MEASURE_ROLES)
+def drill_down(aim: int):
+    _aim_or_404(aim)
+    status = request.args.get("status") or ""
+    month = _month(request.args.get("month"))
+    with db().transaction() as session:
+        scope = Scope(session)
+        result = _compute(session, scope, (aim,))[aim]
+    if status == "left_out":
+        entries, left_out = [], result.left_out
+    else:
+        tally = next((c.tally for c in result.cohorts if c.month == month), None) if month \
+            else result.total
+        if tally is None or (status and status not in measures.STATUS_LABELS):
+            abort(404)
+        entries = tally.of(status) if status else tally.entries
+        left_out = []
+    return render_template("measures/children.html", result=result, entries=entries,
+                           left_out=left_out, status=status, month=month, scope=scope,
+                           labels=measures.STATUS_LABELS, done_word=measures.DONE_WORDS[aim],
+                           active_nav="measures.index")
+
+
+@bp.post("/aims/<int:aim>/flags")
+@require_roles(PDSA_ROLES)
+def flag(aim: int):
+    _aim_or_404(aim)
+    month = _month(request.form.get("month"))
+    if month is None:
+        flash("Choose the month to flag.", "error")
+    else:
+        with db().transaction() as session:
+            if request.form.get("remove"):
+                pdsa.unflag_month(session, aim, month, current_user.username, _council())
+                flash(f"{month:%B %Y} is no longer flagged.", "success")
+            else:
+                pdsa.flag_month(session, aim, month, request.form.get("note", "")[:500],
+                                current_user.username, _council())
+                flash(f"{month:%B %Y} flagged as an astronomical point.", "success")
+    return redirect(url_for("measures.aim_page", aim=aim))
+
+
+@bp.route("/aims/<int:aim>/settings", methods=["GET", "POST"])
+@require_roles(SETTINGS_ROLES)
+def aim_settings_page(aim: int):
+    _aim_or_404(aim)
+    errors = []
+    with db().transaction() as session:
+        current = aim_settings.load(session, _council())[aim]
+        form = request.form if request.method == "POST" else None
+        if form is not None:
+            try:
+                max_age = form.get("max_age", "").strip()
+                changed = current.with_changes(
+                    wording=form.get("wording", "").strip(),
+                    target_pct=float(form.get("target_pct", "")),
+                    threshold=Threshold.parse(form.get("threshold", "")),
+                    population=Population(max_age=int(max_age) if max_age else None,
+                                          teams=current.population.teams),
+                    start_date=_day(form.get("start_date")), end_date=_day(form.get("end_date")))
+            except (SettingError, ValueError) as exc:
+                errors.append(str(exc) if isinstance(exc, SettingError)
+                              else "Enter the target and age as numbers")
+            else:
+                aim_settings.save(session, changed, current_user.username)
+                flash(f"{current.title} settings saved.", "success")
+                return redirect(url_for("measures.aim_page", aim=aim))
+    return render_template("measures/settings.html", settings=current, form=form, errors=errors,
+                           page_has_errors=bool(errors), active_nav="measures.index"), \
+        (400 if errors else 200)
+
+
+def _cycle_input(form) -> pdsa.CycleInput:
+    number = form.get("cycle_number", "1").strip()
+    version = form.get("model_version", "").strip()
+    aim = int(form.get("aim", "0")) if form.get("aim", "").isdigit() else 0
+    return pdsa.CycleInput(
+        aim=aim, change_idea=form.get("change_idea", "").strip(),
+        cycle_number=int(number) if number.isdigit() else 0,
+        start_date=_day(form.get("start_date")) or date.min, end_date=_day(form.get("end_date")),
+        plan=form.get("plan", ""), prediction=form.get("prediction", ""),
+        what_happened=form.get("what_happened", ""), study=form.get("study", ""),
+        act=form.get("act") or None,
+        process_id=pdsa.AIM_PROCESS.get(aim) if version.isdigit() else None,
+        model_version=int(version) if version.isdigit() else None)
+
+
+@bp.get("/pdsa")
+@require_roles(MEASURE_ROLES)
+def pdsa_list():
+    with db().transaction() as session:
+        cycles = pdsa.cycles(session, None, _council())
+    return render_template("measures/pdsa_list.html", cycles=cycles, acts=PDSA_ACTS,
+                           can_edit=current_user.has_any(PDSA_ROLES), active_nav="measures.index")
+
+
+@bp.route("/pdsa/new", methods=["GET", "POST"], defaults={"cycle_id": None})
+@bp.route("/pdsa/<int:cycle_id>", methods=["GET", "POST"])
+@require_roles(PDSA_ROLES)
+def pdsa_form(cycle_id: int | None):
+    errors = []
+    with db().transaction() as session:
+        cycle = session.get(PdsaCycle, cycle_id) if cycle_id else None
+        if cycle_id and (cycle is None or cycle.council != _council()):
+            abort(404)
+        if request.method == "POST":
+            given = _cycle_input(request.form)
+            if given.start_date == date.min:
+                errors.append("Enter the start date")
+            try:
+                given.check()
+            except SettingError as exc:
+                errors += [str(exc)]
+            if not errors:
+                if cycle is None:
+                    pdsa.record_cycle(session, given, current_user.username, _council())
+                else:
+                    pdsa.update_cycle(session, cycle.id, given, current_user.username, _council())
+                flash("PDSA cycle saved.", "success")
+                return redirect(url_for("measures.pdsa_list"))
+        values = request.form if request.method == "POST" else cycle
+    return render_template("measures/pdsa_form.html", cycle=cycle, values=values, errors=errors,
+                           acts=PDSA_ACTS, aims=AIMS, page_has_errors=bool(errors),
+                           active_nav="measures.index"), \
+        (400 if errors else 200)
+
+
+@bp.get("/stages")
+@require_roles(MEASURE_ROLES)
+def stages():
+    process = CSO_HOME if request.args.get("process") == CSO_HOME else PERMANENCE
+    order = CSO_ORDER if process == CSO_HOME else JOURNEY_ORDER
+    with db().transaction() as session:
+        scope = Scope(session)
+        episodes = load_episodes(session, process, codes=order, teams=scope.teams)
+        versions = [d.version for d in load_deployments(session, [process])]
+    items = stage_delays.intervals(episodes, order, until=scope.on)
+    before_v, after_v = request.args.get("before", ""), request.args.get("after", "")
+    comparison, compare_label = None, ""
+    if before_v.isdigit() and after_v.isdigit():
+        comparison = stage_delays.compare(stage_delays.in_version(items, int(before_v)),
+                                          stage_delays.in_version(items, int(after_v)), order)
+        compare_label = f"version {before_v} and version {after_v}"
+    else:
+        ranges = [_day(request.args.get(k)) for k in ("from1", "to1", "from2", "to2")]
+        if all(ranges) and ranges[0] <= ranges[1] and ranges[2] <= ranges[3]:
+            comparison = stage_delays.compare(stage_delays.started_between(items, *ranges[:2]),
+                                              stage_delays.started_between(items, *ranges[2:]),
+                                              order)
+            compare_label = (f"stages started {ranges[0]:%d %b %Y} to {ranges[1]:%d %b %Y} and "
+                             f"{ranges[2]:%d %b %Y} to {ranges[3]:%d %b %Y}")
+    return render_template("measures/stages.html", process=process, scope=scope,
+                           overall=stage_delays.summarise(items, order),
+                           per_version=stage_delays.by_version(items, order),
+                           per_quarter=stage_delays.by_cohort(items, "quarter", order),
+                           versions=versions, comparison=comparison, compare_label=compare_label,
+                           milestones=MILESTONES, active_nav="measures.index")

@@ -1,0 +1,393 @@
+"""PACE Aims 1–3 by cohort month of the deadline (pure: no database, no Flask).
+
+Each aim turns episodes (``measure_data.Episode``) into entries: one child (or, for Aim 3,
+one recommendation) with an anchor date, a deadline (anchor + the aim's threshold) and the
+date the required step happened, if it has. At the measurement date each entry is
+
+- ``on_time``: done on or before the deadline;
+- ``late``: done after the deadline;
+- ``overdue``: not done and the deadline has passed (the child is waiting too long);
+- ``pending``: not done and the deadline is still ahead: excluded until it passes;
+- ``ended``: the episode ended before the deadline without the step: excluded.
+
+A step already done counts at once, whether or not its deadline has passed: its outcome is
+known. Councils report two denominators (DOMAIN.md, Midlothian): *on time among decided*
+(on_time / (on_time + late)) and *on time among decided plus overdue undecided*
+(on_time / (on_time + late + overdue)). Anything dated after the measurement date is
+ignored, so a past date reproduces what the figures were then.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
+from typing import NamedTuple
+
+from .aims import AimSettings, Threshold
+from .measure_data import Child, Episode, Reached
+
+DEFINITIONS_VERSION = "1"
+DEFINITIONS = {
+    1: "Children on a Compulsory Supervision Order at home whose order has lasted longer than "
+       "the threshold (from CSO_START) at the measurement date, or who were reviewed before "
+       "then: % with a completed Aim 1 review (AIM1_REVIEW). Cohort: month the threshold is "
+       "reached. Children reviewed before the aim's start date, and orders that ended before "
+       "the threshold without a review, are not counted.",
+    2: "Children accommodated (LA_START) on or after the aim's start date: % with a "
+       "recommendation for permanence (first PERM_RECOMMENDATION, any route) within the "
+       "threshold. Cohort: month of the deadline (LA_START + threshold). Undecided children "
+       "are counted once the deadline has passed.",
+    3: "Recommendations for permanence away from home (PERM_RECOMMENDATION with route "
+       "permanence order or adoption) made on or after the aim's start date: % ratified by "
+       "the Agency Decision Maker (ADM) within the threshold of the review that recommended "
+       "it. Cohort: month of the deadline. Undecided recommendations count once the deadline "
+       "has passed.",
+}
+DONE_WORDS = {1: "reviewed", 2: "recommendation made", 3: "ratified by the ADM"}
+
+ON_TIME, LATE, OVERDUE, PENDING, ENDED = "on_time", "late", "overdue", "pending", "ended"
+STATUS_LABELS = {ON_TIME: "On time", LATE: "Late", OVERDUE: "Overdue, not yet done",
+                 PENDING: "Deadline still ahead", ENDED: "Ended before the deadline"}
+AWAY_ROUTES = frozenset({"permanence_order", "adoption"})
+AWAY_EVIDENCE = ("CAPR", "PANEL", "ADM")
+RECOMMENDATIONS = {"terminate": "Terminate the CSO", "continue": "Continue the CSO",
+                   "vary": "Vary the CSO",
+                   "permanence_away": "Begin permanence planning away from home"}
+ROUTES = {"home": "Remain at or return home", "kinship": "Kinship care order",
+          "permanence_order": "Permanence order", "adoption": "Adoption"}
+NOT_RECORDED = "not recorded"
+# Milestones each aim reads (the loader fetches only these).
+AIM_CODES = {1: ("CSO_START", "AIM1_REVIEW"),
+             2: ("LA_START", "PERM_RECOMMENDATION"),
+             3: ("LA_START", "PERM_RECOMMENDATION", "CAPR", "PANEL", "ADM")}
+
+
+class Entry(NamedTuple):
+    child: Child
+    instance_id: int
+    anchor: date
+    deadline: date
+    done_on: date | None
+    status: str
+    detail: str | None = None
+
+    @property
+    def cohort(self) -> date:
+        return self.deadline.replace(day=1)
+
+    def days_past_deadline(self, measured_on: date) -> int:
+        end = self.done_on if self.done_on is not None else measured_on
+        return max(0, (end - self.deadline).days)
+
+
+class LeftOut(NamedTuple):
+    """A child outside the aim's population, and why (shown, never silently dropped)."""
+    child: Child
+    instance_id: int
+    reason: str
+
+
+def classify(deadline: date, done_on: date | None, measured_on: date,
+             ended_on: date | None = None) -> str:
+    if done_on is not None and done_on <= measured_on:
+        return ON_TIME if done_on <= deadline else LATE
+    if ended_on is not None and ended_on <= measured_on and ended_on <= deadline:
+        return ENDED
+    return OVERDUE if deadline < measured_on else PENDING
+
+
+def pct(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else 100.0 * numerator / denominator
+
+
+def rounded(value: float | None, places: int = 0) -> str:
+    """Half-up rounding for display (Python's round() rounds 62.5 to 62)."""
+    if value is None:
+        return "–"
+    quantum = Decimal(1).scaleb(-places)
+    return str(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class Tally:
+    """The entries behind one set of figures (a cohort month or the whole aim)."""
+    entries: list[Entry] = field(default_factory=list)
+
+    def of(self, *statuses: str) -> list[Entry]:
+        return [e for e in self.entries if e.status in statuses]
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for e in self.entries if e.status in statuses)
+
+    @property
+    def on_time(self) -> int:
+        return self.count(ON_TIME)
+
+    @property
+    def late(self) -> int:
+        return self.count(LATE)
+
+    @property
+    def overdue(self) -> int:
+        return self.count(OVERDUE)
+
+    @property
+    def pending(self) -> int:
+        return self.count(PENDING)
+
+    @property
+    def ended(self) -> int:
+        return self.count(ENDED)
+
+    @property
+    def decided(self) -> int:
+        return self.on_time + self.late
+
+    @property
+    def due(self) -> int:
+        """Decided plus overdue undecided: the second denominator."""
+        return self.decided + self.overdue
+
+    @property
+    def pct_of_decided(self) -> float | None:
+        return pct(self.on_time, self.decided)
+
+    @property
+    def pct_of_due(self) -> float | None:
+        return pct(self.on_time, self.due)
+
+    @property
+    def pct_done(self) -> float | None:
+        """Done at all (on time or late) among decided plus overdue: Aim 1's headline."""
+        return pct(self.decided, self.due)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    month: date
+    tally: Tally
+    complete: bool  # every deadline in the month has passed
+
+
+@dataclass
+class AimResult:
+    settings: AimSettings
+    measured_on: date
+    total: Tally
+    cohorts: list[Cohort]
+    left_out: list[LeftOut]
+
+    @property
+    def aim(self) -> int:
+        return self.settings.aim
+
+    def value(self, tally: Tally, denominator: str = "due") -> float | None:
+        """The aim's headline figure for a tally: Aim 1, % reviewed at all; Aims 2 and 3,
+        % on time among decided plus overdue (``denominator="decided"``: among decided)."""
+        if self.aim == 1:
+            return tally.pct_done
+        return tally.pct_of_decided if denominator == "decided" else tally.pct_of_due
+
+    @property
+    def headline(self) -> float | None:
+        return self.value(self.total)
+
+    @property
+    def meets_target(self) -> bool | None:
+        value = self.headline
+        return None if value is None else value >= float(self.settings.target_pct)
+
+    def left_out_reasons(self) -> Counter:
+        return Counter(item.reason for item in self.left_out)
+
+    def outcome_mix(self) -> list[tuple[str, str, int, float | None]]:
+        """Aim 1: recommendations of the first reviews done (code, label, count, % of reviews)."""
+        done = self.total.of(ON_TIME, LATE)
+        counts = Counter(e.detail or NOT_RECORDED for e in done)
+        labels = dict(RECOMMENDATIONS) | {NOT_RECORDED: "Not recorded"}
+        codes = list(RECOMMENDATIONS) + sorted(c for c in counts if c not in labels)
+        if counts.get(NOT_RECORDED):
+            codes.append(NOT_RECORDED)
+        return [(code, labels.get(code, code), counts.get(code, 0),
+                 pct(counts.get(code, 0), len(done))) for code in codes]
+
+
+class _Deadlines(dict):
+    """anchor date -> deadline, each computed once (children share anchor dates)."""
+
+    def __init__(self, threshold: Threshold):
+        super().__init__()
+        self.threshold = threshold
+
+    def __missing__(self, anchor: date) -> date:
+        found = self[anchor] = self.threshold.add_to(anchor)
+        return found
+
+
+def _result(settings: AimSettings, measured_on: date, entries: list[Entry],
+            left_out: list[LeftOut]) -> AimResult:
+    by_month: dict[tuple[int, int], list[Entry]] = {}
+    for entry in sorted(entries, key=attrgetter("deadline", "instance_id", "anchor")):
+        deadline = entry.deadline
+        by_month.setdefault((deadline.year, deadline.month), []).append(entry)
+    cohorts = [Cohort(month, Tally(items), _month_end(month) < measured_on)
+               for month, items in ((date(y, m, 1), items)
+                                    for (y, m), items in sorted(by_month.items()))]
+    return AimResult(settings, measured_on, Tally([e for c in cohorts for e in c.tally.entries]),
+                     cohorts, left_out)
+
+
+def _month_end(month: date) -> date:
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def aim1(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
+    """Aim 1: Aim 1 reviews of children on a CSO at home beyond the threshold."""
+    entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
+    for ep in episodes:
+        start = ep.first("CSO_START", measured_on)
+        if start is None:
+            continue
+        review = ep.first("AIM1_REVIEW", measured_on)
+        reason = settings.population.reason_excluded(ep.child.team, ep.child.date_of_birth, start.on)
+        if reason is None and settings.start_date:
+            if review is not None and review.on < settings.start_date:
+                reason = "reviewed before the aim started"
+            elif ep.ended_on is not None and ep.ended_on < settings.start_date:
+                reason = "order ended before the aim started"
+        if reason:
+            left_out.append(LeftOut(ep.child, ep.instance_id, reason))
+            continue
+        deadline = deadlines[start.on]
+        done_on = review.on if review else None
+        entries.append(Entry(ep.child, ep.instance_id, start.on, deadline, done_on,
+                             classify(deadline, done_on, measured_on, ep.ended_on),
+                             _field(review, "recommendation")))
+    return _result(settings, measured_on, entries, left_out)
+
+
+def aim2(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
+    """Aim 2: a recommendation for permanence within the threshold of accommodation."""
+    entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
+    for ep in episodes:
+        start = ep.first("LA_START", measured_on)
+        if start is None:
+            continue
+        if settings.start_date and start.on < settings.start_date:
+            continue  # accommodated before the aim: never part of it
+        reason = settings.population.reason_excluded(ep.child.team, ep.child.date_of_birth, start.on)
+        if reason:
+            left_out.append(LeftOut(ep.child, ep.instance_id, reason))
+            continue
+        deadline = deadlines[start.on]
+        decision = ep.first("PERM_RECOMMENDATION", measured_on)
+        done_on = decision.on if decision else None
+        entries.append(Entry(ep.child, ep.instance_id, start.on, deadline, done_on,
+                             classify(deadline, done_on, measured_on, ep.ended_on),
+                             _field(decision, "route")))
+    return _result(settings, measured_on, entries, left_out)
+
+
+def aim3(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
+    """Aim 3: ADM ratification within the threshold of a recommendation away from home.
+
+    Each away-from-home recommendation is one entry; its ADM decision is the first ADM
+    milestone (recorded only when ratified) on or after it and before the next
+    recommendation. A recommendation whose route was not recorded counts as away from home
+    when a CAPR, panel or ADM followed it, and is otherwise listed as left out.
+    """
+    entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
+    for ep in episodes:
+        recommendations = ep.every("PERM_RECOMMENDATION", measured_on)
+        if not recommendations:
+            continue
+        accommodated = ep.first("LA_START", measured_on)
+        for index, rec in enumerate(recommendations):
+            until = recommendations[index + 1].on if index + 1 < len(recommendations) else None
+            route = _field(rec, "route")
+            if route is None:
+                if not any(_between(ep.every(code, measured_on), rec.on, until)
+                           for code in AWAY_EVIDENCE):
+                    left_out.append(LeftOut(ep.child, ep.instance_id, "route not recorded"))
+                    continue
+                route = "away (route not recorded)"
+            elif route not in AWAY_ROUTES:
+                continue
+            if settings.start_date and rec.on < settings.start_date:
+                continue
+            age_on = accommodated.on if accommodated else rec.on
+            reason = settings.population.reason_excluded(ep.child.team, ep.child.date_of_birth, age_on)
+            if reason:
+                left_out.append(LeftOut(ep.child, ep.instance_id, reason))
+                continue
+            adm = next(iter(_between(ep.every("ADM", measured_on), rec.on, until)), None)
+            deadline = deadlines[rec.on]
+            done_on = adm.on if adm else None
+            entries.append(Entry(ep.child, ep.instance_id, rec.on, deadline, done_on,
+                                 classify(deadline, done_on, measured_on, ep.ended_on), route))
+    return _result(settings, measured_on, entries, left_out)
+
+
+AIM_FUNCTIONS = {1: aim1, 2: aim2, 3: aim3}
+
+
+def measure(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
+    return AIM_FUNCTIONS[settings.aim](episodes, settings, measured_on)
+
+
+def _between(items: Sequence[Reached], start: date, before: date | None) -> list[Reached]:
+    return [r for r in items if r.on >= start and (before is None or r.on < before)]
+
+
+def _field(reached: Reached | None, name: str) -> str | None:
+    if reached is None:
+        return None
+    value = reached.data.get(name) if reached.data else None
+    return str(value) if value not in (None, "") else None
+
+
+# -- publication --------------------------------------------------------------------------
+SUPPRESS_BELOW = 5
+
+
+def suppressed(count: int, publication: bool) -> str:
+    """Counts of 1 to 4 are shown as "<5" in published figures (0 is not disclosive)."""
+    return "<5" if publication and 0 < count < SUPPRESS_BELOW else str(count)
+
+
+def csv_rows(result: AimResult, publication: bool = False) -> list[list[str]]:
+    """The aim by cohort month, with its definition and settings printed above the table.
+
+    ``publication=True`` suppresses small numbers: counts of 1–4 become "<5", and a
+    percentage is withheld when its numerator or denominator is 1–4.
+    """
+    s = result.settings
+    rows = [
+        [f"PACE Flow measure: {s.title}"],
+        [f"Definition version {DEFINITIONS_VERSION}: {DEFINITIONS[result.aim]}"],
+        [f"Aim: {s.wording}"],
+        [f"Target {rounded(float(s.target_pct))}%; threshold {s.threshold.describe()}; "
+         f"population: {s.population.describe()}; aim start {s.start_date or 'none'}; "
+         f"aim end {s.end_date or 'none'}; measured on {result.measured_on.isoformat()}"],
+        ["Small numbers (1-4) suppressed" if publication else "Not for publication: small numbers shown"],
+        [],
+        ["cohort_month", "complete", "on_time", "late", "overdue_undecided", "deadline_ahead",
+         "ended", "pct_on_time_of_decided", "pct_on_time_of_decided_and_overdue", "pct_done"],
+    ]
+    for label, tally, complete in ([(c.month.strftime("%Y-%m"), c.tally, c.complete)
+                                    for c in result.cohorts] + [("total", result.total, None)]):
+        def share(num: int, den: int) -> str:
+            if publication and (0 < num < SUPPRESS_BELOW or 0 < den < SUPPRESS_BELOW):
+                return "suppressed"
+            return rounded(pct(num, den), 1) if den else ""
+        rows.append([label, "" if complete is None else ("yes" if complete else "no"),
+                     *(suppressed(n, publication) for n in (tally.on_time, tally.late,
+                                                            tally.overdue, tally.pending,
+                                                            tally.ended)),
+                     share(tally.on_time, tally.decided), share(tally.on_time, tally.due),
+                     share(tally.decided, tally.due)])
+    return rows

@@ -1,0 +1,74 @@
+"""PACE wording and defaults for the engine's notifications (engine/notifications.py).
+
+Who hears what is the engine's default rule set (assignments, reminders before the due
+date, overdue and escalation to the team leader then the service manager, a task brought
+by a timer such as the Aim 1 review alert, a child's process moved to a new diagram
+version). Here: what each kind is called, how it reads, and which go by e-mail at once.
+Children are named by their council reference only, never by name, in notices and mail.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.notifications import DEFAULT_RULES, DIGEST, Kind, NotificationPolicy
+
+from .vocabulary import ROLES
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "mail"
+
+KINDS = {
+    "assigned": Kind("A task is assigned to you",
+                     hint="A team leader gives you a task, or moves one to you."),
+    "unassigned": Kind("A task you held is moved away from you",
+                       hint="A team leader releases your task or gives it to someone else."),
+    "reminder": Kind("Reminder before a task is due",
+                     hint="Sent a set time before the due date (the diagram's reminder rule)."),
+    "overdue": Kind("Your task is overdue", mode="digest",
+                    hint="When a task you hold, or in your queue, is escalated for being late."),
+    "escalation": Kind("An overdue task is escalated to you",
+                       hint="Team leaders first, then service managers."),
+    "alert": Kind("A review alert brings a task to your queue",
+                  hint="For example the Aim 1 review alert, weeks before the review is due."),
+    "migrated": Kind("A child you work with moves to a new process version", mode="digest",
+                     hint="After a process owner deploys a change (a PDSA cycle)."),
+    DIGEST: Kind("Daily e-mail of tasks due this week and overdue", mode="digest",
+                 hint="One e-mail each morning, grouped by child.", choices=("digest", "none")),
+}
+
+TEXTS = {
+    "assigned": ("Assigned to you: {task} for child {reference}",
+                 "{actor} gave you “{task}” for child {reference}. It is due {due}."),
+    "unassigned": ("No longer yours: {task} for child {reference}",
+                   "{actor} moved “{task}” for child {reference} away from you."),
+    "reminder": ("Reminder: {task} for child {reference} is due {due}",
+                 "“{task}” for child {reference} is due {due} ({due_in}). "
+                 "Allow time for meetings and reports to be organised."),
+    "overdue": ("Overdue: {task} for child {reference} was due {due}",
+                "“{task}” for child {reference} was due {due} and has been escalated to the "
+                "{to_role}."),
+    "escalation": ("Escalated to you: {task} for child {reference}, {days_overdue} days overdue",
+                   "“{task}” for child {reference} was due {due}. It is escalated to you as "
+                   "{to_role}."),
+    "alert": ("Alert: {task} for child {reference}, due {due}",
+              "The alert date has passed: “{task}” for child {reference} is in your queue and "
+              "is due {due}, leaving time for the meeting to be organised."),
+    "migrated": ("Process changed for child {reference}",
+                 "The {process} for child {reference} moved from version {from_version} to "
+                 "version {to_version}. Due dates of open tasks were recomputed; check them."),
+}
+
+FOOTER = ("This e-mail names children by their council reference only. Sign in to see their "
+          "records. Do not forward it outside the service.")
+
+
+def role_label(code: str) -> str:
+    name = ROLES.get(code, code.replace("_", " "))
+    return name[:1].lower() + name[1:] if name != "Agency Decision Maker" else name
+
+
+def pace_notifications() -> NotificationPolicy:
+    return NotificationPolicy(
+        rules=DEFAULT_RULES, kinds=KINDS, texts=TEXTS, role_label=role_label,
+        service_name="PACE Flow", reference_label="Child", mail_footer=FOOTER,
+        task_link="/tasks/{id}", subject_link="/children/{id}",
+        template_dirs=(TEMPLATES,) if TEMPLATES.is_dir() else ())
