@@ -174,6 +174,8 @@ def _write(connection, out: dict[str, list]) -> None:
     """Insert the batch on the caller's transaction. JSON values shared by clones (their
     template's unchanged values) are serialized once."""
     postgres = connection.dialect.name == "postgresql"
+    if not connection.in_transaction():
+        connection.begin()  # runs the engine's BEGIN (IMMEDIATE on SQLite) before raw cursors
     for name in CHILD_TABLES:
         if out[name]:
             (_copy if postgres else _executemany)(connection, TABLES[name], out[name])

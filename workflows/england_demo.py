@@ -114,6 +114,7 @@ class _Child:
         self.sex = rng.choice("MF")
         self.legal_status = "s31" if rng.random() < 0.35 else "s20"
         self.placement = _weighted(rng, PLACEMENTS)
+        self.home = rng.choice(POSTCODES)
         self.drift = drift
         self.ceased = False
 
@@ -133,8 +134,10 @@ class _Child:
                                                          "N5": 15, "N6": 2, "N7": 1, "N8": 6}),
                 "placement_type": self.placement,
                 "placement_provider": self.rng.choice(PROVIDER_FOR[self.placement]),
-                "home_postcode": self.rng.choice(POSTCODES),
-                "placement_postcode": self.rng.choice(POSTCODES)}
+                "home_postcode": self.home, "placement_postcode": self.placement_postcode()}
+
+    def placement_postcode(self) -> str:
+        return self.rng.choice([p for p in POSTCODES if p != self.home])
 
     def age_on(self, day: date) -> float:
         return (day - self.dob).days / 365.25
@@ -163,7 +166,7 @@ class _Child:
                 return {"placement_status": "moved", "new_placement_date": day,
                         "placement_type": self.placement,
                         "placement_provider": rng.choice(PROVIDER_FOR[self.placement]),
-                        "placement_postcode": rng.choice(POSTCODES),
+                        "placement_postcode": self.placement_postcode(),
                         "reason_place_change": rng.choice(("CARPL", "CREQB", "CREQO", "CHILD",
                                                            "STAND", "LAREQ"))}
             first_year = running_for < 365
