@@ -102,7 +102,8 @@ class Runtime:
     def _finish(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str):
         ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
                 if type(t.task_spec).__name__ == "EndEvent"]
-        end = ends[-1] if ends else None
+        # The end reached last (a terminate end cancels branches that ended earlier).
+        end = max(ends, key=lambda t: t.last_state_change) if ends else None
         instance.status, instance.completed_at = "completed", clock.now()
         instance.end_event = end.task_spec.bpmn_id if end else None
         audit.record(session, "instance_completed", actor, subject_id=instance.subject_id,

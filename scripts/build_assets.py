@@ -27,6 +27,10 @@ def build() -> Path:
                     str(ROOT / "web" / "assets" / "app.scss"), str(OUT / "app.css")], check=True)
     shutil.copy2(GOVUK / "govuk-frontend.min.js", OUT / "govuk-frontend.min.js")
     shutil.copy2(ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.js", OUT / "chart.umd.js")
+    bpmn = ROOT / "node_modules" / "bpmn-js" / "dist"
+    for name in ("bpmn-navigated-viewer.production.min.js", "bpmn-modeler.production.min.js"):
+        shutil.copy2(bpmn / name, OUT / name)
+    shutil.copytree(bpmn / "assets", OUT / "bpmn-js", dirs_exist_ok=True)
     images = OUT / "assets" / "images"
     images.mkdir(parents=True, exist_ok=True)
     for name in IMAGES:

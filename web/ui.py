@@ -100,6 +100,9 @@ def _role_name(code: str) -> str:
     return ROLES.get(code, code.replace("_", " "))
 
 
+MEASURE_ROLES = {"service_manager", "team_leader", "process_owner", "auditor", "admin"}
+
+
 def _nav():
     """Service navigation items for the signed-in user: (endpoint, label)."""
     if not current_user.is_authenticated:
@@ -111,6 +114,8 @@ def _nav():
         items.append(("children.index", "Children"))
     if current_user.can_view_overview:
         items.append(("overview.index", "Overview"))
+    if set(current_user.roles) & MEASURE_ROLES:
+        items.append(("measures.index", "Measures"))
     return items
 
 
