@@ -28,10 +28,13 @@ init: install
 demo: init
 	$(BIN)/pace demo --if-empty
 
+# Serves the app and, beside it, the timer worker (reminders, escalations, mail), stopping both on Ctrl-C.
 run: install assets demo
-	@$(BIN)/pace demo --if-empty >/dev/null; $(BIN)/python -c "from workflows.demo import sign_in_text; print(sign_in_text())"
-	@echo "PACE Flow on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	$(BIN)/pace run --host 127.0.0.1 --port 5000
+	@$(BIN)/python -c "from workflows.demo import sign_in_text; print(sign_in_text())"
+	@echo "PACE Flow on http://127.0.0.1:5000 (Ctrl-C to stop); timer worker log: instance/worker.log"
+	@$(BIN)/pace worker --interval 60 > instance/worker.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/pace run --host 127.0.0.1 --port 5000
 
 worker: init
 	$(BIN)/pace worker
