@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 from . import common
@@ -56,8 +58,16 @@ def templates(ctx: common.Context) -> None:
     ctx.note(f"caseload stage mix (top 8): {top}")
 
 
+def _stop(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    # SIGTERM (and SIGINT, even when started in the background with it ignored) unwinds
+    # normally, so PostgreSQL schemas and temporary files are dropped on the way out.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     started = time.perf_counter()
     problem = common.pg_problem() if "postgres" in args.backends else None
     workdir = Path(tempfile.mkdtemp(prefix="pace-bench-"))
@@ -69,49 +79,65 @@ def main(argv: list[str] | None = None) -> int:
           f"on {', '.join(ctx.backends)}; load average {common.load()}", flush=True)
     load_before = common.load()
     profile_result = None
+    finished = False
     try:
         if set(args.only) & {"completion", "queue", "measures", "bytes", "http", "profile"}:
             section("templates for the generator")
-            templates(ctx)
+            attempt(ctx, "generator", templates, ctx)
         if "completion" in args.only:
             from . import completion
             section("1 task completion: full stack vs bare SpiffWorkflow")
-            completion.run(ctx)
+            attempt(ctx, "1 completion", completion.run, ctx)
         if set(args.only) & {"queue", "measures", "bytes"}:
             from . import scale
             section("2, 3, 5 at scale: queue page, aim measures, stored bytes")
-            scale.run(ctx, want_queue="queue" in args.only, want_measures="measures" in args.only,
-                      want_storage="bytes" in args.only)
+            attempt(ctx, "2 queue", scale.run, ctx, want_queue="queue" in args.only,
+                    want_measures="measures" in args.only, want_storage="bytes" in args.only)
         if "bytes" in args.only:
             from . import storage
             section("5 stored bytes of finished journeys")
-            storage.run(ctx)
+            attempt(ctx, "5 bytes", storage.run, ctx)
         if "timers" in args.only:
             from . import timers
             section("4 timer sweep")
-            timers.run(ctx)
+            attempt(ctx, "4 timers", timers.run, ctx)
         if "http" in args.only:
             from . import web_load
             section("6 HTTP under concurrent clients (gunicorn, PostgreSQL)")
-            web_load.run(ctx)
+            attempt(ctx, "6 http", web_load.run, ctx)
         if "profile" in args.only:
             from . import completion
             section("profile: where a full-stack completion spends its time")
             profile_result = {}
             for backend in ctx.backends:
-                profile_result[backend] = completion.profile(ctx, backend, 50 if args.quick else 200)
-                for label, ms in profile_result[backend][0]:
-                    print(f"  {backend:8s} {label:55s} {ms:8.2f} ms", flush=True)
+                found = attempt(ctx, "profile", completion.profile, ctx, backend,
+                                50 if args.quick else 200)
+                if found:
+                    profile_result[backend] = found
+                    for label, ms in found[0]:
+                        print(f"  {backend:8s} {label:55s} {ms:8.2f} ms", flush=True)
+        finished = True
     finally:
         elapsed = time.perf_counter() - started
-        print(f"\nDone in {elapsed:.0f} s; load average {common.load()}", flush=True)
-        if args.results != "-":
+        print(f"\n{'Done' if finished else 'Stopped'} after {elapsed:.0f} s; load average "
+              f"{common.load()}", flush=True)
+        if finished and args.results != "-":
             from .report import write
             write(Path(args.results), ctx, args, argv, elapsed, load_before, profile_result)
             print(f"Results written to {args.results}")
         import shutil
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def attempt(ctx: common.Context, bench: str, fn, *args, **kwargs):
+    """Run one benchmark; a failure is reported as a figure and the others still run."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - shown in the results, with its type
+        traceback.print_exc()
+        ctx.add(common.Figure(bench, "FAILED", None, "", note=f"{type(exc).__name__}: {exc}"[:300]))
+        return None
 
 
 def section(title: str) -> None:

@@ -42,7 +42,7 @@ class Figure:
         return self.value / self.baseline
 
     def line(self) -> str:
-        value = "skipped" if self.value is None else f"{fmt(self.value)} {self.unit}"
+        value = "—" if self.value is None else f"{fmt(self.value)} {self.unit}"
         parts = [f"[{self.bench}] {self.name}: {value}"]
         if self.baseline is not None:
             parts.append(f"baseline {self.baseline_name} {fmt(self.baseline)} {self.unit}")

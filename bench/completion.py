@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import cProfile
 import io
+import json
 import pstats
 import random
 from datetime import timedelta
@@ -42,7 +43,6 @@ TARGET_RATIO = 1.5
 
 
 def task_data() -> dict:
-    import json
     schema = json.loads((BPMN_DIR / "permanence_journey" / "forms" / f"{TASK}.schema.json").read_text())
     return form_filler.fill(schema, TODAY + timedelta(days=1), random.Random(1))
 

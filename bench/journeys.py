@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from engine import clock
-from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
+from engine.models import ProcessInstance, Timer, UserAccount, WorkItem
 from workflows import children, demo, form_filler
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 
@@ -168,4 +168,4 @@ def stage_of(session, subject_id: int) -> str:
     return f"ended:{instance.end_event}"
 
 
-__all__ = ["Journey", "build_child", "catalogue", "play", "start", "stage_of", "Subject"]
+__all__ = ["Journey", "build_child", "catalogue", "play", "start", "stage_of"]

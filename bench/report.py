@@ -35,7 +35,7 @@ def write(path: Path, ctx: common.Context, args, argv, elapsed: float, load_befo
         "|---|---|---:|---|---:|---|---|---|",
     ]
     for f in ctx.figures:
-        value = "skipped" if f.value is None else f"{common.fmt(f.value)} {f.unit}"
+        value = "—" if f.value is None else f"{common.fmt(f.value)} {f.unit}"
         base = f"{f.baseline_name}: {common.fmt(f.baseline)} {f.unit}" if f.baseline is not None else ""
         ratio = f"{f.ratio:.2f}×" if f.ratio is not None else ""
         met = {True: "yes", False: "**no**", None: ""}[f.met]

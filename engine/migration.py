@@ -37,6 +37,7 @@ class Change:
     element_id: str
     kind: str  # added | removed | renamed | rule | flow | other
     text: str
+    detail: str = ""  # where an added or removed element sits: "after X; before Y"
 
 
 @dataclass
@@ -48,15 +49,63 @@ class ModelDiff:
 
 
 def diff_models(old: ProcessModel, new: ProcessModel) -> ModelDiff:
-    a, b = registry.load(old), registry.load(new)
-    spec_diff = SpecDiff(serialization.registry(), a.spec, b.spec)
+    return diff_specs(registry.load(old).spec, registry.load(new).spec)
+
+
+_FLOW_ATTRIBUTES = {"outputs", "inputs", "cond_task_specs", "default_task_spec"}
+
+
+def _neighbours(spec, skip: set[str], attribute: str) -> set[str]:
+    """Names of the specs next to ``spec`` (``outputs`` or ``inputs``), looking through the
+    specs named in ``skip`` (elements added or removed) to the ones beyond them."""
+    found, seen, stack = set(), set(), list(getattr(spec, attribute))
+    while stack:
+        other = stack.pop()
+        if other.name in seen:
+            continue
+        seen.add(other.name)
+        if other.name in skip:
+            stack.extend(getattr(other, attribute))
+        else:
+            found.add(other.name)
+    return found
+
+
+def _position(spec, skip: set[str], specs) -> str:
+    def names(attribute):
+        return ", ".join(sorted(_label(specs[n]) for n in _neighbours(spec, skip, attribute)
+                                if _visible(specs[n])))
+    before, after = names("inputs"), names("outputs")
+    return "; ".join(part for part in (f"after {before}" if before else "",
+                                       f"before {after}" if after else "") if part)
+
+
+def diff_specs(original, revised) -> ModelDiff:
+    """What changed between two parsed process specs: a deployed version's, or a draft's
+    that is parsed but not deployed. A flow change that only reflects an element added or
+    removed between the same neighbours is not listed again: the Added/Removed line says
+    where it sits."""
+    spec_diff = SpecDiff(serialization.registry(), original, revised)
+    added = {spec.name for spec in spec_diff.added}
+    removed = {spec.name for spec in spec_diff.removed}
+    renamed_to = {old.name: new.name for old, new in spec_diff.alignment.items() if new is not None}
+
+    def only_insertions(spec, new) -> bool:
+        for attribute in ("outputs", "inputs"):
+            before = {renamed_to.get(n, n) for n in _neighbours(spec, removed, attribute)}
+            if before != _neighbours(new, added, attribute):
+                return False
+        return True
+
     result = ModelDiff()
     for spec in spec_diff.added:
         if _visible(spec):
-            result.changes.append(Change(spec.bpmn_id, "added", f"Added: {_label(spec)}"))
+            result.changes.append(Change(spec.bpmn_id, "added", f"Added: {_label(spec)}",
+                                         _position(spec, added, revised.task_specs)))
     for spec in spec_diff.removed:
         if _visible(spec):
-            result.changes.append(Change(spec.bpmn_id, "removed", f"Removed: {_label(spec)}"))
+            result.changes.append(Change(spec.bpmn_id, "removed", f"Removed: {_label(spec)}",
+                                         _position(spec, removed, original.task_specs)))
     for spec, new_spec in spec_diff.alignment.items():
         if new_spec is None or not _visible(spec):
             continue
@@ -71,9 +120,12 @@ def diff_models(old: ProcessModel, new: ProcessModel) -> ModelDiff:
                                              f"{_label(new_spec)}: {label} {before.get(key) or '(none)'} "
                                              f"→ {after.get(key) or '(none)'}"))
         changed = set(spec_diff.changed.get(spec, [])) - {"extensions", "bpmn_name", "description"}
-        if {"outputs", "inputs", "cond_task_specs", "default_task_spec"} & changed:
-            result.changes.append(Change(spec.bpmn_id, "flow", f"Flows changed around {_label(new_spec)}"))
-        elif changed - {"outputs", "inputs"}:
+        if _FLOW_ATTRIBUTES & changed:
+            if changed & _FLOW_ATTRIBUTES - {"outputs", "inputs"} or not only_insertions(spec, new_spec):
+                result.changes.append(Change(spec.bpmn_id, "flow",
+                                             f"Flows changed around {_label(new_spec)}"))
+            changed -= _FLOW_ATTRIBUTES
+        if changed:
             result.changes.append(Change(spec.bpmn_id, "other",
                                          f"{_label(new_spec)}: {', '.join(sorted(changed))} changed"))
     return result

@@ -245,3 +245,21 @@ class NotificationPreference(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     mode: Mapped[str] = mapped_column(String(20))
+
+
+# -- API tokens (web/api/tokens.py) ------------------------------------------------------
+class ApiToken(Base):
+    """A personal API token. Only the sha256 of the token is stored: the token itself is
+    shown once, when it is created. Revoking keeps the row (who, when) for the audit."""
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the token's first characters, to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(80))

@@ -119,7 +119,8 @@ def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[
                 owner = node.getparent().getparent()
                 add(owner, f"has a {tag}; scripts are not allowed in diagrams, use form fields "
                            "and gateway conditions instead")
-    for node in root.xpath("//bpmn:*[bpmn:extensionElements]", namespaces=NS):
+    # User tasks without any extension elements too (a Camunda Modeler file): no form, no due rule.
+    for node in root.xpath("//bpmn:*[bpmn:extensionElements] | //bpmn:userTask", namespaces=NS):
         problems.extend(_check_properties(node, _properties(node), bundle, ctx))
     problems.extend(_check_reachability(root))
     return problems

@@ -39,6 +39,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(measures.bp)  # aims, run charts, stage delays, PDSA
     from . import notifications
     notifications.init_app(app)  # notification centre: header count, list, e-mail choices
+    from . import api
+    api.init_app(app)  # JSON API /api/v1 (after ui: wraps its error pages for API paths)
+    from . import audit_views
+    app.register_blueprint(audit_views.bp)  # auditor pages: timeline, diagram path, export
+    from . import models_views
+    app.register_blueprint(models_views.bp)  # process owners: versions, drafts, deploy, migrate
     return app
 
 

@@ -166,6 +166,8 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     from .import_cli import import_command  # caseload import (issue 9)
     app.cli.add_command(import_command)
+    from .api.tokens_cli import token_group  # API tokens (issue 5)
+    app.cli.add_command(token_group)
 
 
 def _factory():

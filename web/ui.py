@@ -101,6 +101,7 @@ def _role_name(code: str) -> str:
 
 
 MEASURE_ROLES = {"service_manager", "team_leader", "process_owner", "auditor", "admin"}
+PROCESS_ROLES = {"process_owner", "service_manager", "auditor", "admin"}  # web/models_views.py
 
 
 def _nav():
@@ -116,6 +117,10 @@ def _nav():
         items.append(("overview.index", "Overview"))
     if set(current_user.roles) & MEASURE_ROLES:
         items.append(("measures.index", "Measures"))
+    if set(current_user.roles) & PROCESS_ROLES:
+        items.append(("models.index", "Processes"))
+    if "auditor" in current_user.roles:
+        items.append(("audit.index", "Audit"))
     return items
 
 

@@ -231,13 +231,26 @@ class _Child:
         return _weighted(self.rng, options)
 
 
+_validators: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    cached = _validators.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _validators[id(schema)] = (schema, Draft202012Validator(
+            schema, format_checker=FormatChecker()))
+    return cached[1]
+
+
 def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
     """The form filled around the given answers; dates not given are the day itself."""
-    weights = {k: {v: 1} for k, v in answers.items() if isinstance(v, str)}
-    data = form_filler.fill(schema, day, rng, weights)
     props = schema.get("properties", {})
+    data = {}
+    for name in schema.get("required", []):
+        if name in props and name not in answers:
+            data[name] = form_filler._value(name, props[name], day, rng, {})
     data.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in answers.items()})
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _validator(schema)
     for _ in range(5):  # answers may make further fields required (if/then)
         missing = [e.message.split("'")[1] for e in validator.iter_errors(data)
                    if e.validator == "required" and "'" in e.message]
@@ -245,8 +258,7 @@ def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
             break
         for name in missing:
             if name in props:
-                data[name] = form_filler.fill({"properties": {name: props[name]},
-                                               "required": [name]}, day, rng)[name]
+                data[name] = form_filler._value(name, props[name], day, rng, {})
     for name, prop in props.items():
         if prop.get("format") == "date" and name in data and name not in answers:
             data[name] = day.isoformat()
@@ -257,28 +269,26 @@ def _play(session, runtime, child: _Child, subject_id: int, users, today: date,
           result: EnglandResult) -> None:
     """Complete the child's tasks (and fire their timers) in date order up to today."""
     planned: dict[int, date] = {}
+    next_timer = (select(Timer).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+                  .where(ProcessInstance.subject_id == subject_id).order_by(Timer.fire_at).limit(1))
     while True:
         items = list(session.scalars(select(WorkItem).where(
-            WorkItem.subject_id == subject_id, WorkItem.status.in_(("ready", "claimed")))
-            .order_by(WorkItem.id)))
+            WorkItem.subject_id == subject_id, WorkItem.status.in_(("ready", "claimed")))))
         for item in items:
             if item.id not in planned:
                 planned[item.id] = child.completion_day(item, today)
-        instance_ids = [i for i, in session.execute(select(ProcessInstance.id).where(
-            ProcessInstance.subject_id == subject_id, ProcessInstance.status == "running"))]
-        timer = session.scalars(select(Timer).where(Timer.instance_id.in_(instance_ids))
-                                .order_by(Timer.fire_at)).first() if instance_ids else None
         next_item = min(items, key=lambda i: (planned[i.id], i.id)) if items else None
+        item_day = planned[next_item.id] if next_item is not None else None
+        timer = session.scalars(next_timer).first()
         timer_day = clock.aware(timer.fire_at).date() if timer else None
-        if next_item is not None and (timer_day is None or planned[next_item.id] < timer_day):
-            day = planned[next_item.id]
-            if day > today:
+        if item_day is not None and (timer_day is None or item_day < timer_day):
+            if item_day > today:
                 return
-            clock.set_now(_at(day))
+            clock.set_now(_at(item_day))
             instance = session.get(ProcessInstance, next_item.instance_id)
             schema, _ = runtime.form_for(instance, next_item.task_name)
-            running_for = (day - child.la_start).days
-            data = fill(schema, day, child.rng, child.answers(next_item, day, running_for))
+            running_for = (item_day - child.la_start).days
+            data = fill(schema, item_day, child.rng, child.answers(next_item, item_day, running_for))
             worker = users.get((next_item.role, next_item.team)) or users[(next_item.role, None)]
             runtime.complete(session, next_item.id, data, worker)
             result.completed_tasks += 1
@@ -301,11 +311,12 @@ def _users(session) -> dict[tuple[str, str | None], UserAccount]:
 
 def build(database, *, children: int = 391, seed: int = 903, today: date | None = None,
           if_empty: bool = False, drift: float | None = None, max_days: int = 420,
-          sweep: bool = True) -> EnglandResult | None:
+          skew: float = 1.6, sweep: bool = True) -> EnglandResult | None:
     """Build ``children`` English children looked after for up to ``max_days`` before today.
 
-    ``drift`` is the share of tasks done late (default: a mix per child, as in the Scottish
-    demo); ``drift=0`` keeps every timescale."""
+    ``skew`` > 1 makes recent entrants more common than long stays (durations are
+    ``max_days * random() ** skew``); ``drift`` is the share of tasks done late (default: a
+    mix per child, as in the Scottish demo); ``drift=0`` keeps every timescale."""
     today = today or date.today()
     rng = random.Random(seed)
     with database.transaction() as session:
@@ -319,7 +330,7 @@ def build(database, *, children: int = 391, seed: int = 903, today: date | None 
         for number in range(1, children + 1):
             child_drift = drift if drift is not None else rng.choice([0.03, 0.1, 0.3])
             # More recent entrants than long stays, as in a real caseload's flow.
-            days = int(max_days * rng.random() ** 1.6)
+            days = int(max_days * rng.random() ** skew)
             child = _Child(random.Random(rng.random()), number, today, child_drift, days)
             clock.set_now(_at(child.la_start, 9))
             with database.transaction() as session:

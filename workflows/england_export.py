@@ -255,7 +255,7 @@ def collect(session: Session, start: date, end: date) -> Export:
             if e["DEC"] is not None and e["DEC"] > end:  # still open at the end of the range
                 e["DEC"] = e["REC"] = None
             e["DECOM"], e["DEC"] = fmt(e["DECOM"]), fmt(e["DEC"])
-        export.episodes.extend(episodes)
+            export.episodes.append({c: "" if e.get(c) is None else e[c] for c in EPISODE_COLUMNS})
         details = (subject.attributes or {}).get("ssda903", {})
         export.header.append({
             "CHILD": subject.reference, "SEX": details.get("sex", ""),

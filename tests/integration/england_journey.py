@@ -38,7 +38,7 @@ class EnglandJourney:
             england_demo.ensure_users(session, actor="test")
             child = england.register_child(session, reference, "Test Child", team, "test",
                                            date_of_birth=header.pop("dob", date(2015, 6, 1)),
-                                           **({"sex": "F", "ethnicity": "WBRI", "mother": 0} | header))
+                                           **({"sex": "F", "ethnicity": "WBRI", "mother": 0, "upn": "A123456789012"} | header))
             self.child_id = child.id
 
     def looked_after(self, la_start: date, **entry) -> "EnglandJourney":
@@ -86,10 +86,11 @@ class EnglandJourney:
         return found
 
     def milestone_rows(self, code: str) -> list[Milestone]:
+        """Occurrences reached (not the planned next one)."""
         with self.db.transaction() as session:
             return list(session.scalars(select(Milestone).where(
-                Milestone.subject_id == self.child_id, Milestone.code == code)
-                .order_by(Milestone.occurrence)))
+                Milestone.subject_id == self.child_id, Milestone.code == code,
+                Milestone.actual_date.is_not(None)).order_by(Milestone.occurrence)))
 
     def actuals(self, code: str) -> list[date]:
         return [a for _, a in self.milestones().get(code, []) if a]

@@ -9,6 +9,7 @@ every audit chain must verify; and a clone must go on behaving like the real thi
 from __future__ import annotations
 
 import json
+import random
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -184,7 +185,7 @@ def test_a_generated_child_goes_on_like_a_runtime_built_one(database, templates)
                                                           WorkItem.status == "ready")).one()
             instance = session.get(ProcessInstance, item.instance_id)
             schema, _ = database.runtime.form_for(instance, item.task_name)
-            data = form_filler.fill(schema, day, __import__("random").Random(1))
+            data = form_filler.fill(schema, day, random.Random(1))
             user = session.scalar(select(UserAccount).where(UserAccount.username == generator.BENCH_USER))
             database.runtime.complete(session, item.id, data, user)
     clock.set_now(None)

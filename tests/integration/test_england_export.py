@@ -1,0 +1,110 @@
+"""SSDA903-style export of English children's milestones, and its validation.
+
+A generated caseload of 391 children (built through the real runtime, every timescale kept)
+exports cleanly; a deliberately broken record is reported with child, field and rule. The
+caseload is built once for this module, on SQLite only (the per-child walks are covered on
+both databases by the other test_england_* modules and the small journeys below).
+"""
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+
+from engine.models import Milestone, Subject
+from workflows import england_demo
+from workflows.england_export import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS,
+                                      export_and_validate, read_csv, validate)
+
+from .england_journey import EnglandJourney, eng_db, england_database  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.xdist_group("england_caseload")  # one worker builds the caseload once
+
+TODAY = date(2026, 3, 31)
+YEAR = (date(2025, 4, 1), TODAY)
+CHILDREN = 391
+
+
+@pytest.fixture(scope="module")
+def caseload(request, tmp_path_factory):
+    database = england_database(request, tmp_path_factory.mktemp("caseload"), "sqlite")
+    started = time.perf_counter()
+    result = england_demo.build(database, children=CHILDREN, today=TODAY, drift=0,
+                                max_days=210, sweep=False)
+    return database, result, time.perf_counter() - started
+
+
+def test_generated_caseload_of_391_children_passes_validation(caseload, tmp_path):
+    database, result, seconds = caseload
+    assert result.children == CHILDREN
+    with database.transaction() as session:
+        export, findings = export_and_validate(session, *YEAR)
+    assert [str(f) for f in findings] == []
+    assert len(export.header) == CHILDREN
+    children_with_episodes = {e["CHILD"] for e in export.episodes}
+    assert len(children_with_episodes) == CHILDREN
+    # Every route shows in the return: moves, legal status changes (interim, care and
+    # placement orders), children leaving care, reviews with participation codes.
+    assert {"S", "P", "L"} <= {e["RNE"] for e in export.episodes}
+    assert {"V2", "C1", "C2"} <= {e["LS"] for e in export.episodes}
+    assert {"X1"} < {e["REC"] for e in export.episodes if e["REC"]}
+    assert len(export.reviews) > CHILDREN
+    assert {"PN0", "PN1"} <= {r["REVIEW_CODE"] for r in export.reviews}
+    paths = export.write(tmp_path / "ssda903")
+    assert [p.name for p in paths] == ["header.csv", "episodes.csv", "reviews.csv"]
+    lines = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in paths}
+    assert lines["header"][0] == ",".join(HEADER_COLUMNS)
+    assert lines["episodes"][0] == ",".join(EPISODE_COLUMNS)
+    assert lines["reviews"][0] == ",".join(REVIEW_COLUMNS)
+    assert len(lines["header"]) == CHILDREN + 1
+    # Read back from the files, the return still passes.
+    tables = {p.stem: read_csv(p.read_text(encoding="utf-8")) for p in paths}
+    assert validate(tables, *YEAR) == []
+    print(f"\n{result.summary()} Built in {seconds:.1f}s; {len(export.episodes)} episodes, "
+          f"{len(export.reviews)} reviews.")
+
+
+def test_a_deliberately_broken_record_is_reported(caseload):
+    database, _, _ = caseload
+    with database.transaction() as session:
+        export, _ = export_and_validate(session, *YEAR)
+    # A review recorded 6 weeks late, and an episode whose end date precedes its start.
+    late = next(r for r in export.reviews
+                if sum(1 for s in export.reviews if s["CHILD"] == r["CHILD"]) >= 2)
+    child = late["CHILD"]
+    with database.transaction() as session:
+        subject_id = session.scalar(select(Subject.id).where(Subject.reference == child))
+        second = session.scalars(select(Milestone).where(
+            Milestone.subject_id == subject_id, Milestone.code == "REVIEW",
+            Milestone.actual_date.is_not(None)).order_by(Milestone.occurrence)).first()
+        from datetime import timedelta
+        session.execute(update(Milestone).where(Milestone.id == second.id)
+                        .values(actual_date=second.actual_date + timedelta(weeks=30)))
+        export, findings = export_and_validate(session, *YEAR)
+        session.rollback()
+    assert any(f.child == child and f.field == "REVIEW" and f.rule in ("PACE-R2", "PACE-R3")
+               for f in findings), [str(f) for f in findings]
+    ended = export.episodes[5]
+    ended.update(DEC="01/01/2000", REC="E4A")
+    found = {(f.child, f.field, f.rule) for f in validate(export)}
+    assert (ended["CHILD"], "DEC", "356") in found
+
+
+def test_late_first_review_reported_through_the_runtime(eng_db):
+    j = EnglandJourney(eng_db, "E00042").looked_after(date(2026, 1, 5))
+    j.complete("first_review", date(2026, 2, 9), plan_challenged="no",
+               looked_after_status="continues", participation="PN1",
+               next_review_date=date(2026, 4, 30))  # due 2 February: a week late
+    j.complete("first_visit", date(2026, 1, 9), seen_alone=True, placement_status="moved",
+               new_placement_date=date(2026, 1, 9), placement_type="K2", placement_provider="PR4",
+               placement_postcode="LS9 9ZZ", reason_place_change="CREQB")
+    with eng_db.transaction() as session:
+        export, findings = export_and_validate(session, date(2025, 4, 1), date(2026, 3, 31))
+    assert [(e["DECOM"], e["RNE"], e["PLACE"], e["DEC"], e["REC"], e["REASON_PLACE_CHANGE"])
+            for e in export.episodes] == [
+        ("05/01/2026", "S", "U6", "09/01/2026", "X1", "CREQB"),
+        ("09/01/2026", "P", "K2", "", "", "")]
+    assert export.reviews == [{"CHILD": "E00042", "DOB": "01/06/2015", "REVIEW": "09/02/2026",
+                               "REVIEW_CODE": "PN1"}]
+    assert [(f.table, f.child, f.field, f.rule) for f in findings] == [
+        ("reviews", "E00042", "REVIEW", "PACE-R1")]

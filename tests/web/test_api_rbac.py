@@ -1,0 +1,115 @@
+"""The API's RBAC matrix: every role (and no token) against every /api/v1 route, on both
+databases. Statuses are written out by hand and match the worker UI's matrix
+(tests/web/test_rbac.py) where the UI has the same page: 401 instead of a redirect to
+sign-in, 200 instead of a redirect after a POST, 404 for records outside the caller's team.
+"""
+from __future__ import annotations
+
+import pytest
+
+from engine.models import WorkItem
+
+from .api_client import api
+from .conftest import hold
+
+USERS = ["anonymous", "sw.north", "tl.north", "sw.south", "tl.south", "chair", "legal", "panel",
+         "adm", "manager", "owner", "auditor", "admin"]
+P = "/api/v1"
+# route: (holder of the north referral before the call, JSON body, statuses in USERS order)
+MATRIX = {
+    # anon sw.n tl.n sw.s tl.s chair legal panel adm  mgr  owner audit admin
+    f"GET {P}/me": (None, None,
+     "401  200  200  200  200  200   200   200   200  200  200   200   200"),
+    f"GET {P}/tokens": (None, None,
+     "401  200  200  200  200  200   200   200   200  200  200   200   200"),
+    f"POST {P}/tokens": (None, {},  # an empty body: 422 for everyone signed in
+     "401  422  422  422  422  422   422   422   422  422  422   422   422"),
+    f"GET {P}/queues/my-work": (None, None,
+     "401  200  200  200  200  200   200   200   200  200  403   403   403"),
+    f"GET {P}/queues/team": (None, None,
+     "401  200  200  200  200  200   200   200   200  200  403   403   403"),
+    f"GET {P}/children": (None, None,
+     "401  200  200  200  200  200   200   200   200  200  403   200   403"),
+    f"GET {P}/children/{{north}}": (None, None,
+     "401  200  200  404  404  200   200   200   200  200  403   200   403"),
+    f"GET {P}/children/{{south}}": (None, None,
+     "401  404  404  200  200  200   200   200   200  200  403   200   403"),
+    f"GET {P}/children/999999": (None, None,
+     "401  404  404  404  404  404   404   404   404  404  403   404   403"),
+    f"POST {P}/children": (None, {},  # an empty body: 422 for those who may register
+     "401  422  422  422  422  403   403   403   403  422  403   403   403"),
+    f"GET {P}/instances/{{i_north}}": (None, None,
+     "401  200  200  404  404  200   200   200   200  200  403   200   403"),
+    f"GET {P}/instances/{{i_south}}/history": (None, None,
+     "401  404  404  200  200  200   200   200   200  200  403   200   403"),
+    f"GET {P}/work-items/{{t_north}}": (None, None,
+     "401  200  200  404  404  404   404   404   404  200  403   403   403"),
+    f"GET {P}/work-items/{{t_south}}": (None, None,
+     "401  404  404  200  200  404   404   404   404  200  403   403   403"),
+    f"GET {P}/work-items/{{t_north_legal}}": (None, None,
+     "401  404  200  404  404  404   200   404   404  200  403   403   403"),
+    f"GET {P}/work-items/999999": (None, None,
+     "401  404  404  404  404  404   404   404   404  404  403   403   403"),
+    f"POST {P}/work-items/{{t_north}}/claim": (None, None,
+     "401  200  403  404  404  404   404   404   404  403  403   403   403"),
+    f"POST {P}/work-items/{{t_north}}/release": ("sw2.north", None,
+     "401  403  200  404  404  404   404   404   404  200  403   403   403"),
+    f"POST {P}/work-items/{{t_north}}/reassign": (None, {"assignee": "sw2.north"},
+     "401  403  200  404  404  404   404   404   404  200  403   403   403"),
+    f"PUT {P}/work-items/{{t_north}}/draft": (None, {"data": {"questions": "Options?"}},
+     "401  200  403  404  404  404   404   404   404  403  403   403   403"),
+    f"POST {P}/work-items/{{t_north}}/complete": (None, {"data": {}},  # invalid: nothing done
+     "401  422  403  404  404  404   404   404   404  403  403   403   403"),
+    f"GET {P}/process-models": (None, None,
+     "401  200  200  200  200  200   200   200   200  200  200   200   200"),
+    f"GET {P}/measures/aims": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"GET {P}/measures/aims/2": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+}
+CASES = [(route, user, int(statuses.split()[index]))
+         for route, (_, _, statuses) in MATRIX.items() for index, user in enumerate(USERS)]
+
+
+def _url(world, template: str) -> str:
+    with world.database.transaction() as session:
+        instances = {f"i_{k}": session.get(WorkItem, v).instance_id for k, v in world.tasks.items()}
+    values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()}, **instances}
+    return template.format(**values)
+
+
+@pytest.mark.xdist_group("api_rbac")
+@pytest.mark.parametrize("route,user,expected", CASES,
+                         ids=[f"{user}-{route}" for route, user, _ in CASES])
+def test_status(shared_world, route, user, expected):
+    method, template = route.split(" ", 1)
+    holder, body = MATRIX[route][:2]
+    hold(shared_world, holder)
+    try:
+        client = api(shared_world, None if user == "anonymous" else user)
+        response = client.open(method, _url(shared_world, template), json=body)
+    finally:
+        hold(shared_world, None)
+    assert response.status_code == expected, (
+        f"{user} {route}: expected {expected}, got {response.status_code}: "
+        f"{response.get_data(as_text=True)[:300]}")
+    assert response.is_json
+
+
+def test_matrix_covers_every_api_route(shared_world):
+    """A new API route must be added to the matrix, so it gets a decision per role."""
+    covered = set()
+    for route in MATRIX:
+        method, path = route.split(" ", 1)
+        parts = ["<id>" if part.startswith("{") or part.isdigit() else part
+                 for part in path.split("/")]
+        covered.add(f"{method} {'/'.join(parts)}")
+    routes = set()
+    for rule in shared_world.app.url_map.iter_rules():
+        if not rule.rule.startswith(P) or rule.endpoint.startswith(("api-docs.", "api_docs_page.")):
+            continue
+        path = "/".join("<id>" if part.startswith("<") else part for part in rule.rule.split("/"))
+        routes |= {f"{m} {path}" for m in rule.methods - {"HEAD", "OPTIONS"}}
+    # DELETE /tokens/<id> acts on the caller's own tokens only: tested in test_api_auth.py.
+    missing = routes - covered - {f"DELETE {P}/tokens/<id>"}
+    assert not missing, f"API routes missing from the matrix: {missing}"

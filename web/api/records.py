@@ -1,0 +1,210 @@
+"""Children and process instances, scoped to the caller's team as on the children pages.
+
+A child or instance outside the caller's team is a 404 with the same body as one that does
+not exist. An auditor's reading of a record is recorded, as on the child page.
+"""
+from __future__ import annotations
+
+from dateutil.relativedelta import relativedelta
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from engine import audit, clock
+from engine.models import (AuditEvent, ProcessInstance, Subject, Team, Timer, UserAccount,
+                           WorkItem)
+from web import db
+from web.access import CHILD_ROLES, child_or_404, children_clause
+from web.read_models import child_page, children_list
+from workflows import children as child_records
+
+from . import auth, present
+from .errors import documented, fail
+from .me import CREATE_CHILD_ROLES
+from .schemas import (ChildArgs, ChildDetailSchema, ChildPageSchema, HistoryArgs,
+                      HistoryPageSchema, InstanceStateSchema, NewChildSchema)
+
+bp = Blueprint("records", __name__, url_prefix="/api/v1",
+               description="Children (team-scoped), registering a child onto a process, and "
+                           "process instances: state and history.")
+ID = "<int(max=2147483647):{}>"
+OLDEST_YEARS = 30  # a start date or date of birth further back is a typing mistake
+auth.protect(bp)
+
+
+def _viewed(session, caller, child: Subject, page: str) -> None:
+    if "auditor" in caller.roles:
+        audit.record(session, "record_viewed", caller.username, subject_id=child.id,
+                     data={"page": page, "via": "api"})
+
+
+@bp.get("/children")
+@documented(bp, 403)
+@auth.roles(CHILD_ROLES)
+@bp.arguments(ChildArgs, location="query")
+@bp.response(200, ChildPageSchema)
+def list_children(args):
+    """Children in the caller's scope (their team; service-wide roles: every team)."""
+    caller = auth.principal()
+    with db().transaction() as session:
+        found, total, open_counts, overdue_counts = children_list(
+            session, children_clause(caller), args.get("q"), clock.today(), args["page"],
+            args["per_page"])
+        workers = present.user_refs(session, [c.allocated_worker_id for c in found])
+        items = [_summary(c, workers, open_counts[c.id], overdue_counts[c.id]) for c in found]
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total,
+            "pages": max(1, -(-total // args["per_page"]))}
+
+
+def _summary(child: Subject, workers: dict, open_n: int, overdue_n: int) -> dict:
+    return {**present.child_ref(child), "team": child.team, "date_of_birth": child.date_of_birth,
+            "allocated_worker": workers.get(child.allocated_worker_id), "open_tasks": open_n,
+            "overdue_tasks": overdue_n, "created_at": child.created_at}
+
+
+def _detail(session, child: Subject) -> dict:
+    today = clock.today()
+    page = child_page(session, child, today)
+    instances = session.scalars(select(ProcessInstance).where(
+        ProcessInstance.subject_id == child.id).order_by(ProcessInstance.started_at,
+                                                         ProcessInstance.id)).all()
+    items = [item for item, _due, _name in page.tasks]
+    workers = present.user_refs(session, [child.allocated_worker_id])
+    overdue = sum(1 for _item, due, _name in page.tasks if due == "overdue")
+    return {**_summary(child, workers, len(items), overdue), "team_name": page.team_name,
+            "instances": [present.instance_summary(i) for i in instances],
+            "tasks": present.work_items(session, items, today),
+            "milestones": [{"code": m.code, "label": m.label, "occurrence": m.occurrence,
+                            "planned_date": m.planned, "actual_date": m.actual,
+                            "status": m.status, "days_late": m.days_late}
+                           for m in page.milestones]}
+
+
+@bp.get(f"/children/{ID.format('subject_id')}")
+@documented(bp, 403, 404)
+@auth.roles(CHILD_ROLES)
+@bp.response(200, ChildDetailSchema)
+def show_child(subject_id: int):
+    """A child with their processes, open tasks and milestones (planned and actual dates)."""
+    caller = auth.principal()
+    with db().transaction() as session:
+        child = child_or_404(session, caller, subject_id)
+        _viewed(session, caller, child, "child")
+        return _detail(session, child)
+
+
+def _check_new_child(session, caller, body: dict) -> tuple[str, int | None]:
+    """(team, allocated worker id) when the request can be carried out; fails otherwise."""
+    today = clock.today()
+    oldest = today - relativedelta(years=OLDEST_YEARS)
+    errors: dict[str, list[str]] = {}
+    for name in ("reference", "name"):
+        if not body[name].strip():
+            errors[name] = ["Must not be blank."]
+    team = body.get("team") or caller.team
+    if team is None:
+        errors["team"] = ["Give the team code: you work with every team."]
+    elif not caller.sees_team(team):
+        fail(403, "You can register children in your own team only.")
+    elif session.get(Team, team) is None:
+        errors["team"] = ["There is no team with this code."]
+    start, born = body["start_date"], body.get("date_of_birth")
+    if start > today:
+        errors.setdefault("start_date", []).append("Must not be in the future.")
+    if start < oldest:
+        errors.setdefault("start_date", []).append(f"Must be within the last {OLDEST_YEARS} years.")
+    if born is not None:
+        if born > today or born < oldest:
+            errors.setdefault("date_of_birth", []).append(
+                f"Must be a past date within the last {OLDEST_YEARS} years.")
+        elif start < born:
+            errors.setdefault("start_date", []).append("Must not be before the date of birth.")
+    worker_id = None
+    if body.get("allocated_worker"):
+        worker = session.scalar(select(UserAccount).where(
+            UserAccount.username == body["allocated_worker"]))
+        if worker is None or not worker.active or "social_worker" not in (worker.roles or []) \
+                or worker.team not in (None, team):
+            errors["allocated_worker"] = ["Choose an active social worker in the child's team."]
+        else:
+            worker_id = worker.id
+    if errors:
+        fail(422, errors=errors)
+    return team, worker_id
+
+
+@bp.post("/children")
+@documented(bp, 403, 409, 422)
+@auth.roles(CREATE_CHILD_ROLES)
+@bp.arguments(NewChildSchema)
+@bp.response(201, ChildDetailSchema)
+def create_child(body):
+    """Register a child and start their process.
+
+    `accommodated` starts the permanence journey, `cso_home` the review loop for a
+    Compulsory Supervision Order at home. 409 when the reference is already in use."""
+    caller = auth.principal()
+    with db().transaction() as session:
+        team, worker_id = _check_new_child(session, caller, body)
+        child = child_records.register_child(
+            session, body["reference"].strip(), body["name"].strip(), team, caller.username,
+            date_of_birth=body.get("date_of_birth"), allocated_worker_id=worker_id)
+        start = child_records.accommodate if body["pathway"] == "accommodated" \
+            else child_records.place_on_cso_at_home
+        start(session, db().runtime, child, body["start_date"], caller.username)
+        return _detail(session, child)
+
+
+# -- process instances ------------------------------------------------------------------------------
+def _instance_or_404(session, caller, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        fail(404)
+    child_or_404(session, caller, instance.subject_id)
+    return instance
+
+
+@bp.get(f"/instances/{ID.format('instance_id')}")
+@documented(bp, 403, 404)
+@auth.roles(CHILD_ROLES)
+@bp.response(200, InstanceStateSchema)
+def show_instance(instance_id: int):
+    """A process instance's state.
+
+    Status, model version, open tasks, milestones and waiting timers."""
+    caller = auth.principal()
+    today = clock.today()
+    with db().transaction() as session:
+        instance = _instance_or_404(session, caller, instance_id)
+        _viewed(session, caller, instance.subject, "instance")
+        items = session.scalars(select(WorkItem).where(
+            WorkItem.instance_id == instance.id, WorkItem.status.in_(("ready", "claimed")))
+            .order_by(WorkItem.due_date, WorkItem.id)).unique().all()
+        timers = session.scalars(select(Timer).where(Timer.instance_id == instance.id)
+                                 .order_by(Timer.fire_at)).all()
+        return {**present.instance_summary(instance), "child": present.child_ref(instance.subject),
+                "open_tasks": present.work_items(session, items, today),
+                "milestones": present.instance_milestones(session, instance.id, today),
+                "timers": [{"name": t.name, "fire_at": t.fire_at} for t in timers]}
+
+
+@bp.get(f"/instances/{ID.format('instance_id')}/history")
+@documented(bp, 403, 404)
+@auth.roles(CHILD_ROLES)
+@bp.arguments(HistoryArgs, location="query")
+@bp.response(200, HistoryPageSchema)
+def instance_history(args, instance_id: int):
+    """The instance's audit events, oldest first (the hash links the child's chain)."""
+    caller = auth.principal()
+    page, per_page = args["page"], args["per_page"]
+    with db().transaction() as session:
+        instance = _instance_or_404(session, caller, instance_id)
+        query = select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        events = session.scalars(query.order_by(AuditEvent.chain_seq, AuditEvent.id)
+                                 .limit(per_page).offset((page - 1) * per_page)).all()
+        _viewed(session, caller, instance.subject, "instance_history")
+        items = [{"seq": e.chain_seq, "at": e.at, "event_type": e.event_type, "actor": e.actor,
+                  "instance_id": e.instance_id, "task_id": e.task_id, "data": e.data or {},
+                  "hash": e.hash} for e in events]
+    return {"items": items, "page": page, "per_page": per_page, "total": total,
+            "pages": max(1, -(-total // per_page))}

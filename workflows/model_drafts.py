@@ -1,0 +1,301 @@
+"""Draft diagrams: a process owner's change before it is deployed as a new version.
+
+A draft is a diagram and its forms, copied from a deployed version (to edit in the browser)
+or uploaded (a .bpmn made in Camunda Modeler or SpiffArena, its forms, or a .zip as
+downloaded from PACE Flow). Nothing in a draft runs: it is validated, compared with the
+deployed version and then deployed through ``engine.registry.deploy``.
+
+Uploads are untrusted. Everything is refused *before* it is stored if it is too large, is not
+UTF-8, names a form with a folder or ``..``, or is XML that the hardened parser refuses
+(DOCTYPE/entities: XXE and "billion laughs"). What remains is stored and validated; a draft
+with problems cannot be deployed.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine import audit, clock
+from engine.errors import Conflict, NotFound
+from engine.models import Base, ProcessModel, _now
+from engine.registry import ModelBundle
+from engine.xml_safety import MAX_BYTES as MAX_DIAGRAM_BYTES
+from engine.xml_safety import UnsafeXml, parse_untrusted
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024     # one upload request, every file together
+MAX_FORM_BYTES = 256 * 1024            # as engine.registry checks forms
+MAX_FILES = 200
+FORM_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.json$")
+PROCESS_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+class UploadRefused(ValueError):
+    """An upload that is not stored; the message says what to do."""
+
+
+class ModelDraft(Base):
+    """A diagram and its forms being prepared as the next version of a process."""
+    __tablename__ = "model_draft"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    base_version: Mapped[int | None] = mapped_column(Integer)  # the version it was copied from
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(20))  # copy | upload | editor
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open|deployed|discarded
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    deployed_model_id: Mapped[int | None] = mapped_column(ForeignKey("process_model.id"))
+    # Optimistic locking, as on process_instance: two owners saving at once cannot both win.
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": revision}
+
+    def bundle(self) -> ModelBundle:
+        return ModelBundle(self.process_id, self.bpmn_xml, dict(self.forms or {}))
+
+
+# -- reading uploads ----------------------------------------------------------------------
+@dataclass
+class Upload:
+    """What an upload held, after every safety check."""
+    process_ids: list[str]        # executable processes the diagram declares
+    bpmn_xml: str | None = None
+    forms: dict[str, str] | None = None
+
+
+def _plain_name(name: str) -> str:
+    """The file's own name; any folder, '..', backslash or control character is refused."""
+    if not name or "\\" in name or "/" in name or name.startswith(".") or \
+            any(ord(c) < 32 for c in name) or ".." in name:
+        raise UploadRefused(f"The file name {name!r} is not allowed: use a plain name such as "
+                            "initial_lar.schema.json, with no folders, '..' or hidden files.")
+    return name
+
+
+def _text(name: str, data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise UploadRefused(f"{name} is not UTF-8 text (a byte on line {line} cannot be read). "
+                            "Save it again as UTF-8 and upload it again.") from None
+    return text.removeprefix("\ufeff")
+
+
+def _diagram(name: str, data: bytes) -> tuple[str, list[str]]:
+    if len(data) > MAX_DIAGRAM_BYTES:
+        raise UploadRefused(f"{name} is {len(data):,} bytes; a diagram may be at most "
+                            f"{MAX_DIAGRAM_BYTES:,} bytes.")
+    declared = _ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise UploadRefused(f"{name} declares the encoding {encoding}; save it as UTF-8 and "
+                            "upload it again.")
+    text = _text(name, data)
+    try:
+        root = parse_untrusted(text)
+    except UnsafeXml as exc:
+        raise UploadRefused(f"{name} was refused: {exc}.") from None
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise UploadRefused(f"{name} is XML but not a BPMN 2.0 diagram (its root element is "
+                            f"{root.tag.rsplit('}', 1)[-1]!r}, not bpmn:definitions).")
+    ids = [p.get("id") for p in root.iterfind(f"{{{BPMN_NS}}}process")
+           if p.get("isExecutable") == "true"]
+    return text, ids
+
+
+def _form(name: str, data: bytes) -> str:
+    if not FORM_NAME.match(name):
+        raise UploadRefused(f"The form file name {name!r} is not allowed: use letters, digits, "
+                            "'_', '-' and '.', ending .json (for example initial_lar.schema.json).")
+    if len(data) > MAX_FORM_BYTES:
+        raise UploadRefused(f"The form {name} is {len(data):,} bytes; a form may be at most "
+                            f"{MAX_FORM_BYTES:,} bytes.")
+    text = _text(name, data)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UploadRefused(f"The form {name} is not valid JSON (line {exc.lineno}: {exc.msg}).") \
+            from None
+    return text
+
+
+def _zip_entries(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    """The .bpmn and forms of a zip as downloaded from PACE Flow (``x.bpmn``,
+    ``forms/y.json``, optionally inside one folder). Sizes are checked on what is actually
+    read, not on what the archive claims (zip bombs)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise UploadRefused(f"{name} is not a readable .zip file.") from None
+    files = [i for i in infos if not i.is_dir()]
+    if len(files) > MAX_FILES:
+        raise UploadRefused(f"{name} holds {len(files)} files; at most {MAX_FILES} are allowed.")
+    entries, total = [], 0
+    for info in files:
+        parts = info.filename.split("/")
+        if info.filename.startswith("/") or "\\" in info.filename or \
+                any(p in ("", ".", "..") for p in parts) or len(parts) > 3 or \
+                (len(parts) == 3 and parts[1] != "forms"):
+            raise UploadRefused(f"{name} holds {info.filename!r}, which is not allowed: the zip may "
+                                "hold only the diagram (.bpmn) and forms/<name>.json, with no "
+                                "'..' or absolute paths.")
+        if parts[0] == "__MACOSX" or parts[-1].startswith("."):
+            continue
+        limit = MAX_DIAGRAM_BYTES if parts[-1].endswith(".bpmn") else MAX_FORM_BYTES
+        with archive.open(info) as handle:
+            content = handle.read(limit + 1)
+        total += len(content)
+        if len(content) > limit or total > MAX_UPLOAD_BYTES:
+            raise UploadRefused(f"{name}: {info.filename} is larger than {limit:,} bytes once "
+                                "unpacked.")
+        entries.append((parts[-1], content))
+    return entries
+
+
+def read_upload(files: list[tuple[str, bytes]]) -> Upload:
+    """Check every uploaded file; raise UploadRefused with a plain message, or return it."""
+    if sum(len(d) for _, d in files) > MAX_UPLOAD_BYTES:
+        raise UploadRefused(f"The upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
+                            "a diagram and its forms are far smaller.")
+    expanded: list[tuple[str, bytes]] = []
+    for name, data in files:
+        name = _plain_name(name or "")
+        if name.lower().endswith(".zip"):
+            expanded += _zip_entries(name, data)
+        else:
+            expanded.append((name, data))
+    if len(expanded) > MAX_FILES:
+        raise UploadRefused(f"At most {MAX_FILES} files can be uploaded at once.")
+    result = Upload(process_ids=[], forms={})
+    for name, data in expanded:
+        name = _plain_name(name)
+        lower = name.lower()
+        if lower.endswith((".bpmn", ".bpmn20.xml", ".xml")):
+            if result.bpmn_xml is not None:
+                raise UploadRefused("Upload one diagram (.bpmn) at a time.")
+            result.bpmn_xml, result.process_ids = _diagram(name, data)
+        elif lower.endswith(".json"):
+            result.forms[name] = _form(name, data)
+        else:
+            raise UploadRefused(f"{name} is not a diagram (.bpmn), a form (.json) or a .zip of them.")
+    return result
+
+
+# -- drafts -------------------------------------------------------------------------------
+def get(session: Session, draft_id: int, *, open_only: bool = False) -> ModelDraft:
+    draft = session.get(ModelDraft, draft_id)
+    if draft is None:
+        raise NotFound(f"There is no draft {draft_id}.")
+    if open_only and draft.status != "open":
+        raise Conflict(f"This draft was {draft.status}; start a new draft from the latest version.")
+    return draft
+
+
+def open_drafts(session: Session, process_id: str | None = None) -> list[ModelDraft]:
+    query = select(ModelDraft).where(ModelDraft.status == "open")
+    if process_id:
+        query = query.where(ModelDraft.process_id == process_id)
+    return list(session.scalars(query.order_by(ModelDraft.updated_at.desc())))
+
+
+def create(session: Session, process_id: str, bpmn_xml: str, forms: dict[str, str], actor: str,
+           *, source: str, base_version: int | None, note: str = "") -> ModelDraft:
+    now = clock.now()
+    draft = ModelDraft(process_id=process_id, base_version=base_version, bpmn_xml=bpmn_xml,
+                       forms=dict(forms), source=source, status="open", note=note[:300],
+                       created_by=actor, created_at=now, updated_by=actor, updated_at=now)
+    session.add(draft)
+    session.flush()
+    audit.record(session, "model_draft_created", actor, data={
+        "draft": draft.id, "process_id": process_id, "source": source,
+        "base_version": base_version, "forms": sorted(forms)})
+    return draft
+
+
+def copy_version(session: Session, model: ProcessModel, actor: str) -> ModelDraft:
+    return create(session, model.process_id, model.bpmn_xml, dict(model.forms), actor,
+                  source="copy", base_version=model.version,
+                  note=f"Copy of version {model.version}")
+
+
+def _check_revision(draft: ModelDraft, revision: int | None) -> None:
+    if revision is not None and revision != draft.revision:
+        raise Conflict(f"{draft.updated_by} saved this draft at "
+                       f"{draft.updated_at:%d %b %Y %H:%M} after you opened it, so your change "
+                       "was not saved. Reload the editor to see their version.")
+
+
+def save_diagram(session: Session, draft: ModelDraft, bpmn_xml: str, actor: str,
+                 revision: int | None = None) -> ModelDraft:
+    """Replace the draft's diagram (from the editor); refused if the XML is unsafe."""
+    _check_revision(draft, revision)
+    data = bpmn_xml.encode("utf-8")
+    text, _ = _diagram("The diagram", data)
+    if text != draft.bpmn_xml:
+        draft.bpmn_xml = text
+        _touch(session, draft, actor, "diagram saved")
+    return draft
+
+
+def add_files(session: Session, draft: ModelDraft, upload: Upload, actor: str) -> list[str]:
+    changed = []
+    if upload.bpmn_xml is not None:
+        draft.bpmn_xml = upload.bpmn_xml
+        changed.append("diagram")
+    if upload.forms:
+        draft.forms = {**(draft.forms or {}), **upload.forms}
+        changed += sorted(upload.forms)
+    if changed:
+        _touch(session, draft, actor, "files uploaded: " + ", ".join(changed))
+    return changed
+
+
+def remove_form(session: Session, draft: ModelDraft, name: str, actor: str) -> None:
+    if name not in (draft.forms or {}):
+        raise NotFound(f"This draft has no form {name!r}.")
+    draft.forms = {k: v for k, v in draft.forms.items() if k != name}
+    _touch(session, draft, actor, f"form removed: {name}")
+
+
+def discard(session: Session, draft: ModelDraft, actor: str) -> None:
+    draft.status = "discarded"
+    _touch(session, draft, actor, "discarded")
+
+
+def mark_deployed(session: Session, draft: ModelDraft, model: ProcessModel, actor: str) -> None:
+    draft.status, draft.deployed_model_id = "deployed", model.id
+    _touch(session, draft, actor, f"deployed as version {model.version}")
+
+
+def _touch(session: Session, draft: ModelDraft, actor: str, what: str) -> None:
+    draft.updated_by, draft.updated_at = actor, clock.now()
+    session.flush()
+    audit.record(session, "model_draft_changed", actor, data={
+        "draft": draft.id, "process_id": draft.process_id, "change": what,
+        "content_hash": draft.bundle().content_hash()})
+
+
+# -- downloads ----------------------------------------------------------------------------
+def bundle_zip(process_id: str, bpmn_xml: str, forms: dict[str, str]) -> bytes:
+    """``<process_id>.bpmn`` and ``forms/<name>.json``: the layout of ``bpmn/<process_id>/``,
+    which the upload page accepts back."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(f"{process_id}.bpmn", bpmn_xml)
+        for name in sorted(forms):
+            archive.writestr(f"forms/{name}", forms[name])
+    return out.getvalue()
