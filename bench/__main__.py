@@ -1,5 +1,6 @@
 """``python -m bench`` (``make bench``): every benchmark, each bounded in time; results to
-bench/RESULTS.md. ``--quick`` for a smaller run (about two minutes), ``--only`` to pick.
+bench/RESULTS.md. ``--quick`` for a smaller run (5k children, about two minutes on an idle
+2-core machine), ``--only`` to pick.
 
 Benchmarks: completion (1), queue (2), measures (3), timers (4), bytes (5), http (6),
 profile (where the time of a completion goes). Each prints its figures with a ratio
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             profile_result = {}
             for backend in ctx.backends:
                 found = attempt(ctx, "profile", completion.profile, ctx, backend,
-                                50 if args.quick else 200)
+                                40 if args.quick else 200)
                 if found:
                     profile_result[backend] = found
                     for label, ms in found[0]:
@@ -140,8 +141,11 @@ def attempt(ctx: common.Context, bench: str, fn, *args, **kwargs):
         return None
 
 
+_STARTED = time.perf_counter()
+
+
 def section(title: str) -> None:
-    print(f"\n== {title}", flush=True)
+    print(f"\n== {title} (at {time.perf_counter() - _STARTED:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

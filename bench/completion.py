@@ -123,7 +123,7 @@ def completer(database, items: list[int], user_id: int):
 
 
 def run(ctx: Context) -> None:
-    seconds, runs = (3.0, 150) if ctx.quick else (12.0, 600)
+    seconds, runs = (2.0, 100) if ctx.quick else (12.0, 600)
     bare = bare_spiff(seconds / 2, runs)
     base = summary(bare["spiff"])
     ctx.add(Figure("1 completion", "bare SpiffWorkflow, in memory (no round trip)",

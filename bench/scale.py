@@ -33,7 +33,7 @@ MEASURES_TARGET_S = 1.0
 
 
 def sizes(ctx: Context) -> list[int]:
-    return [10_000] if ctx.quick else [10_000, 100_000]
+    return [5_000] if ctx.quick else [10_000, 100_000]
 
 
 def grow(database, templates, have: int, want: int, progress=None) -> float:
@@ -46,7 +46,7 @@ def grow(database, templates, have: int, want: int, progress=None) -> float:
 
 
 def queue_bench(ctx: Context, database, backend: str, size: int) -> None:
-    seconds, runs = (4.0, 150) if ctx.quick else (8.0, 400)
+    seconds, runs = (2.0, 100) if ctx.quick else (8.0, 400)
     rng = random.Random(size)
     teams = generator.team_codes(size // TEAM_SIZE)
     with database.transaction() as session:

@@ -141,14 +141,14 @@ def run(ctx: Context) -> None:
     if "postgres" not in ctx.backends:
         ctx.add(Figure("6 http", "gunicorn on PostgreSQL", None, "req/s", note="skipped: no PostgreSQL"))
         return
-    seconds, cap = (4.0, 400) if ctx.quick else (10.0, 3000)
+    seconds, cap = (3.0, 300) if ctx.quick else (10.0, 3000)
     concurrency, workers = 8, 2 * (os.cpu_count() or 1)
     with open_database("postgres", ctx.workdir) as bench_db:
         database = bench_db.database
         generator.prepare_database(database)
         if "templates" in ctx.cache:
-            generator.generate(database, ctx.cache["templates"], 2000 if ctx.quick else 10_000,
-                               teams=generator.team_codes(8 if ctx.quick else 40), seed=21)
+            generator.generate(database, ctx.cache["templates"], 1000 if ctx.quick else 10_000,
+                               teams=generator.team_codes(4 if ctx.quick else 40), seed=21)
         # enough open planning meetings for the completion phase, no more: the team queue
         # page counts them all, and a real team holds a few hundred children
         made = generator.generate(database, fresh_start_templates(ctx, team="north"),

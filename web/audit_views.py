@@ -26,6 +26,7 @@ from engine import audit, audit_export, clock, registry
 from engine.models import (AuditEvent, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
 from engine.xml_safety import UnsafeXml, parse_untrusted
+from workflows.vocabulary import ROLES
 
 from . import db
 from .access import child_or_404, children_clause, require_roles
@@ -58,6 +59,15 @@ EVENT_LABELS = {
     "sign_in_throttled": "Sign-in refused (too many failures)",
     "signed_out": "Signed out",
     "user_created": "User created",
+    "api_token_created": "API token created",
+    "api_token_revoked": "API token revoked",
+    "model_draft_created": "Diagram draft created",
+    "model_draft_changed": "Diagram draft changed",
+    "aim_settings_changed": "Aim settings changed",
+    "pdsa_cycle_recorded": "PDSA cycle recorded",
+    "pdsa_cycle_updated": "PDSA cycle updated",
+    "run_chart_point_flagged": "Run chart point flagged",
+    "run_chart_flag_removed": "Run chart flag removed",
     "record_viewed": "Record viewed by an auditor",
     "audit_searched": "Auditor searched records",
     "audit_verified": "Auditor checked the audit chains",
@@ -249,6 +259,8 @@ def _rows(events, infos: dict[int, ModelInfo], instance_model: dict[int, int],
                 continue
             if key in ("previous_assignee", "from") and isinstance(value, int):
                 value = user_ids.get(value, value)
+            elif key in ("role", "to_role") and value in ROLES:
+                value = f"{ROLES[value]} ({value})"
             row.details.append((key.replace("_", " ").capitalize(), _text(value)))
         rows.append(row)
     return rows
@@ -369,7 +381,7 @@ def diagram_state(info: ModelInfo, events: list[AuditEvent], open_items: list[Wo
             markers[element].append("pace-passed")
     state = {"markers": {k: sorted(set(v)) for k, v in markers.items()}, "overlays": overlays,
              "names": info.names}
-    return state, sorted(steps.values(), key=lambda s: (s.ready or datetime.min, s.name))
+    return state, list(steps.values())  # in the order the tasks became ready
 
 
 # -- pages --------------------------------------------------------------------------------

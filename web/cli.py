@@ -37,16 +37,53 @@ def init_db_command():
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The date the demo caseload ends on (default: today).")
+@click.option("--profile", type=click.Choice(["scotland", "england"]), default="scotland",
+              show_default=True, help="Whose caseload (the profile must be in PACE_PROFILES).")
 @with_appcontext
-def demo_command(if_empty, children, seed, today):
+def demo_command(if_empty, children, seed, today, profile):
     """Build a demo caseload through the real runtime, with demo users for every role."""
     end = today.date() if today else date.today()
+    if profile == "england":  # the English profile (docs/england-profile.md)
+        from workflows import england_demo, profiles
+        try:
+            profiles.check_enabled(profiles.get("england"))
+        except profiles.ProfileError as exc:
+            raise click.ClickException(f"{exc}; set PACE_PROFILES=england (or scotland,england) "
+                                       "and run pace init-db") from None
+        result = england_demo.build(_db(), children=children, seed=seed, today=end,
+                                    if_empty=if_empty)
+        click.echo("English caseload already present; nothing done." if result is None
+                   else result.summary())
+        click.echo(england_demo.sign_in_text())
+        return
     result = demo.build(_db(), children=children, seed=seed, today=end, if_empty=if_empty)
     if result is None:
         click.echo("Demo caseload already present; nothing done.")
     else:
         click.echo(result.summary())
     click.echo(demo.sign_in_text())
+
+
+@click.command("export-ssda903")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="First day of the period, e.g. 2025-04-01.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="Last day of the period, e.g. 2026-03-31.")
+@click.option("--output", type=click.Path(file_okay=False), required=True,
+              help="Folder for header.csv, episodes.csv and reviews.csv.")
+@with_appcontext
+def export_ssda903_command(start, end, output):
+    """English profile: SSDA903-style CSV files for a period, checked against the rules."""
+    from workflows import england_export
+    with _db().transaction() as session:
+        export, findings = england_export.export_and_validate(session, start.date(), end.date())
+    for path in export.write(output):
+        click.echo(f"wrote {path}")
+    click.echo(f"{len(export.header)} children, {len(export.episodes)} episodes, "
+               f"{len(export.reviews)} reviews; {len(findings)} problem(s)")
+    for finding in findings:
+        click.echo(f"  {finding}")
+    sys.exit(1 if findings else 0)
 
 
 @click.command("worker")
@@ -162,7 +199,8 @@ def audit_verify_export_command(export_file):
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, demo_command, worker_command, user_group, audit_group):
+    for command in (init_db_command, demo_command, worker_command, user_group, audit_group,
+                    export_ssda903_command):
         app.cli.add_command(command)
     from .import_cli import import_command  # caseload import (issue 9)
     app.cli.add_command(import_command)

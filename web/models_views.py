@@ -189,7 +189,8 @@ def upload(process_id: str | None):
             raise UploadRefused("The upload has no diagram: include the .bpmn file.")
         target = process_id
         if target is None:
-            if len(upload.process_ids) != 1 or not model_drafts.PROCESS_ID.match(upload.process_ids[0]):
+            if len(upload.process_ids) != 1 or not model_drafts.PROCESS_ID.match(upload.process_ids[0]) \
+                    or upload.process_ids[0] in ("upload", "drafts"):
                 raise UploadRefused("The diagram must hold exactly one executable process with an id "
                                     "of letters, digits and '_' (tick 'Executable' on the process "
                                     "in the modeler).")

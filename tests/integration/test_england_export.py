@@ -29,8 +29,9 @@ CHILDREN = 391
 def caseload(request, tmp_path_factory):
     database = england_database(request, tmp_path_factory.mktemp("caseload"), "sqlite")
     started = time.perf_counter()
+    # Entrants of the last 8 months, recent ones more common (about 40% under 4 weeks).
     result = england_demo.build(database, children=CHILDREN, today=TODAY, drift=0,
-                                max_days=210, sweep=False)
+                                max_days=240, skew=2.5, sweep=False)
     return database, result, time.perf_counter() - started
 
 
@@ -48,8 +49,10 @@ def test_generated_caseload_of_391_children_passes_validation(caseload, tmp_path
     assert {"S", "P", "L"} <= {e["RNE"] for e in export.episodes}
     assert {"V2", "C1", "C2"} <= {e["LS"] for e in export.episodes}
     assert {"X1"} < {e["REC"] for e in export.episodes if e["REC"]}
-    assert len(export.reviews) > CHILDREN
-    assert {"PN0", "PN1"} <= {r["REVIEW_CODE"] for r in export.reviews}
+    reviewed = {r["CHILD"] for r in export.reviews}
+    assert len(reviewed) > CHILDREN // 2
+    assert len(export.reviews) > len(reviewed)  # second reviews too
+    assert {"PN0", "PN1", "PN6"} <= {r["REVIEW_CODE"] for r in export.reviews}
     paths = export.write(tmp_path / "ssda903")
     assert [p.name for p in paths] == ["header.csv", "episodes.csv", "reviews.csv"]
     lines = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in paths}
@@ -108,3 +111,21 @@ def test_late_first_review_reported_through_the_runtime(eng_db):
                                "REVIEW_CODE": "PN1"}]
     assert [(f.table, f.child, f.field, f.rule) for f in findings] == [
         ("reviews", "E00042", "REVIEW", "PACE-R1")]
+
+
+def test_pace_demo_england_and_export_commands(request, tmp_path):
+    from web import create_app
+    database = england_database(request, tmp_path, "sqlite")  # PACE_PROFILES=england
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
+    app.extensions["pace_db"] = database
+    cli = app.test_cli_runner()
+    made = cli.invoke(args=["demo", "--profile", "england", "--children", "6",
+                            "--today", "2026-03-31"])
+    assert made.exit_code == 0, made.output
+    assert "English caseload: 6 children" in made.output and "eng.iro" in made.output
+    out = tmp_path / "return"
+    result = cli.invoke(args=["export-ssda903", "--from", "2025-04-01", "--to", "2026-03-31",
+                              "--output", str(out)])
+    assert "6 children" in result.output, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["episodes.csv", "header.csv", "reviews.csv"]
+    assert result.exit_code == (1 if "problem(s)\n  " in result.output else 0)

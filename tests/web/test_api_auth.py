@@ -4,6 +4,7 @@ docs page."""
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -13,7 +14,7 @@ from engine.models import ApiToken, AuditEvent, UserAccount, WorkItem
 from web.api import tokens
 
 from .api_client import ApiClient, api, assert_error, token_for
-from .conftest import hold, sign_in
+from .conftest import hold, post, sign_in
 
 P = "/api/v1"
 
@@ -236,3 +237,27 @@ def test_token_cli_creates_lists_and_revokes(world):
     assert "already revoked" in runner.invoke(args=["token", "revoke", token_id]).output
     assert runner.invoke(args=["token", "create", "nobody", "--name", "x"]).exit_code != 0
     assert runner.invoke(args=["token", "revoke", "999999"]).exit_code != 0
+
+
+def test_the_api_tokens_page_creates_shows_once_and_revokes(world):
+    browser = sign_in(world.app.test_client(), "sw.north")
+    page = browser.get("/account/api-tokens")
+    assert page.status_code == 200 and "You have no API tokens." in page.get_data(as_text=True)
+    assert post(browser, "/account/api-tokens", {"name": "  "}).status_code == 400
+    created = post(browser, "/account/api-tokens", {"name": "weekly report"})
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
+    secret = re.search(r'<code id="new-token" class="app-token">(pace_[^<]+)</code>', html).group(1)
+    client = ApiClient(world.app.test_client(), secret)
+    assert client.get(f"{P}/me").get_json()["username"] == "sw.north"
+    again = browser.get("/account/api-tokens").get_data(as_text=True)
+    assert secret not in again and "weekly report" in again and secret[:9] in again
+    with world.database.transaction() as session:
+        token_id = session.scalar(select(ApiToken.id).where(ApiToken.name == "weekly report"))
+    other = sign_in(world.app.test_client(), "sw2.north")
+    assert post(other, f"/account/api-tokens/{token_id}/revoke").status_code == 404
+    assert client.get(f"{P}/me").status_code == 200
+    revoked = post(browser, f"/account/api-tokens/{token_id}/revoke")
+    assert revoked.status_code == 302
+    assert "is revoked" in browser.get("/account/api-tokens").get_data(as_text=True)
+    assert_error(client.get(f"{P}/me"), 401)

@@ -22,6 +22,10 @@ POSTS = {
     "/notifications/read-all": ("sw.north", {}),
     "/notifications/preferences": ("sw.north", {"escalation": "digest"}),
     "/notifications/outbox/<int:item_id>/retry": ("sw.north", {}),  # refused before the role check
+    # process models (web/models_views.py); the draft routes are in test_models_views.py
+    "/models/<process_id>/drafts": ("owner", {"version": "1"}),
+    "/models/<process_id>/upload": ("owner", {}),
+    "/models/upload": ("owner", {}),
 }
 
 

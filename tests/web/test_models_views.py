@@ -481,6 +481,7 @@ def test_children_on_a_removed_step_are_refused_one_by_one(world):
     draft = draft_id(upload(owner, as_files(without_legal_referral())))
     changes = text(owner.get(f"/models/drafts/{draft}/changes"))
     assert "Removed: Send referral for legal advice" in changes and ">1 change<" in changes
+    assert 'id="deployed-diagram"' in changes and '"legal_referral": "removed"' in changes
     assert post(owner, f"/models/drafts/{draft}/deploy",
                 {"reason": "Legal advice requested at the interim review"}).status_code == 302
     dry = text(owner.get(f"/models/{PJ}/versions/2/migrate"))

@@ -83,6 +83,23 @@ MATRIX = {
      "302  403  403  403  403  403   403   403   403  403  403   200   403"),
     "GET /audit/children/999999": (None,
      "302  403  403  403  403  403   403   403   403  403  403   404   403"),
+    # process models (web/models_views.py): managers, auditors and admins read; owners change
+    "GET /models": (None,
+     "302  403  403  403  403  403   403   403   403  200  200   200   200"),
+    "GET /models/permanence_journey": (None,
+     "302  403  403  403  403  403   403   403   403  200  200   200   200"),
+    "GET /models/permanence_journey/versions/1": (None,
+     "302  403  403  403  403  403   403   403   403  200  200   200   200"),
+    "GET /models/permanence_journey/versions/1.zip": (None,
+     "302  403  403  403  403  403   403   403   403  200  200   200   200"),
+    "GET /models/no_such_process": (None,
+     "302  403  403  403  403  403   403   403   403  404  404   404   404"),
+    "GET /models/upload": (None,
+     "302  403  403  403  403  403   403   403   403  403  200   403   403"),
+    "GET /models/permanence_journey/versions/1/migrate": (None,
+     "302  403  403  403  403  403   403   403   403  403  200   403   403"),
+    "POST /models/permanence_journey/drafts": (None,  # starts a draft: nothing deployed
+     "302  403  403  403  403  403   403   403   403  403  302   403   403"),
 }
 CASES = [(route, user, int(statuses.split()[index]))
          for route, (_, statuses) in MATRIX.items() for index, user in enumerate(USERS)]

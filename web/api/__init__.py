@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import catalog, docs, errors, me, records, work
+from . import catalog, docs, errors, me, records, tokens_page, work
 from .schemas import ErrorSchema
 
 RESOURCES = (me.bp, work.bp, records.bp, catalog.bp)
@@ -21,7 +21,8 @@ scoping: work queues, claiming and completing tasks, children, process instances
 history, process-model versions and the PACE measures.
 
 Authenticate with a personal API token: `Authorization: Bearer pace_…`. Create one with
-`pace token create USERNAME --name …`, on the *API tokens* page, or with `POST /api/v1/tokens`.
+`pace token create USERNAME --name …`, on the *API tokens* page (/account/api-tokens),
+or with `POST /api/v1/tokens`.
 A signed-in browser session may read (GET) but every change needs a token.
 
 Errors are always `{code, status, message, errors}`; `errors` maps a field's path in the
@@ -60,5 +61,6 @@ def init_app(app: Flask) -> Api:
         csrf.exempt(blueprint)
     errors.register(app)
     docs.init_app(app, api)
+    app.register_blueprint(tokens_page.bp)  # the "API tokens" page (session + CSRF)
     app.extensions["pace_api"] = api
     return api

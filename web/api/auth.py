@@ -11,6 +11,7 @@ uses it); it changes nothing, and the JSON cannot be read cross-site without COR
 from __future__ import annotations
 
 import functools
+import json
 
 from flask import g, request
 from flask_login import current_user
@@ -24,10 +25,23 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY = 1024 * 1024  # bytes: no form comes near it
 
 
-def authenticate() -> None:
-    """before_request of every API blueprint: sets ``g.api_principal`` or stops with 401."""
+def _check_body() -> None:
+    """Refuse what the JSON parsers downstream would choke on: an oversized body, or one
+    nested so deeply that decoding it exhausts the recursion limit."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         fail(413)
+    if request.is_json and request.content_length:
+        try:
+            json.loads(request.get_data(cache=True))
+        except RecursionError:
+            fail(400, "The JSON body is nested too deeply.")
+        except ValueError:
+            pass  # malformed JSON: reported by the argument parser as 400
+
+
+def authenticate() -> None:
+    """before_request of every API blueprint: sets ``g.api_principal`` or stops with 401."""
+    _check_body()
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, secret = header.strip().partition(" ")

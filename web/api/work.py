@@ -7,6 +7,7 @@ the same state and the same audit events as one completed in the browser.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from flask_smorest import Blueprint
@@ -184,6 +185,8 @@ def _bad_text(value, path: str, found: dict) -> None:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 found.setdefault(path, []).append("Must be valid Unicode text.")
+    elif isinstance(value, float) and not math.isfinite(value):
+        found.setdefault(path, []).append("Must be a finite number.")
     elif isinstance(value, dict):
         for key, inner in value.items():
             _bad_text(key, path, found)
@@ -194,7 +197,8 @@ def _bad_text(value, path: str, found: dict) -> None:
 
 
 def _check_data(schema: dict, data: dict) -> None:
-    """Only the form's own fields, as storable text (the JSON Schema checks the rest)."""
+    """Only the form's own fields, as storable text and finite numbers (the databases'
+    JSON columns refuse NUL, lone surrogates and NaN); the JSON Schema checks the rest."""
     errors: dict[str, list[str]] = {}
     _bad_text(data, "data", errors)
     known = schema.get("properties")

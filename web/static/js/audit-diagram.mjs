@@ -9,7 +9,7 @@ const heading = document.getElementById('events')
 const status = document.getElementById('events-status')
 
 function rows () {
-  return table ? Array.from(table.querySelectorAll('tbody tr')) : []
+  return table ? Array.from(table.querySelectorAll(':scope > tbody > tr')) : []
 }
 
 function showAll () {

@@ -30,8 +30,10 @@ const spiffworkflow = {
         { name: 'value', isAttr: true, type: 'String' }
       ]
     },
-    { name: 'PreScript', superClass: ['Element'], properties: [{ name: 'value', isBody: true, type: 'String' }] },
-    { name: 'PostScript', superClass: ['Element'], properties: [{ name: 'value', isBody: true, type: 'String' }] }
+    // Kept as they are (SpiffArena writes them; PACE Flow refuses scripts when checking).
+    ...['PreScript', 'PostScript', 'InstructionsForEndUser', 'CalledDecisionId', 'MessageVariable',
+      'MessagePayload', 'SignalPayload', 'AllowGuest', 'GuestConfirmation', 'SignalButtonLabel']
+      .map((name) => ({ name, superClass: ['Element'], properties: [{ name: 'value', isBody: true, type: 'String' }] }))
   ]
 }
 
@@ -214,7 +216,9 @@ if (BpmnJS && canvasElement && panel && saveForm) {
       show(null)
       saveForm.querySelectorAll('button').forEach((button) => { button.disabled = false })
       canvasElement.dataset.ready = 'true'
-      say(warnings.length ? `Diagram loaded with ${warnings.length} warning(s): parts the editor does not know are kept as they are.` : 'Diagram loaded.')
+      say(warnings.length
+        ? `Diagram loaded, but the editor could not read ${warnings.length} part(s) of it (${warnings.slice(0, 3).map((w) => w.message.split('\n')[0]).join('; ')}). Saving from the editor would drop them: use the properties form or upload a corrected file instead.`
+        : 'Diagram loaded.')
     })
     .catch((error) => say(`The diagram could not be shown: ${error.message}`))
 }
