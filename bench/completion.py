@@ -128,10 +128,10 @@ def run(ctx: Context) -> None:
     base = summary(bare["spiff"])
     ctx.add(Figure("1 completion", "bare SpiffWorkflow, in memory (no round trip)",
                    summary(bare["in_memory"])["p50"], "ms", note="p50; DESIGN.md says 0.22 ms"))
-    ctx.add(Figure("1 completion", "bare SpiffWorkflow + serializer round trip (baseline)",
-                   base["mean"], "ms", note=f"p50 {base['p50']:.2f} ms; DESIGN.md says 0.92 ms"))
-    ctx.add(Figure("1 completion", "bare SpiffWorkflow + engine's spec-less round trip",
-                   summary(bare["engine"])["mean"], "ms", baseline=base["mean"],
+    ctx.add(Figure("1 completion", "bare SpiffWorkflow + serializer round trip (baseline), p50",
+                   base["p50"], "ms", note=f"mean {base['mean']:.2f} ms; DESIGN.md says 0.92 ms"))
+    ctx.add(Figure("1 completion", "bare SpiffWorkflow + engine's spec-less round trip, p50",
+                   summary(bare["engine"])["p50"], "ms", baseline=base["p50"],
                    baseline_name="bare round trip"))
     for backend in ctx.backends:
         with open_database(backend, ctx.workdir) as bench_db:
@@ -142,12 +142,13 @@ def run(ctx: Context) -> None:
                 times = timed_loop(step, seconds=seconds, max_runs=runs, warmup=20)
             finally:
                 clock.set_now(None)
+        # medians: other processes on the machine add spikes that a mean would carry
         s = summary(times)
-        ratio = s["mean"] / base["mean"]
-        ctx.add(Figure("1 completion", f"full stack on {backend} (mean of {s['n']})", s["mean"], "ms",
-                       baseline=base["mean"], baseline_name="bare round trip",
+        ratio = s["p50"] / base["p50"]
+        ctx.add(Figure("1 completion", f"full stack on {backend}, p50 of {s['n']}", s["p50"], "ms",
+                       baseline=base["p50"], baseline_name="bare round trip p50",
                        target=f"≤ {TARGET_RATIO}x", met=ratio <= TARGET_RATIO,
-                       note=f"p50 {s['p50']:.2f} ms, p95 {s['p95']:.2f} ms, "
+                       note=f"mean {s['mean']:.2f} ms, p95 {s['p95']:.2f} ms, "
                             f"{1000 / s['mean']:.0f} completions/s on one core"))
         ctx.cache.setdefault("completion_ms", {})[backend] = s["mean"]
 

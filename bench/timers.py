@@ -53,7 +53,7 @@ def _worker(url, connect_args, seconds, chunk, barrier, results):
     results.put((fired, start, end, errors[:3]))
 
 
-def run_workers(bench_db, workers: int, seconds: float, chunk: int = 100) -> tuple[int, float, list]:
+def run_workers(bench_db, workers: int, seconds: float, chunk: int = 25) -> tuple[int, float, list]:
     bench_db.database.engine.dispose()  # no pooled connection crosses the fork
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(workers), context.Queue()

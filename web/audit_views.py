@@ -34,6 +34,7 @@ from .access import child_or_404, children_clause, require_roles
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 AUDIT_ROLES = frozenset({"auditor"})
 PER_PAGE = 100  # timeline events per page
+DIAGRAM_ROWS = 500  # a longer process lists one step's events at a time
 SEARCH_LIMIT = 50
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -135,7 +136,8 @@ class EventRow:
     actor: str
     element: str | None  # the diagram element the event is about
     step: str  # that element's name (or the task's title)
-    changes: list[tuple[str, str, str, str]] = field(default_factory=list)  # field, label, before, after
+    # (field, its label, before, after)
+    changes: list[tuple[str, str, str, str]] = field(default_factory=list)
     details: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -168,12 +170,14 @@ class ModelInfo:
                     self.kinds[ident] = kind
                     self.names[ident] = (node.get("name") or "").strip() or ident
                     self.by_name.setdefault(self.names[ident], ident)
-                    if kind == "startEvent" and etree.QName(node.getparent()).localname == "process":
+                    parent = etree.QName(node.getparent()).localname
+                    if kind == "startEvent" and parent == "process":
                         self.starts.append(ident)
                     if kind == "boundaryEvent" and node.get("attachedToRef"):
                         # An interrupting timer leaves its host: treat that as a flow.
                         self.out[node.get("attachedToRef")].append(("", ident))
         self._field_labels: dict[str, dict[str, str]] = {}
+        self._paths: dict[tuple[str, str], tuple[list[str], list[str]] | None] = {}
 
     def element_for_timer(self, name: str | None) -> str | None:
         if not name:
@@ -205,6 +209,11 @@ class ModelInfo:
     def path(self, source: str, target: str) -> tuple[list[str], list[str]] | None:
         """Shortest way from ``source`` to ``target`` through pass-through elements only:
         (flow ids, elements passed), or None when ``target`` cannot follow ``source``."""
+        if (source, target) not in self._paths:
+            self._paths[(source, target)] = self._search(source, target)
+        return self._paths[(source, target)]
+
+    def _search(self, source: str, target: str) -> tuple[list[str], list[str]] | None:
         if source not in self.kinds or target not in self.kinds:
             return None
         queue = deque([(source, [], [])])
@@ -509,10 +518,17 @@ def diagram(subject_id: int):
         timers = session.scalars(select(Timer).where(Timer.instance_id == instance.id)).all()
         state, steps = diagram_state(info, list(events), list(open_items), list(timers))
         names = _usernames(session)
-        rows = _rows(events, {instance.model_id: info}, {instance.id: instance.model_id}, names,
-                     _ids_to_usernames(session))
         if element is not None and element not in info.kinds:
             element = None
+        total = len(events)
+        complete = total <= DIAGRAM_ROWS  # all rows on the page: selecting filters in place
+        shown = events
+        if not complete:  # one step's events at a time (the timeline pages through them all)
+            shown = [e for e in events if _element_of(e, info) == element] if element \
+                else events
+            shown = shown[:DIAGRAM_ROWS]
+        rows = _rows(shown, {instance.model_id: info}, {instance.id: instance.model_id}, names,
+                     _ids_to_usernames(session))
         stages = [(i, i.model.name or i.process_id, i.model.version) for i in instances]
         _viewed(session, child.id, "diagram", instance=instance.id,
                 **({"element": element} if element else {}))
@@ -520,7 +536,8 @@ def diagram(subject_id: int):
             clock.aware(instance.started_at) if instance.started_at else None
     return render_template(
         "audit/diagram.html", child=child, instance=instance, model=instance.model,
-        stages=stages, rows=rows, steps=steps, names=names, element=element,
+        stages=stages, rows=rows, total=total, complete=complete, steps=steps, names=names,
+        element=element,
         element_name=info.names.get(element) if element else None,
         state=state, elapsed=_duration(elapsed),
         end_name=info.names.get(instance.end_event or "", instance.end_event))

@@ -121,9 +121,8 @@ class _Child:
     def header(self) -> dict:
         rng = self.rng
         upn = f"{rng.choice('ABCDEFGHJKLMNPQRTUVWXYZ')}{rng.randrange(10 ** 12):012d}"
-        age = (self.la_start - self.dob).days / 365.25
         header = {"sex": self.sex, "ethnicity": _weighted(rng, ETHNIC_WEIGHTS),
-                  "upn": upn if age >= 4 else "UN1"}
+                  "upn": upn if self.age_on(self.la_start) >= 4 else "UN1"}
         if self.sex == "F":
             header["mother"] = 0
         return header
@@ -139,8 +138,9 @@ class _Child:
     def placement_postcode(self) -> str:
         return self.rng.choice([p for p in POSTCODES if p != self.home])
 
-    def age_on(self, day: date) -> float:
-        return (day - self.dob).days / 365.25
+    def age_on(self, day: date) -> int:
+        """Age in whole years, as the SSDA903 rules count it."""
+        return day.year - self.dob.year - ((day.month, day.day) < (self.dob.month, self.dob.day))
 
     def completion_day(self, item: WorkItem, today: date) -> date:
         opened = clock.aware(item.created_at).date()

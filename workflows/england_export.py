@@ -35,7 +35,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Milestone, ProcessInstance, Subject
+from engine.models import Milestone, Subject
 
 from .due_rules import ENGLAND, add_working_days
 from .profiles import ENG_CARE_PROCEEDINGS, ENG_LOOKED_AFTER

@@ -80,7 +80,8 @@ def test_auditor_follows_a_finished_journey_on_the_diagram(demo_world, page, axe
     expect(diagram).to_have_attribute("data-ready", "true")
     # The path: the tasks done, the end reached, the flows taken, nothing open.
     for element in ("accommodated", "planning_meeting", "legal_referral", "substantive_lar", end):
-        expect(diagram.locator(f'.djs-element.pace-done[data-element-id="{element}"]')).to_have_count(1)
+        done = diagram.locator(f'.djs-element.pace-done[data-element-id="{element}"]')
+        expect(done).to_have_count(1)
     assert diagram.locator(".djs-connection.pace-taken").count() >= 8
     expect(diagram.locator(".pace-current")).to_have_count(0)
     expect(diagram.locator(".app-audit-badge--done").first).to_be_visible()

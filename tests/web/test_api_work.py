@@ -247,3 +247,23 @@ def test_a_stale_write_is_409_with_reload_and_nothing_saved(world, monkeypatch):
     assert found.status == "ready" and found.assignee_id is None
     assert api(world, "sw.north").post(f"{P}/work-items/{item}/complete",
                                        json={"data": REFERRAL}).status_code == 200
+
+
+def test_hostile_bodies_are_refused_without_a_server_error(world):
+    """What the databases or the JSON decoder would choke on is a 400 or 422, never a 500."""
+    item = world.tasks["north"]
+    client = api(world, "sw.north")
+    deep = "[" * 50_000 + "]" * 50_000
+    raw = {"Content-Type": "application/json"}
+    assert_error(client.open("POST", f"{P}/work-items/{item}/complete",
+                             data='{"data": {"questions": ' + deep + "}}", headers=raw), 400)
+    for text, field in (('{"data": {"solicitor": NaN}}', "data.solicitor"),
+                        ('{"data": {"solicitor": [1e999]}}', "data.solicitor.0"),
+                        ('{"data": {"solicitor": "\\ud800"}}', "data.solicitor"),
+                        ('{"data": {"sol\\u0000": "x"}}', "data")):
+        assert_error(client.open("PUT", f"{P}/work-items/{item}/draft", data=text, headers=raw),
+                     422, field)
+    assert_error(client.open("POST", f"{P}/work-items/{item}/complete",
+                             data='{"data": {"questions": NaN}}', headers=raw), 422,
+                 "data.questions")
+    assert _item(world, item).draft is None

@@ -68,6 +68,7 @@ def operations(spec: dict) -> list[tuple[dict, list[dict]]]:
                     response = spec.get("components", {}).get("responses", {}).get(name, {})
                 responses.append({"code": code, "description": response.get("description", ""),
                                   "fields": _fields(spec, _json_body(response.get("content")))})
+            responses.sort(key=lambda r: (r["code"] == "default", r["code"]))
             tag = (op.get("tags") or ["other"])[0]
             by_tag.setdefault(tag, []).append({
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),

@@ -23,6 +23,13 @@ function showAll () {
 
 function filter (elementId, names) {
   if (!table || !heading) return
+  if (table.dataset.complete !== 'true') { // a long process: the server lists the step's events
+    const url = new URL(window.location.href)
+    url.searchParams.set('element', elementId)
+    url.hash = 'events'
+    window.location.assign(url)
+    return
+  }
   let shown = 0
   for (const row of rows()) {
     row.hidden = row.dataset.element !== elementId
@@ -54,7 +61,7 @@ async function draw () {
   const state = JSON.parse(container.dataset.state)
   const names = state.names || {}
   const existing = document.getElementById('show-all-events')
-  if (existing) {
+  if (existing && table && table.dataset.complete === 'true') {
     existing.addEventListener('click', (event) => {
       event.preventDefault()
       showAll()
