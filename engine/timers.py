@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -62,23 +62,31 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
     """Fire due timers, one child per transaction.
 
     The child's lock (audit.lock_chain) is taken first, as every writer does, and skipped
-    when busy (a worker on another core or a user completing a task holds it): the timer
-    stays due and the next sweep takes it.
+    when busy (another worker or a user completing a task holds it): that timer stays due
+    and the next sweep takes it. Candidates are read in small batches walking forward by
+    (fire_at, id), so two workers spread over different children instead of chasing the
+    same oldest timer, and a long catch-up after downtime stays linear.
     """
-    seen: set[int] = set()
-    while limit is None or len(seen) < limit:
+    after: tuple | None = None
+    tried = 0
+    while limit is None or tried < limit:
         with unit_of_work(factory) as session:
-            query = select(Timer).where(Timer.fire_at <= clock.now()).order_by(Timer.fire_at, Timer.id).limit(1)
-            if seen:
-                query = query.where(Timer.id.not_in(seen))
-            candidate = session.scalars(query).first()
-            if candidate is None:
+            query = (select(Timer.id, Timer.instance_id, Timer.fire_at)
+                     .where(Timer.fire_at <= clock.now()).order_by(Timer.fire_at, Timer.id).limit(20))
+            if after is not None:
+                query = query.where(tuple_(Timer.fire_at, Timer.id) > after)
+            candidates = session.execute(query).all()
+            if not candidates:
                 return
-            seen.add(candidate.id)
-            instance = session.get(ProcessInstance, candidate.instance_id)
-            if instance is None or not audit.lock_chain(session, instance.subject_id, skip_locked=True):
-                continue
-            row = session.scalars(select(Timer).where(Timer.id == candidate.id)
+            for timer_id, instance_id, fire_at in candidates:
+                after, tried = (fire_at, timer_id), tried + 1
+                instance = session.get(ProcessInstance, instance_id)
+                if instance is not None and audit.lock_chain(session, instance.subject_id,
+                                                             skip_locked=True):
+                    break
+            else:
+                continue  # every child in this batch is busy elsewhere
+            row = session.scalars(select(Timer).where(Timer.id == timer_id)
                                   .execution_options(populate_existing=True)).first()
             if row is None or clock.aware(row.fire_at) > clock.now():
                 continue  # another worker fired it while we looked

@@ -23,7 +23,7 @@ from lxml import etree
 from sqlalchemy import func, or_, select
 
 from engine import audit, audit_export, clock, registry
-from engine.models import (AuditEvent, ProcessInstance, ProcessModel, Subject, Timer,
+from engine.models import (AuditChain, AuditEvent, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
 from engine.xml_safety import UnsafeXml, parse_untrusted
 from workflows.vocabulary import ROLES
@@ -35,6 +35,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 AUDIT_ROLES = frozenset({"auditor"})
 PER_PAGE = 100  # timeline events per page
 DIAGRAM_ROWS = 500  # a longer process lists one step's events at a time
+VERIFY_BATCH = 200  # chains checked per transaction
 SEARCH_LIMIT = 50
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -441,11 +442,21 @@ def verify():
         child = child_or_404(session, current_user, subject_id) if subject_id else None
         if child is None and not current_user.all_teams:
             abort(403)  # the whole store spans every team
-        chains = [audit.chain_for(child.id)] if child else None
-        broken = audit.verify(session, chains)
-        checked = session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.chain.in_(chains)) if chains else select(func.count())
-            .select_from(AuditEvent))
+        chains = [audit.chain_for(child.id)] if child else sorted(
+            set(session.scalars(select(AuditChain.chain)))
+            | set(session.scalars(select(AuditEvent.chain).distinct())))
+    broken, checked = None, 0
+    for start in range(0, len(chains), VERIFY_BATCH):
+        # A batch of chains per transaction: on SQLite every transaction holds the write
+        # lock, so checking a large store in one would stall the workers for its duration.
+        batch = chains[start:start + VERIFY_BATCH]
+        with db().transaction() as session:
+            broken = audit.verify(session, batch)
+            checked += session.scalar(select(func.count()).select_from(AuditEvent)
+                                      .where(AuditEvent.chain.in_(batch))) or 0
+        if broken:
+            break
+    with db().transaction() as session:
         link = None
         if broken and broken.chain.startswith("subject:") and broken.chain[8:].isdigit():
             target = int(broken.chain[8:])
