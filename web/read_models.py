@@ -26,6 +26,7 @@ JOURNEY_EVENTS = {
     "task_released": "Task released",
     "task_reassigned": "Task reassigned",
     "task_completed": "Task completed",
+    "instance_migrated": "Moved to a new version of the process",
     "task_cancelled": "Task withdrawn",
     "timer_fired": "Timer fired",
     "reminder_sent": "Reminder sent",
