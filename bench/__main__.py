@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import common
 
-BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "profile")
+BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "audit", "profile")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -106,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
             from . import web_load
             section("6 HTTP under concurrent clients (gunicorn, PostgreSQL)")
             attempt(ctx, "6 http", web_load.run, ctx)
+        if "audit" in args.only:
+            from . import audit_history
+            section("auditor's timeline of a 10,000-event history")
+            attempt(ctx, "6 audit", audit_history.run, ctx)
         if "profile" in args.only:
             from . import completion
             section("profile: where a full-stack completion spends its time")
