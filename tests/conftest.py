@@ -19,6 +19,10 @@ from workflows.models_deploy import deploy_bundled
 PG_URL = os.environ.get("PACE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 BACKENDS = ["sqlite", "postgres"]
+# Test data need not survive a power cut: commits do not wait for the WAL flush, which
+# makes the per-test schema's DDL and every commit far cheaper on slow disks. Everything
+# else (locks, isolation, constraints) is the real server's behaviour.
+NO_FLUSH_WAIT = "-csynchronous_commit=off"
 
 
 def _pg_available() -> str | None:
@@ -48,10 +52,10 @@ def make_database(backend: str, tmp_path, request, deploy: bool = True) -> Datab
     else:
         request.getfixturevalue("pg_ready")
         schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"options": NO_FLUSH_WAIT})
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        database = Database.connect(PG_URL, connect_args={"options": f"-csearch_path={schema}"},
+        database = Database.connect(PG_URL, connect_args={"options": f"-csearch_path={schema} {NO_FLUSH_WAIT}"},
                                     pool_size=10, max_overflow=10)
 
         def drop():
