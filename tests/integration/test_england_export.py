@@ -2,13 +2,12 @@
 
 A generated caseload of 391 children (built through the real runtime, every timescale kept)
 exports cleanly; a deliberately broken record is reported with child, field and rule. The
-caseload is built once for this module, on SQLite only (the per-child walks are covered on
-both databases by the other test_england_* modules and the small journeys below).
+caseload is built once, in one test, on SQLite only (the per-child walks are covered on both
+databases by the other test_england_* modules and the small journey below).
 """
 import time
-from datetime import date
+from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from engine.models import Milestone, Subject
@@ -18,32 +17,26 @@ from workflows.england_export import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_CO
 
 from .england_journey import EnglandJourney, eng_db, england_database  # noqa: F401 - fixture
 
-pytestmark = pytest.mark.xdist_group("england_caseload")  # one worker builds the caseload once
-
 TODAY = date(2026, 3, 31)
 YEAR = (date(2025, 4, 1), TODAY)
 CHILDREN = 391
 
 
-@pytest.fixture(scope="module")
-def caseload(request, tmp_path_factory):
-    database = england_database(request, tmp_path_factory.mktemp("caseload"), "sqlite")
+def test_generated_caseload_of_391_children_passes_and_a_broken_record_is_reported(
+        request, tmp_path):
+    # One test builds the caseload, so no worker ever builds it twice (SQLite only).
+    database = england_database(request, tmp_path, "sqlite")
     started = time.perf_counter()
     # Entrants of the last 8 months, recent ones more common (about 40% under 4 weeks).
     result = england_demo.build(database, children=CHILDREN, today=TODAY, drift=0,
                                 max_days=240, skew=2.5, sweep=False)
-    return database, result, time.perf_counter() - started
-
-
-def test_generated_caseload_of_391_children_passes_validation(caseload, tmp_path):
-    database, result, seconds = caseload
+    seconds = time.perf_counter() - started
     assert result.children == CHILDREN
     with database.transaction() as session:
         export, findings = export_and_validate(session, *YEAR)
     assert [str(f) for f in findings] == []
     assert len(export.header) == CHILDREN
-    children_with_episodes = {e["CHILD"] for e in export.episodes}
-    assert len(children_with_episodes) == CHILDREN
+    assert len({e["CHILD"] for e in export.episodes}) == CHILDREN
     # Every route shows in the return: moves, legal status changes (interim, care and
     # placement orders), children leaving care, reviews with participation codes.
     assert {"S", "P", "L"} <= {e["RNE"] for e in export.episodes}
@@ -53,6 +46,7 @@ def test_generated_caseload_of_391_children_passes_validation(caseload, tmp_path
     assert len(reviewed) > CHILDREN // 2
     assert len(export.reviews) > len(reviewed)  # second reviews too
     assert {"PN0", "PN1", "PN6"} <= {r["REVIEW_CODE"] for r in export.reviews}
+
     paths = export.write(tmp_path / "ssda903")
     assert [p.name for p in paths] == ["header.csv", "episodes.csv", "reviews.csv"]
     lines = {p.stem: p.read_text(encoding="utf-8").splitlines() for p in paths}
@@ -60,37 +54,30 @@ def test_generated_caseload_of_391_children_passes_validation(caseload, tmp_path
     assert lines["episodes"][0] == ",".join(EPISODE_COLUMNS)
     assert lines["reviews"][0] == ",".join(REVIEW_COLUMNS)
     assert len(lines["header"]) == CHILDREN + 1
-    # Read back from the files, the return still passes.
     tables = {p.stem: read_csv(p.read_text(encoding="utf-8")) for p in paths}
-    assert validate(tables, *YEAR) == []
-    print(f"\n{result.summary()} Built in {seconds:.1f}s; {len(export.episodes)} episodes, "
-          f"{len(export.reviews)} reviews.")
+    assert validate(tables, *YEAR) == []  # read back from the files, it still passes
 
-
-def test_a_deliberately_broken_record_is_reported(caseload):
-    database, _, _ = caseload
-    with database.transaction() as session:
-        export, _ = export_and_validate(session, *YEAR)
-    # A review recorded 6 weeks late, and an episode whose end date precedes its start.
-    late = next(r for r in export.reviews
-                if sum(1 for s in export.reviews if s["CHILD"] == r["CHILD"]) >= 2)
-    child = late["CHILD"]
+    # A deliberately broken record: a second review recorded 30 weeks late...
+    child = next(r["CHILD"] for r in export.reviews
+                 if sum(1 for s in export.reviews if s["CHILD"] == r["CHILD"]) >= 2)
     with database.transaction() as session:
         subject_id = session.scalar(select(Subject.id).where(Subject.reference == child))
         second = session.scalars(select(Milestone).where(
             Milestone.subject_id == subject_id, Milestone.code == "REVIEW",
             Milestone.actual_date.is_not(None)).order_by(Milestone.occurrence)).first()
-        from datetime import timedelta
         session.execute(update(Milestone).where(Milestone.id == second.id)
                         .values(actual_date=second.actual_date + timedelta(weeks=30)))
-        export, findings = export_and_validate(session, *YEAR)
+        _, findings = export_and_validate(session, *YEAR)
         session.rollback()
-    assert any(f.child == child and f.field == "REVIEW" and f.rule in ("PACE-R2", "PACE-R3")
-               for f in findings), [str(f) for f in findings]
-    ended = export.episodes[5]
-    ended.update(DEC="01/01/2000", REC="E4A")
-    found = {(f.child, f.field, f.rule) for f in validate(export)}
-    assert (ended["CHILD"], "DEC", "356") in found
+    assert [(f.child, f.field, f.rule) for f in findings] == [(child, "REVIEW", "PACE-R2")], \
+        [str(f) for f in findings]
+    # ...and an episode whose end date precedes its start, in the files.
+    broken = tables["episodes"][5]
+    broken.update(DEC="01/01/2000", REC="E4A")
+    found = {(f.child, f.field, f.rule) for f in validate(tables, *YEAR)}
+    assert (broken["CHILD"], "DEC", "356") in found
+    print(f"\n{result.summary()} Built in {seconds:.1f}s; {len(export.episodes)} episodes, "
+          f"{len(export.reviews)} reviews.")
 
 
 def test_late_first_review_reported_through_the_runtime(eng_db):

@@ -148,3 +148,24 @@ def test_english_roles_can_hold_accounts(request, tmp_path):
         assert user.roles == ["iro"]
         with pytest.raises(accounts.AccountError, match="unknown role"):
             accounts.create_user(session, "x", "X", "long-enough-pw", ["chief_cook"], None)
+
+
+def test_entry_and_header_details_are_checked(request, tmp_path):
+    from engine.errors import InvalidData
+    db = england_database(request, tmp_path, "sqlite")
+    j = EnglandJourney(db, "E00009")
+    with db.transaction() as session:
+        child = session.get(Subject, j.child_id)
+        assert child.attributes["ssda903"] == {"sex": "F", "ethnicity": "WBRI", "mother": 0,
+                                               "upn": "A123456789012"}
+        with pytest.raises(InvalidData) as bad:
+            england.become_looked_after(session, db.runtime, child,
+                                        ENTRY | {"la_start": date(2026, 1, 5), "legal_status": "s99"},
+                                        "test")
+        assert [e.field for e in bad.value.errors] == ["legal_status"]
+        with pytest.raises(children.ChildError, match="is not one of"):
+            england.set_header(child, {"sex": "F", "ethnicity": "ZZZZ"})
+    j.looked_after(date(2026, 1, 5))
+    with db.transaction() as session, pytest.raises(Conflict, match="already looked after"):
+        england.become_looked_after(session, db.runtime, session.get(Subject, j.child_id),
+                                    ENTRY | {"la_start": date(2026, 2, 1)}, "test")
