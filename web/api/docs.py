@@ -7,6 +7,8 @@ the app's Content-Security-Policy stays 'self' only.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Flask, current_app, render_template
 
 bp = Blueprint("api_docs_page", __name__)
@@ -74,7 +76,7 @@ def operations(spec: dict) -> list[tuple[dict, list[dict]]]:
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
                 "description": op.get("description", ""), "params": params,
                 "body": _fields(spec, body) if body else None,
-                "id": f"{method}-{path.strip('/').replace('/', '-').replace('{', '').replace('}', '')}",
+                "id": f"{method}-" + re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-"),
                 "responses": responses})
     tags = {t["name"]: t for t in spec.get("tags", [])}
     return [(tags.get(name, {"name": name, "description": ""}), ops)

@@ -97,6 +97,7 @@ def revoke_token(token_id: int):
     caller = auth.principal()
     with db().transaction() as session:
         token = session.get(ApiToken, token_id)
-        if token is None or (token.user_id != caller.id and not caller.has_any({tokens.ISSUER_ROLE})):
+        mine = token is not None and token.user_id == caller.id
+        if token is None or not (mine or caller.has_any({tokens.ISSUER_ROLE})):
             fail(404)
         tokens.revoke(session, token, caller.username)

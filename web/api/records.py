@@ -154,7 +154,7 @@ def create_child(body):
         return _detail(session, child)
 
 
-# -- process instances ------------------------------------------------------------------------------
+# -- process instances ---------------------------------------------------------------------
 def _instance_or_404(session, caller, instance_id: int) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:

@@ -71,4 +71,5 @@ def revoke_command(token_id):
         if token is None:
             raise click.ClickException(f"there is no token {token_id}")
         changed = tokens.revoke(session, token, "cli")
-    click.echo(f"Token {token_id} revoked." if changed else f"Token {token_id} was already revoked.")
+    click.echo(f"Token {token_id} revoked." if changed
+               else f"Token {token_id} was already revoked.")
