@@ -45,7 +45,7 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 test: install assets browser
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -n 4 --dist loadgroup tests
 
 bench: install
 	$(BIN)/python -m bench
