@@ -439,8 +439,10 @@ class DigestGroup:
     notices: list[Notification] = field(default_factory=list)
 
 
-def _responsible(user: UserAccount, item: WorkItem, escalation_roles: tuple[str, ...]) -> str | None:
-    """Why ``item`` belongs in ``user``'s digest, or None."""
+def _responsible(user: UserAccount, item: WorkItem, escalation_roles, session: Session | None = None,
+                 ) -> str | None:
+    """Why ``item`` belongs in ``user``'s digest, or None. ``escalation_roles`` is one chain,
+    or a function from process id to chain (see engine/timers.chain_for)."""
     in_team = user.team is None or user.team == item.team
     if item.assignee_id == user.id:
         return "assigned to you"
@@ -448,8 +450,10 @@ def _responsible(user: UserAccount, item: WorkItem, escalation_roles: tuple[str,
     if item.assignee_id is None and item.role in roles and in_team:
         return "in your queue"
     level = item.escalation_level or 0
-    if level and in_team and roles & set(escalation_roles[:level]):
-        return "escalated to you"
+    if level and in_team:
+        from .timers import chain_for
+        if roles & set(chain_for(session, item, escalation_roles)[:level]):
+            return "escalated to you"
     return None
 
 
@@ -471,7 +475,7 @@ def digest_groups(session: Session, policy: NotificationPolicy, user: UserAccoun
         return groups[subject_id]
 
     for item in items:
-        why = _responsible(user, item, escalation_roles)
+        why = _responsible(user, item, escalation_roles, session)
         if why is None:
             continue
         overdue = max(0, (today - item.due_date).days)

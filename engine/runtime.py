@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from jsonschema import Draft202012Validator, FormatChecker
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -22,7 +22,7 @@ from . import audit, clock, milestones, notifications, registry, serialization, 
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
 from .expressions import SandboxedScriptEngine
-from .models import ProcessInstance, Subject, UserAccount, WorkItem
+from .models import ProcessInstance, ProcessModel, Subject, UserAccount, WorkItem
 from .rules import RulePolicy
 
 clock.patch_spiffworkflow()
@@ -34,10 +34,16 @@ class EngineConfig:
     rules: RulePolicy
     roles: frozenset[str]
     escalation_roles: tuple[str, ...] = ()
+    # Processes whose overdue work escalates along another chain than escalation_roles
+    # (a deployment running several rule sets): process id -> chain.
+    escalation_chains: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     script_functions: Mapping[str, Callable[[dict], None]] = field(default_factory=dict)
     # Who hears about which events, with what wording (engine/notifications.py).
     notifications: notifications.NotificationPolicy | None = field(
         default_factory=notifications.NotificationPolicy)
+
+    def escalation_chain(self, process_id: str | None) -> tuple[str, ...]:
+        return tuple(self.escalation_chains.get(process_id, self.escalation_roles))
 
     def validation_context(self) -> registry.ValidationContext:
         return registry.ValidationContext(self.roles, self.rules, frozenset(self.script_functions))
@@ -86,18 +92,34 @@ class Runtime:
         wf.do_engine_steps(will_complete_task=milestones.on_task_completed)
 
     def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
-             ) -> None:
-        """Write indexes, then the state (version-checked), all in the caller's transaction."""
-        work_items.sync(session, instance, wf, self.config.rules, actor)  # may plan milestones
-        milestones.sync_rows(session, instance, wf)
-        timers.sync(session, instance, wf)
-        instance.state = serialization.dumps(wf)
-        if wf.is_completed() and instance.status == "running":
-            self._finish(session, instance, wf, actor)
+             *, flush: bool = True) -> None:
+        """Write indexes, then the state (version-checked), all in the caller's transaction.
+
+        Everything is read first and written by one flush at the end (``flush=False``: by
+        the caller's), so the version check, the index rows and the audit events go to the
+        database together instead of a flush before every read.
+        """
+        with session.no_autoflush:
+            work_items.sync(session, instance, wf, self.config.rules, actor)  # may plan milestones
+            milestones.sync_rows(session, instance, wf)
+            timers.sync(session, instance, wf)
+            instance.state = serialization.dumps(wf)
+            if wf.is_completed() and instance.status == "running":
+                self._finish(session, instance, wf, actor)
+        if flush:
+            self.flush(session)
+
+    @staticmethod
+    def flush(session: Session) -> None:
         try:
             session.flush()
         except StaleDataError:
             raise Conflict(STALE_MESSAGE) from None
+
+    def instance(self, session: Session, instance_id: int) -> ProcessInstance | None:
+        """The instance with its model row, but not the model's diagram and forms: the
+        parsed spec is cached by content hash (registry.load), so they are rarely needed."""
+        return session.get(ProcessInstance, instance_id, options=INSTANCE_LOAD)
 
     def _finish(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str):
         ends = [t for t in wf.get_tasks(state=TaskState.COMPLETED)
@@ -150,7 +172,7 @@ class Runtime:
         return loaded.form_schema(spec), loaded.ui_schema(spec)
 
     def validate(self, schema: dict, data: Mapping) -> None:
-        validator = Draft202012Validator(schema, format_checker=FormatChecker())
+        validator = _validator(schema)
         errors = []
         for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(e.path)):
             path = ".".join(str(p) for p in error.absolute_path)
@@ -175,7 +197,7 @@ class Runtime:
             raise Conflict("This task is no longer open (the process moved on); reload the queue.")
         if item.status == "claimed" and item.assignee_id not in (None, user.id):
             raise Conflict("Another worker holds this task; ask them or a team leader to release it.")
-        instance = session.get(ProcessInstance, item.instance_id)
+        instance = self.instance(session, item.instance_id)
         wf = self.load_workflow(instance)
         task = wf.get_task_from_id(UUID(item.task_id))
         if task is None or task.state != TaskState.READY:
@@ -189,11 +211,12 @@ class Runtime:
         self.step(wf)
         item.status, item.completed_at, item.completed_by = "completed", clock.now(), user.id
         item.completion_digest, item.draft = submitted, None
-        self.save(session, instance, wf, user.username)
+        self.save(session, instance, wf, user.username, flush=False)
         audit.record(session, "task_completed", user.username, subject_id=instance.subject_id,
                      instance_id=instance.id, task_id=item.task_id,
                      data={"task": item.task_name, "title": item.title,
                            "changes": {k: [before[k], data[k]] for k in data if before[k] != data[k]}})
+        self.flush(session)
         return Completion(item, instance)
 
     def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "timer") -> list[str]:
@@ -208,6 +231,25 @@ class Runtime:
                          instance_id=instance.id, data={"timer": name})
         self.save(session, instance, wf, actor)
         return fired
+
+
+# The model row without its diagram and forms (see Runtime.instance).
+INSTANCE_LOAD = (joinedload(ProcessInstance.model).defer(ProcessModel.bpmn_xml)
+                 .defer(ProcessModel.forms),)
+
+_validators: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft202012Validator:
+    """One compiled validator per form schema object (schemas are cached per model version,
+    so the same dict comes back for every completion of a task)."""
+    found = _validators.get(id(schema))
+    if found is None or found[0] is not schema:
+        if len(_validators) > 512:  # schemas made on the fly (no form) are not kept forever
+            _validators.clear()
+        found = (schema, Draft202012Validator(schema, format_checker=FormatChecker()))
+        _validators[id(schema)] = found
+    return found[1]
 
 
 def subject_or_404(session: Session, subject_id: int) -> Subject:

@@ -130,7 +130,20 @@ def send_reminders(session: Session, today: date, report: SweepReport) -> None:
         report.reminders += 1
 
 
-def escalate(session: Session, today: date, roles: tuple[str, ...], report: SweepReport) -> None:
+def chain_for(session: Session, item: WorkItem, roles) -> tuple[str, ...]:
+    """The roles ``item`` escalates to, level by level. ``roles`` is one chain for every
+    process, or a function from process id to chain (EngineConfig.escalation_chain) when
+    a deployment's processes escalate to different roles."""
+    if not callable(roles):
+        return tuple(roles)
+    known = session.info.setdefault("process_of_instance", {})  # digests ask per user
+    if item.instance_id not in known:
+        known[item.instance_id] = session.scalar(select(ProcessInstance.process_id).where(
+            ProcessInstance.id == item.instance_id))
+    return tuple(roles(known[item.instance_id]))
+
+
+def escalate(session: Session, today: date, roles, report: SweepReport) -> None:
     if not roles:
         return
     items = _locked_items(session, select(WorkItem).where(
@@ -139,10 +152,11 @@ def escalate(session: Session, today: date, roles: tuple[str, ...], report: Swee
     for item in items:
         if item.status not in OPEN:
             continue
-        while item.next_escalation_date is not None and item.next_escalation_date <= today:
+        chain = chain_for(session, item, roles)
+        while chain and item.next_escalation_date is not None and item.next_escalation_date <= today:
             item.escalation_level += 1
             level = item.escalation_level
-            to_role = roles[min(level, len(roles)) - 1]
+            to_role = chain[min(level, len(chain)) - 1]
             dates = item.escalate_dates or []
             item.next_escalation_date = date.fromisoformat(dates[level]) if level < len(dates) else None
             item.escalated_at = clock.now()
@@ -161,7 +175,7 @@ def sweep(factory: sessionmaker, runtime, limit: int | None = None, *, mail: boo
     with unit_of_work(factory) as session:
         send_reminders(session, today, report)
     with unit_of_work(factory) as session:
-        escalate(session, today, runtime.config.escalation_roles, report)
+        escalate(session, today, runtime.config.escalation_chain, report)
     if mail:
         send_mail(factory, runtime, report)
     return report
@@ -173,7 +187,7 @@ def send_mail(factory: sessionmaker, runtime, report: SweepReport) -> None:
     policy = runtime.config.notifications
     if policy is None:
         return
-    report.digests += notifications.queue_digests(factory, policy, runtime.config.escalation_roles)
+    report.digests += notifications.queue_digests(factory, policy, runtime.config.escalation_chain)
     sent = outbox.send_due(factory, policy.mail_settings())
     report.mails_sent += sent.sent
     report.mail_errors += sent.failed

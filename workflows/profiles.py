@@ -333,12 +333,18 @@ def rules_for(profiles: tuple[Profile, ...]) -> DueRules:
                         profiles[0].holiday_region)
 
 
+def escalation_chains(profiles: Iterable[Profile]) -> dict[str, tuple[str, ...]]:
+    """Each process's escalation chain: that of the profile the process belongs to."""
+    return {pid: p.escalation_roles for p in profiles for pid in p.processes}
+
+
 def engine_config(profiles: tuple[Profile, ...] | None = None, **kwargs) -> EngineConfig:
-    """EngineConfig for the profiles: lanes of every one of them are roles. The escalation
-    chain is the first profile's (the engine holds one chain; see docs/england-profile.md)."""
+    """EngineConfig for the profiles: lanes of every one of them are roles; each process
+    escalates along its own profile's chain (a process of no profile: the first profile's)."""
     profiles = enabled() if profiles is None else tuple(profiles)
     return EngineConfig(rules=rules_for(profiles), roles=queue_roles(profiles),
-                        escalation_roles=profiles[0].escalation_roles, **kwargs)
+                        escalation_roles=profiles[0].escalation_roles,
+                        escalation_chains=escalation_chains(profiles), **kwargs)
 
 
 def make_runtime(config: EngineConfig) -> Runtime:

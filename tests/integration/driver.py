@@ -7,17 +7,25 @@ from datetime import date
 from sqlalchemy import select
 
 from engine import clock, timers
-from engine.models import Milestone, ProcessInstance, WorkItem
+from engine.models import AuditEvent, Milestone, ProcessInstance, WorkItem
 from workflows import accounts, children, demo, form_filler
 
 
 class Journey:
-    def __init__(self, database, reference: str = "C00001", team: str = "north"):
+    """A Scottish child; subclasses register a child of another profile (``register``) and
+    fill forms their own way (``answers``)."""
+    seed = 7
+    mail = True  # sweeps also send mail (a no-op unless a test configures SMTP)
+
+    def __init__(self, database, reference: str = "C00001", team: str = "north", **details):
         self.db = database
-        self.rng = random.Random(7)
+        self.rng = random.Random(self.seed)
         with database.transaction() as session:
-            demo.ensure_users(session, actor="test")
-            self.child_id = children.register_child(session, reference, "Test Child", team, "test").id
+            self.child_id = self.register(session, reference, team, **details).id
+
+    def register(self, session, reference: str, team: str, **details):
+        demo.ensure_users(session, actor="test")
+        return children.register_child(session, reference, "Test Child", team, "test", **details)
 
     # -- starting -------------------------------------------------------------------
     def accommodate(self, la_start: date) -> "Journey":
@@ -67,26 +75,39 @@ class Journey:
                 found.setdefault(m.code, []).append((m.planned_date, m.actual_date))
         return found
 
+    def events(self, event_type: str) -> list[AuditEvent]:
+        with self.db.transaction() as session:
+            return list(session.scalars(select(AuditEvent).where(
+                AuditEvent.subject_id == self.child_id, AuditEvent.event_type == event_type)
+                .order_by(AuditEvent.id)))
+
     # -- acting ---------------------------------------------------------------------
+    def open_item(self, task_name: str) -> WorkItem:
+        return next(i for i in self.open_items() if i.task_name == task_name)
+
+    def answers(self, schema: dict, on: date, answers: dict) -> dict:
+        """The form filled around the test's answers (a string answer is a weighted choice)."""
+        data = form_filler.fill(schema, on, self.rng, {k: {v: 1} for k, v in answers.items()
+                                                        if isinstance(v, str)})
+        data.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in answers.items()})
+        return data
+
     def complete(self, task_name: str, on: date, **answers) -> "Journey":
-        item = next(i for i in self.open_items() if i.task_name == task_name)
+        item = self.open_item(task_name)
         clock.set_now(on)
         with self.db.transaction() as session:
             instance = session.get(ProcessInstance, item.instance_id)
             schema, _ = self.db.runtime.form_for(instance, task_name)
-            data = form_filler.fill(schema, on, self.rng, {k: {v: 1} for k, v in answers.items()
-                                                            if isinstance(v, str)})
-            data.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in answers.items()})
-            user = self._user_for(session, item)
-            self.db.runtime.complete(session, item.id, data, user)
+            data = self.answers(schema, on, answers)
+            self.db.runtime.complete(session, item.id, data, self._user_for(session, item))
         return self
 
     def _user_for(self, session, item):
-        for user in session.scalars(select(accounts.UserAccount)):
+        for user in session.scalars(select(accounts.UserAccount).order_by(accounts.UserAccount.id)):
             if item.role in user.roles and user.team in (item.team, None):
                 return user
         raise AssertionError(f"no demo user with role {item.role}")
 
     def sweep(self, on: date):
         clock.set_now(on)
-        return timers.sweep(self.db.factory, self.db.runtime)
+        return timers.sweep(self.db.factory, self.db.runtime, mail=self.mail)
