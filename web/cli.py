@@ -87,13 +87,22 @@ def export_ssda903_command(start, end, output):
 
 
 @click.command("worker")
-@click.option("--once", is_flag=True, help="One sweep, then exit.")
+@click.option("--once", is_flag=True,
+              help="One sweep, then exit (after finishing any caseload import job queued).")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
 @click.option("--now", "now_text", default=None, help="Run as if it were this ISO date/time.")
+@click.option("--import-lease", default=300, show_default=True,
+              help="Seconds after which another worker may take over a caseload import job "
+                   "this worker stopped renewing (it was killed).")
 @with_appcontext
-def worker_command(once, interval, now_text):
-    """Fire due timers, send reminders, escalate overdue tasks and send queued e-mail."""
+def worker_command(once, interval, now_text, import_lease):
+    """Fire due timers, send reminders, escalate overdue tasks, send queued e-mail and run
+    caseload import jobs uploaded in the browser."""
+    from datetime import timedelta
+
+    from workflows import caseload_jobs
     database = _db()
+    worker_name = caseload_jobs.worker_name()
     if now_text:
         try:
             clock.set_now(datetime.fromisoformat(now_text))
@@ -111,9 +120,18 @@ def worker_command(once, interval, now_text):
                    f"mails sent: {report.mails_sent}, mail errors: {report.mail_errors}")
         for error in report.errors:
             click.echo(f"  error: {error}", err=True)
-        if once:
-            sys.exit(1 if report.errors else 0)
-        time.sleep(interval)
+        # Import jobs get about one interval of work, then timers are swept again.
+        jobs = caseload_jobs.work(database, worker_name, seconds=interval,
+                                  lease=timedelta(seconds=import_lease))
+        if not jobs.idle:
+            click.echo(f"{clock.now():%Y-%m-%d %H:%M} import jobs: {jobs.children} rows in "
+                       f"{jobs.batches} batches, finished: {len(jobs.jobs_finished)}")
+        for error in jobs.errors:
+            click.echo(f"  error: {error}", err=True)
+        if once and not jobs.more:
+            sys.exit(1 if report.errors or jobs.errors else 0)
+        if not jobs.more:
+            time.sleep(interval)
 
 
 @click.group("user")

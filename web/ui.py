@@ -121,6 +121,8 @@ def _nav():
         items.append(("models.index", "Processes"))
     if "auditor" in current_user.roles:
         items.append(("audit.index", "Audit"))
+    if "admin" in current_user.roles:
+        items.append(("imports.index", "Import"))  # web/import_views.py
     return items
 
 

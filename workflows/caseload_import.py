@@ -151,6 +151,61 @@ def _screen_existing(children: list[ChildRow], existing: dict[str, dict], sha: s
     return fresh
 
 
+def import_moment(today: date | None = None) -> datetime:
+    """The moment an import happens as of: now, or midday of an earlier ``today``."""
+    return clock.now() if today is None or today == clock.today() else clock.aware(today)
+
+
+def screen(session: Session, rows: list[Mapping], sha: str, today: date, source: str = "rows"
+           ) -> tuple[list[ChildRow], ImportResult, dict[str, int]]:
+    """Every check that needs no placement: the children to place, a result holding every
+    row problem, and user name → id for allocated workers. Writes nothing."""
+    result = ImportResult(source, sha, today)
+    teams, workers, worker_ids = reference_data(session)
+    children, result.errors = caseload_csv.validate(rows, today, teams, workers)
+    result.rows = len(children) + len({e.row for e in result.errors})
+    return screen_existing(session, children, sha, result), result, worker_ids
+
+
+def screen_existing(session: Session, children: list[ChildRow], sha: str,
+                    result: ImportResult) -> list[ChildRow]:
+    """The children not in PACE Flow yet; the others are counted or reported in ``result``."""
+    existing = _existing(session, [c.reference for c in children])
+    return _screen_existing(children, existing, sha, result)
+
+
+def import_session(database) -> Session:
+    """A session for placing children. Historic steps notify nobody: the alert that fired
+    in 2025 is not news. Open tasks are the queues' business from now on (reminders and
+    escalation on the next sweep)."""
+    session = database.factory()
+    session.info[notifications.POLICY_KEY] = None
+    return session
+
+
+def place_children(session: Session, context: "ImportContext", children: list[ChildRow],
+                   result: ImportResult, progress: Callable[[int, int], None] | None = None,
+                   ) -> None:
+    """Place each child in its own savepoint; a child that fails is undone and its row
+    reported in ``result.errors``. The caller commits or rolls back."""
+    with clock.frozen_at(context.moment):
+        for child in children:
+            counts = (result.steps_completed, result.timers_fired)
+            try:
+                with session.begin_nested():
+                    _place(session, context, child, result)
+                result.imported += 1
+                result.by_status[child.legal_status] += 1
+            except Exception as exc:  # noqa: BLE001 - reported against its row, never half-kept
+                result.steps_completed, result.timers_fired = counts
+                column, reason = (exc.column, exc.reason) if isinstance(exc, PlacementError) \
+                    else ("", f"could not be placed: {exc}")
+                result.errors.append(RowError(child.row, column, reason, child.reference))
+            session.expunge_all()  # keep memory flat over thousands of children
+            if progress:
+                progress(1, len(children))
+
+
 def import_file(database, path: str | Path, **options) -> ImportResult:
     """Read, hash and import a CSV file; raises caseload_csv.FileError if unreadable."""
     path = Path(path)
@@ -172,42 +227,19 @@ def import_rows(database, rows: list[Mapping], *, source: str = "rows", sha256: 
     total)`` is called as each child is placed.
     """
     started = time.perf_counter()
-    moment = clock.now() if today is None or today == clock.today() else clock.aware(today)
-    today = moment.date()
+    moment = import_moment(today)
     sha = sha256 or rows_digest(rows)
-    result = ImportResult(source, sha, today, dry_run)
     with database.transaction() as session:
-        teams, workers, worker_ids = reference_data(session)
-        children, result.errors = caseload_csv.validate(rows, today, teams, workers)
-        existing = _existing(session, [c.reference for c in children])
-    result.rows = len(children) + len({e.row for e in result.errors})
-    children = _screen_existing(children, existing, sha, result)
+        children, result, worker_ids = screen(session, rows, sha, moment.date(), source)
+    result.dry_run = dry_run
     if result.errors and not (skip_invalid or dry_run):
         result.errors.sort(key=lambda e: e.row)
         result.seconds = time.perf_counter() - started
         return result
-    context = _Context(database.runtime, source, sha, imported_by, moment, worker_ids)
-    session = database.factory()
-    # Historic steps notify nobody: the alert that fired in 2025 is not news. Open tasks
-    # are the queues' business from now on (reminders and escalation on the next sweep).
-    session.info[notifications.POLICY_KEY] = None
+    context = ImportContext(database.runtime, source, sha, imported_by, moment, worker_ids)
+    session = import_session(database)
     try:
-        with clock.frozen_at(moment):
-            for child in children:
-                counts = (result.steps_completed, result.timers_fired)
-                try:
-                    with session.begin_nested():
-                        _place(session, context, child, result)
-                    result.imported += 1
-                    result.by_status[child.legal_status] += 1
-                except Exception as exc:  # noqa: BLE001 - reported against its row, never half-kept
-                    result.steps_completed, result.timers_fired = counts
-                    column, reason = (exc.column, exc.reason) if isinstance(exc, PlacementError) \
-                        else ("", f"could not be placed: {exc}")
-                    result.errors.append(RowError(child.row, column, reason, child.reference))
-                session.expunge_all()  # keep memory flat over thousands of children
-                if progress:
-                    progress(1, len(children))
+        place_children(session, context, children, result, progress)
         if dry_run or (result.errors and not skip_invalid):
             session.rollback()
         else:
@@ -225,7 +257,7 @@ def import_rows(database, rows: list[Mapping], *, source: str = "rows", sha256: 
 
 
 @dataclass
-class _Context:
+class ImportContext:
     runtime: object
     source: str
     sha256: str
@@ -242,7 +274,7 @@ class _Context:
         return f"Not recorded: imported from {self.source} (sha256 {self.sha256[:8]})."
 
 
-def _place(session: Session, ctx: _Context, child: ChildRow, result: ImportResult) -> None:
+def _place(session: Session, ctx: ImportContext, child: ChildRow, result: ImportResult) -> None:
     clock.set_now(child.start)
     subject = child_records.register_child(
         session, child.reference, child.name, child.team, ctx.actor,
@@ -294,7 +326,7 @@ def _next_timer(session: Session, instance: ProcessInstance) -> Timer | None:
                            .order_by(Timer.fire_at)).first()
 
 
-def _reach(session: Session, ctx: _Context, instance: ProcessInstance, step: Step, limit: date,
+def _reach(session: Session, ctx: ImportContext, instance: ProcessInstance, step: Step, limit: date,
            result: ImportResult) -> WorkItem:
     """The open work item for the step, firing timers due by ``limit`` to get there."""
     while True:
@@ -322,7 +354,7 @@ def _reach(session: Session, ctx: _Context, instance: ProcessInstance, step: Ste
         _fire(session, ctx, instance, timer, step.column, result)
 
 
-def _fire(session: Session, ctx: _Context, instance: ProcessInstance, timer: Timer, column: str,
+def _fire(session: Session, ctx: ImportContext, instance: ProcessInstance, timer: Timer, column: str,
           result: ImportResult) -> None:
     """Fire the timer just after its time, as the worker's next sweep would."""
     _advance(clock.aware(timer.fire_at) + TIMER_LAG)

@@ -1,0 +1,508 @@
+"""Caseload imports run as background jobs by ``pace worker`` (docs/caseload-import.md).
+
+An upload is checked at once (every row problem, nothing written) and stored with its
+sha256 as an ``ImportJob``. Placing 10,000 children takes minutes, longer than a web
+request may, so "Import" only queues the job; any ``pace worker`` claims it with a lease
+and places the children in batches, each batch one transaction that also moves the job's
+progress on. Why batches rather than the command line's single transaction: a worker can
+die mid-job and the next one resumes from the last committed batch, progress is visible to
+the status page as it happens, and on SQLite other writers (people completing tasks, the
+timer sweep) get the database between batches instead of waiting out the whole import.
+
+All-or-nothing is kept by a rehearsal: every child is placed and rolled back first, batch
+by batch, and the real pass starts only when every row placed cleanly. Only a change made
+between the two passes (the same reference added by hand, a diagram redeployed) can stop
+the real pass part-way; the job then says how far it got, and uploading the file again
+imports the rest (children already imported from the same file are skipped).
+
+Two workers never run the same job: a batch renews the lease with a conditional UPDATE on
+the job row (holder, position) in the batch's own transaction; a worker that lost the job
+matches no row and rolls its batch back. A lease that runs out (the worker was killed) lets
+another worker take over. Uploading a file already checked, queued or running shows that
+job again (a unique ``open_key`` holds its sha256 until the job ends), so a double submit
+never queues it twice.
+"""
+from __future__ import annotations
+
+import socket
+import os
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import (JSON, Date, DateTime, Integer, LargeBinary, String, Text, and_, or_,
+                        select, update)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine import clock
+from engine.db import unit_of_work
+from engine.models import Base, _now
+
+from . import caseload_csv, caseload_import
+from .caseload_csv import ChildRow, RowError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024   # about 50,000 rows of a typical caseload file
+BATCH = 50                             # children per transaction: a few seconds of work
+LEASE = timedelta(minutes=5)           # a worker silent this long is presumed dead
+ALL, SKIP_INVALID = "all", "skip_invalid"
+MODES = (ALL, SKIP_INVALID)
+OPEN_STATUSES = ("checked", "queued", "running")
+REHEARSING, IMPORTING = "rehearsing", "importing"
+
+
+class ImportJob(Base):
+    """One uploaded caseload file: its check, then its import as a background job."""
+    __tablename__ = "import_job"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # checked → queued → running → done | failed; checked → cancelled
+    status: Mapped[str] = mapped_column(String(20), default="checked", index=True)
+    # sha256 while the job is open, NULL after: a unique index refuses a second open job
+    open_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    mode: Mapped[str | None] = mapped_column(String(20))
+    started_by: Mapped[str | None] = mapped_column(String(80))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    as_of: Mapped[date | None] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(Integer, default=0)          # non-blank rows in the file
+    to_place: Mapped[int] = mapped_column(Integer, default=0)      # rows valid when checked
+    phase: Mapped[str | None] = mapped_column(String(20))          # rehearsing | importing
+    last_row: Mapped[int] = mapped_column(Integer, default=0)      # spreadsheet row done up to
+    done: Mapped[int] = mapped_column(Integer, default=0)          # children handled this phase
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    already_imported: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)       # [{row, column, reason, reference}]
+    tally: Mapped[dict] = mapped_column(JSON, default=dict)        # where the children landed
+    message: Mapped[str] = mapped_column(Text, default="")
+    worker: Mapped[str | None] = mapped_column(String(120))
+    lease_expires: Mapped[int | None] = mapped_column(Integer)     # epoch seconds (wall clock)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)      # times a worker took it
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def row_errors(self) -> list[RowError]:
+        return [RowError(e["row"], e["column"], e["reason"], e.get("reference"))
+                for e in self.errors or []]
+
+    @property
+    def rejected(self) -> int:
+        return len({e["row"] for e in self.errors or []})
+
+    @property
+    def valid(self) -> int:
+        """Rows that would import, as checked (already imported ones are not counted)."""
+        return max(0, self.to_place - self.tally.get("checked_already", 0))
+
+    @property
+    def total(self) -> int:
+        return self.to_place
+
+
+class UploadRefused(ValueError):
+    """The upload cannot be read as a caseload file; nothing was stored."""
+
+
+class JobRefused(ValueError):
+    """The job cannot do what was asked (already started, nothing to import...)."""
+
+
+def _as_dicts(errors: list[RowError]) -> list[dict]:
+    return [{"row": e.row, "column": e.column, "reason": e.reason, "reference": e.reference}
+            for e in errors]
+
+
+def _wall() -> int:
+    """Leases use the machine's clock, not the injectable one: a worker run ``--now`` in
+    the past must still see another worker's lease run out."""
+    return int(time.time())
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+# -- upload and check ---------------------------------------------------------------------
+def check_upload(session: Session, file_name: str, data: bytes, uploaded_by: str,
+                 today: date | None = None) -> tuple[ImportJob, bool]:
+    """Store and check an upload. Returns (job, True) for a new one, or the job already
+    open for the same file and False. Raises UploadRefused for an unreadable file."""
+    file_name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1][:255]
+    if not file_name.lower().endswith((".csv", ".txt")):
+        raise UploadRefused(f"{file_name or 'The file'} is not a CSV file: save the caseload "
+                            "from the spreadsheet as 'CSV UTF-8 (comma delimited)' and upload "
+                            "the .csv file")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadRefused(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: "
+                            "split it into several files and upload each")
+    if not data.strip():
+        raise UploadRefused("The file is empty: the first row must name the columns "
+                            "(download the template)")
+    try:
+        rows = caseload_csv.read_csv(data)
+    except caseload_csv.FileError as exc:
+        raise UploadRefused(f"{file_name}: {exc}") from None
+    sha = caseload_csv.sha256(data)
+    found = session.scalars(select(ImportJob).where(ImportJob.open_key == sha)).first()
+    if found is not None:
+        return found, False
+    today = today or clock.today()
+    children, result, _ = caseload_import.screen(session, rows, sha, today, file_name)
+    result.errors.sort(key=lambda e: e.row)
+    job = ImportJob(file_name=file_name, sha256=sha, content=data, uploaded_by=uploaded_by,
+                    status="checked", open_key=sha, rows=result.rows, as_of=today,
+                    to_place=len(children) + result.already_imported,
+                    already_imported=result.already_imported, errors=_as_dicts(result.errors),
+                    tally={"checked_already": result.already_imported})
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:  # the same file uploaded at the same moment: show that one
+        found = session.scalars(select(ImportJob).where(ImportJob.open_key == sha)).first()
+        if found is None:
+            raise
+        return found, False
+    return job, True
+
+
+def get(session: Session, job_id: int) -> ImportJob | None:
+    return session.get(ImportJob, job_id)
+
+
+def recent(session: Session, limit: int = 20) -> list[ImportJob]:
+    return list(session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)))
+
+
+def start(session: Session, job_id: int, mode: str, by: str) -> ImportJob:
+    """Queue a checked job. Pressing "Import" twice queues it once: a job already queued,
+    running or finished is returned unchanged."""
+    job = session.get(ImportJob, job_id)
+    if job is None:
+        raise JobRefused("There is no such upload")
+    if job.status != "checked":
+        return job
+    if mode not in MODES:
+        raise JobRefused("Choose how to import: all or nothing, or skip the invalid rows")
+    if job.valid == 0 and not job.errors and job.already_imported:
+        raise JobRefused("Every child in this file is already in PACE Flow, imported from "
+                         "this file or with the same details: there is nothing to import")
+    if job.valid == 0:
+        raise JobRefused("No row of this file can be imported: fix the rows listed and upload "
+                         "the file again")
+    if mode == ALL and job.errors:
+        raise JobRefused(f"{job.rejected} row(s) have problems, so an all-or-nothing import "
+                         "would write nothing: fix them and upload the file again, or skip "
+                         "the invalid rows")
+    queued = session.execute(update(ImportJob).where(ImportJob.id == job_id,
+                                                     ImportJob.status == "checked")
+                             .values(status="queued", mode=mode, started_by=by,
+                                     queued_at=clock.now())
+                             .execution_options(synchronize_session=False)).rowcount
+    session.refresh(job)
+    if queued != 1 and job.status == "checked":
+        raise JobRefused("The upload changed while you looked at it; reload the page")
+    return job
+
+
+def cancel(session: Session, job_id: int) -> ImportJob | None:
+    """Discard a checked upload that will not be imported (frees its file for a new upload)."""
+    session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == "checked")
+                    .values(status="cancelled", open_key=None, finished_at=clock.now(),
+                            content=b"")
+                    .execution_options(synchronize_session=False))
+    job = session.get(ImportJob, job_id)
+    if job is not None:
+        session.refresh(job)
+    return job
+
+
+def rejects_csv(job: ImportJob) -> str:
+    rows = caseload_csv.read_csv(job.content) if job.content else []
+    return caseload_import.rejects_csv(rows, job.row_errors)
+
+
+# -- running (pace worker) ----------------------------------------------------------------
+@dataclass
+class WorkReport:
+    jobs_finished: list[int] = field(default_factory=list)
+    batches: int = 0
+    children: int = 0
+    more: bool = False          # a job is still running: come back without sleeping
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def idle(self) -> bool:
+        return not (self.batches or self.jobs_finished or self.errors)
+
+
+def _claimable(worker: str, now: int):
+    return or_(ImportJob.status == "queued",
+               and_(ImportJob.status == "running",
+                    or_(ImportJob.worker == worker, ImportJob.lease_expires < now)))
+
+
+def claim(factory, worker: str, lease: timedelta = LEASE) -> int | None:
+    """Take the oldest queued job, this worker's own running one, or one whose worker died."""
+    now = _wall()
+    with unit_of_work(factory) as session:
+        candidates = session.scalars(select(ImportJob.id).where(_claimable(worker, now))
+                                     .order_by(ImportJob.id).limit(5)).all()
+        for job_id in candidates:
+            taken = session.execute(
+                update(ImportJob).where(ImportJob.id == job_id, _claimable(worker, now))
+                .values(status="running", worker=worker,
+                        lease_expires=now + int(lease.total_seconds()),
+                        attempts=ImportJob.attempts + 1)
+                .execution_options(synchronize_session=False)).rowcount
+            if taken == 1:
+                return job_id
+    return None
+
+
+def work(database, worker: str, seconds: float = 30.0, lease: timedelta = LEASE) -> WorkReport:
+    """Run import jobs for about ``seconds`` (whole batches), then return to the caller's
+    loop so timers are swept between; ``report.more`` says a job is unfinished."""
+    deadline = time.monotonic() + seconds
+    report = WorkReport()
+    while time.monotonic() < deadline:
+        job_id = claim(database.factory, worker, lease)
+        if job_id is None:
+            return report
+        try:
+            finished = _Run(database, job_id, worker, lease, report).run(deadline)
+        except Exception as exc:  # noqa: BLE001 - a broken job must not stop the worker
+            report.errors.append(f"import job {job_id}: {exc}")
+            _fail(database, job_id, worker, f"The import stopped on an unexpected error: {exc}. "
+                                            "Children imported before it are kept; upload the "
+                                            "file again to import the rest.")
+            continue
+        if not finished:
+            report.more = True
+            return report
+    report.more = _pending(database.factory, worker)
+    return report
+
+
+def _pending(factory, worker: str) -> bool:
+    with unit_of_work(factory) as session:
+        return session.scalar(select(ImportJob.id).where(_claimable(worker, _wall()))
+                              .limit(1)) is not None
+
+
+def _fail(database, job_id: int, worker: str, message: str, errors: list[RowError] = ()) -> None:
+    with unit_of_work(database.factory) as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.worker != worker or job.status != "running":
+            return
+        job.errors = _merge(job.errors, errors)
+        job.status, job.message, job.open_key = "failed", message, None
+        job.finished_at, job.lease_expires = clock.now(), None
+
+
+def _merge(stored: list[dict], new: list[RowError]) -> list[dict]:
+    seen = {(e["row"], e["column"], e["reason"]) for e in stored or []}
+    added = [d for d in _as_dicts(list(new)) if (d["row"], d["column"], d["reason"]) not in seen]
+    return sorted([*(stored or []), *added], key=lambda e: e["row"])
+
+
+class _Run:
+    """One worker's turn at one job: re-check the file, then batches until done or time."""
+
+    def __init__(self, database, job_id: int, worker: str, lease: timedelta, report: WorkReport):
+        self.database, self.job_id, self.worker = database, job_id, worker
+        self.lease, self.report = int(lease.total_seconds()), report
+
+    def run(self, deadline: float) -> bool:
+        with unit_of_work(self.database.factory) as session:
+            job = session.get(ImportJob, self.job_id)
+            rows = caseload_csv.read_csv(job.content)
+            if job.phase is None:
+                job.as_of = clock.today()
+            as_of = job.as_of
+            teams, workers, worker_ids = caseload_import.reference_data(session)
+            self.job = _Snapshot.of(job)
+        children, static_errors = caseload_csv.validate(rows, as_of, teams, workers)
+        self.context = caseload_import.ImportContext(
+            self.database.runtime, self.job.file_name, self.job.sha256, self.job.uploaded_by,
+            caseload_import.import_moment(as_of), worker_ids)
+        if not self._begin(children, static_errors):
+            return True
+        while time.monotonic() < deadline:
+            batch = [c for c in children if c.row > self.job.last_row][:BATCH]
+            if not batch:
+                if self.job.phase == REHEARSING:
+                    if self._rehearsal_passed():
+                        continue  # the import pass starts from the first row
+                    return True
+                return self._finish()
+            step = self._rehearse if self.job.phase == REHEARSING else self._import
+            if not step(batch):
+                return True  # lost the job or it failed
+            self.report.batches += 1
+            self.report.children += len(batch)
+        return False
+
+    # -- phases ------------------------------------------------------------------------
+    def _begin(self, children: list[ChildRow], static_errors: list[RowError]) -> bool:
+        """First turn: record the check as of today and choose the first phase. Later turns:
+        a row that has turned invalid since (a team removed) is reported like any other."""
+        job = self.job
+        new = [e for e in static_errors if e.row > job.last_row]
+        if job.phase is None:
+            if job.mode == ALL and static_errors:
+                _fail(self.database, self.job_id, self.worker,
+                      f"Nothing was written: {len({e.row for e in static_errors})} row(s) have "
+                      "problems as of today.", static_errors)
+                return False
+            phase = REHEARSING if job.mode == ALL else IMPORTING
+            return self._update(phase=phase, last_row=0, done=0, to_place=len(children),
+                                errors=_merge([], static_errors), imported=0,
+                                already_imported=0, tally={})
+        merged = _merge(job.errors, new)
+        if len(merged) != len(job.errors):
+            if job.mode == ALL and job.phase == IMPORTING:
+                self._stop_part_way(new)
+                return False
+            return self._update(errors=merged)
+        return True
+
+    def _rehearsal_passed(self) -> bool:
+        if self.job.errors:
+            _fail(self.database, self.job_id, self.worker,
+                  f"Nothing was written: {len({e['row'] for e in self.job.errors})} row(s) "
+                  "could not be placed (listed below). Fix them and upload the file again, "
+                  "or import with 'skip the invalid rows'.")
+            return False
+        return self._update(phase=IMPORTING, last_row=0, done=0)
+
+    def _finish(self) -> bool:
+        self._update(status="done", open_key=None, finished_at=clock.now(),
+                     lease_expires=None, message="")
+        self.report.jobs_finished.append(self.job_id)
+        return True
+
+    def _rehearse(self, batch: list[ChildRow]) -> bool:
+        session = caseload_import.import_session(self.database)
+        try:
+            result = self._place(session, batch)
+        finally:
+            session.rollback()
+            session.close()
+        return self._update(last_row=batch[-1].row, done=self.job.done + len(batch),
+                            errors=_merge(self.job.errors, result.errors))
+
+    def _import(self, batch: list[ChildRow]) -> bool:
+        session = caseload_import.import_session(self.database)
+        try:
+            if not self._hold(session):
+                session.rollback()
+                return False
+            started = time.perf_counter()
+            result = self._place(session, batch)
+            if result.errors and self.job.mode == ALL:
+                session.rollback()
+                self._stop_part_way(result.errors)
+                return False
+            job = session.get(ImportJob, self.job_id)
+            job.last_row, job.done = batch[-1].row, job.done + len(batch)
+            job.imported += result.imported
+            job.already_imported += result.already_imported
+            job.errors = _merge(job.errors, result.errors)
+            job.tally = _add_tally(job.tally, result, time.perf_counter() - started)
+            session.commit()
+            self.job = _Snapshot.of(job)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        return True
+
+    def _place(self, session: Session, batch: list[ChildRow]) -> caseload_import.ImportResult:
+        """Screen the batch against children already here (in this transaction), place it."""
+        result = caseload_import.ImportResult(self.job.file_name, self.job.sha256,
+                                              self.context.moment.date())
+        kept = caseload_import.screen_existing(session, batch, self.job.sha256, result)
+        caseload_import.place_children(session, self.context, kept, result)
+        return result
+
+    def _stop_part_way(self, errors: list[RowError]) -> None:
+        imported = self.job.imported
+        _fail(self.database, self.job_id, self.worker,
+              f"Stopped part-way: {imported} children were imported before a row could not "
+              "be placed (listed below), though the rehearsal placed it; something changed "
+              "meanwhile. Fix the row and upload the file again: the children already "
+              "imported are skipped." if imported else
+              "Nothing was written: a row could not be placed (listed below).", errors)
+
+    # -- the job row --------------------------------------------------------------------
+    def _hold(self, session: Session) -> bool:
+        """Renew the lease, only while this worker holds the job where it left it. On
+        PostgreSQL the row stays locked until the batch commits."""
+        return session.execute(
+            update(ImportJob).where(ImportJob.id == self.job_id, ImportJob.worker == self.worker,
+                                    ImportJob.status == "running",
+                                    ImportJob.last_row == self.job.last_row,
+                                    ImportJob.phase == self.job.phase)
+            .values(lease_expires=_wall() + self.lease)
+            .execution_options(synchronize_session=False)).rowcount == 1
+
+    def _update(self, **values) -> bool:
+        with unit_of_work(self.database.factory) as session:
+            if not self._hold(session):
+                return False
+            job = session.get(ImportJob, self.job_id)
+            for key, value in values.items():
+                setattr(job, key, value)
+            session.flush()
+            self.job = _Snapshot.of(job)
+        return True
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The job's row as this worker last wrote it (no ORM object outlives a transaction)."""
+    file_name: str
+    sha256: str
+    uploaded_by: str
+    mode: str
+    phase: str | None
+    last_row: int
+    done: int
+    imported: int
+    errors: list
+
+    @classmethod
+    def of(cls, job: ImportJob) -> "_Snapshot":
+        return cls(job.file_name, job.sha256, job.uploaded_by, job.mode, job.phase,
+                   job.last_row, job.done, job.imported, list(job.errors or []))
+
+
+def _add_tally(tally: dict, result: caseload_import.ImportResult, seconds: float) -> dict:
+    tally = dict(tally or {})
+    open_tasks = Counter(tally.get("open_tasks", {}))
+    for (task, role), count in result.open_tasks.items():
+        open_tasks[f"{task}|{role}"] += count
+    tally["open_tasks"] = dict(open_tasks)
+    for key in ("overdue", "waiting", "finished", "steps_completed", "timers_fired"):
+        tally[key] = tally.get(key, 0) + getattr(result, key)
+    tally["seconds"] = round(tally.get("seconds", 0.0) + seconds, 2)
+    return tally
+
+
+def open_tasks(job: ImportJob) -> list[tuple[str, str, int]]:
+    """(task name, role, count) of the tasks the import left open, most first."""
+    found = []
+    for key, count in (job.tally or {}).get("open_tasks", {}).items():
+        task, _, role = key.partition("|")
+        found.append((task, role, count))
+    return sorted(found, key=lambda t: (-t[2], t[0]))
