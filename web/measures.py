@@ -1,5 +1,8 @@
 """Measures: the PACE aims with run charts, drill-downs, stage delays and PDSA cycles.
 
+(Time to decision and the breach forecast are in measures_survival.py and
+measures_forecast.py, on this same blueprint.)
+
 Figures are computed by the pure functions in ``workflows`` from the milestone index, scoped
 to the user's team (a team-scoped user sees their team's figures; a service-wide user sees
 every team's or picks one). Drill-down lists name children, so they are only for roles that
@@ -11,20 +14,20 @@ import csv
 import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from engine import clock
 from engine.models import Team
 from workflows import aims as aim_settings
-from workflows import measures, pdsa, run_charts, stage_delays
+from workflows import measures, pdsa, run_charts
+from workflows import publication as exports
 from workflows.aims import AIMS, Population, SettingError, Threshold
-from workflows.measure_data import load_deployments, load_episodes
 from workflows.settings_models import PDSA_ACTS, PdsaCycle
-from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, MILESTONES, PERMANENCE
+from workflows.vocabulary import CSO_HOME, MILESTONES, PERMANENCE
 
-from . import db, run_chart_svg
+from . import db, measure_service, run_chart_svg
 from .access import CHILD_ROLES, require_roles
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
@@ -39,7 +42,7 @@ def _pct(value, places: int = 0) -> str:
 
 
 def _council() -> str:
-    return current_app.config.get("PACE_COUNCIL", aim_settings.DEFAULT_COUNCIL)
+    return measure_service.council()
 
 
 def _month(text: str | None) -> date | None:
@@ -78,17 +81,7 @@ class Scope:
 
 
 def _compute(session, scope: Scope, aim_numbers=AIMS) -> dict[int, measures.AimResult]:
-    settings = aim_settings.load(session, _council())
-    episodes = {}
-    results = {}
-    for aim in aim_numbers:
-        process = pdsa.AIM_PROCESS[aim]
-        if process not in episodes:
-            codes = sorted({c for a in AIMS if pdsa.AIM_PROCESS[a] == process
-                            for c in measures.AIM_CODES[a]})
-            episodes[process] = load_episodes(session, process, codes=codes, teams=scope.teams)
-        results[aim] = measures.measure(episodes[process], settings[aim], scope.on)
-    return results
+    return measure_service.aim_results(session, scope.teams, scope.on, aim_numbers)
 
 
 def _aim_or_404(aim: int) -> int:
@@ -104,18 +97,12 @@ def index():
         scope = Scope(session)
         results = _compute(session, scope)
     return render_template("measures/index.html", results=results, scope=scope,
-                           definitions=measures.DEFINITIONS)
+                           definitions=measures.DEFINITIONS,
+                           can_forecast=current_user.has_any(CHILD_ROLES & MEASURE_ROLES))
 
 
 def _chart(session, result: measures.AimResult, baseline, denominator: str) -> run_charts.RunChart:
-    points = [run_charts.Point(c.month, value, c.tally.on_time, c.tally.due)
-              for c in result.cohorts if c.complete
-              for value in [result.value(c.tally, denominator)] if value is not None]
-    notes = pdsa.annotations(pdsa.cycles(session, result.aim, _council()),
-                             load_deployments(session, [pdsa.AIM_PROCESS[result.aim]]))
-    flags = [f.month for f in pdsa.flagged_months(session, result.aim, _council())]
-    return run_charts.analyse(points, baseline=baseline, astronomical=flags, annotations=notes,
-                              target=float(result.settings.target_pct))
+    return measure_service.run_chart(session, result, baseline, denominator)
 
 
 def chart_json(chart: run_charts.RunChart, title: str) -> dict:
@@ -137,7 +124,7 @@ def chart_json(chart: run_charts.RunChart, title: str) -> dict:
 @require_roles(MEASURE_ROLES)
 def aim_page(aim: int):
     _aim_or_404(aim)
-    denominator = "decided" if request.args.get("denominator") == "decided" else "due"
+    denominator = _denominator()
     first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
     baseline = (first, last) if first and last and first <= last else None
     with db().transaction() as session:
@@ -157,27 +144,71 @@ def aim_page(aim: int):
                            can_edit=current_user.has_any(SETTINGS_ROLES))
 
 
+def _publication() -> bool:
+    return request.args.get("publication") == "1"
+
+
+def csv_response(rows, stem: str, scope: Scope, publication: bool = False) -> Response:
+    """A CSV download named after the measure, scope, date and whether it is for publication."""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    name = f"pace-{stem}-{scope.team or 'all-teams'}-{scope.on.isoformat()}" \
+           f"{'-publication' if publication else ''}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def scope_label(scope: Scope) -> str:
+    return f"team {scope.team}" if scope.team else "all teams"
+
+
+def _denominator() -> str:
+    return "decided" if request.args.get("denominator") == "decided" else "due"
+
+
 @bp.get("/aims/<int:aim>.csv")
 @require_roles(MEASURE_ROLES)
 def aim_csv(aim: int):
     _aim_or_404(aim)
-    publication = request.args.get("publication") == "1"
+    publication = _publication()
     with db().transaction() as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
-    out = io.StringIO()
-    csv.writer(out).writerows(measures.csv_rows(result, publication))
-    name = f"pace-aim{aim}-{scope.team or 'all-teams'}-{scope.on.isoformat()}" \
-           f"{'-publication' if publication else ''}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_response(exports.aim_rows(result, scope_label(scope), publication), f"aim{aim}",
+                        scope, publication)
+
+
+@bp.get("/aims/<int:aim>/run-chart.csv")
+@require_roles(MEASURE_ROLES)
+def run_chart_csv(aim: int):
+    _aim_or_404(aim)
+    publication, denominator = _publication(), _denominator()
+    first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
+    baseline = (first, last) if first and last and first <= last else None
+    with db().transaction() as session:
+        scope = Scope(session)
+        result = _compute(session, scope, (aim,))[aim]
+        chart = _chart(session, result, baseline, denominator)
+    rows = exports.run_chart_rows(chart, result, denominator, scope_label(scope), publication)
+    return csv_response(rows, f"aim{aim}-run-chart", scope, publication)
+
+
+@bp.get("/aims/1/outcome-mix.csv")
+@require_roles(MEASURE_ROLES)
+def outcome_mix_csv():
+    publication = _publication()
+    with db().transaction() as session:
+        scope = Scope(session)
+        result = _compute(session, scope, (1,))[1]
+    return csv_response(exports.outcome_mix_rows(result, scope_label(scope), publication),
+                        "aim1-outcome-mix", scope, publication)
 
 
 @bp.get("/aims/<int:aim>.svg")
 @require_roles(MEASURE_ROLES)
 def aim_svg(aim: int):
     _aim_or_404(aim)
-    denominator = "decided" if request.args.get("denominator") == "decided" else "due"
+    denominator = _denominator()
     with db().transaction() as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
@@ -319,33 +350,43 @@ def pdsa_form(cycle_id: int | None):
         (400 if errors else 200)
 
 
+def _stage_report(session, scope: Scope) -> measure_service.StageReport:
+    process = CSO_HOME if request.args.get("process") == CSO_HOME else PERMANENCE
+    before_v, after_v = request.args.get("before", ""), request.args.get("after", "")
+    if before_v.isdigit() and after_v.isdigit():
+        return measure_service.stage_report(session, process, scope.teams, scope.on,
+                                            before=int(before_v), after=int(after_v))
+    ranges = [_day(request.args.get(k)) for k in ("from1", "to1", "from2", "to2")]
+    usable = all(ranges) and ranges[0] <= ranges[1] and ranges[2] <= ranges[3]
+    return measure_service.stage_report(session, process, scope.teams, scope.on,
+                                        ranges=tuple(ranges) if usable else None)
+
+
 @bp.get("/stages")
 @require_roles(MEASURE_ROLES)
 def stages():
-    process = CSO_HOME if request.args.get("process") == CSO_HOME else PERMANENCE
-    order = CSO_ORDER if process == CSO_HOME else JOURNEY_ORDER
     with db().transaction() as session:
         scope = Scope(session)
-        episodes = load_episodes(session, process, codes=order, teams=scope.teams)
-        versions = [d.version for d in load_deployments(session, [process])]
-    items = stage_delays.intervals(episodes, order, until=scope.on)
-    before_v, after_v = request.args.get("before", ""), request.args.get("after", "")
-    comparison, compare_label = None, ""
-    if before_v.isdigit() and after_v.isdigit():
-        comparison = stage_delays.compare(stage_delays.in_version(items, int(before_v)),
-                                          stage_delays.in_version(items, int(after_v)), order)
-        compare_label = f"version {before_v} and version {after_v}"
-    else:
-        ranges = [_day(request.args.get(k)) for k in ("from1", "to1", "from2", "to2")]
-        if all(ranges) and ranges[0] <= ranges[1] and ranges[2] <= ranges[3]:
-            comparison = stage_delays.compare(stage_delays.started_between(items, *ranges[:2]),
-                                              stage_delays.started_between(items, *ranges[2:]),
-                                              order)
-            compare_label = (f"stages started {ranges[0]:%d %b %Y} to {ranges[1]:%d %b %Y} and "
-                             f"{ranges[2]:%d %b %Y} to {ranges[3]:%d %b %Y}")
-    return render_template("measures/stages.html", process=process, scope=scope,
-                           overall=stage_delays.summarise(items, order),
-                           per_version=stage_delays.by_version(items, order),
-                           per_quarter=stage_delays.by_cohort(items, "quarter", order),
-                           versions=versions, comparison=comparison, compare_label=compare_label,
+        report = _stage_report(session, scope)
+    return render_template("measures/stages.html", process=report.process, scope=scope,
+                           overall=report.overall, per_version=report.per_version,
+                           per_quarter=report.per_quarter, versions=report.versions,
+                           comparison=report.comparison, compare_label=report.compare_label,
                            milestones=MILESTONES, active_nav="measures.index")
+
+
+@bp.get("/stages.csv")
+@require_roles(MEASURE_ROLES)
+def stages_csv():
+    publication = _publication()
+    with db().transaction() as session:
+        scope = Scope(session)
+        report = _stage_report(session, scope)
+    rows = exports.stage_rows(report.process, report.overall, report.per_version,
+                              report.comparison, report.compare_label, scope.on,
+                              scope_label(scope), publication)
+    return csv_response(rows, f"stage-delays-{report.process.replace('_', '-')}", scope,
+                        publication)
+
+
+from . import measures_forecast, measures_survival  # noqa: E402,F401 - their views join bp

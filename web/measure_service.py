@@ -1,0 +1,116 @@
+"""Loading and computing the measures for one scope: shared by the Measures pages and the
+JSON API, so both show the same figures from the same calls.
+
+A scope is the measurement date and a team filter (None: every team), decided by the
+caller from the user's team (web/access.py); nothing here looks at who is asking.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+
+from workflows import aims as aim_settings
+from workflows import forecast, measures, pdsa, run_charts, stage_delays, survival
+from workflows.aims import AIMS
+from workflows.measure_data import load_deployments, load_episodes
+from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
+
+PROCESS_ORDER = {PERMANENCE: JOURNEY_ORDER, CSO_HOME: CSO_ORDER}
+
+
+def council() -> str:
+    return current_app.config.get("PACE_COUNCIL", aim_settings.DEFAULT_COUNCIL)
+
+
+def aim_results(session, teams, on: date, numbers=AIMS) -> dict[int, measures.AimResult]:
+    """Aims for the scope; each process's episodes are loaded once for all its aims."""
+    settings = aim_settings.load(session, council())
+    episodes: dict[str, list] = {}
+    results = {}
+    for aim in numbers:
+        process = pdsa.AIM_PROCESS[aim]
+        if process not in episodes:
+            codes = sorted({c for a in AIMS if pdsa.AIM_PROCESS[a] == process
+                            for c in measures.AIM_CODES[a]})
+            episodes[process] = load_episodes(session, process, codes=codes, teams=teams)
+        results[aim] = measures.measure(episodes[process], settings[aim], on)
+    return results
+
+
+def run_chart(session, result: measures.AimResult, baseline: tuple[date, date] | None,
+              denominator: str) -> run_charts.RunChart:
+    """The aim's run chart over complete cohort months, annotated with PDSA cycles and
+    deployments, astronomical points as flagged."""
+    points = [run_charts.Point(c.month, value, c.tally.on_time if result.aim != 1
+                               else c.tally.decided,
+                               c.tally.decided if denominator == "decided" and result.aim != 1
+                               else c.tally.due)
+              for c in result.cohorts if c.complete
+              for value in [result.value(c.tally, denominator)] if value is not None]
+    notes = pdsa.annotations(pdsa.cycles(session, result.aim, council()),
+                             load_deployments(session, [pdsa.AIM_PROCESS[result.aim]]))
+    flags = [f.month for f in pdsa.flagged_months(session, result.aim, council())]
+    return run_charts.analyse(points, baseline=baseline, astronomical=flags, annotations=notes,
+                              target=float(result.settings.target_pct))
+
+
+@dataclass
+class StageReport:
+    process: str
+    overall: list[stage_delays.StageStat]
+    per_version: dict[int, list[stage_delays.StageStat]]
+    per_quarter: dict[date, list[stage_delays.StageStat]]
+    versions: list[int]
+    comparison: list[stage_delays.Comparison] | None
+    compare_label: str
+
+
+def stage_report(session, process: str, teams, on: date, *, before: int | None = None,
+                 after: int | None = None, ranges: tuple[date, date, date, date] | None = None
+                 ) -> StageReport:
+    """Stage delays, and a before/after comparison of two versions or two date ranges."""
+    order = PROCESS_ORDER[process]
+    episodes = load_episodes(session, process, codes=order, teams=teams)
+    versions = [d.version for d in load_deployments(session, [process])]
+    items = stage_delays.intervals(episodes, order, until=on)
+    comparison, label = None, ""
+    if before is not None and after is not None:
+        comparison = stage_delays.compare(stage_delays.in_version(items, before),
+                                          stage_delays.in_version(items, after), order)
+        label = f"version {before} and version {after}"
+    elif ranges is not None:
+        comparison = stage_delays.compare(stage_delays.started_between(items, *ranges[:2]),
+                                          stage_delays.started_between(items, *ranges[2:]),
+                                          order)
+        label = (f"stages started {ranges[0]:%d %b %Y} to {ranges[1]:%d %b %Y} and "
+                 f"{ranges[2]:%d %b %Y} to {ranges[3]:%d %b %Y}")
+    return StageReport(process, stage_delays.summarise(items, order),
+                       stage_delays.by_version(items, order),
+                       stage_delays.by_cohort(items, "quarter", order), versions, comparison,
+                       label)
+
+
+def threshold_days(threshold: aim_settings.Threshold, on: date) -> int:
+    """The threshold in days counted back from ``on`` (30w: 210; months vary a little)."""
+    start = on - timedelta(days=800)
+    return (threshold.add_to(start) - start).days
+
+
+def survival_report(session, clock: str, teams, on: date, grouping: str = "none",
+                    ranges: tuple[tuple[date, date], ...] = ()) -> survival.Survival:
+    spec = survival.CLOCKS[clock]
+    episodes = load_episodes(session, PERMANENCE, codes=(spec.start_code, spec.event_code),
+                             teams=teams)
+    settings = aim_settings.load(session, council())[spec.aim]
+    return survival.analyse(episodes, spec, on, grouping=grouping, ranges=ranges,
+                            threshold_days=threshold_days(settings.threshold, on))
+
+
+def forecast_report(session, teams, on: date, clocks=tuple(forecast.CLOCKS)) -> list[forecast.Forecast]:
+    settings = aim_settings.load(session, council())
+    processes = {forecast.CLOCKS[c].process_id for c in clocks}
+    episodes = {p: load_episodes(session, p, codes=PROCESS_ORDER[p], teams=teams)
+                for p in sorted(processes)}
+    return forecast.forecast(episodes, settings, on, clocks)
