@@ -33,7 +33,7 @@ def forecast_page():
         scope = Scope(session)
         items = measure_service.forecast_report(session, scope.teams, scope.on, clocks)
     listed = items if show_all else [f for f in items if f.status in forecast.AT_RISK]
-    return render_template("measures/forecast.html", items=listed, teams=forecast.by_team(items),
+    return render_template("measures/forecast.html", listed=listed, teams=forecast.by_team(items),
                            scope=scope, clocks=forecast.CLOCKS, clock=request.args.get("clock")
                            if len(clocks) == 1 else "", show_all=show_all,
                            labels=forecast.STATUS_LABELS, milestones=MILESTONES,
