@@ -439,8 +439,8 @@ class DigestGroup:
     notices: list[Notification] = field(default_factory=list)
 
 
-def _responsible(user: UserAccount, item: WorkItem, escalation_roles, session: Session | None = None,
-                 ) -> str | None:
+def _responsible(user: UserAccount, item: WorkItem, escalation_roles,
+                 session: Session | None = None) -> str | None:
     """Why ``item`` belongs in ``user``'s digest, or None. ``escalation_roles`` is one chain,
     or a function from process id to chain (see engine/timers.chain_for)."""
     in_team = user.team is None or user.team == item.team

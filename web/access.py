@@ -16,11 +16,14 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from engine.models import Subject, UserAccount, WorkItem
-from workflows.vocabulary import QUEUE_ROLES
+from workflows import profiles
 
+# Lane roles of every profile (PACE_PROFILES picks which are in use; a user holds only those).
+QUEUE_ROLES = profiles.queue_roles(profiles.PROFILES.values())
 # Roles whose holders work with children's records (the auditor reads them, read-only).
 CHILD_ROLES = frozenset(QUEUE_ROLES | {"auditor"})
-OVERVIEW_ROLES = frozenset({"team_leader", "service_manager"})
+# First-line and service managers: those overdue work escalates to, in every profile.
+OVERVIEW_ROLES = profiles.manager_roles(profiles.PROFILES.values())
 MANAGER_ROLES = OVERVIEW_ROLES
 
 
@@ -55,7 +58,8 @@ class Principal(UserMixin):
 
     @property
     def queue_roles(self) -> tuple[str, ...]:
-        return tuple(r for r in self.roles if r in QUEUE_ROLES)
+        enabled = profiles.queue_roles()  # the lanes of this deployment's profiles
+        return tuple(r for r in self.roles if r in enabled)
 
     @property
     def team_scope(self) -> tuple[str, ...] | None:

@@ -26,7 +26,7 @@ from engine import audit, audit_export, clock, registry
 from engine.models import (AuditChain, AuditEvent, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
 from engine.xml_safety import UnsafeXml, parse_untrusted
-from workflows.vocabulary import ROLES
+from workflows import profiles
 
 from . import db
 from .access import child_or_404, children_clause, require_roles
@@ -269,8 +269,8 @@ def _rows(events, infos: dict[int, ModelInfo], instance_model: dict[int, int],
                 continue
             if key in ("previous_assignee", "from") and isinstance(value, int):
                 value = user_ids.get(value, value)
-            elif key in ("role", "to_role") and value in ROLES:
-                value = f"{ROLES[value]} ({value})"
+            elif key in ("role", "to_role") and value in profiles.all_roles():
+                value = f"{profiles.role_label(value)} ({value})"
             row.details.append((key.replace("_", " ").capitalize(), _text(value)))
         rows.append(row)
     return rows

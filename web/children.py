@@ -1,19 +1,42 @@
-"""Children: the list of children in the user's scope and each child's page."""
+"""Children: the list of children in the user's scope, each child's page, and adding a child.
+
+A child's page speaks its profile's words (milestones, roles, processes). Adding a child by
+hand is offered where the English profile runs (its children have no other way in); with
+several profiles the worker first picks which one the child is on.
+"""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from engine import audit, clock
+from engine.errors import Conflict, InvalidData
+from engine.models import Team
+from workflows import child_entry, profiles
+from workflows.children import ChildError
 
-from . import db
+from . import db, form_errors, schema_form
 from .access import CHILD_ROLES, child_or_404, children_clause, require_roles
 from .read_models import child_page, children_list
 
 bp = Blueprint("children", __name__, url_prefix="/children")
 PER_PAGE = 50
+# Who may add a child: as for the API's POST /children, with each profile's first-line manager.
+ENTRY_ROLES = frozenset({"social_worker", "team_leader", "team_manager", "service_manager"})
+
+
+def entry_profiles() -> tuple[profiles.Profile, ...]:
+    """Profiles a child can be added on here: none in a Scotland-only deployment (its
+    children come through the API and the caseload import, as before profiles existed)."""
+    enabled = profiles.enabled()
+    return () if enabled == (profiles.SCOTLAND_PROFILE,) else enabled
+
+
+def can_add() -> bool:
+    return bool(entry_profiles()) and current_user.has_any(ENTRY_ROLES)
 
 
 @bp.get("")
@@ -33,7 +56,19 @@ def index():
                        **({"page": n} if n > 1 else {}))
     return render_template("children/list.html", children=children, total=total, search=search,
                            open_counts=open_counts, overdue_counts=overdue_counts,
-                           page=SimpleNamespace(**page), page_link=page_link)
+                           page=SimpleNamespace(**page), page_link=page_link, can_add=can_add())
+
+
+def _in_profile_words(data, profile: profiles.Profile) -> None:
+    """Milestones labelled and ordered as the child's profile has them; processes named so."""
+    order = {code: index for index, code in enumerate(profile.milestone_order)}
+    for row in data.milestones:
+        row.label = profile.milestones.get(row.code, row.label)
+    data.milestones.sort(key=lambda row: (order.get(row.code, len(order)), row.occurrence))
+    names = {pid: name for p in profiles.PROFILES.values() for pid, name in p.process_names.items()}
+    data.journey = [(event, label, actor, names.get((event.data or {}).get("process_id"), detail)
+                     if event.event_type == "instance_started" else detail)
+                    for event, label, actor, detail in data.journey]
 
 
 @bp.get("/<int:subject_id>")
@@ -42,9 +77,87 @@ def show(subject_id: int):
     with db().transaction() as session:
         child = child_or_404(session, current_user, subject_id)
         data = child_page(session, child, clock.today())
+        profile = profiles.of_subject(child)
+        _in_profile_words(data, profile)
         if "auditor" in current_user.roles:
             # Auditors' reading of a child's record is itself part of the record.
             audit.record(session, "record_viewed", current_user.username, subject_id=child.id,
                          data={"page": "child"})
-    return render_template("children/child.html", page=data, child=data.child,
-                           active_nav="children.index")
+    return render_template("children/child.html", page=data, child=data.child, profile=profile,
+                           show_profile=len(profiles.enabled()) > 1, active_nav="children.index")
+
+
+# -- adding a child -------------------------------------------------------------------------
+@bp.get("/new")
+@require_roles(ENTRY_ROLES)
+def new():
+    choices = entry_profiles()
+    if not choices:
+        abort(404)
+    wanted = request.args.get("profile")
+    if len(choices) == 1 or wanted in {p.name for p in choices}:
+        return redirect(url_for("children.new_on", profile=wanted or choices[0].name))
+    error = "Select which process the child is on" if "profile" in request.args else None
+    return render_template("children/choose.html", choices=choices, error=error,
+                           page_has_errors=bool(error), active_nav="children.index"), \
+        422 if error else 200
+
+
+def _entry_form(profile_name: str):
+    profile = next((p for p in entry_profiles() if p.name == profile_name), None)
+    if profile is None:
+        abort(404)
+    schema, ui = child_entry.form(profile)
+    return profile, schema, ui
+
+
+def _teams(session) -> list[tuple[str, str]]:
+    teams = session.scalars(select(Team).order_by(Team.name)).all()
+    return [(t.code, t.name) for t in teams if current_user.sees_team(t.code)]
+
+
+def _render_entry(profile, schema, ui, values, errors=None, teams=(), team="", status=200):
+    errors = errors or {}
+    fields = schema_form.build(schema, ui, values, errors)
+    summary = [(f.anchor, f.error) for f in schema_form.all_fields(fields) if f.error]
+    if errors.get("team"):
+        summary.insert(0, ("team", errors["team"]))
+    shown = {f.name for f in schema_form.all_fields(fields) if f.error} | {"team"}
+    summary += [("entry-form", message) for path, message in errors.items() if path not in shown]
+    return render_template("children/new.html", profile=profile, schema=schema, fields=fields,
+                           summary=summary, teams=teams, team=team, team_error=errors.get("team"),
+                           page_has_errors=bool(summary), active_nav="children.index"), status
+
+
+@bp.route("/new/<profile>", methods=["GET", "POST"])
+@require_roles(ENTRY_ROLES)
+def new_on(profile: str):
+    profile, schema, ui = _entry_form(profile)
+    with db().transaction() as session:
+        teams = _teams(session) if current_user.all_teams else []
+    if request.method == "GET":
+        return _render_entry(profile, schema, ui, {}, teams=teams)
+    data, problems = schema_form.read(schema, request.form)
+    team = current_user.team or (request.form.get("team") or "")
+    errors = form_errors.messages(schema, data)
+    errors.update(problems)
+    if current_user.all_teams and team not in dict(teams):
+        errors["team"] = "Select the child's team"
+    if errors:
+        return _render_entry(profile, schema, ui, data, errors, teams, team, 422)
+    try:
+        with db().transaction() as session:
+            child = child_entry.enter(session, db().runtime, profile, data, team,
+                                      current_user.username)
+            child_id, name, reference = child.id, child.display_name, child.reference
+    except InvalidData as exc:
+        errors = form_errors.for_field_errors(schema, data, exc.errors)
+        return _render_entry(profile, schema, ui, data, errors, teams, team, 422)
+    except (Conflict, ChildError) as exc:
+        field = "reference" if "reference" in str(exc) else "entry-form"
+        message = str(exc)
+        return _render_entry(profile, schema, ui, data, {field: message[:1].upper() + message[1:]},
+                             teams, team, 409 if isinstance(exc, Conflict) else 422)
+    flash(f"{name} ({reference}) is added and on the {profile.title} profile. "
+          "Their first tasks are in the team queue.", "success")
+    return redirect(url_for("children.show", subject_id=child_id))

@@ -1,4 +1,5 @@
-"""Oversight for team leaders (their team) and service managers (every team)."""
+"""Oversight for first-line managers (team leaders, team managers: their team) and service
+managers (every team)."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -7,6 +8,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.models import Team
+from workflows import profiles
 
 from . import db
 from .access import OVERVIEW_ROLES, require_roles
@@ -28,4 +30,9 @@ def index():
             scope, wanted = (current_user.team,), current_user.team
         data = overview(session, scope, clock.today())
     return render_template("overview/index.html", data=data, teams=choices, team=wanted,
-                           team_names=dict(choices))
+                           team_names=dict(choices), escalated_to=_escalated_to)
+
+
+def _escalated_to(item) -> str:
+    """Who an escalated task now sits with, in the child's profile's words."""
+    return profiles.escalated_to(item.escalation_level, item.subject)

@@ -6,10 +6,9 @@ from flask_login import current_user, login_required
 
 from engine import clock
 from engine.queues import QueueFilter, due_status, list_work
-from workflows.vocabulary import QUEUE_ROLES
 
 from . import db
-from .access import require_roles
+from .access import QUEUE_ROLES, require_roles
 from .read_models import display_names, task_choices
 
 bp = Blueprint("queue", __name__)

@@ -207,7 +207,7 @@ def overview(session: Session, teams: tuple[str, ...] | None, today: date,
     loads: dict[int, WorkerLoad] = {}
     for user in users:  # every team worker is listed, even with nothing on their desk
         if user.team is not None and (teams is None or user.team in teams) and \
-                {"social_worker", "team_leader"} & set(user.roles or []):
+                {"social_worker", "team_leader", "team_manager"} & set(user.roles or []):
             loads[user.id] = WorkerLoad(user)
     unassigned: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     by_id = {u.id: u for u in users}

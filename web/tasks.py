@@ -16,11 +16,11 @@ from engine import clock, work_items
 from engine.errors import Conflict, InvalidData
 from engine.models import ProcessInstance, WorkItem
 from engine.queues import due_status
-from workflows.vocabulary import QUEUE_ROLES, ROLES
+from workflows import profiles
 
 from . import db, form_errors, schema_form
-from .access import (account, can_claim, can_edit, can_release, can_work, eligible_assignees,
-                     manages, require_roles, task_or_404)
+from .access import (QUEUE_ROLES, account, can_claim, can_edit, can_release, can_work,
+                     eligible_assignees, manages, require_roles, task_or_404)
 from .auth import safe_next
 from .read_models import display_names
 
@@ -72,7 +72,8 @@ def _render(view: TaskView, values: dict, errors: dict[str, str] | None = None, 
     shown = {f.name for f in schema_form.all_fields(fields) if f.error}
     summary += [("task-form", message) for path, message in errors.items() if path not in shown]
     return render_template("tasks/task.html", view=view, item=view.item, fields=fields,
-                           summary=summary, conflict=conflict, role_name=ROLES.get(view.item.role),
+                           summary=summary, conflict=conflict,
+                           role_name=profiles.role_label(view.item.role, view.item.subject),
                            focus_id=schema_form.focus_target(fields, focus),
                            page_has_errors=bool(summary or conflict)), status
 
@@ -90,7 +91,7 @@ def _next_steps(session, item: WorkItem) -> str:
         WorkItem.id != item.id).order_by(WorkItem.id)).unique().all()
     if not items:
         return ""
-    steps = ", ".join(f"{i.title} ({ROLES.get(i.role, i.role)})" for i in items)
+    steps = ", ".join(f"{i.title} ({profiles.role_label(i.role, i.subject)})" for i in items)
     return f" Now open for this child: {steps}."
 
 

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from engine import clock
 from engine.errors import Conflict, NotFound
 from engine.models import UserAccount
-from workflows.vocabulary import ROLES
+from workflows import profiles
 
 from .access import Principal, can_view_task, fingerprint
 
@@ -96,8 +96,9 @@ def format_date(value) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
-def _role_name(code: str) -> str:
-    return ROLES.get(code, code.replace("_", " "))
+def _role_name(code: str, child=None) -> str:
+    """A role's label; given the child (or profile), in that profile's words."""
+    return profiles.role_label(code, child)
 
 
 MEASURE_ROLES = {"service_manager", "team_leader", "process_owner", "auditor", "admin"}

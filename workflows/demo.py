@@ -53,6 +53,17 @@ WEIGHTS = {
 }
 
 
+@dataclass(frozen=True)
+class Cast:
+    """A demo's teams and sign-ins (one user for every role); each profile's demo has its own."""
+    heading: str
+    teams: dict[str, str]
+    users: list[tuple[str, str, list[str], str | None]]  # username, name, roles, team
+
+
+SCOTTISH_CAST = Cast("Demo sign-ins", TEAMS, DEMO_USERS)
+
+
 @dataclass
 class DemoResult:
     children: int = 0
@@ -60,29 +71,37 @@ class DemoResult:
     timers_fired: int = 0
     open_tasks: int = 0
     overdue_tasks: int = 0
+    left_care: int | None = None  # counted by demos whose children can leave care
+    caseload: str = "Demo caseload"
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"Demo caseload: {self.children} children, {self.completed_tasks} tasks completed, "
-                f"{self.timers_fired} timers fired, {self.open_tasks} tasks open "
+        left = f" ({self.left_care} left care)" if self.left_care is not None else ""
+        return (f"{self.caseload}: {self.children} children{left}, {self.completed_tasks} tasks "
+                f"completed, {self.timers_fired} timers fired, {self.open_tasks} tasks open "
                 f"({self.overdue_tasks} overdue).")
 
 
-def sign_in_text() -> str:
-    lines = [f"Demo sign-ins (password for all: {DEMO_PASSWORD}):"]
-    for username, name, roles, team in DEMO_USERS:
-        lines.append(f"  {username:<10} {name:<15} {', '.join(roles)}"
+def sign_in_text(cast: Cast = SCOTTISH_CAST) -> str:
+    width = max(len(u[0]) for u in cast.users) + 1
+    name_width = max(len(u[1]) for u in cast.users) + 2
+    lines = [f"{cast.heading} (password for all: {DEMO_PASSWORD}):"]
+    for username, name, roles, team in cast.users:
+        lines.append(f"  {username:<{width}} {name:<{name_width}} {', '.join(roles)}"
                      + (f" ({team})" if team else " (all teams)"))
     return "\n".join(lines)
 
 
-def _at(day: date, hour: int = 10) -> datetime:
+def at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour, 0), timezone.utc)
 
 
-def _users(session) -> dict[tuple[str, str | None], UserAccount]:
+def workers(session, cast: Cast = SCOTTISH_CAST) -> dict[tuple[str, str | None], UserAccount]:
+    """(role, team) -> the cast's first user holding it; a team of None: service-wide."""
+    usernames = [u[0] for u in cast.users]
     found = {}
-    for user in session.scalars(select(UserAccount)):
+    for user in session.scalars(select(UserAccount).where(UserAccount.username.in_(usernames))
+                                .order_by(UserAccount.id)):
         for role in user.roles:
             found.setdefault((role, user.team), user)
     return found
@@ -93,13 +112,23 @@ def _demo_password_hash() -> str:
     return generate_password_hash(DEMO_PASSWORD)
 
 
-def ensure_users(session, actor: str = "demo") -> None:
-    for code, name in TEAMS.items():
+def ensure_users(session, actor: str = "demo", cast: Cast = SCOTTISH_CAST) -> None:
+    for code, name in cast.teams.items():
         accounts.ensure_team(session, code, name)
-    for username, name, roles, team in DEMO_USERS:
+    for username, name, roles, team in cast.users:
         if accounts.find_user(session, username) is None:
             accounts.create_user(session, username, name, DEMO_PASSWORD, roles, team, actor=actor,
                                  password_hash=_demo_password_hash())
+
+
+def count_open(database, result: DemoResult, today: date) -> DemoResult:
+    """The caseload's open and overdue tasks on ``today``, into ``result``."""
+    with database.transaction() as session:
+        result.open_tasks = session.scalar(select(func.count()).select_from(WorkItem)
+                                           .where(WorkItem.status.in_(("ready", "claimed"))))
+        result.overdue_tasks = session.scalar(select(func.count()).select_from(WorkItem).where(
+            WorkItem.status.in_(("ready", "claimed")), WorkItem.due_date < today))
+    return result
 
 
 def _worker_for(users, role: str, team: str) -> UserAccount:
@@ -122,10 +151,10 @@ def _play(database, instance_id: int, today: date, rng: random.Random, drift: fl
                 day = max(ready_day, due + timedelta(days=delay))
                 if day > today:
                     return
-                clock.set_now(_at(day))
+                clock.set_now(at(day))
                 schema, _ = database.runtime.form_for(instance, item.task_name)
                 data = form_filler.fill(schema, day, rng, WEIGHTS)
-                worker = _worker_for(_users(session), item.role, item.team)
+                worker = _worker_for(workers(session), item.role, item.team)
                 database.runtime.complete(session, item.id, data, worker)
                 result.completed_tasks += 1
                 continue
@@ -140,7 +169,7 @@ def _play(database, instance_id: int, today: date, rng: random.Random, drift: fl
                                     .order_by(Timer.fire_at)).first()
             if timer is None or timer.fire_at.date() > today:
                 return
-            clock.set_now(_at(timer.fire_at.date(), 7))
+            clock.set_now(at(timer.fire_at.date(), 7))
             result.timers_fired += len(database.runtime.fire_timers(session, instance, "demo"))
 
 
@@ -162,9 +191,9 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
             start = today - timedelta(days=rng.randint(1, 730) if not on_cso else rng.randint(300, 1100))
             dob = start - timedelta(days=rng.randint(200, 5000))
             drift = rng.choice([0.05, 0.15, 0.4])
-            clock.set_now(_at(start, 9))
+            clock.set_now(at(start, 9))
             with database.transaction() as session:
-                users = _users(session)
+                users = workers(session)
                 worker = _worker_for(users, "social_worker", team)
                 child = child_records.register_child(
                     session, f"C{number:05d}", f"{rng.choice(first_names)} {chr(65 + number % 26)}.",
@@ -177,17 +206,12 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
             result.children += 1
             _play(database, instance_id, today, rng, drift, result)
         # What a worker running every night would have done by today.
-        clock.set_now(_at(today, 6))
+        clock.set_now(at(today, 6))
         report = timers.sweep(database.factory, database.runtime)
         result.timers_fired += report.timers_fired
     finally:
         clock.set_now(None)
-    with database.transaction() as session:
-        result.open_tasks = session.scalar(select(func.count()).select_from(WorkItem)
-                                           .where(WorkItem.status.in_(("ready", "claimed"))))
-        result.overdue_tasks = session.scalar(select(func.count()).select_from(WorkItem).where(
-            WorkItem.status.in_(("ready", "claimed")), WorkItem.due_date < today))
-    return result
+    return count_open(database, result, today)
 
 
 __all__ = ["build", "sign_in_text", "DEMO_PASSWORD", "DEMO_USERS", "CSO_HOME"]

@@ -11,23 +11,20 @@ timescale, so its SSDA903 export passes validation (tests rely on that).
 """
 from __future__ import annotations
 
-import functools
 import random
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from engine import clock, timers
-from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
+from engine.models import ProcessInstance, Subject, Timer, WorkItem
 
-from . import accounts, england, form_filler
+from . import demo, england, form_filler
+from .demo import DEMO_PASSWORD, DemoResult, at
 from .due_rules import ENGLAND, add_working_days
 
-DEMO_PASSWORD = "pace-demo-2026"
 TEAMS = {"east": "Children in Care East", "west": "Children in Care West"}
 # (username, name, roles, team)
 ENGLAND_USERS = [
@@ -56,46 +53,7 @@ POSTCODES = ("LS1 4AB", "LS6 2CD", "LS8 3EF", "LS9 7GH", "LS11 5JK", "LS12 2LM",
              "WF1 2QR", "HX1 3ST", "HD1 4UV")
 
 
-@dataclass
-class EnglandResult:
-    children: int = 0
-    completed_tasks: int = 0
-    timers_fired: int = 0
-    open_tasks: int = 0
-    overdue_tasks: int = 0
-    left_care: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (f"English caseload: {self.children} children ({self.left_care} left care), "
-                f"{self.completed_tasks} tasks completed, {self.timers_fired} timers fired, "
-                f"{self.open_tasks} tasks open ({self.overdue_tasks} overdue).")
-
-
-def sign_in_text() -> str:
-    lines = [f"English demo sign-ins (password for all: {DEMO_PASSWORD}):"]
-    for username, name, roles, team in ENGLAND_USERS:
-        lines.append(f"  {username:<13} {name:<14} {', '.join(roles)}"
-                     + (f" ({team})" if team else " (all teams)"))
-    return "\n".join(lines)
-
-
-@functools.cache
-def _password_hash() -> str:
-    return generate_password_hash(DEMO_PASSWORD)
-
-
-def ensure_users(session, actor: str = "demo") -> None:
-    for code, name in TEAMS.items():
-        accounts.ensure_team(session, code, name)
-    for username, name, roles, team in ENGLAND_USERS:
-        if accounts.find_user(session, username) is None:
-            accounts.create_user(session, username, name, DEMO_PASSWORD, roles, team, actor=actor,
-                                 password_hash=_password_hash())
-
-
-def _at(day: date, hour: int = 10) -> datetime:
-    return datetime.combine(day, time(hour, 0), timezone.utc)
+CAST = demo.Cast("English demo sign-ins", TEAMS, ENGLAND_USERS)
 
 
 def _weighted(rng: random.Random, weights: dict):
@@ -266,7 +224,7 @@ def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
 
 
 def _play(session, runtime, child: _Child, subject_id: int, users, today: date,
-          result: EnglandResult) -> None:
+          result: DemoResult) -> None:
     """Complete the child's tasks (and fire their timers) in date order up to today."""
     planned: dict[int, date] = {}
     next_timer = (select(Timer).join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
@@ -284,7 +242,7 @@ def _play(session, runtime, child: _Child, subject_id: int, users, today: date,
         if item_day is not None and (timer_day is None or item_day < timer_day):
             if item_day > today:
                 return
-            clock.set_now(_at(item_day))
+            clock.set_now(at(item_day))
             instance = session.get(ProcessInstance, next_item.instance_id)
             schema, _ = runtime.form_for(instance, next_item.task_name)
             running_for = (item_day - child.la_start).days
@@ -295,23 +253,14 @@ def _play(session, runtime, child: _Child, subject_id: int, users, today: date,
             continue
         if timer_day is None or timer_day > today:
             return
-        clock.set_now(_at(timer_day, 7))
+        clock.set_now(at(timer_day, 7))
         instance = session.get(ProcessInstance, timer.instance_id)
         result.timers_fired += len(runtime.fire_timers(session, instance, "demo"))
 
 
-def _users(session) -> dict[tuple[str, str | None], UserAccount]:
-    found: dict[tuple[str, str | None], UserAccount] = {}
-    for user in session.scalars(select(UserAccount).where(UserAccount.username.like("eng.%"))
-                                .order_by(UserAccount.id)):
-        for role in user.roles:
-            found.setdefault((role, user.team), user)
-    return found
-
-
 def build(database, *, children: int = 391, seed: int = 903, today: date | None = None,
           if_empty: bool = False, drift: float | None = None, max_days: int = 420,
-          skew: float = 1.6, sweep: bool = True) -> EnglandResult | None:
+          skew: float = 1.6, sweep: bool = True) -> DemoResult | None:
     """Build ``children`` English children looked after for up to ``max_days`` before today.
 
     ``skew`` > 1 makes recent entrants more common than long stays (durations are
@@ -323,7 +272,7 @@ def build(database, *, children: int = 391, seed: int = 903, today: date | None 
         if if_empty and session.scalar(select(func.count()).select_from(Subject)):
             return None
         ensure_users(session)
-    result = EnglandResult()
+    result = DemoResult(caseload="English caseload", left_care=0)
     first_names = ["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Jack", "Freya",
                    "Harry", "Lily", "Charlie", "Ella", "George", "Poppy", "Alfie", "Zara", "Musa"]
     try:
@@ -332,9 +281,9 @@ def build(database, *, children: int = 391, seed: int = 903, today: date | None 
             # More recent entrants than long stays, as in a real caseload's flow.
             days = int(max_days * rng.random() ** skew)
             child = _Child(random.Random(rng.random()), number, today, child_drift, days)
-            clock.set_now(_at(child.la_start, 9))
+            clock.set_now(at(child.la_start, 9))
             with database.transaction() as session:
-                users = _users(session)
+                users = demo.workers(session, CAST)
                 worker = users[("social_worker", child.team)]
                 subject = england.register_child(
                     session, child.reference, f"{rng.choice(first_names)} {chr(65 + number % 26)}.",
@@ -345,17 +294,20 @@ def build(database, *, children: int = 391, seed: int = 903, today: date | None 
                 result.children += 1
                 result.left_care += child.ceased
         if sweep:  # what a worker running every night would have done by today
-            clock.set_now(_at(today, 6))
+            clock.set_now(at(today, 6))
             report = timers.sweep(database.factory, database.runtime, mail=False)
             result.timers_fired += report.timers_fired
     finally:
         clock.set_now(None)
-    with database.transaction() as session:
-        result.open_tasks = session.scalar(select(func.count()).select_from(WorkItem)
-                                           .where(WorkItem.status.in_(("ready", "claimed"))))
-        result.overdue_tasks = session.scalar(select(func.count()).select_from(WorkItem).where(
-            WorkItem.status.in_(("ready", "claimed")), WorkItem.due_date < today))
-    return result
+    return demo.count_open(database, result, today)
+
+
+def sign_in_text() -> str:
+    return demo.sign_in_text(CAST)
+
+
+def ensure_users(session, actor: str = "demo") -> None:
+    demo.ensure_users(session, actor, CAST)
 
 
 __all__ = ["build", "ensure_users", "sign_in_text", "ENGLAND_USERS", "DEMO_PASSWORD",

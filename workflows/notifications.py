@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.notifications import DEFAULT_RULES, DIGEST, Kind, NotificationPolicy
 
-from .vocabulary import ROLES
+from . import profiles
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "mail"
 
@@ -62,8 +62,11 @@ FOOTER = ("This e-mail names children by their council reference only. Sign in t
 
 
 def role_label(code: str) -> str:
-    name = ROLES.get(code, code.replace("_", " "))
-    return name[:1].lower() + name[1:] if name != "Agency Decision Maker" else name
+    """The role as it reads mid-sentence ("escalated to the team manager"), in the words of
+    the enabled profiles; names and abbreviations keep their capitals."""
+    name = profiles.role_label(code)
+    keep = name == "Agency Decision Maker" or name.split(" ")[0].isupper()
+    return name if keep else name[:1].lower() + name[1:]
 
 
 def pace_notifications() -> NotificationPolicy:

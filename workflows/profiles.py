@@ -97,6 +97,9 @@ SCOTLAND_PROFILE = Profile(
         "legal_team": "Legal services",
         "statutory_return": "Children looked after statistics (CLAS)",
         "bank_holidays": "Scottish bank holidays",
+        "no_process": "This child is not on a PACE process.",
+        "entry_intro": "Adding the child starts the permanence journey, or the review loop of a "
+                       "CSO at home; the first tasks go to the team queues.",
     }),
 )
 
@@ -164,6 +167,10 @@ ENGLAND_PROFILE = Profile(
         "legal_team": "Legal services",
         "statutory_return": "SSDA903 return",
         "bank_holidays": "England and Wales bank holidays",
+        "no_process": "This child is not on a looked-after process.",
+        "entry_intro": "Adding the child starts the statutory visits and reviews and the legal "
+                       "status path (section 20 or section 31); the first tasks go to the team "
+                       "queues.",
     }),
 )
 
@@ -252,14 +259,30 @@ def all_roles() -> frozenset[str]:
 
 
 def role_label(code: str, subject_or_profile: Subject | Profile | str | None = None) -> str:
-    """A role's label in the wording of a child's (or the named) profile."""
+    """A role's label in the wording of a child's (or the named) profile; with neither, in
+    the enabled profiles' wording (then any profile's)."""
     if isinstance(subject_or_profile, Subject):
         return of_subject(subject_or_profile).role_label(code)
     if isinstance(subject_or_profile, str):
         return get(subject_or_profile).role_label(code)
     if isinstance(subject_or_profile, Profile):
         return subject_or_profile.role_label(code)
-    return role_labels(PROFILES.values()).get(code) or code.replace("_", " ").capitalize()
+    return (role_labels(enabled()).get(code) or role_labels(PROFILES.values()).get(code)
+            or code.replace("_", " ").capitalize())
+
+
+def manager_roles(profiles: Iterable[Profile] | None = None) -> frozenset[str]:
+    """Roles that oversee a team's work: those overdue work escalates to."""
+    profiles = enabled() if profiles is None else profiles
+    return frozenset(code for p in profiles for code in p.escalation_roles)
+
+
+def escalated_to(level: int, subject: Subject) -> str:
+    """The label of the role a task of this child reaches at this escalation level."""
+    chain = of_subject(subject).escalation_roles
+    if not chain or level < 1:
+        return ""
+    return role_label(chain[min(level, len(chain)) - 1], subject)
 
 
 def milestone_label(code: str, process_id: str | None = None) -> str:

@@ -41,7 +41,8 @@ class EnglandJourney(Journey):
 
     def register(self, session, reference: str, team: str, **header):
         england_demo.ensure_users(session, actor="test")
-        return england.register_child(session, reference, "Test Child", team, "test",
+        name = header.pop("name", "Test Child")
+        return england.register_child(session, reference, name, team, "test",
                                       date_of_birth=header.pop("dob", date(2015, 6, 1)),
                                       **(HEADER | header))
 

@@ -15,7 +15,8 @@ from engine.models import UserAccount, WorkItem
 from tests.conftest import BACKENDS, make_database
 from workflows import demo
 
-from .journeys import World, build_world, make_app  # noqa: F401 - make_app for tests
+from .journeys import (World, build_english_world, build_world,  # noqa: F401 - make_app
+                       make_app)
 
 TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -52,6 +53,26 @@ def shared_world(request, tmp_path_factory) -> World:
     folder = tmp_path_factory.mktemp(f"web-{request.param}")
     database = make_database(request.param, folder, request)
     world = build_world(database, make_app(database))
+    world.clients = {}
+    return world
+
+
+@pytest.fixture(scope="module", ids=lambda p: f"{p[0].replace(',', '+')}-{p[1]}",
+                params=[(names, backend) for names in ("england", "scotland,england")
+                        for backend in BACKENDS])
+def profile_world(request, tmp_path_factory) -> World:
+    """A deployment running the English profile (``england``) or both profiles, one per module
+    and backend: English children part-way through their cycle (journeys.build_english_world)
+    and, with both profiles, the Scottish children of ``shared_world`` too."""
+    names, backend = request.param
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PACE_PROFILES", names)
+    request.addfinalizer(mp.undo)
+    folder = tmp_path_factory.mktemp(f"web-{names.replace(',', '-')}-{backend}")
+    database = make_database(backend, folder, request)
+    app = make_app(database)
+    world = build_world(database, app) if "scotland" in names else World(database, app)
+    build_english_world(world)
     world.clients = {}
     return world
 

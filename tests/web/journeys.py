@@ -99,3 +99,32 @@ def build_world(database: Database, app: Flask, today: date | None = None) -> Wo
         world.children[key] = subject_id
         world.tasks[key] = item_id
     return world
+
+
+def build_english_world(world: World, today: date | None = None) -> World:
+    """English children (team east unless said), through the real runtime:
+
+    - ``eng_overdue``: looked after 9 days ago under section 20; the first statutory visit was
+      due 2 days ago and has been escalated once (to the team manager);
+    - ``eng_s31``: looked after 3 days ago under section 31 (the interim care order to record);
+    - ``eng_west``: a child of team west.
+    """
+    from tests.integration.england_journey import EnglandJourney
+    today = today or date.today()
+    try:
+        overdue = EnglandJourney(world.database, "E00001", name="Ellie East")
+        overdue.looked_after(today - timedelta(days=9))
+        s31 = EnglandJourney(world.database, "E00002", name="Sam Section")
+        s31.looked_after(today - timedelta(days=3), legal_status="s31")
+        west = EnglandJourney(world.database, "E00003", team="west", name="Wes West")
+        west.looked_after(today - timedelta(days=3))
+        overdue.sweep(today)
+    finally:
+        clock.set_now(None)
+    for key, journey in (("eng_overdue", overdue), ("eng_s31", s31), ("eng_west", west)):
+        world.children[key] = journey.child_id
+    world.tasks["first_visit"] = overdue.expect("first_visit").id
+    world.tasks["first_review"] = overdue.expect("first_review").id
+    with world.database.transaction() as session:
+        world.users.update({u.username: u.id for u in session.scalars(select(UserAccount))})
+    return world
