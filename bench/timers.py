@@ -43,10 +43,10 @@ def _worker(url, connect_args, seconds, chunk, barrier, results):
     start = time.time()
     while time.time() - start < seconds:
         report = timers.SweepReport()
-        timers.fire_due_timers(database.factory, database.runtime, report, limit=chunk)
+        seen = timers.fire_due_timers(database.factory, database.runtime, report, limit=chunk)
         fired += report.timers_fired
         errors += report.errors
-        if report.timers_fired == 0 and not report.errors:
+        if not seen:
             break  # nothing due any more
     end = time.time()
     database.engine.dispose()

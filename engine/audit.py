@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,17 +48,46 @@ def _json_safe(data: dict | None) -> dict:
     return json.loads(json.dumps(data or {}, default=str))
 
 
+_LOCKED = "audit_locked_heads"  # session.info: {chain: head row this transaction locked}
+
+
+def _forget_locks(session: Session, transaction) -> None:
+    # A row lock lives as long as the transaction that took it; a rolled-back savepoint may
+    # release locks taken inside it, so any rollback makes the next append lock again.
+    if transaction.parent is None:
+        session.info.pop(_LOCKED, None)
+
+
+def _forget_locks_on_rollback(session: Session, _previous) -> None:
+    session.info.pop(_LOCKED, None)
+
+
+sa_event.listen(Session, "after_transaction_end", _forget_locks)
+sa_event.listen(Session, "after_soft_rollback", _forget_locks_on_rollback)
+
+
+def _locked_head(session: Session, chain: str, *, skip_locked: bool = False) -> AuditChain | None:
+    """Read the head row FOR UPDATE, freshly (a copy read before the lock may be stale)."""
+    head = session.scalars(select(AuditChain).where(AuditChain.chain == chain)
+                           .with_for_update(skip_locked=skip_locked)
+                           .execution_options(populate_existing=True)).first()
+    if head is not None:
+        session.info.setdefault(_LOCKED, {})[chain] = head
+    return head
+
+
 def lock_chain(session: Session, subject_id: int | None, *, skip_locked: bool = False) -> bool:
     """Take the child's chain head lock; every write about a child takes it FIRST.
 
     One lock, always taken first, gives all writers about the same child a single order,
     so they queue instead of deadlocking, and each reads the others' committed work.
-    Returns False when ``skip_locked`` and another transaction holds it.
+    Returns False when ``skip_locked`` and another transaction holds it. The locked head
+    row stays in the session, so the events this transaction appends reuse it.
     """
     chain = chain_for(subject_id)
-    query = select(AuditChain.chain).where(AuditChain.chain == chain).with_for_update(
-        skip_locked=skip_locked)
-    if session.scalar(query) is not None:
+    if chain in session.info.get(_LOCKED, ()):
+        return True
+    if _locked_head(session, chain, skip_locked=skip_locked) is not None:
         return True
     if skip_locked and session.scalar(select(AuditChain.chain).where(AuditChain.chain == chain)):
         return False
@@ -68,8 +98,12 @@ def record(session: Session, event_type: str, actor: str, *, subject_id: int | N
            instance_id: int | None = None, task_id: str | None = None,
            data: dict | None = None) -> AuditEvent:
     chain = chain_for(subject_id)
-    head = session.scalars(select(AuditChain).where(AuditChain.chain == chain)
-                           .with_for_update()).first()
+    head = session.info.get(_LOCKED, {}).get(chain)  # locked earlier in this transaction
+    if head is None:  # a chain begun earlier in this transaction, not yet flushed
+        head = next((obj for obj in session.new
+                     if isinstance(obj, AuditChain) and obj.chain == chain), None)
+    if head is None:
+        head = _locked_head(session, chain)
     if head is None:
         head = AuditChain(chain=chain, last_seq=0, last_hash=GENESIS)
         session.add(head)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .models import Subject, WorkItem
@@ -37,15 +37,26 @@ class Page:
     total: int
     page: int
     per_page: int
+    more: bool = False  # counting stopped at ``total``: there are more
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def total_label(self) -> str:
+        """"1,000+" when counting stopped early, else the exact count."""
+        return f"{self.total:,}+" if self.more else f"{self.total:,}"
+
+
+# Written into the SQL, not bound: SQLite uses the partial index of open work (migration
+# 0008) only when the query repeats its condition word for word.
+IS_OPEN = WorkItem.status.in_(bindparam("open_statuses", list(OPEN), expanding=True,
+                                        literal_execute=True))
+
 
 def _query(f: QueueFilter, today: date):
-    query = select(WorkItem).join(Subject, Subject.id == WorkItem.subject_id) \
-        .where(WorkItem.status.in_(OPEN))
+    query = select(WorkItem).join(Subject, Subject.id == WorkItem.subject_id).where(IS_OPEN)
     if f.roles:
         query = query.where(WorkItem.role.in_(f.roles))
     if f.teams is not None:
@@ -72,13 +83,19 @@ def _query(f: QueueFilter, today: date):
 
 
 def list_work(session: Session, f: QueueFilter, today: date, *, sort: str = "due",
-              page: int = 1, per_page: int = 25) -> Page:
+              page: int = 1, per_page: int = 25, count_limit: int | None = None) -> Page:
+    """One page of open work. With ``count_limit`` the count stops there (``Page.more``):
+    a page shows "1,000+" instead of counting every open task of a service-wide role."""
     query = _query(f, today)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    counted = query.with_only_columns(WorkItem.id)
+    if count_limit is not None:
+        counted = counted.limit(count_limit + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    more = count_limit is not None and total > count_limit
     page = max(1, page)
     rows = session.scalars(query.order_by(*SORTS.get(sort, SORTS["due"]))
                            .limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return Page(list(rows), total or 0, page, per_page)
+    return Page(list(rows), count_limit if more else total, page, per_page, more)
 
 
 def due_status(item: WorkItem, today: date) -> str:

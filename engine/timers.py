@@ -58,44 +58,61 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)
 
 
-def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: int | None = None) -> None:
-    """Fire due timers, one child per transaction.
+BATCH = 25  # children fired per transaction
 
-    The child's lock (audit.lock_chain) is taken first, as every writer does, and skipped
+
+def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: int | None = None,
+                    *, batch: int = BATCH) -> int:
+    """Fire due timers, up to ``batch`` children per transaction; returns candidates seen.
+
+    Each child's lock (audit.lock_chain) is taken first, as every writer does, and skipped
     when busy (another worker or a user completing a task holds it): that timer stays due
-    and the next sweep takes it. Candidates are read in small batches walking forward by
-    (fire_at, id), so two workers spread over different children instead of chasing the
-    same oldest timer, and a long catch-up after downtime stays linear.
+    and the next sweep takes it. Each child fires inside its own savepoint, so a failure
+    rolls back that child only and the others of the batch still commit; one commit per
+    batch instead of one per child is most of the cost saved (a commit waits for the
+    disk). Candidates are read in batches walking forward by (fire_at, id), so two workers
+    spread over different children instead of chasing the same oldest timer, and a long
+    catch-up after downtime stays linear. ``limit`` bounds the children tried.
     """
+    from .runtime import INSTANCE_LOAD  # runtime imports this module
     after: tuple | None = None
-    tried = 0
+    tried = seen = 0
     while limit is None or tried < limit:
         with unit_of_work(factory) as session:
-            query = (select(Timer.id, Timer.instance_id, Timer.fire_at)
-                     .where(Timer.fire_at <= clock.now()).order_by(Timer.fire_at, Timer.id).limit(20))
+            now = clock.now()
+            query = (select(Timer.id, Timer.instance_id, Timer.fire_at, ProcessInstance.subject_id)
+                     .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+                     .where(Timer.fire_at <= now).order_by(Timer.fire_at, Timer.id)
+                     .limit(2 * batch))
             if after is not None:
                 query = query.where(tuple_(Timer.fire_at, Timer.id) > after)
             candidates = session.execute(query).all()
             if not candidates:
-                return
-            for timer_id, instance_id, fire_at in candidates:
-                after, tried = (fire_at, timer_id), tried + 1
-                instance = session.get(ProcessInstance, instance_id)
-                if instance is not None and audit.lock_chain(session, instance.subject_id,
-                                                             skip_locked=True):
+                return seen
+            seen += len(candidates)
+            done: set[int] = set()  # instances fired in this transaction (all their timers)
+            for timer_id, instance_id, fire_at, subject_id in candidates:
+                if len(done) >= batch or (limit is not None and tried >= limit):
                     break
-            else:
-                continue  # every child in this batch is busy elsewhere
-            row = session.scalars(select(Timer).where(Timer.id == timer_id)
-                                  .execution_options(populate_existing=True)).first()
-            if row is None or clock.aware(row.fire_at) > clock.now():
-                continue  # another worker fired it while we looked
-            session.refresh(instance)
-            try:
-                with session.begin_nested():
-                    report.timers_fired += len(runtime.fire_timers(session, instance))
-            except Exception as exc:  # one bad instance must not stop the sweep
-                report.errors.append(f"instance {instance.id}: {exc}")
+                after = (fire_at, timer_id)
+                if instance_id in done or not audit.lock_chain(session, subject_id,
+                                                               skip_locked=True):
+                    continue
+                tried += 1
+                # Read under the lock: another worker may have fired it while we looked.
+                instance = session.scalars(
+                    select(ProcessInstance).join(Timer, Timer.instance_id == ProcessInstance.id)
+                    .where(Timer.id == timer_id, Timer.fire_at <= now)
+                    .options(*INSTANCE_LOAD).execution_options(populate_existing=True)).first()
+                if instance is None:
+                    continue
+                done.add(instance_id)
+                try:
+                    with session.begin_nested():
+                        report.timers_fired += len(runtime.fire_timers(session, instance))
+                except Exception as exc:  # one bad instance must not stop the sweep
+                    report.errors.append(f"instance {instance_id}: {exc}")
+    return seen
 
 
 def _locked_items(session: Session, query) -> list[WorkItem]:

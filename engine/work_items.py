@@ -32,8 +32,12 @@ def due_dates(task, rules: RulePolicy, fallback):
 def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, actor: str) -> list[WorkItem]:
     """Create rows for newly READY user tasks; cancel rows whose task is no longer READY."""
     ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-    rows = {w.task_id: w for w in session.scalars(
-        select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN)))}
+    # Read without flushing first (the caller flushes once, at the end): a row this
+    # transaction already closed still reads as open in the database, so its status in
+    # the session decides.
+    with session.no_autoflush:
+        rows = {w.task_id: w for w in session.scalars(select(WorkItem).where(
+            WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN))) if w.status in OPEN}
     created = []
     today = clock.today()
     for task_id, task in ready.items():
@@ -84,12 +88,12 @@ def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) 
 
 def get_open(session: Session, work_item_id: int) -> WorkItem:
     """The work item, read after taking its child's lock (see audit.lock_chain)."""
-    item = session.get(WorkItem, work_item_id)
-    if item is None:
+    subject_id = session.scalar(select(WorkItem.subject_id).where(WorkItem.id == work_item_id))
+    if subject_id is None:
         raise NotFound(f"There is no task {work_item_id}.")
-    audit.lock_chain(session, item.subject_id)
-    session.refresh(item)
-    return item
+    audit.lock_chain(session, subject_id)
+    return session.scalars(select(WorkItem).where(WorkItem.id == work_item_id)
+                           .execution_options(populate_existing=True)).one()
 
 
 def _conditional(session: Session, item: WorkItem, where, values) -> bool:

@@ -5,14 +5,14 @@ collide. With CI=true a missing PostgreSQL is a failure, not a skip.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine import clock
+from engine.scratch_db import pg_problem, scratch_database
 from web.database import Database
 from workflows.models_deploy import deploy_bundled
 
@@ -25,20 +25,9 @@ BACKENDS = ["sqlite", "postgres"]
 NO_FLUSH_WAIT = "-csynchronous_commit=off"
 
 
-def _pg_available() -> str | None:
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return str(exc).splitlines()[0]
-
-
 @pytest.fixture(scope="session")
 def pg_ready():
-    problem = _pg_available()
+    problem = pg_problem(PG_URL)
     if problem:
         if IN_CI:
             pytest.fail(f"PostgreSQL at {PG_URL} is required in CI: {problem}")
@@ -46,24 +35,15 @@ def pg_ready():
 
 
 def make_database(backend: str, tmp_path, request, deploy: bool = True) -> Database:
-    if backend == "sqlite":
-        database = Database.connect(f"sqlite:///{tmp_path / 'pace.db'}")
-        request.addfinalizer(database.engine.dispose)
-    else:
+    if backend == "postgres":
         request.getfixturevalue("pg_ready")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"options": NO_FLUSH_WAIT})
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        database = Database.connect(PG_URL, connect_args={"options": f"-csearch_path={schema} {NO_FLUSH_WAIT}"},
-                                    pool_size=10, max_overflow=10)
-
-        def drop():
-            database.engine.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        request.addfinalizer(drop)
+    scratch = contextlib.ExitStack()
+    request.addfinalizer(scratch.close)  # finalizers run last-first: after the dispose below
+    where = scratch.enter_context(scratch_database(backend, tmp_path, PG_URL, prefix="t",
+                                                   pg_options=NO_FLUSH_WAIT))
+    pool = {"pool_size": 10, "max_overflow": 10} if backend == "postgres" else {}
+    database = Database.connect(where.url, **where.engine_kwargs(), **pool)
+    request.addfinalizer(database.engine.dispose)
     database.migrate()
     if deploy:
         with database.transaction() as session:

@@ -16,6 +16,9 @@ bp = Blueprint("queue", __name__)
 STATUSES = (("", "Any"), ("overdue", "Overdue"), ("this_week", "Due this week"),
             ("upcoming", "Upcoming"))
 SORTS = ("due", "-due", "child", "task")
+# A service-wide queue can hold tens of thousands of tasks; the page says "1,000+" rather
+# than count them all on every visit.
+COUNT_LIMIT = 1000
 
 
 @bp.get("/")
@@ -48,7 +51,7 @@ def _render(kind: str, base: QueueFilter, title: str):
                         child=params["child"] or None, task=params["task"] or None)
     with db().transaction() as session:
         page = list_work(session, query, today, sort=params["sort"], page=params["page"],
-                         per_page=current_app.config["QUEUE_PAGE_SIZE"])
+                         per_page=current_app.config["QUEUE_PAGE_SIZE"], count_limit=COUNT_LIMIT)
         tasks = task_choices(session, base.roles, base.teams, base.assignee_id)
         rows = [(item, due_status(item, today)) for item in page.items]
         names = display_names(session, [item.assignee_id for item in page.items])
