@@ -9,13 +9,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from engine import scratch_db
 from web.database import Database
 
 PG_URL = os.environ.get("PACE_BENCH_PG_URL",
@@ -85,14 +85,7 @@ class Context:
 
 
 def pg_problem() -> str | None:
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return str(exc).splitlines()[0]
+    return scratch_db.pg_problem(PG_URL)
 
 
 @dataclass
@@ -110,29 +103,15 @@ class BenchDatabase:
 
 @contextlib.contextmanager
 def open_database(backend: str, workdir: Path, **engine_kwargs):
-    """A fresh, empty database: a SQLite file, or a schema bench_<random> dropped after."""
-    if backend == "sqlite":
-        folder = tempfile.mkdtemp(prefix="sqlite-", dir=workdir)
-        url = f"sqlite:///{folder}/bench.db"
-        database = Database.connect(url, **engine_kwargs)
+    """A fresh, empty database: a SQLite file, or a schema bench_<random> dropped after.
+    Commits wait for the disk, as in production (tests' databases do not)."""
+    folder = Path(tempfile.mkdtemp(prefix="sqlite-", dir=workdir)) if backend == "sqlite" else workdir
+    with scratch_db.scratch_database(backend, folder, PG_URL, prefix="bench") as where:
+        database = Database.connect(where.url, **where.engine_kwargs(), **engine_kwargs)
         try:
-            yield BenchDatabase(backend, database, url, {})
+            yield BenchDatabase(backend, database, where.url, where.connect_args)
         finally:
             database.engine.dispose()
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    args = {"options": f"-csearch_path={schema}"}
-    database = Database.connect(PG_URL, connect_args=args, **engine_kwargs)
-    try:
-        yield BenchDatabase(backend, database, PG_URL, args)
-    finally:
-        database.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def percentile(values: list[float], p: float) -> float:
