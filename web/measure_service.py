@@ -7,7 +7,7 @@ caller from the user's team (web/access.py); nothing here looks at who is asking
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import current_app
 
@@ -92,10 +92,13 @@ def stage_report(session, process: str, teams, on: date, *, before: int | None =
                        label)
 
 
-def threshold_days(threshold: aim_settings.Threshold, on: date) -> int:
-    """The threshold in days counted back from ``on`` (30w: 210; months vary a little)."""
-    start = on - timedelta(days=800)
-    return (threshold.add_to(start) - start).days
+THRESHOLD_REFERENCE = date(2001, 1, 1)
+
+
+def threshold_days(threshold: aim_settings.Threshold) -> int:
+    """The threshold in days, for marking a chart: 30w is 210; a threshold in months is
+    counted from a fixed date (18m: 546), so the marker does not move with the date."""
+    return (threshold.add_to(THRESHOLD_REFERENCE) - THRESHOLD_REFERENCE).days
 
 
 def survival_report(session, clock: str, teams, on: date, grouping: str = "none",
@@ -105,7 +108,7 @@ def survival_report(session, clock: str, teams, on: date, grouping: str = "none"
                              teams=teams)
     settings = aim_settings.load(session, council())[spec.aim]
     return survival.analyse(episodes, spec, on, grouping=grouping, ranges=ranges,
-                            threshold_days=threshold_days(settings.threshold, on))
+                            threshold_days=threshold_days(settings.threshold))
 
 
 def forecast_report(session, teams, on: date, clocks=tuple(forecast.CLOCKS)) -> list[forecast.Forecast]:

@@ -102,7 +102,7 @@ def pace(episodes: Iterable[Episode], order: Sequence[str], on: date,
          window_days: int = WINDOW_DAYS, min_recent: int = MIN_RECENT) -> dict[tuple[str, str], StagePace]:
     """Median days of each stage: recent completions when there are enough, else all."""
     items = stage_delays.intervals(episodes, order, until=on)
-    since = on - timedelta(days=window_days)
+    since = on - timedelta(days=min(window_days, (on - date.min).days))
     recent = {(s.start_code, s.end_code): s for s in stage_delays.summarise(
         [i for i in items if i.end > since], order)}
     found = {}
@@ -156,6 +156,8 @@ def project(reached_code: str, reached_on: date, clock: Clock, stages: Pace,
             return None, (f"no child has completed the stage after "
                           f"{MILESTONES.get(route[position], route[position]).lower()}")
         position, stat = step
+        if (date.max - day).days < stat.days:
+            return None, "the projected date is beyond the calendar"
         day = day + timedelta(days=stat.days)
         if first:
             day, first = max(day, on), False

@@ -66,6 +66,21 @@ MATRIX = {
      "401  403  200  403  200  403   403   403   403  200  200   200   200"),
     f"GET {P}/measures/aims/2": (None, None,
      "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    # Lists naming children: team leaders, service managers and auditors (as the pages).
+    f"GET {P}/measures/aims/2/children": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  403   200   403"),
+    f"GET {P}/measures/aims/2/run-chart": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"GET {P}/measures/stage-delays": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"GET {P}/measures/survival": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"GET {P}/measures/forecast": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"GET {P}/measures/forecast/children": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  403   200   403"),
+    f"GET {P}/measures/definitions": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
 }
 CASES = [(route, user, int(statuses.split()[index]))
          for route, (_, _, statuses) in MATRIX.items() for index, user in enumerate(USERS)]

@@ -344,11 +344,6 @@ class ProcessModelListSchema(Schema):
     items = _out(fields.List(fields.Nested(ProcessModelSchema)))
 
 
-class MeasureArgs(Schema):
-    team = Text(max_length=40, metadata={"description": "Service-wide users: one team's figures"})
-    on = fields.Date(metadata={"description": "Measurement date (default today)"})
-
-
 class TallySchema(Schema):
     on_time = _out(fields.Integer())
     late = _out(fields.Integer())
@@ -387,7 +382,3 @@ class AimSchema(Schema):
     total = _out(fields.Nested(TallySchema))
     cohorts = _out(fields.List(fields.Nested(CohortSchema)))
     left_out = _out(fields.Integer(metadata={"description": "Children outside the population"}))
-
-
-class AimListSchema(Schema):
-    items = _out(fields.List(fields.Nested(AimSchema)))
