@@ -79,12 +79,19 @@ def _free_port() -> int:
 
 
 def start_server(bench_db, workers: int) -> tuple[subprocess.Popen, int]:
-    port = _free_port()
-    url = bench_db.url
     schema = bench_db.connect_args["options"].split("=", 1)[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PACE_SMTP")}
-    env.update(PACE_DATABASE_URL=f"{url}?options=-csearch_path%3D{schema}", PACE_DEMO="0",
-               PACE_SECRET_KEY="bench-" + schema)
+    return serve(f"{bench_db.url}?options=-csearch_path%3D{schema}", workers,
+                 PACE_SECRET_KEY="bench-" + schema)
+
+
+def serve(database_url: str, workers: int, **environ: str) -> tuple[subprocess.Popen, int]:
+    """gunicorn serving the app on ``database_url`` at a free local port, once it listens.
+
+    Also used by the web crash tests (tests/integration/test_web_crash.py), which pass
+    their fault-point variables in ``environ``."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PACE_SMTP", "PACE_TEST_"))}
+    env.update(PACE_DATABASE_URL=database_url, PACE_DEMO="0", **environ)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     proc = subprocess.Popen([gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{port}",
                              "--access-logfile", "-", "--log-level", "warning", "web:create_app()"],

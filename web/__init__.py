@@ -33,9 +33,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ.get("PACE_SECRET_KEY") or _secret_key(instance)
     app.extensions["pace_db"] = Database.connect(app.config["DATABASE_URL"],
                                                  **app.config.get("ENGINE_OPTIONS", {}))
+    from . import fault_points
+    fault_points.install(app.extensions["pace_db"])  # test-only; off unless PACE_TEST_PAUSE_AT
     from . import cli, measures, ui
     cli.init_app(app)
     ui.init_app(app)  # worker UI: sign-in, CSRF, blueprints, error pages
+    from . import browser_security
+    browser_security.init_app(app)  # cookie flags, HTTPS (PACE_HTTPS), extra headers
     app.register_blueprint(measures.bp)  # aims, run charts, stage delays, PDSA
     from . import notifications
     notifications.init_app(app)  # notification centre: header count, list, e-mail choices

@@ -36,6 +36,7 @@ class Principal(UserMixin):
     roles: tuple[str, ...]
     team: str | None
     fingerprint: str
+    session_token: str = ""  # this browser session's row in sign_in_session (web/auth.py)
 
     @classmethod
     def from_account(cls, account: UserAccount) -> "Principal":
@@ -43,8 +44,9 @@ class Principal(UserMixin):
                    tuple(account.roles or ()), account.team, fingerprint(account))
 
     def get_id(self) -> str:
-        # A changed password (or deactivation) changes the fingerprint and ends old sessions.
-        return f"{self.id}:{self.fingerprint}"
+        # A changed password (or deactivation) changes the fingerprint and ends old sessions;
+        # signing out deletes the session token's row and ends this one.
+        return f"{self.id}:{self.fingerprint}:{self.session_token}"
 
     def has_any(self, roles) -> bool:
         return any(role in roles for role in self.roles)

@@ -1,10 +1,14 @@
-"""Sign-in and sign-out.
+"""Sign-in and sign-out, and what makes a session cookie valid.
 
 Failed attempts are audit events, so throttling works across several web workers with no
-state in process memory, and auditors see the attempts.
+state in process memory, and auditors see the attempts. A session is valid only while its
+row in ``sign_in_session`` exists (web/sign_in_sessions.py): sign-out deletes it, so a
+copied cookie is worthless afterwards, and sign-in starts a new session, so a cookie
+planted before sign-in never becomes a signed-in one.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import secrets
 from datetime import timedelta
@@ -17,12 +21,12 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import audit, clock
-from engine.models import AuditEvent
+from engine.models import AuditEvent, UserAccount
 from workflows import accounts, demo
 from workflows.vocabulary import ROLES
 
-from . import db
-from .access import Principal
+from . import db, sign_in_sessions
+from .access import Principal, fingerprint
 
 bp = Blueprint("auth", __name__)
 
@@ -69,6 +73,30 @@ def default_page(principal: Principal) -> str:
     return url_for("queue.home")
 
 
+def _max_hours() -> float:
+    return current_app.config["SESSION_MAX_HOURS"]
+
+
+def load_user(user_id: str) -> Principal | None:
+    """Flask-Login's user loader: "<user id>:<password fingerprint>:<session token>"."""
+    ident, _, rest = user_id.partition(":")
+    print_, _, token = rest.partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    with db().transaction() as dbs:
+        found = dbs.get(UserAccount, int(ident))
+        if found is None:
+            return None
+        if not found.active or fingerprint(found) != print_:
+            # deactivated or password changed: end the session for good, so re-activating
+            # the account or restoring the old password does not bring it back
+            sign_in_sessions.end(dbs, token)
+            return None
+        if not sign_in_sessions.is_live(dbs, found.id, token, _max_hours()):
+            return None
+        return dataclasses.replace(Principal.from_account(found), session_token=token)
+
+
 @bp.get("/sign-in")
 def sign_in():
     if current_user.is_authenticated:
@@ -99,7 +127,8 @@ def sign_in_post():
                 check_password_hash(_dummy_hash(), password)
             ok = user is not None and user.active and accounts.check_password(user, password)
             if ok:
-                principal = Principal.from_account(user)
+                token = sign_in_sessions.start(dbs, user.id, _max_hours())
+                principal = dataclasses.replace(Principal.from_account(user), session_token=token)
                 audit.record(dbs, "signed_in", username, data={"ip": request.remote_addr})
             else:
                 audit.record(dbs, "sign_in_failed", username, data={"ip": request.remote_addr})
@@ -119,6 +148,7 @@ def sign_in_post():
 def sign_out():
     if current_user.is_authenticated:
         with db().transaction() as dbs:
+            sign_in_sessions.end(dbs, current_user.session_token)
             audit.record(dbs, "signed_out", current_user.username)
     logout_user()
     session.clear()

@@ -17,10 +17,9 @@ from werkzeug.exceptions import HTTPException
 
 from engine import clock
 from engine.errors import Conflict, NotFound
-from engine.models import UserAccount
 from workflows import profiles
 
-from .access import Principal, can_view_task, fingerprint
+from .access import can_view_task
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -36,15 +35,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from . import db
-    ident, _, print_ = user_id.partition(":")
-    if not ident.isdigit():
-        return None
-    with db().transaction() as session:
-        found = session.get(UserAccount, int(ident))
-        if found is None or not found.active or fingerprint(found) != print_:
-            return None
-        return Principal.from_account(found)
+    from .auth import load_user  # sign-in owns what a session id means
+    return load_user(user_id)
 
 
 def _config_defaults(app: Flask) -> None:

@@ -6,13 +6,14 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from SpiffWorkflow.util.task import TaskState
 
-from engine import audit, clock, timers
+from engine import clock, timers
 from engine.errors import Conflict
-from engine.models import AuditEvent, ProcessInstance, WorkItem
-from workflows import accounts, children, demo
+from engine.models import AuditEvent
+from workflows import accounts, children
 
+from .caseload import seed_children
+from .consistency import assert_indexes_match_workflows
 from .driver import Journey
 
 
@@ -33,17 +34,6 @@ def _race(calls):
     for t in threads:
         t.join(60)
     return results
-
-
-def assert_indexes_match_workflows(db):
-    with db.transaction() as session:
-        for instance in session.scalars(select(ProcessInstance)):
-            wf = db.runtime.load_workflow(instance)
-            ready = {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-            open_items = set(session.scalars(select(WorkItem.task_id).where(
-                WorkItem.instance_id == instance.id, WorkItem.status.in_(("ready", "claimed")))))
-            assert ready == open_items
-        assert audit.verify(session) is None
 
 
 @pytest.mark.postgres
@@ -81,12 +71,7 @@ def test_two_completions_of_the_same_task_exactly_one_wins(pg_database):
 @pytest.mark.postgres
 def test_two_workers_never_fire_the_same_timer_twice(pg_database):
     db = pg_database
-    clock.set_now(date(2024, 1, 10))
-    with db.transaction() as session:
-        demo.ensure_users(session, actor="test")
-        for number in range(24):
-            child = children.register_child(session, f"T{number:03d}", "Child", "north", "test")
-            children.place_on_cso_at_home(session, db.runtime, child, date(2024, 1, 10), "test")
+    seed_children(db, "T", 24, children.place_on_cso_at_home, date(2024, 1, 10))
 
     def sweep():
         clock.set_now(date(2026, 1, 1))

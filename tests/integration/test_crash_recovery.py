@@ -8,42 +8,27 @@ import subprocess
 import sys
 import time
 from datetime import date
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock
 from engine.models import AuditEvent, Timer
-from workflows import children, demo
+from workflows import children
 
-from .test_concurrency import assert_indexes_match_workflows
+from .caseload import seed_children, url_with_search_path
+from .consistency import assert_indexes_match_workflows
 
 CHILDREN = 80
 
 
 def _worker_env(db) -> dict:
     env = dict(os.environ)
-    env["PACE_DATABASE_URL"] = _url_with_search_path(db)
+    env["PACE_DATABASE_URL"] = url_with_search_path(db)
     return env
 
 
-def _url_with_search_path(db) -> str:
-    url = db.engine.url
-    if url.get_backend_name() != "postgresql":
-        return url.render_as_string(hide_password=False)
-    with db.engine.connect() as conn:
-        schema = conn.exec_driver_sql("select current_schema()").scalar()
-    return url.render_as_string(hide_password=False) + "?options=" + quote(f"-csearch_path={schema}")
-
-
 def test_worker_killed_mid_sweep_fires_each_timer_once(database):
-    clock.set_now(date(2024, 1, 10))
-    with database.transaction() as session:
-        demo.ensure_users(session, actor="test")
-        for number in range(CHILDREN):
-            child = children.register_child(session, f"K{number:04d}", "Child", "north", "test")
-            children.place_on_cso_at_home(session, database.runtime, child, date(2024, 1, 10), "test")
+    seed_children(database, "K", CHILDREN, children.place_on_cso_at_home, date(2024, 1, 10))
     env = _worker_env(database)
     command = [sys.executable, "-m", "web.cli_main", "worker", "--once", "--now", "2026-01-01T09:00:00"]
     rng = random.Random(11)

@@ -15,8 +15,8 @@ from engine.models import AuditEvent, ProcessInstance, UserAccount, WorkItem
 from web.database import Database
 from workflows import children, demo, form_filler
 
-from .test_concurrency import assert_indexes_match_workflows
-from .test_crash_recovery import _url_with_search_path
+from .caseload import seed_children, url_with_search_path
+from .consistency import assert_indexes_match_workflows
 
 PROCESSES = 8
 SECONDS = 12
@@ -74,13 +74,8 @@ def _actions(url: str, seed: int, seconds: float, queue) -> None:
 @pytest.mark.postgres
 def test_eight_processes_lose_and_double_nothing(pg_database):
     db = pg_database
-    clock.set_now(date(2026, 1, 5))
-    with db.transaction() as session:
-        demo.ensure_users(session, actor="test")
-        for number in range(10):
-            child = children.register_child(session, f"S{number:03d}", "Child", "north", "test")
-            children.accommodate(session, db.runtime, child, date(2026, 1, 5), "test")
-    url = _url_with_search_path(db)
+    seed_children(db, "S", 10, children.accommodate, date(2026, 1, 5))
+    url = url_with_search_path(db)
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_hammer, args=(url, seed, SECONDS, queue)) for seed in range(PROCESSES)]

@@ -1,0 +1,87 @@
+"""TEST-ONLY: park a web worker inside a task-completion transaction so a test can kill it.
+
+The crash tests (tests/integration/test_web_crash.py) must SIGKILL a real gunicorn worker
+at known moments of the completion transaction and then prove that nothing half-written
+is visible. Sleeping on a named point is the only way to hit such a moment every time.
+
+Off unless the process starts with ``PACE_TEST_PAUSE_AT=<point>`` (and
+``PACE_TEST_PAUSE_FILE=<path>``) in its environment; nothing a request carries can switch
+it on, and with the variable unset ``install`` registers nothing. The test arms the point
+by creating the file empty; the first completion to reach the point then writes the
+worker's pid into it and sleeps until it is killed. Unarmed, or once the file holds a pid,
+the point is passed, so completions before the test is ready and the restarted worker
+run normally.
+Never set these variables on a real installation.
+
+Points, in the order a completion passes them:
+
+* ``advanced``: the workflow has moved on in memory; its new state is not yet flushed.
+* ``flushed``: every row of the completion is written but the transaction is open.
+* ``commit``: COMMIT is about to be sent to the database.
+* ``committed``: COMMIT has returned (on SQLite the WAL write is done) and the worker has
+  not yet answered the browser.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from sqlalchemy import event
+
+from engine.models import AuditEvent, ProcessInstance
+
+POINTS = ("advanced", "flushed", "commit", "committed")
+_MARK = "pace_completing"
+
+
+def install(database, environ=os.environ) -> None:
+    point, marker = environ.get("PACE_TEST_PAUSE_AT"), environ.get("PACE_TEST_PAUSE_FILE")
+    if not point:
+        return
+    if point not in POINTS or not marker:
+        raise RuntimeError(f"PACE_TEST_PAUSE_AT must be one of {', '.join(POINTS)} and "
+                           "PACE_TEST_PAUSE_FILE a path; unset both outside the crash tests.")
+
+    def pause(at: str) -> None:
+        if at != point or not os.path.exists(marker) or os.path.getsize(marker):
+            return
+        with open(marker, "w") as out:
+            out.write(str(os.getpid()))
+        while True:  # until the test kills this worker
+            time.sleep(1)
+
+    @event.listens_for(database.factory, "before_flush")
+    def _advanced(session, _context, _instances):
+        if any(isinstance(obj, ProcessInstance) for obj in session.dirty):
+            pause("advanced")
+
+    @event.listens_for(database.factory, "after_flush")
+    def _completing(session, _context):
+        if any(isinstance(obj, AuditEvent) and obj.event_type == "task_completed"
+               for obj in session.new):
+            session.info[_MARK] = True
+            session.connection().info[_MARK] = True
+
+    @event.listens_for(database.factory, "before_commit")
+    def _flushed(session):
+        session.flush()  # the audit event of the completion may still be pending
+        if session.info.get(_MARK):
+            pause("flushed")
+
+    @event.listens_for(database.engine, "commit")
+    def _commit(connection):
+        if connection.info.pop(_MARK, False):
+            pause("commit")
+
+    @event.listens_for(database.engine, "rollback")
+    def _rolled_back(connection):
+        connection.info.pop(_MARK, None)
+
+    @event.listens_for(database.factory, "after_commit")
+    def _committed(session):
+        if session.info.pop(_MARK, False):
+            pause("committed")
+
+    @event.listens_for(database.factory, "after_rollback")
+    def _session_rolled_back(session):
+        session.info.pop(_MARK, None)

@@ -1,0 +1,55 @@
+"""The server's record of each signed-in browser session.
+
+Flask keeps the session in a signed cookie, so without a record on the server a cookie
+copied before sign-out would still work until it expired. Each sign-in stores the hash of
+a random token here and puts the token in the cookie; the user loader accepts a cookie
+only while its row exists. Sign-out deletes the row, so a replayed cookie is refused, and
+a leaked SECRET_KEY alone cannot forge a session. Rows also end after ``SESSION_MAX_HOURS``
+whatever the activity, which bounds how long one sign-in lasts and keeps the table small.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from engine.models import Base
+
+
+class SignInSession(Base):
+    __tablename__ = "sign_in_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _oldest(max_hours: float) -> datetime:
+    # Wall-clock time, not the injectable business clock: this bounds a real browser session.
+    return datetime.now(timezone.utc) - timedelta(hours=max_hours)
+
+
+def start(session: Session, user_id: int, max_hours: float) -> str:
+    """A new session for the user; returns the token for the cookie. Drops expired rows."""
+    session.execute(delete(SignInSession).where(SignInSession.created_at < _oldest(max_hours)))
+    token = secrets.token_urlsafe(32)
+    session.add(SignInSession(user_id=user_id, token_hash=_hash(token),
+                              created_at=datetime.now(timezone.utc)))
+    return token
+
+
+def is_live(session: Session, user_id: int, token: str, max_hours: float) -> bool:
+    return session.scalar(select(SignInSession.id).where(
+        SignInSession.token_hash == _hash(token), SignInSession.user_id == user_id,
+        SignInSession.created_at >= _oldest(max_hours))) is not None
+
+
+def end(session: Session, token: str) -> None:
+    session.execute(delete(SignInSession).where(SignInSession.token_hash == _hash(token)))
