@@ -3,7 +3,7 @@ bench/RESULTS.md. ``--quick`` for a smaller run (5k children, about two minutes 
 2-core machine), ``--only`` to pick.
 
 Benchmarks: completion (1), queue (2), measures (3), timers (4), bytes (5), http (6),
-profile (where the time of a completion goes). Each prints its figures with a ratio
+profile (where the time of a completion goes), import (caseload CSV import job). Each prints its figures with a ratio
 against a baseline measured in the same run.
 """
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from . import common
 
-BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "audit", "profile")
+BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "audit", "profile",
+           "import")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -110,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             from . import audit_history
             section("auditor's timeline of a 10,000-event history")
             attempt(ctx, "6 audit", audit_history.run, ctx)
+        if "import" in args.only:
+            from . import imports
+            section("caseload import: 10,000 rows (quick: 1,000) through the background job")
+            attempt(ctx, "import", imports.run, ctx)
         if "profile" in args.only:
             from . import completion
             section("profile: where a full-stack completion spends its time")

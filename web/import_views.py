@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user
 
 from workflows import caseload_import, caseload_jobs
@@ -24,7 +25,7 @@ IMPORT_ROLES = frozenset({"admin"})
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "caseload-example.csv"
 SHOWN_ERRORS = 2000   # rows of the problem table on the page; the rejects file holds all
 SUMMARY_LINKS = 10    # problems linked from the error summary at the top
-REFRESH_SECONDS = 3
+REFRESH_SECONDS = 3   # the job page's <meta> refresh while the job runs (IMPORT_REFRESH_SECONDS)
 
 
 def _csv(body: str | bytes, name: str) -> Response:
@@ -99,7 +100,8 @@ def job(job_id: int):
     return render_template("import/job.html", job=found, errors=errors[:SHOWN_ERRORS],
                            hidden_errors=max(0, len(errors) - SHOWN_ERRORS),
                            summary=errors[:SUMMARY_LINKS], open_tasks=caseload_jobs.open_tasks(found),
-                           refresh=REFRESH_SECONDS if running else None,
+                           refresh=current_app.config.get("IMPORT_REFRESH_SECONDS",
+                                                          REFRESH_SECONDS) if running else None,
                            choice_error=request.args.get("error"),
                            page_has_errors=bool(request.args.get("error")),
                            active_nav="imports.index")

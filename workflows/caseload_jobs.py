@@ -32,8 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import (JSON, Date, DateTime, Integer, LargeBinary, String, Text, and_, or_,
-                        select, update)
+from sqlalchemy import (JSON, Date, DateTime, Integer, LargeBinary, String, Text, and_, case,
+                        or_, select, update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -45,7 +45,8 @@ from . import caseload_csv, caseload_import
 from .caseload_csv import ChildRow, RowError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024   # about 50,000 rows of a typical caseload file
-BATCH = 50                             # children per transaction: a few seconds of work
+BATCH = 50                             # children per transaction at most...
+BATCH_SECONDS = 1.5                    # ...and a transaction ends once it has run this long
 LEASE = timedelta(minutes=5)           # a worker silent this long is presumed dead
 ALL, SKIP_INVALID = "all", "skip_invalid"
 MODES = (ALL, SKIP_INVALID)
@@ -83,7 +84,7 @@ class ImportJob(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     worker: Mapped[str | None] = mapped_column(String(120))
     lease_expires: Mapped[int | None] = mapped_column(Integer)     # epoch seconds (wall clock)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)      # times a worker took it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)      # workers that took it on
 
     @property
     def is_open(self) -> bool:
@@ -261,7 +262,8 @@ def claim(factory, worker: str, lease: timedelta = LEASE) -> int | None:
                 update(ImportJob).where(ImportJob.id == job_id, _claimable(worker, now))
                 .values(status="running", worker=worker,
                         lease_expires=now + int(lease.total_seconds()),
-                        attempts=ImportJob.attempts + 1)
+                        attempts=ImportJob.attempts + case((ImportJob.worker == worker, 0),
+                                                           else_=1))
                 .execution_options(synchronize_session=False)).rowcount
             if taken == 1:
                 return job_id
@@ -288,11 +290,11 @@ def work(database, worker: str, seconds: float = 30.0, lease: timedelta = LEASE)
         if not finished:
             report.more = True
             return report
-    report.more = _pending(database.factory, worker)
+    report.more = pending(database.factory, worker)
     return report
 
 
-def _pending(factory, worker: str) -> bool:
+def pending(factory, worker: str) -> bool:
     with unit_of_work(factory) as session:
         return session.scalar(select(ImportJob.id).where(_claimable(worker, _wall()))
                               .limit(1)) is not None
@@ -393,11 +395,11 @@ class _Run:
     def _rehearse(self, batch: list[ChildRow]) -> bool:
         session = caseload_import.import_session(self.database)
         try:
-            result = self._place(session, batch)
+            result, handled = self._place(session, batch)
         finally:
             session.rollback()
             session.close()
-        return self._update(last_row=batch[-1].row, done=self.job.done + len(batch),
+        return self._update(last_row=handled[-1].row, done=self.job.done + len(handled),
                             errors=_merge(self.job.errors, result.errors))
 
     def _import(self, batch: list[ChildRow]) -> bool:
@@ -407,13 +409,13 @@ class _Run:
                 session.rollback()
                 return False
             started = time.perf_counter()
-            result = self._place(session, batch)
+            result, handled = self._place(session, batch)
             if result.errors and self.job.mode == ALL:
                 session.rollback()
                 self._stop_part_way(result.errors)
                 return False
             job = session.get(ImportJob, self.job_id)
-            job.last_row, job.done = batch[-1].row, job.done + len(batch)
+            job.last_row, job.done = handled[-1].row, job.done + len(handled)
             job.imported += result.imported
             job.already_imported += result.already_imported
             job.errors = _merge(job.errors, result.errors)
@@ -427,13 +429,23 @@ class _Run:
             session.close()
         return True
 
-    def _place(self, session: Session, batch: list[ChildRow]) -> caseload_import.ImportResult:
-        """Screen the batch against children already here (in this transaction), place it."""
+    def _place(self, session: Session, batch: list[ChildRow]
+               ) -> tuple[caseload_import.ImportResult, list[ChildRow]]:
+        """Place children of ``batch`` in order, each screened against the children already
+        here in this transaction, until the batch or BATCH_SECONDS runs out. On SQLite
+        every transaction waits for the writer, the job page's read included: a batch
+        must stay short however slow the machine. Returns the result and the children
+        handled (at least one)."""
         result = caseload_import.ImportResult(self.job.file_name, self.job.sha256,
                                               self.context.moment.date())
-        kept = caseload_import.screen_existing(session, batch, self.job.sha256, result)
-        caseload_import.place_children(session, self.context, kept, result)
-        return result
+        started, handled = time.monotonic(), []
+        for child in batch:
+            kept = caseload_import.screen_existing(session, [child], self.job.sha256, result)
+            caseload_import.place_children(session, self.context, kept, result)
+            handled.append(child)
+            if time.monotonic() - started > BATCH_SECONDS:
+                break
+        return result, handled
 
     def _stop_part_way(self, errors: list[RowError]) -> None:
         imported = self.job.imported
