@@ -56,3 +56,25 @@ def test_run_chart_renders_with_its_annotations(demo_site, page, axe, artifacts)
     page.goto(f"{demo_site}/measures/stages")
     expect(page.get_by_role("heading", name="Stage delays")).to_be_visible()
     axe.check(page)
+
+    # Time to decision: Kaplan–Meier curves drawn by Chart.js, one per diagram version.
+    page.goto(f"{demo_site}/measures")
+    page.get_by_role("link", name="Time to permanence decision, counting children still "
+                                   "waiting").click()
+    expect(page).to_have_title("Time to permanence decision – PACE Flow")
+    survival = page.locator("canvas#survival-chart")
+    expect(survival).to_have_attribute("data-rendered", "true")
+    expect(survival).to_have_attribute("data-curves", "1")
+    box = survival.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    expect(page.get_by_test_id("survival-summary")).to_contain_text("All children")
+    axe.check(page)
+    page.get_by_label("Compare").select_option("version")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("canvas#survival-chart")).to_have_attribute("data-rendered", "true")
+    page.screenshot(path=str(artifacts / "measures-survival.png"), full_page=True)
+    # The breach forecast for managers: team counts and children at risk.
+    page.goto(f"{demo_site}/measures/forecast")
+    expect(page.get_by_role("heading", name="Breach forecast")).to_be_visible()
+    expect(page.get_by_test_id("forecast-teams")).to_be_visible()
+    axe.check(page)
