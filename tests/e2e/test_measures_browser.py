@@ -2,6 +2,7 @@
 drawn by Chart.js with its PDSA annotation, and axe-core finds no serious violation."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, timedelta
 
@@ -40,6 +41,11 @@ def test_run_chart_renders_with_its_annotations(demo_site, page, axe, artifacts)
     sign_in(page, axe, demo_site, "manager")
     page.goto(f"{demo_site}/measures")
     expect(page).to_have_title("Measures – PACE Flow")
+    # The demo caseload's figures are on the dashboard: a percentage for every aim.
+    results = page.locator("table.govuk-table tbody tr td:nth-child(3) strong:first-child")
+    expect(results).to_have_count(3)
+    for text in results.all_inner_texts():
+        assert re.fullmatch(r"\d{1,3}%", text), text
     axe.check(page)
     page.get_by_role("link", name="Aim 2: permanence recommendation").click()
     expect(page).to_have_title("Aim 2: permanence recommendation – PACE Flow")
