@@ -32,6 +32,13 @@ MATRIX = {
      "302  404  404  200  200  200   200   200   200  200  403   200   403"),
     "GET /children/999999": (None,
      "302  404  404  404  404  404   404   404   404  404  403   404   403"),
+    # adding a child (web/children.py): not offered where only the Scottish profile runs
+    "GET /children/new": (None,
+     "302  404  404  404  404  403   403   403   403  404  403   403   403"),
+    "GET /children/new/scotland": (None,
+     "302  404  404  404  404  403   403   403   403  404  403   403   403"),
+    "POST /children/new/england": (None,
+     "302  404  404  404  404  403   403   403   403  404  403   403   403"),
     "GET /overview": (None,
      "302  403  200  403  200  403   403   403   403  200  403   403   403"),
     "GET /tasks/{t_north}": (None,
@@ -168,7 +175,9 @@ def test_matrix_covers_every_worker_ui_route(shared):
     placeholders = {"{north}": "<int:subject_id>", "{south}": "<int:subject_id>",
                     "/children/999999": "/children/<int:subject_id>",
                     "/tasks/999999": "/tasks/<int:item_id>", "{t_north}": "<int:item_id>",
-                    "{t_south}": "<int:item_id>", "{t_north_legal}": "<int:item_id>"}
+                    "{t_south}": "<int:item_id>", "{t_north_legal}": "<int:item_id>",
+                    "/children/new/scotland": "/children/new/<profile>",
+                    "/children/new/england": "/children/new/<profile>"}
     normalised = set()
     for path in covered:
         for old, new in placeholders.items():
