@@ -8,6 +8,7 @@ Children are named by their council reference only, never by name, in notices an
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from engine.notifications import DEFAULT_RULES, DIGEST, Kind, NotificationPolicy
@@ -18,15 +19,15 @@ TEMPLATES = Path(__file__).resolve().parent / "templates" / "mail"
 
 KINDS = {
     "assigned": Kind("A task is assigned to you",
-                     hint="A team leader gives you a task, or moves one to you."),
+                     hint="{A manager} gives you a task, or moves one to you."),
     "unassigned": Kind("A task you held is moved away from you",
-                       hint="A team leader releases your task or gives it to someone else."),
+                       hint="{A manager} releases your task or gives it to someone else."),
     "reminder": Kind("Reminder before a task is due",
                      hint="Sent a set time before the due date (the diagram's reminder rule)."),
     "overdue": Kind("Your task is overdue", mode="digest",
                     hint="When a task you hold, or in your queue, is escalated for being late."),
     "escalation": Kind("An overdue task is escalated to you",
-                       hint="Team leaders first, then service managers."),
+                       hint="{Managers} first, then service managers."),
     "alert": Kind("A review alert brings a task to your queue",
                   hint="For example the Aim 1 review alert, weeks before the review is due."),
     "migrated": Kind("A child you work with moves to a new process version", mode="digest",
@@ -69,9 +70,20 @@ def role_label(code: str) -> str:
     return name if keep else name[:1].lower() + name[1:]
 
 
+def kinds(enabled: tuple[profiles.Profile, ...] | None = None) -> dict[str, Kind]:
+    """KINDS with the first-line managers of the enabled profiles named in the hints
+    ("A team leader gives you a task"; "A team leader or team manager" with both)."""
+    enabled = profiles.enabled() if enabled is None else enabled
+    managers = list(dict.fromkeys(p.wording["first_line_manager"].lower() for p in enabled))
+    words = {"A manager": "A " + " or ".join(managers),
+             "Managers": " and ".join(f"{m}s" for m in managers).capitalize()}
+    return {code: replace(kind, hint=kind.hint.format(**words)) if kind.hint else kind
+            for code, kind in KINDS.items()}
+
+
 def pace_notifications() -> NotificationPolicy:
     return NotificationPolicy(
-        rules=DEFAULT_RULES, kinds=KINDS, texts=TEXTS, role_label=role_label,
+        rules=DEFAULT_RULES, kinds=kinds(), texts=TEXTS, role_label=role_label,
         service_name="PACE Flow", reference_label="Child", mail_footer=FOOTER,
         task_link="/tasks/{id}", subject_link="/children/{id}",
         template_dirs=(TEMPLATES,) if TEMPLATES.is_dir() else ())

@@ -89,6 +89,10 @@ def test_escalation_notice_and_audit_timeline_use_the_english_role(profile_world
     page = cached_client(profile_world, "eng.auditor").get(
         f"/audit/children/{profile_world.children['eng_overdue']}").get_data(as_text=True)
     assert "Team manager (team_manager)" in page
+    hints = cached_client(profile_world, "eng.sw.east").get(
+        "/notifications/preferences").get_data(as_text=True)
+    managers = "team leader or team manager" if both(profile_world) else "team manager"
+    assert f"A {managers} gives you a task" in hints
 
 
 def test_adding_an_english_child_starts_the_cycle_and_the_legal_path(profile_world):
