@@ -99,16 +99,31 @@ def anchors(task) -> dict[str, date]:
     return found
 
 
-def sync_rows(session: Session, instance: ProcessInstance, wf) -> None:
-    """Make the instance's milestone rows match the workflow's milestone table."""
+def wanted_rows(wf) -> dict[tuple[str, int], tuple[date | None, date | None, dict]]:
+    """(code, occurrence) -> (planned, actual, data): the rows the milestone table implies."""
     wanted: dict[tuple[str, int], tuple[date | None, date | None, dict]] = {}
     for code, entry in table(wf).items():
         history = entry.get("history", [])
         for number, item in enumerate(history, start=1):
             wanted[(code, number)] = (as_date(item.get("planned")), as_date(item.get("actual")),
-                                      item.get("data") or {})
+                                      dict(item.get("data") or {}))
         if entry.get("planned"):
             wanted[(code, len(history) + 1)] = (as_date(entry["planned"]), None, {})
+    return wanted
+
+
+def sync_rows(session: Session, instance: ProcessInstance, wf, indexed: dict | None = None) -> None:
+    """Make the instance's milestone rows match the workflow's milestone table.
+
+    ``indexed`` (kept with a loaded workflow, see Runtime.load_workflow) remembers what the
+    rows were made from; when the table is unchanged since then, the rows are too, and
+    are neither read nor written.
+    """
+    wanted = wanted_rows(wf)
+    if indexed is not None:
+        if indexed.get("milestones") == wanted:
+            return
+        indexed["milestones"] = wanted
     rows = {(m.code, m.occurrence): m for m in session.scalars(
         select(Milestone).where(Milestone.instance_id == instance.id))}
     for key, row in rows.items():

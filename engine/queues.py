@@ -56,7 +56,9 @@ IS_OPEN = WorkItem.status.in_(bindparam("open_statuses", list(OPEN), expanding=T
 
 
 def _query(f: QueueFilter, today: date):
-    query = select(WorkItem).join(Subject, Subject.id == WorkItem.subject_id).where(IS_OPEN)
+    query = select(WorkItem).where(IS_OPEN)
+    if f.child:
+        query = query.join(Subject, Subject.id == WorkItem.subject_id)
     if f.roles:
         query = query.where(WorkItem.role.in_(f.roles))
     if f.teams is not None:
@@ -93,6 +95,8 @@ def list_work(session: Session, f: QueueFilter, today: date, *, sort: str = "due
     total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     more = count_limit is not None and total > count_limit
     page = max(1, page)
+    if sort == "child" and not f.child:  # counted without the join: a child is always there
+        query = query.join(Subject, Subject.id == WorkItem.subject_id)
     rows = session.scalars(query.order_by(*SORTS.get(sort, SORTS["due"]))
                            .limit(per_page).offset((page - 1) * per_page)).unique().all()
     return Page(list(rows), count_limit if more else total, page, per_page, more)

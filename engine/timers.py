@@ -33,8 +33,19 @@ def _waiting_timers(wf) -> dict[str, tuple[str, datetime]]:
     return found
 
 
-def sync(session: Session, instance: ProcessInstance, wf) -> None:
+def wanted_rows(wf) -> dict[str, tuple[str, datetime]]:
+    """task id -> (name, fire at): the timer rows the workflow's waiting timers imply."""
+    return _waiting_timers(wf)
+
+
+def sync(session: Session, instance: ProcessInstance, wf, indexed: dict | None = None) -> None:
+    """Make the instance's timer rows match its waiting timers (unread and unwritten when
+    they are unchanged since ``indexed`` was taken, as milestones.sync_rows)."""
     wanted = _waiting_timers(wf)
+    if indexed is not None:
+        if indexed.get("timers") == wanted:
+            return
+        indexed["timers"] = wanted
     rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
     for task_id, row in rows.items():
         if task_id not in wanted:
