@@ -108,6 +108,16 @@ def serve(database_url: str, workers: int, **environ: str) -> tuple[subprocess.P
     return proc, port
 
 
+def stop(server: subprocess.Popen) -> None:
+    """Graceful shutdown, or kill after 30 s (gunicorn waits for running requests)."""
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def load(clients: list[Client], make_request, seconds: float, max_requests: int) -> dict:
     """Run every client in its own thread until the time or request bound."""
     times, errors, lock = [], [], threading.Lock()
@@ -205,9 +215,4 @@ def run(ctx: Context) -> None:
                 ctx.add(Figure("6 http", f"{name}: p95", found["p95"], "ms",
                                baseline=base["p95"], baseline_name="GET /sign-in p95"))
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)

@@ -42,7 +42,7 @@ def install(database, environ=os.environ) -> None:
         raise RuntimeError(f"PACE_TEST_PAUSE_AT must be one of {', '.join(POINTS)} and "
                            "PACE_TEST_PAUSE_FILE a path; unset both outside the crash tests.")
 
-    def pause(at: str) -> None:
+    def pause(at: str | None) -> None:
         if at != point or not os.path.exists(marker) or os.path.getsize(marker):
             return
         with open(marker, "w") as out:
@@ -68,20 +68,15 @@ def install(database, environ=os.environ) -> None:
         if session.info.get(_MARK):
             pause("flushed")
 
-    @event.listens_for(database.engine, "commit")
-    def _commit(connection):
-        if connection.info.pop(_MARK, False):
-            pause("commit")
+    def then(point: str | None):
+        """Pass ``point`` if this transaction (a Session's or Connection's) completed a
+        task, and forget that it did: a pooled connection serves other requests next."""
+        def listener(target):
+            if target.info.pop(_MARK, False):
+                pause(point)
+        return listener
 
-    @event.listens_for(database.engine, "rollback")
-    def _rolled_back(connection):
-        connection.info.pop(_MARK, None)
-
-    @event.listens_for(database.factory, "after_commit")
-    def _committed(session):
-        if session.info.pop(_MARK, False):
-            pause("committed")
-
-    @event.listens_for(database.factory, "after_rollback")
-    def _session_rolled_back(session):
-        session.info.pop(_MARK, None)
+    event.listen(database.engine, "commit", then("commit"))
+    event.listen(database.engine, "rollback", then(None))
+    event.listen(database.factory, "after_commit", then("committed"))
+    event.listen(database.factory, "after_rollback", then(None))

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bench.web_load import Client, serve
+from bench.web_load import Client, serve, stop
 from engine import clock
 from engine.models import AuditEvent, WorkItem
 from workflows import children
@@ -83,18 +83,13 @@ def _uncommitted_writes(db) -> bool:
             "and l.mode = 'RowExclusiveLock' and l.pid <> pg_backend_pid()").scalar())
 
 
-def _stop(server: subprocess.Popen, marker) -> None:
+def _stop_with_parked(server: subprocess.Popen, marker) -> None:
     if marker.exists() and marker.read_text():
         try:  # a worker still parked would otherwise outlive its master
             os.kill(int(marker.read_text()), signal.SIGKILL)
         except ProcessLookupError:
             pass
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    stop(server)
     print(server.stderr.read().decode()[-4000:])  # shown by pytest when the test failed
 
 
@@ -151,4 +146,4 @@ def test_web_worker_killed_mid_completion_loses_and_half_writes_nothing(
         assert _completions(database, earlier) == 1
         assert_indexes_match_workflows(database)
     finally:
-        _stop(server, marker)
+        _stop_with_parked(server, marker)

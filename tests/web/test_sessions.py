@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from engine.models import UserAccount
 from web.sign_in_sessions import SignInSession
@@ -56,6 +57,7 @@ def test_a_cookie_copied_before_sign_out_is_refused_after_it(shared_world):
     assert post(victim, "/sign-out").status_code == 302
     assert not _signed_in(victim)
     assert not _signed_in(_with_cookie(app, copied)), "the server must forget the session"
+    assert _with_cookie(app, copied).get("/api/v1/me").status_code == 401, "nor in the API"
 
 
 def test_signing_out_ends_only_that_browser_session(shared_world):
@@ -77,6 +79,19 @@ def test_a_deactivated_user_is_signed_out_for_good(shared_world):
         with world.database.transaction() as session:
             session.get(UserAccount, world.users["legal"]).active = True
     assert not _signed_in(client), "re-activating must not revive a refused session"
+
+
+def test_restoring_the_old_password_does_not_revive_a_refused_session(shared_world):
+    world = shared_world
+    client = sign_in(world.app.test_client(), "adm")
+    with world.database.transaction() as session:
+        user = session.get(UserAccount, world.users["adm"])
+        old, user.password_hash = user.password_hash, generate_password_hash("a-new-password-9")
+    assert not _signed_in(client)
+    with world.database.transaction() as session:
+        session.get(UserAccount, world.users["adm"]).password_hash = old
+    assert not _signed_in(client)
+    assert _signed_in(sign_in(world.app.test_client(), "adm"))
 
 
 def test_a_sign_in_lasts_at_most_session_max_hours(shared_world):
