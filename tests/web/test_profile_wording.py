@@ -36,6 +36,14 @@ def test_queues_filter_on_the_profiles_roles_and_name_them(profile_world):
     assert "Independent chair" not in mine and "Team leader" not in mine
 
 
+def test_api_team_queue_serves_english_roles(profile_world):
+    from .api_client import api
+    response = api(profile_world, "eng.iro").get("/api/v1/queues/team")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    names = {item["task_name"] for item in response.get_json()["items"]}
+    assert "first_review" in names and "first_visit" not in names
+
+
 def test_task_page_names_the_english_queue(profile_world):
     iro = cached_client(profile_world, "eng.iro")
     page = iro.get(f"/tasks/{profile_world.tasks['first_review']}").get_data(as_text=True)

@@ -17,9 +17,8 @@ from engine import clock, work_items
 from engine.models import ProcessInstance, UserAccount, WorkItem
 from engine.queues import QueueFilter, list_work
 from web import db
-from web.access import (account, can_claim, can_edit, can_release, can_work, eligible_assignees,
-                        manages, task_or_404)
-from workflows.vocabulary import QUEUE_ROLES
+from web.access import (QUEUE_ROLES, account, can_claim, can_edit, can_release, can_work,
+                        eligible_assignees, manages, task_or_404)
 
 from . import auth, present
 from .errors import documented, fail
