@@ -21,6 +21,11 @@ from web.database import Database
 PG_URL = os.environ.get("PACE_BENCH_PG_URL",
                         os.environ.get("PACE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
 TODAY = date(2026, 11, 2)  # the bench caseload's "today": fixed, so runs compare
+# A folder where the scale benchmarks keep their largest generated database between runs
+# (a SQLite file there; a PostgreSQL schema ``bench_keep_<size>``), so that re-running the
+# measures benchmark does not spend minutes generating 100k children again. Unset: every
+# run starts from an empty database, and drops it after.
+KEEP = os.environ.get("PACE_BENCH_KEEP") or None
 
 
 @dataclass
@@ -112,6 +117,44 @@ def open_database(backend: str, workdir: Path, **engine_kwargs):
             yield BenchDatabase(backend, database, where.url, where.connect_args)
         finally:
             database.engine.dispose()
+
+
+@contextlib.contextmanager
+def kept_database(backend: str, name: str):
+    """A database kept under ``KEEP`` between runs (created empty the first time)."""
+    if backend == "sqlite":
+        folder = Path(KEEP)
+        folder.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{folder}/{name}.db"
+        database = Database.connect(url)
+        try:
+            yield BenchDatabase(backend, database, url, {})
+        finally:
+            database.engine.dispose()
+        return
+    schema = f"bench_keep_{name}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    args = {"options": f"-csearch_path={schema}"}
+    database = Database.connect(PG_URL, connect_args=args)
+    try:
+        yield BenchDatabase(backend, database, PG_URL, args)
+    finally:
+        database.engine.dispose()
+
+
+def forget_kept(backend: str, name: str) -> None:
+    """Drop a kept database (a half-generated one is rebuilt from empty)."""
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(KEEP, f"{name}.db{suffix}").unlink(missing_ok=True)
+        return
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "bench_keep_{name}" CASCADE'))
+    admin.dispose()
 
 
 def percentile(values: list[float], p: float) -> float:

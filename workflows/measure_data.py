@@ -70,11 +70,15 @@ class Deployment(NamedTuple):
 
 def episode(instance_id: int, child: Child, reached: Iterable[Reached], *,
             process_id: str = "", status: str = "running", ended_on: date | None = None) -> Episode:
-    """Build an episode from milestones in any order (tests and the loader use this)."""
+    """Build an episode from milestones in any order (tests and the loader use this).
+
+    Each milestone's occurrences are kept in date order (occurrence number breaking ties),
+    so "first" means the earliest date, as the aggregate queries of ``measure_sql`` read it
+    (a date entered for a later occurrence can be earlier than an earlier one's)."""
     grouped: dict[str, list[Reached]] = defaultdict(list)
     for item in reached:
         grouped[item.code].append(item)
-    ordered = {code: tuple(sorted(items, key=lambda r: (r.occurrence, r.on)))
+    ordered = {code: tuple(sorted(items, key=lambda r: (r.on, r.occurrence)))
                for code, items in grouped.items()}
     return Episode(instance_id, process_id, child, ordered, status, ended_on)
 

@@ -19,11 +19,11 @@ ignored, so a past date reproduces what the figures were then.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from .aims import AimSettings, Threshold
@@ -63,6 +63,9 @@ NOT_RECORDED = "not recorded"
 AIM_CODES = {1: ("CSO_START", "AIM1_REVIEW"),
              2: ("LA_START", "PERM_RECOMMENDATION"),
              3: ("LA_START", "PERM_RECOMMENDATION", "CAPR", "PANEL", "ADM")}
+# Aims 1 and 2: (milestone that starts the clock, milestone that stops it, its detail field).
+AIM_CLOCKS = {1: ("CSO_START", "AIM1_REVIEW", "recommendation"),
+              2: ("LA_START", "PERM_RECOMMENDATION", "route")}
 
 
 class Entry(NamedTuple):
@@ -227,15 +230,22 @@ class _Deadlines(dict):
         return found
 
 
+_ENTRY_ORDER = itemgetter(3, 1, 2)  # deadline, instance_id, anchor
+# Entries are built with tuple.__new__: a named tuple's own __new__ is a Python-level call,
+# and a council's aims build hundreds of thousands of them.
+_new = tuple.__new__
+
+
 def _result(settings: AimSettings, measured_on: date, entries: list[Entry],
             left_out: list[LeftOut]) -> AimResult:
     by_month: dict[tuple[int, int], list[Entry]] = {}
-    for entry in sorted(entries, key=attrgetter("deadline", "instance_id", "anchor")):
+    for entry in sorted(entries, key=_ENTRY_ORDER):
         deadline = entry.deadline
         by_month.setdefault((deadline.year, deadline.month), []).append(entry)
     cohorts = [Cohort(month, Tally(items), _month_end(month) < measured_on)
                for month, items in ((date(y, m, 1), items)
                                     for (y, m), items in sorted(by_month.items()))]
+    left_out.sort(key=attrgetter("instance_id"))  # stable: an episode's own order is kept
     return AimResult(settings, measured_on, Tally([e for c in cohorts for e in c.tally.entries]),
                      cohorts, left_out)
 
@@ -245,50 +255,111 @@ def _month_end(month: date) -> date:
     return following - timedelta(days=1)
 
 
-def aim1(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
-    """Aim 1: Aim 1 reviews of children on a CSO at home beyond the threshold."""
-    entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
+class Clock(NamedTuple):
+    """What Aims 1 and 2 read from one episode at the measurement date: the date its clock
+    started (first anchor milestone), the first date the required step was done, with the
+    detail recorded with it, and when the episode ended. ``measure_sql`` reads the same
+    from the database in one query; the aims' rules below never see which source it was."""
+    child: Child
+    instance_id: int
+    anchor: date
+    done_on: date | None
+    detail: str | None
+    ended_on: date | None
+
+
+class Recommendation(NamedTuple):
+    """What Aim 3 reads about one recommendation for permanence at the measurement date:
+    its route (None: not recorded), whether a CAPR, panel or ADM followed it before the next
+    recommendation, the first ADM in that span, and the episode's accommodation and end."""
+    child: Child
+    instance_id: int
+    made_on: date
+    route: str | None
+    away_evidence: bool
+    adm_on: date | None
+    accommodated_on: date | None
+    ended_on: date | None
+
+
+def clocks(episodes: Iterable[Episode], anchor_code: str, done_code: str, detail: str,
+           measured_on: date) -> Iterator[Clock]:
+    """Aims 1 and 2's reading of episodes (first occurrences on or before ``measured_on``)."""
     for ep in episodes:
-        start = ep.first("CSO_START", measured_on)
+        start = ep.first(anchor_code, measured_on)
         if start is None:
             continue
-        review = ep.first("AIM1_REVIEW", measured_on)
-        reason = settings.population.reason_excluded(ep.child.team, ep.child.date_of_birth, start.on)
-        if reason is None and settings.start_date:
-            if review is not None and review.on < settings.start_date:
+        done = ep.first(done_code, measured_on)
+        yield Clock(ep.child, ep.instance_id, start.on, done.on if done else None,
+                    _field(done, detail), ep.ended_on)
+
+
+def recommendations(episodes: Iterable[Episode], measured_on: date) -> Iterator[Recommendation]:
+    """Aim 3's reading of episodes: each recommendation with what followed it."""
+    for ep in episodes:
+        made = ep.every("PERM_RECOMMENDATION", measured_on)
+        if not made:
+            continue
+        accommodated = ep.first("LA_START", measured_on)
+        for index, rec in enumerate(made):
+            until = made[index + 1].on if index + 1 < len(made) else None
+            route = _field(rec, "route")
+            evidence = route is None and any(_between(ep.every(code, measured_on), rec.on, until)
+                                              for code in AWAY_EVIDENCE)
+            adm = next(iter(_between(ep.every("ADM", measured_on), rec.on, until)), None)
+            yield Recommendation(ep.child, ep.instance_id, rec.on, route, evidence,
+                                 adm.on if adm else None,
+                                 accommodated.on if accommodated else None, ep.ended_on)
+
+
+def aim1(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
+    """Aim 1: Aim 1 reviews of children on a CSO at home beyond the threshold."""
+    return aim1_of(clocks(episodes, *AIM_CLOCKS[1], measured_on), settings, measured_on)
+
+
+def aim1_of(items: Iterable[Clock], settings: AimSettings, measured_on: date) -> AimResult:
+    entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
+    excluded = settings.population.reason_excluded
+    start_date = settings.start_date
+    for item in items:
+        child, anchor, done_on, ended_on = item.child, item.anchor, item.done_on, item.ended_on
+        reason = excluded(child.team, child.date_of_birth, anchor)
+        if reason is None and start_date:
+            if done_on is not None and done_on < start_date:
                 reason = "reviewed before the aim started"
-            elif ep.ended_on is not None and ep.ended_on < settings.start_date:
+            elif ended_on is not None and ended_on < start_date:
                 reason = "order ended before the aim started"
         if reason:
-            left_out.append(LeftOut(ep.child, ep.instance_id, reason))
+            left_out.append(LeftOut(child, item.instance_id, reason))
             continue
-        deadline = deadlines[start.on]
-        done_on = review.on if review else None
-        entries.append(Entry(ep.child, ep.instance_id, start.on, deadline, done_on,
-                             classify(deadline, done_on, measured_on, ep.ended_on),
-                             _field(review, "recommendation")))
+        deadline = deadlines[anchor]
+        entries.append(_new(Entry, (child, item.instance_id, anchor, deadline, done_on,
+                                    classify(deadline, done_on, measured_on, ended_on),
+                                    item.detail)))
     return _result(settings, measured_on, entries, left_out)
 
 
 def aim2(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
     """Aim 2: a recommendation for permanence within the threshold of accommodation."""
+    return aim2_of(clocks(episodes, *AIM_CLOCKS[2], measured_on), settings, measured_on)
+
+
+def aim2_of(items: Iterable[Clock], settings: AimSettings, measured_on: date) -> AimResult:
     entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
-    for ep in episodes:
-        start = ep.first("LA_START", measured_on)
-        if start is None:
-            continue
-        if settings.start_date and start.on < settings.start_date:
+    excluded = settings.population.reason_excluded
+    start_date = settings.start_date
+    for item in items:
+        child, anchor = item.child, item.anchor
+        if start_date and anchor < start_date:
             continue  # accommodated before the aim: never part of it
-        reason = settings.population.reason_excluded(ep.child.team, ep.child.date_of_birth, start.on)
+        reason = excluded(child.team, child.date_of_birth, anchor)
         if reason:
-            left_out.append(LeftOut(ep.child, ep.instance_id, reason))
+            left_out.append(LeftOut(child, item.instance_id, reason))
             continue
-        deadline = deadlines[start.on]
-        decision = ep.first("PERM_RECOMMENDATION", measured_on)
-        done_on = decision.on if decision else None
-        entries.append(Entry(ep.child, ep.instance_id, start.on, deadline, done_on,
-                             classify(deadline, done_on, measured_on, ep.ended_on),
-                             _field(decision, "route")))
+        deadline = deadlines[anchor]
+        entries.append(_new(Entry, (child, item.instance_id, anchor, deadline, item.done_on,
+                                    classify(deadline, item.done_on, measured_on, item.ended_on),
+                                    item.detail)))
     return _result(settings, measured_on, entries, left_out)
 
 
@@ -300,35 +371,34 @@ def aim3(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) 
     recommendation. A recommendation whose route was not recorded counts as away from home
     when a CAPR, panel or ADM followed it, and is otherwise listed as left out.
     """
+    return aim3_of(recommendations(episodes, measured_on), settings, measured_on)
+
+
+def aim3_of(items: Iterable[Recommendation], settings: AimSettings,
+            measured_on: date) -> AimResult:
     entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
-    for ep in episodes:
-        recommendations = ep.every("PERM_RECOMMENDATION", measured_on)
-        if not recommendations:
+    excluded = settings.population.reason_excluded
+    start_date = settings.start_date
+    for rec in items:
+        route = rec.route
+        if route is None:
+            if not rec.away_evidence:
+                left_out.append(LeftOut(rec.child, rec.instance_id, "route not recorded"))
+                continue
+            route = "away (route not recorded)"
+        elif route not in AWAY_ROUTES:
             continue
-        accommodated = ep.first("LA_START", measured_on)
-        for index, rec in enumerate(recommendations):
-            until = recommendations[index + 1].on if index + 1 < len(recommendations) else None
-            route = _field(rec, "route")
-            if route is None:
-                if not any(_between(ep.every(code, measured_on), rec.on, until)
-                           for code in AWAY_EVIDENCE):
-                    left_out.append(LeftOut(ep.child, ep.instance_id, "route not recorded"))
-                    continue
-                route = "away (route not recorded)"
-            elif route not in AWAY_ROUTES:
-                continue
-            if settings.start_date and rec.on < settings.start_date:
-                continue
-            age_on = accommodated.on if accommodated else rec.on
-            reason = settings.population.reason_excluded(ep.child.team, ep.child.date_of_birth, age_on)
-            if reason:
-                left_out.append(LeftOut(ep.child, ep.instance_id, reason))
-                continue
-            adm = next(iter(_between(ep.every("ADM", measured_on), rec.on, until)), None)
-            deadline = deadlines[rec.on]
-            done_on = adm.on if adm else None
-            entries.append(Entry(ep.child, ep.instance_id, rec.on, deadline, done_on,
-                                 classify(deadline, done_on, measured_on, ep.ended_on), route))
+        if start_date and rec.made_on < start_date:
+            continue
+        reason = excluded(rec.child.team, rec.child.date_of_birth,
+                          rec.accommodated_on or rec.made_on)
+        if reason:
+            left_out.append(LeftOut(rec.child, rec.instance_id, reason))
+            continue
+        deadline = deadlines[rec.made_on]
+        entries.append(_new(Entry, (rec.child, rec.instance_id, rec.made_on, deadline, rec.adm_on,
+                                    classify(deadline, rec.adm_on, measured_on, rec.ended_on),
+                                    route)))
     return _result(settings, measured_on, entries, left_out)
 
 

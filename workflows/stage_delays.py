@@ -8,6 +8,11 @@ days (Excel's PERCENTILE.INC, which councils' spreadsheets use), per cohort (mon
 quarter of the episode's first milestone) and per model version (the diagram version the
 stage was completed under), and compared before/after a change.
 
+Stages come either as intervals (one per child and stage, from episodes) or as
+``StageCount`` rows (how many children took exactly so many days, per stage, journey-start
+month and version: what ``measure_sql.stage_counts`` reads from the database for a whole
+council); every summary below reads both alike, each interval counting once.
+
 Only completed stages are measured: a child still waiting at a stage is not in its
 figures, so a stage with many children waiting looks shorter than it is; read the aims'
 overdue counts beside these.
@@ -15,7 +20,7 @@ overdue counts beside these.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +47,39 @@ class Interval:
     @property
     def days(self) -> int:
         return (self.end - self.start).days
+
+    @property
+    def n(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class StageCount:
+    """``n`` completed stages of one kind that took ``days``, in journeys that started in
+    ``journey_month``, completed under ``model_version``."""
+    start_code: str
+    end_code: str
+    days: int
+    journey_month: date
+    model_version: int
+    n: int
+
+    @property
+    def stage(self) -> tuple[str, str]:
+        return (self.start_code, self.end_code)
+
+    @property
+    def journey_start(self) -> date:
+        return self.journey_month
+
+
+def counts(items: Iterable[Interval | StageCount]) -> list[StageCount]:
+    """Intervals counted as the database counts them (sorted, for comparing)."""
+    found: Counter = Counter()
+    for item in items:
+        found[(item.start_code, item.end_code, item.days, item.journey_start.replace(day=1),
+               item.model_version)] += item.n
+    return [StageCount(*key, n) for key, n in sorted(found.items())]
 
 
 @dataclass(frozen=True)
@@ -87,6 +125,26 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def percentile_of_counts(counted: Counter, p: float) -> float | None:
+    """``percentile`` of the values a Counter holds, each as many times as it is counted."""
+    total = sum(counted.values())
+    if not total:
+        return None
+    rank = (total - 1) * p
+    low = math.floor(rank)
+    high = min(low + 1, total - 1)
+    at_low = at_high = None
+    seen = 0
+    for value in sorted(counted):
+        seen += counted[value]
+        if at_low is None and seen > low:
+            at_low = value
+        if seen > high:
+            at_high = value
+            break
+    return at_low + (at_high - at_low) * (rank - low)
+
+
 def intervals(episodes: Iterable[Episode], order: Sequence[str] = JOURNEY_ORDER,
               until: date | None = None) -> list[Interval]:
     """The completed stages of each episode (milestones after ``until`` are ignored)."""
@@ -105,15 +163,16 @@ def intervals(episodes: Iterable[Episode], order: Sequence[str] = JOURNEY_ORDER,
     return found
 
 
-def summarise(items: Iterable[Interval], order: Sequence[str] = JOURNEY_ORDER) -> list[StageStat]:
+def summarise(items: Iterable[Interval | StageCount],
+              order: Sequence[str] = JOURNEY_ORDER) -> list[StageStat]:
     """Median and 90th percentile days per stage, stages in journey order."""
     position = {code: i for i, code in enumerate(order)}
-    days: dict[tuple[str, str], list[int]] = defaultdict(list)
+    days: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for item in items:
-        days[item.stage].append(item.days)
+        days[item.stage][item.days] += item.n
     stages = sorted(days, key=lambda s: (position.get(s[0], 99), position.get(s[1], 99)))
-    return [StageStat(a, b, len(days[(a, b)]), percentile(days[(a, b)], 0.5),
-                      percentile(days[(a, b)], 0.9)) for a, b in stages]
+    return [StageStat(a, b, sum(days[(a, b)].values()), percentile_of_counts(days[(a, b)], 0.5),
+                      percentile_of_counts(days[(a, b)], 0.9)) for a, b in stages]
 
 
 def cohort_of(day: date, period: str = "month") -> date:
@@ -124,24 +183,24 @@ def cohort_of(day: date, period: str = "month") -> date:
     return day.replace(day=1)
 
 
-def grouped(items: Iterable[Interval], key: Callable[[Interval], object],
+def grouped(items: Iterable[Interval | StageCount], key: Callable[[Interval | StageCount], object],
             order: Sequence[str] = JOURNEY_ORDER) -> dict[object, list[StageStat]]:
-    groups: dict[object, list[Interval]] = defaultdict(list)
+    groups: dict[object, list] = defaultdict(list)
     for item in items:
         groups[key(item)].append(item)
     return {k: summarise(groups[k], order) for k in sorted(groups)}
 
 
-def by_cohort(items: Iterable[Interval], period: str = "month",
+def by_cohort(items: Iterable[Interval | StageCount], period: str = "month",
               order: Sequence[str] = JOURNEY_ORDER) -> dict[date, list[StageStat]]:
     return grouped(items, lambda i: cohort_of(i.journey_start, period), order)
 
 
-def by_version(items: Iterable[Interval], order: Sequence[str] = JOURNEY_ORDER) -> dict[int, list[StageStat]]:
+def by_version(items: Iterable[Interval | StageCount], order: Sequence[str] = JOURNEY_ORDER) -> dict[int, list[StageStat]]:
     return grouped(items, lambda i: i.model_version, order)
 
 
-def in_version(items: Iterable[Interval], version: int) -> list[Interval]:
+def in_version(items: Iterable[Interval | StageCount], version: int) -> list:
     return [i for i in items if i.model_version == version]
 
 

@@ -1,0 +1,243 @@
+"""The aims and stage delays of a whole caseload, read by aggregate queries.
+
+``measure_data.load_episodes`` rebuilds every episode from all its milestone rows: right
+for one child or a team, but at national scale (100,000 children) each aim then spends
+seconds building objects for rows its rules never read. Here the database does the
+reading the rules would do: one row per clock (Aims 1 and 2: first anchor date, first
+date the step was done and its detail) or per recommendation (Aim 3), with the child's
+team, date of birth and the episode's end. The rules themselves stay the pure functions of
+``measures`` (``aim1_of``, ``aim2_of``, ``aim3_of``), so both paths give the same figures
+and entries, drill-down lists included (tests/integration/test_measure_sql.py compares them
+on generated caseloads, on SQLite and PostgreSQL).
+
+Stage delays are counted by the database: days per stage, journey-start month and model
+version, with how many children took exactly that long (``stage_delays.StageCount``); the
+medians and percentiles of ``stage_delays`` read those counts as they read intervals.
+
+"First" is the earliest date on or before the measurement date (the occurrence number
+breaking ties), as ``measure_data.Episode.first`` has it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from sqlalchemy import Index, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine.models import Milestone, ProcessInstance, Subject
+
+from . import measures
+from .aims import AimSettings
+from .measure_data import Child
+from .pdsa import AIM_PROCESS
+from .stage_delays import StageCount
+from .vocabulary import JOURNEY_ORDER, PERMANENCE
+_AIM_RULES = {1: measures.aim1_of, 2: measures.aim2_of, 3: measures.aim3_of}
+
+# What the queries below read, in the order they read it (migration 0006 creates them):
+# the first dates per instance of a milestone come from the index alone, already grouped;
+# an instance's end too (on SQLite, reading completed_at from the table would walk the
+# overflow pages of the serialized state stored before it).
+REACHED_INDEX = Index("ix_milestone_reached", Milestone.process_id, Milestone.code,
+                      Milestone.instance_id, Milestone.actual_date, Milestone.occurrence,
+                      Milestone.model_version)
+ENDED_INDEX = Index("ix_process_instance_ended", ProcessInstance.process_id, ProcessInstance.id,
+                    ProcessInstance.status, ProcessInstance.completed_at,
+                    ProcessInstance.subject_id)
+
+
+def aim_result(session: Session, settings: AimSettings, measured_on: date,
+               teams: Sequence[str] | None = None) -> measures.AimResult:
+    """One aim for the children of ``teams`` (None: every team), as ``measures.measure``
+    computes it from ``load_episodes``."""
+    aim = settings.aim
+    if aim == 3:
+        items = recommendations(session, measured_on, teams)
+    else:
+        # Aim 2 never counts a child accommodated before its start date: not read at all.
+        since = settings.start_date if aim == 2 else None
+        items = clocks(session, aim, measured_on, teams, anchored_from=since)
+    return _AIM_RULES[aim](items, settings, measured_on)
+
+
+def aim_results(session: Session, settings: dict[int, AimSettings], measured_on: date,
+                teams: Sequence[str] | None = None,
+                aims: Iterable[int] = (1, 2, 3)) -> dict[int, measures.AimResult]:
+    return {aim: aim_result(session, settings[aim], measured_on, teams) for aim in aims}
+
+
+class _Children(dict):
+    """subject id -> Child, built once per child however many rows name it."""
+
+    def of(self, subject_id, reference, name, team, dob) -> Child:
+        child = self.get(subject_id)
+        if child is None:
+            child = self[subject_id] = _new(Child, (subject_id, reference, name, team, dob))
+        return child
+
+
+_new = tuple.__new__  # a named tuple's own __new__ is a Python-level call: 100,000s here
+_CHILD_COLUMNS = (Subject.id, Subject.reference, Subject.display_name, Subject.team,
+                  Subject.date_of_birth)
+
+
+def _ended(status: str, completed_at) -> date | None:
+    return completed_at.date() if completed_at is not None and status != "running" else None
+
+
+def _reached(process_id: str, code: str, on: date):
+    m = Milestone
+    return and_(m.process_id == process_id, m.code == code, m.actual_date <= on)
+
+
+def _first_date(process_id: str, code: str, on: date):
+    """instance_id -> earliest date of ``code`` on or before ``on``."""
+    m = Milestone
+    return (select(m.instance_id.label("instance_id"), func.min(m.actual_date).label("on"))
+            .where(_reached(process_id, code, on)).group_by(m.instance_id))
+
+
+def _detail(key: str):
+    return Milestone.data[key].as_string()
+
+
+def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] | None = None,
+           anchored_from: date | None = None) -> list[measures.Clock]:
+    """Aim 1 or 2's clocks (``measures.clocks`` over ``load_episodes``), one query."""
+    process_id = AIM_PROCESS[aim]
+    anchor_code, done_code, key = measures.AIM_CLOCKS[aim]
+    m = Milestone
+    anchor = _first_date(process_id, anchor_code, measured_on)
+    if anchored_from is not None:
+        anchor = anchor.having(func.min(m.actual_date) >= anchored_from)
+    anchor = anchor.subquery()
+    ranked = (select(m.instance_id, m.actual_date, _detail(key).label("detail"),
+                     func.row_number().over(partition_by=m.instance_id,
+                                            order_by=(m.actual_date, m.occurrence)).label("rank"))
+              .where(_reached(process_id, done_code, measured_on)).subquery())
+    done = select(ranked.c.instance_id, ranked.c.actual_date, ranked.c.detail) \
+        .where(ranked.c.rank == 1).subquery()
+    query = (select(anchor.c.instance_id, anchor.c.on, done.c.actual_date, done.c.detail,
+                    ProcessInstance.status, ProcessInstance.completed_at, *_CHILD_COLUMNS)
+             .join(ProcessInstance, ProcessInstance.id == anchor.c.instance_id)
+             .join(Subject, Subject.id == ProcessInstance.subject_id)
+             .outerjoin(done, done.c.instance_id == anchor.c.instance_id)
+             .where(ProcessInstance.process_id == process_id))
+    query = _instances_from_index(query)
+    if teams is not None:
+        query = query.where(Subject.team.in_(list(teams)))
+    children, clock = _Children(), measures.Clock
+    return [_new(clock, (children.of(*child), instance_id, anchor_on, done_on,
+                         None if detail in (None, "") else str(detail),
+                         _ended(status, completed_at)))
+            for instance_id, anchor_on, done_on, detail, status, completed_at, *child
+            in session.connection().execute(query).all()]
+
+
+def recommendations(session: Session, measured_on: date,
+                    teams: Sequence[str] | None = None) -> list[measures.Recommendation]:
+    """Aim 3's recommendations (``measures.recommendations`` over ``load_episodes``), one
+    query. Recommendations on a route at or near home are not read: Aim 3 skips them."""
+    m = Milestone
+    made = (select(m.instance_id, m.actual_date.label("made_on"), m.occurrence,
+                   _detail("route").label("route"),
+                   func.lead(m.actual_date).over(partition_by=m.instance_id,
+                                                 order_by=(m.actual_date, m.occurrence))
+                   .label("next_on"))
+            .where(_reached(PERMANENCE, "PERM_RECOMMENDATION", measured_on))).subquery()
+    later = aliased(Milestone)
+
+    def between(*codes):
+        return and_(later.instance_id == made.c.instance_id, later.process_id == PERMANENCE,
+                    later.code.in_(codes), later.actual_date >= made.c.made_on,
+                    later.actual_date <= measured_on,
+                    or_(made.c.next_on.is_(None), later.actual_date < made.c.next_on))
+
+    unrecorded = or_(made.c.route.is_(None), made.c.route == "")
+    adm = select(func.min(later.actual_date)).where(between("ADM")).scalar_subquery()
+    evidence = case((unrecorded, exists().where(between(*measures.AWAY_EVIDENCE))),
+                    else_=literal(False))
+    accommodated = select(func.min(later.actual_date)).where(
+        later.instance_id == made.c.instance_id, later.process_id == PERMANENCE,
+        later.code == "LA_START", later.actual_date <= measured_on).scalar_subquery()
+    query = (select(made.c.instance_id, made.c.made_on, made.c.route, evidence, adm, accommodated,
+                    ProcessInstance.status, ProcessInstance.completed_at, *_CHILD_COLUMNS)
+             .join(ProcessInstance, ProcessInstance.id == made.c.instance_id)
+             .join(Subject, Subject.id == ProcessInstance.subject_id)
+             .where(or_(unrecorded, made.c.route.in_(sorted(measures.AWAY_ROUTES))),
+                    ProcessInstance.process_id == PERMANENCE)
+             .order_by(made.c.instance_id, made.c.made_on, made.c.occurrence))
+    query = _instances_from_index(query)
+    if teams is not None:
+        query = query.where(Subject.team.in_(list(teams)))
+    children = _Children()
+    Recommendation = measures.Recommendation
+    return [Recommendation(children.of(*child), instance_id, made_on,
+                           None if route in (None, "") else str(route), bool(evidence), adm_on,
+                           accommodated_on, _ended(status, completed_at))
+            for (instance_id, made_on, route, evidence, adm_on, accommodated_on, status,
+                 completed_at, *child) in session.connection().execute(query).all()]
+
+
+def stage_counts(session: Session, process_id: str, order: Sequence[str] = JOURNEY_ORDER,
+                 until: date | None = None, teams: Sequence[str] | None = None,
+                 started: tuple[date, date] | None = None) -> list[StageCount]:
+    """Completed stages counted by days, journey-start month and model version, as
+    ``stage_delays.counts(stage_delays.intervals(load_episodes(...), order, until))`` gives
+    them; ``started``: only stages that began in that date range (``started_between``).
+
+    The database picks each milestone's first occurrence per instance from the index (one
+    row per instance and milestone); pairing them into stages is a walk along each
+    journey, done here: window functions over half a million rows cost seconds on SQLite.
+    """
+    m = Milestone
+    dialect = session.get_bind().dialect.name
+    conditions = [m.process_id == process_id, m.code.in_(list(order)),
+                  m.actual_date.is_not(None)]
+    if until is not None:
+        conditions.append(m.actual_date <= until)
+    if teams is not None:
+        conditions.append(m.subject_id.in_(select(Subject.id).where(Subject.team.in_(list(teams)))))
+    # The earliest (date, occurrence) and the version it was reached under, as one string:
+    # "YYYY-MM-DD" + occurrence (6 digits) + version.
+    first = func.min(_first_key(dialect), type_=String)
+    query = select(m.instance_id, m.code, first).where(*conditions).group_by(m.code, m.instance_id)
+    position = {code: index for index, code in enumerate(order)}
+    journeys: dict[int, list[tuple[int, str]]] = {}
+    for instance_id, code, key in session.connection().execute(query).all():
+        journeys.setdefault(instance_id, []).append((position[code], key))
+    lowest, highest = (d.isoformat() for d in started) if started else (None, None)
+    days_of: dict[str, int] = {}  # ISO date -> day number (dates repeat: parse each once)
+    counted: dict[tuple, int] = {}
+    for reached in journeys.values():
+        if len(reached) < 2:
+            continue
+        reached.sort()
+        month = reached[0][1][:7]
+        before, before_on = None, None
+        for step, key in reached:
+            on = key[:10]
+            if before is not None and (lowest is None or lowest <= before_on <= highest):
+                end = days_of.get(on) or days_of.setdefault(on, date.fromisoformat(on).toordinal())
+                start = days_of.get(before_on) or days_of.setdefault(
+                    before_on, date.fromisoformat(before_on).toordinal())
+                stage = (before, step, end - start, month, int(key[16:]))
+                counted[stage] = counted.get(stage, 0) + 1
+            before, before_on = step, on
+    return [StageCount(order[a], order[b], n_days, date(int(ym[:4]), int(ym[5:7]), 1), version, n)
+            for (a, b, n_days, ym, version), n in counted.items()]
+
+
+def _first_key(dialect: str):
+    m = Milestone
+    if dialect == "sqlite":  # dates are ISO text there
+        return m.actual_date.op("||")(func.printf("%06d", m.occurrence)).op("||")(m.model_version)
+    return func.concat(func.to_char(m.actual_date, "YYYY-MM-DD"),
+                       func.lpad(cast(m.occurrence, String), 6, "0"),
+                       cast(m.model_version, String))
+
+
+def _instances_from_index(query):
+    """SQLite would otherwise look each instance up by id, reading past its state."""
+    return query.with_hint(ProcessInstance, f"INDEXED BY {ENDED_INDEX.name}", "sqlite")
