@@ -22,8 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import audit, clock
 from engine.models import AuditEvent, UserAccount
-from workflows import accounts, demo
-from workflows.vocabulary import ROLES
+from workflows import accounts, demo, profiles
 
 from . import db, sign_in_sessions
 from .access import Principal, fingerprint
@@ -54,9 +53,9 @@ def _recent_failures(dbs, username: str) -> int:
 def _demo_users():
     if not current_app.config.get("DEMO_MODE"):
         return None
-    return [{"username": u, "name": n, "roles": ", ".join(ROLES.get(r, r) for r in roles),
-             "team": demo.TEAMS.get(t, "All teams") if t else "All teams"}
-            for u, n, roles, t in demo.DEMO_USERS]
+    return [{"username": u, "name": n, "roles": ", ".join(profiles.role_label(r) for r in roles),
+             "team": cast.teams.get(t, "All teams") if t else "All teams"}
+            for cast in demo.casts() for u, n, roles, t in cast.users]
 
 
 def _page(errors: dict[str, str] | None = None, username: str = "", status: int = 200):

@@ -14,7 +14,7 @@ from .journeys import make_app
 def england_app(request, tmp_path, monkeypatch):
     monkeypatch.setenv("PACE_PROFILES", "england")
     database = make_database(request.param, tmp_path, request, deploy=False)
-    return make_app(database)
+    return make_app(database, DEMO_MODE=True)
 
 
 def test_england_demo_builds_a_caseload_the_web_shows_in_english_words(england_app):
@@ -31,6 +31,9 @@ def test_england_demo_builds_a_caseload_the_web_shows_in_english_words(england_a
     refused = cli.invoke(args=["demo", "--children", "1"])
     assert refused.exit_code != 0
 
+    listed = england_app.test_client().get("/sign-in").get_data(as_text=True)
+    assert "eng.iro" in listed and "Independent reviewing officer (IRO)" in listed
+    assert "Children in Care East" in listed and "sw.north" not in listed
     client = sign_in(england_app.test_client(), "eng.sw.east")
     queue = client.get("/team-queue").get_data(as_text=True)
     assert "Unclaimed tasks for your role (Social worker) in team East" in queue
