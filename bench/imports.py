@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from engine import clock
-from workflows import caseload_jobs, caseload_sample, children, demo
+from workflows import caseload_job_runner, caseload_jobs, caseload_sample, children, demo
 from workflows.models_deploy import deploy_bundled
 
 from . import common
@@ -45,7 +45,7 @@ def _run_job(database, data: bytes, name: str, mode: str) -> tuple[float, float,
         caseload_jobs.start(session, job_id, mode, "admin")
     started = time.perf_counter()
     while True:
-        report = caseload_jobs.work(database, "bench-worker", seconds=60)
+        report = caseload_job_runner.work(database, "bench-worker", seconds=60)
         if report.errors:
             raise RuntimeError("; ".join(report.errors))
         if not report.more:

@@ -100,9 +100,9 @@ def worker_command(once, interval, now_text, import_lease):
     caseload import jobs uploaded in the browser."""
     from datetime import timedelta
 
-    from workflows import caseload_jobs
+    from workflows import caseload_job_runner
     database = _db()
-    worker_name = caseload_jobs.worker_name()
+    worker_name = caseload_job_runner.worker_name()
     if now_text:
         try:
             clock.set_now(datetime.fromisoformat(now_text))
@@ -121,7 +121,7 @@ def worker_command(once, interval, now_text, import_lease):
         for error in report.errors:
             click.echo(f"  error: {error}", err=True)
         # Import jobs get about one interval of work, then timers are swept again.
-        jobs = caseload_jobs.work(database, worker_name, seconds=interval,
+        jobs = caseload_job_runner.work(database, worker_name, seconds=interval,
                                   lease=timedelta(seconds=import_lease))
         if not jobs.idle:
             click.echo(f"{clock.now():%Y-%m-%d %H:%M} import jobs: {jobs.children} rows in "

@@ -13,6 +13,9 @@ from pathlib import Path
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_login import current_user
+from sqlalchemy import func, select
+
+from engine.models import WorkItem
 
 from workflows import caseload_import, caseload_jobs
 from workflows.caseload_jobs import MAX_UPLOAD_BYTES, ImportJob, JobRefused, UploadRefused
@@ -46,6 +49,15 @@ def _index(error: str | None = None, status: int = 200):
     return render_template("import/index.html", jobs=jobs, error=error,
                            limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
                            page_has_errors=bool(error)), status
+
+
+def _titles(session, task_names: set[str]) -> dict[str, str]:
+    """Task name → the title its work items show in the queues."""
+    if not task_names:
+        return {}
+    return dict(session.execute(select(WorkItem.task_name, func.min(WorkItem.title))
+                                .where(WorkItem.task_name.in_(task_names))
+                                .group_by(WorkItem.task_name)).all())
 
 
 @bp.get("")
@@ -96,10 +108,13 @@ def job(job_id: int):
     with db().transaction() as session:
         found = _job(session, job_id)
         errors = found.row_errors
+        open_tasks = caseload_jobs.open_tasks(found)
+        titles = _titles(session, {task for task, _, _ in open_tasks})
     running = found.status in ("queued", "running")
     return render_template("import/job.html", job=found, errors=errors[:SHOWN_ERRORS],
                            hidden_errors=max(0, len(errors) - SHOWN_ERRORS),
-                           summary=errors[:SUMMARY_LINKS], open_tasks=caseload_jobs.open_tasks(found),
+                           summary=errors[:SUMMARY_LINKS],
+                           open_tasks=[(titles.get(t, t), r, n) for t, r, n in open_tasks],
                            refresh=current_app.config.get("IMPORT_REFRESH_SECONDS",
                                                           REFRESH_SECONDS) if running else None,
                            choice_error=request.args.get("error"),

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.integration.test_caseload_import import EXAMPLE
-from workflows import caseload_jobs
+from workflows import caseload_job_runner
 from workflows.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 def test_administrator_uploads_checks_and_imports_a_caseload(live_world, page, axe, artifacts,
                                                              tmp_path, monkeypatch):
-    monkeypatch.setattr(caseload_jobs, "BATCH", 4)  # several batches, so progress shows
+    monkeypatch.setattr(caseload_job_runner, "BATCH", 4)  # several batches, so progress shows
     base, db = live_world.base_url, live_world.database
     live_world.app.config["IMPORT_REFRESH_SECONDS"] = 1
     source = tmp_path / "caseload.csv"
@@ -61,13 +61,13 @@ def test_administrator_uploads_checks_and_imports_a_caseload(live_world, page, a
     axe.check(page)
 
     # The worker takes a first turn (a few batches), and the page, updating itself, shows it.
-    report = caseload_jobs.work(db, "e2e-worker", seconds=0.3)
+    report = caseload_job_runner.work(db, "e2e-worker", seconds=0.3)
     assert report.more and report.errors == []
     expect(page.get_by_role("heading", name="Importing children")).to_be_visible(timeout=30_000)
     expect(page.locator(".govuk-inset-text")).to_contain_text(re.compile(r"Import: \d+ of 26 rows done"))
     axe.check(page)
 
-    while caseload_jobs.work(db, "e2e-worker", seconds=30).more:
+    while caseload_job_runner.work(db, "e2e-worker", seconds=30).more:
         pass
     expect(page.get_by_role("heading", name="Caseload imported")).to_be_visible(timeout=30_000)
     expect(page.locator(".govuk-panel")).to_contain_text("26 children imported")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from engine import audit, clock
 from engine.models import AuditEvent, Subject
-from workflows import caseload_csv, caseload_jobs, caseload_sample, demo
+from workflows import caseload_csv, caseload_job_runner, caseload_jobs, caseload_sample, demo
 from workflows.caseload_jobs import ImportJob
 
 from .caseload import url_with_search_path
@@ -41,10 +41,10 @@ def start(db, job_id: int, mode: str = caseload_jobs.ALL, by: str = "admin") -> 
         caseload_jobs.start(session, job_id, mode, by)
 
 
-def run_to_end(db, worker: str = "worker-1", **options) -> list[caseload_jobs.WorkReport]:
+def run_to_end(db, worker: str = "worker-1", **options) -> list[caseload_job_runner.WorkReport]:
     reports = []
     for _ in range(200):
-        reports.append(caseload_jobs.work(db, worker, seconds=30, **options))
+        reports.append(caseload_job_runner.work(db, worker, seconds=30, **options))
         assert reports[-1].errors == []
         if not reports[-1].more:
             return reports
@@ -152,7 +152,7 @@ def test_double_submit_queues_one_job_and_reimport_is_a_no_op(db, at):
 
 
 def test_two_workers_share_out_jobs_and_never_place_a_child_twice(db, monkeypatch):
-    monkeypatch.setattr(caseload_jobs, "BATCH", 10)
+    monkeypatch.setattr(caseload_job_runner, "BATCH", 10)
     today = clock.today()
     files = [sample_file(30, prefix=p) for p in ("P", "Q")]
     ids = [upload(db, data, f"{n}.csv") for n, data in enumerate(files)]
@@ -163,9 +163,9 @@ def test_two_workers_share_out_jobs_and_never_place_a_child_twice(db, monkeypatc
     def worker(name):
         try:
             for _ in range(100):
-                report = caseload_jobs.work(db, name, seconds=0.5)
+                report = caseload_job_runner.work(db, name, seconds=0.5)
                 failures.extend(report.errors)
-                if not report.more and not caseload_jobs.pending(db.factory, name):
+                if not report.more and not caseload_job_runner.pending(db.factory, name):
                     return
                 time.sleep(0.01)
         except Exception as exc:  # noqa: BLE001 - reported by the test
@@ -195,11 +195,11 @@ def test_a_worker_that_lost_its_lease_cannot_commit_a_batch(db, at):
     at(TODAY)
     job_id = upload(db, sample_file(12, prefix="L"))
     start(db, job_id, caseload_jobs.SKIP_INVALID)
-    assert caseload_jobs.claim(db.factory, "slow", lease=timedelta(seconds=-1)) == job_id
-    assert caseload_jobs.claim(db.factory, "fast") == job_id  # the slow one's lease ran out
-    assert caseload_jobs.claim(db.factory, "slow") is None    # and the fast one holds it now
-    late = caseload_jobs.WorkReport()  # the slow worker wakes up and carries on regardless
-    assert caseload_jobs._Run(db, job_id, "slow", caseload_jobs.LEASE, late).run(
+    assert caseload_job_runner.claim(db.factory, "slow", lease=timedelta(seconds=-1)) == job_id
+    assert caseload_job_runner.claim(db.factory, "fast") == job_id  # the slow one's lease ran out
+    assert caseload_job_runner.claim(db.factory, "slow") is None    # and the fast one holds it now
+    late = caseload_job_runner.WorkReport()  # the slow worker wakes up and carries on regardless
+    assert caseload_job_runner._Run(db, job_id, "slow", caseload_job_runner.LEASE, late).run(
         time.monotonic() + 30) is True
     assert (late.batches, counts(db)["Subject"], job(db, job_id).worker) == (0, 0, "fast")
     run_to_end(db, "fast")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from engine.models import Subject
 from tests.conftest import BACKENDS, make_database
 from tests.integration.test_caseload_import import EXAMPLE, EXPECTED, TODAY, placement
-from workflows import caseload_import, caseload_jobs, demo
+from workflows import caseload_import, caseload_job_runner, demo
 from workflows.caseload_jobs import ImportJob
 
 from .conftest import csrf_token, post, sign_in
@@ -63,7 +63,7 @@ def children(app) -> int:
 
 def run_worker(app) -> None:
     while True:
-        report = caseload_jobs.work(database(app), "test-worker", seconds=30)
+        report = caseload_job_runner.work(database(app), "test-worker", seconds=30)
         assert report.errors == []
         if not report.more:
             return
@@ -87,7 +87,8 @@ def test_a_valid_file_is_checked_then_imported_into_the_right_queues(site, at):
     result = client.get(f"/import/jobs/{number}").get_data(as_text=True)
     assert "26 children imported" in result and "data-refresh" not in result
     assert "0 already in PACE Flow, 0 rows rejected" in result
-    assert "Schedule aim1 review" in result  # the open tasks, by queue
+    assert re.search(r"Schedule Aim 1 review</td>\s*<td[^>]*>Team leader</td>\s*"
+                     r'<td[^>]*>2</td>', result)  # the open tasks, by queue
     assert placement(database(site)) == EXPECTED
     team_queue = sign_in(site.test_client(), "tl.north").get("/team-queue").get_data(as_text=True)
     assert "Ava Example" in team_queue and "EX001" in team_queue
