@@ -32,6 +32,7 @@ is recorded, are not forecast. Nothing dated after the measurement date is read.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from . import stage_delays
-from .aims import AimSettings
+from .aims import AimSettings, Threshold
 from .measure_data import Child, Episode, Reached
 from .measures import AWAY_ROUTES
 from .vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, MILESTONES, PERMANENCE
@@ -164,6 +165,11 @@ def project(reached_code: str, reached_on: date, clock: Clock, stages: Pace,
     return day, ""
 
 
+@functools.lru_cache(maxsize=8192)
+def _deadline(threshold: Threshold, anchor: date) -> date:
+    return threshold.add_to(anchor)  # children share anchor dates: each computed once
+
+
 def _anchor(ep: Episode, clock: Clock, on: date) -> Reached | None:
     """The milestone that started the clock (for the ADM clock: the latest recommendation,
     when it is away from home)."""
@@ -190,7 +196,7 @@ def forecast_episode(ep: Episode, clock: Clock, settings: AimSettings, stages: P
     for code in clock.route[1:-1]:
         if after[code] is not None:
             reached_code, reached_on = code, max(reached_on, after[code].on)
-    deadline = settings.threshold.add_to(anchor.on)
+    deadline = _deadline(settings.threshold, anchor.on)
     projected, note = project(reached_code, reached_on, clock, stages, on)
     if deadline < on:
         status = MISSED
