@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import audit, clock
-from engine.models import AuditEvent, UserAccount
+from engine.models import AuditEvent
 from workflows import accounts, demo, profiles
 
 from . import db, sign_in_sessions
@@ -83,15 +83,13 @@ def load_user(user_id: str) -> Principal | None:
     if not ident.isdigit() or not token:
         return None
     with db().transaction() as dbs:
-        found = dbs.get(UserAccount, int(ident))
-        if found is None:
+        found, live = sign_in_sessions.user_and_live(dbs, int(ident), token, _max_hours())
+        if found is None or not live:
             return None
         if not found.active or fingerprint(found) != print_:
             # deactivated or password changed: end the session for good, so re-activating
             # the account or restoring the old password does not bring it back
             sign_in_sessions.end(dbs, token)
-            return None
-        if not sign_in_sessions.is_live(dbs, found.id, token, _max_hours()):
             return None
         return dataclasses.replace(Principal.from_account(found), session_token=token)
 

@@ -13,10 +13,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, delete, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, and_, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from engine.models import Base
+from engine.models import Base, UserAccount
 
 
 class SignInSession(Base):
@@ -45,10 +45,18 @@ def start(session: Session, user_id: int, max_hours: float) -> str:
     return token
 
 
-def is_live(session: Session, user_id: int, token: str, max_hours: float) -> bool:
-    return session.scalar(select(SignInSession.id).where(
-        SignInSession.token_hash == _hash(token), SignInSession.user_id == user_id,
-        SignInSession.created_at >= _oldest(max_hours))) is not None
+# Built once: the user loader runs this on every request.
+_USER_AND_SESSION = select(UserAccount, SignInSession.id).outerjoin(SignInSession, and_(
+    SignInSession.user_id == UserAccount.id, SignInSession.token_hash == bindparam("token_hash"),
+    SignInSession.created_at >= bindparam("oldest"))).where(UserAccount.id == bindparam("user_id"))
+
+
+def user_and_live(session: Session, user_id: int, token: str,
+                  max_hours: float) -> tuple[UserAccount | None, bool]:
+    """The user, and whether ``token`` is one of their live sessions, in one query."""
+    row = session.execute(_USER_AND_SESSION, {"user_id": user_id, "token_hash": _hash(token),
+                                              "oldest": _oldest(max_hours)}).first()
+    return (row[0], row[1] is not None) if row else (None, False)
 
 
 def end(session: Session, token: str) -> None:
