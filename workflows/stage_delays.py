@@ -53,7 +53,7 @@ class Interval:
         return 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class StageCount:
     """``n`` completed stages of one kind that took ``days``, in journeys that started in
     ``journey_month``, completed under ``model_version``."""
@@ -183,8 +183,8 @@ def cohort_of(day: date, period: str = "month") -> date:
     return day.replace(day=1)
 
 
-def grouped(items: Iterable[Interval | StageCount], key: Callable[[Interval | StageCount], object],
-            order: Sequence[str] = JOURNEY_ORDER) -> dict[object, list[StageStat]]:
+def grouped(items: Iterable[Interval | StageCount],
+            key: Callable[[Interval | StageCount], object], order: Sequence[str] = JOURNEY_ORDER) -> dict[object, list[StageStat]]:
     groups: dict[object, list] = defaultdict(list)
     for item in items:
         groups[key(item)].append(item)
@@ -196,7 +196,8 @@ def by_cohort(items: Iterable[Interval | StageCount], period: str = "month",
     return grouped(items, lambda i: cohort_of(i.journey_start, period), order)
 
 
-def by_version(items: Iterable[Interval | StageCount], order: Sequence[str] = JOURNEY_ORDER) -> dict[int, list[StageStat]]:
+def by_version(items: Iterable[Interval | StageCount],
+               order: Sequence[str] = JOURNEY_ORDER) -> dict[int, list[StageStat]]:
     return grouped(items, lambda i: i.model_version, order)
 
 

@@ -334,3 +334,29 @@ def test_stage_delays_per_version_and_before_after():
     assert {i.model_version for i in dated} == {2}
     cohorts = stage_delays.by_cohort(items, "quarter")
     assert list(cohorts) == [D("2024-01-01"), D("2024-04-01"), D("2024-07-01")]
+
+
+@pytest.mark.parametrize("values, p", [
+    ([], 0.5), ([7], 0.9), ([1, 2, 3, 4], 0.5), ([3, 3, 3, 9, 9, 1], 0.9), ([10, 1, 5], 0.9),
+    ([5, -2, 5, 5, 40, 40, 7, 7, 7, 7, 120], 0.5), ([5, -2, 5, 5, 40, 40, 7, 7, 7, 7, 120], 0.9),
+])
+def test_percentile_of_counts_is_the_percentile_of_the_values(values, p):
+    from collections import Counter
+    assert stage_delays.percentile_of_counts(Counter(values), p) == stage_delays.percentile(values, p)
+
+
+def test_stage_counts_summarise_as_their_intervals():
+    """Counted stages (what the database returns for a council) give the same figures as
+    one interval per child."""
+    eps = [journey_with(1 + i % 2, D("2024-01-01") + timedelta(days=2 * i),
+                        ("PLANNING_MTG", 3 + i % 4), ("INITIAL_LAR", 20 + i % 3),
+                        ("INTERIM_LAR", 60 - i % 5)) for i in range(30)]
+    items = stage_delays.intervals(eps)
+    counted = stage_delays.counts(items)
+    assert len(counted) < len(items)  # children who took as long share a row
+    assert sum(c.n for c in counted) == len(items)
+    assert stage_delays.summarise(counted) == stage_delays.summarise(items)
+    assert stage_delays.by_version(counted) == stage_delays.by_version(items)
+    assert stage_delays.by_cohort(counted, "month") == stage_delays.by_cohort(items, "month")
+    assert stage_delays.compare(stage_delays.in_version(counted, 1), stage_delays.in_version(counted, 2)) == \
+        stage_delays.compare(stage_delays.in_version(items, 1), stage_delays.in_version(items, 2))

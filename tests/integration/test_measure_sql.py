@@ -1,0 +1,105 @@
+"""The aggregate-query path (workflows/measure_sql.py) gives exactly what the episode path
+gives (load_episodes + the pure functions), on a caseload played through the runtime plus
+hand-written edge cases, on SQLite and PostgreSQL."""
+import itertools
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import Milestone, ProcessModel
+from workflows import aims, demo, measure_sql, measures, stage_delays
+from workflows.aims import Population
+from workflows.measure_data import load_episodes
+from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
+
+from .test_measures_db import _seed
+
+D = date.fromisoformat
+TODAY = D("2026-03-02")
+
+
+def _edge_cases(session):
+    """What the runtime rarely writes but the index can hold: occurrences entered out of
+    date order, two on one day, recommendations without a route, a CAPR-only away route,
+    a recommendation after the ADM, milestones after the measurement dates."""
+    model = session.scalars(select(ProcessModel).where(ProcessModel.process_id == PERMANENCE)).first()
+    cso = session.scalars(select(ProcessModel).where(ProcessModel.process_id == CSO_HOME)).first()
+    v = model.version
+    e1 = _seed(session, model, "E1", "north", D("2016-02-29"), [
+        ("LA_START", D("2024-02-29"), {}, v), ("PLANNING_MTG", D("2024-03-05"), {}, v),
+        ("PERM_RECOMMENDATION", D("2024-09-01"), {}, v), ("CAPR", D("2024-10-01"), {}, v + 1),
+        ("ADM", D("2025-03-01"), {}, v + 1)])
+    e2 = _seed(session, model, "E2", "south", D("2013-06-30"), [
+        ("LA_START", D("2024-06-30"), {}, v), ("PERM_RECOMMENDATION", D("2024-08-01"), {}, v),
+        ("PANEL", D("2025-02-01"), {}, v), ("ADM", D("2025-02-20"), {}, v),
+        ("ORDER_GRANTED", D("2027-01-01"), {}, v)])
+    _seed(session, model, "E3", "north", None, [
+        ("LA_START", D("2025-01-31"), {}, v),
+        ("PERM_RECOMMENDATION", D("2025-08-31"), {"route": ""}, v)], status="completed")
+    e4 = _seed(session, cso, "E4", "south", D("2012-01-01"), [
+        ("CSO_START", D("2024-01-31"), {}, cso.version),
+        ("AIM1_REVIEW", D("2025-09-01"), {"recommendation": "terminate"}, cso.version)],
+        process_id=CSO_HOME)
+    more = [(e1, PERMANENCE, "PERM_RECOMMENDATION", 2, D("2025-01-10"), {"route": "adoption"}, v + 1),
+            (e2, PERMANENCE, "PERM_RECOMMENDATION", 2, D("2024-12-01"),
+             {"route": "permanence_order"}, v),
+            (e2, PERMANENCE, "ADM", 2, D("2026-02-20"), {}, v),
+            # later occurrences entered with earlier dates, two of them on one day
+            (e4, CSO_HOME, "AIM1_REVIEW", 2, D("2025-08-01"), {"recommendation": "vary"}, cso.version),
+            (e4, CSO_HOME, "AIM1_REVIEW", 3, D("2025-08-01"), {"recommendation": "continue"},
+             cso.version)]
+    for instance, process_id, code, occurrence, day, data, version in more:
+        session.add(Milestone(instance_id=instance.id, subject_id=instance.subject_id,
+                              process_id=process_id, model_version=version, code=code,
+                              occurrence=occurrence, planned_date=None, actual_date=day, data=data))
+
+
+@pytest.fixture
+def caseload(database):
+    demo.build(database, children=16, seed=7, today=TODAY)
+    with database.transaction() as session:
+        _edge_cases(session)
+    return database
+
+
+SETTINGS = [
+    dict(aims.DEFAULT_AIMS),
+    {aim: s.with_changes(population=Population(max_age=12, teams=("north",)),
+                         start_date=D("2024-07-01")) for aim, s in aims.DEFAULT_AIMS.items()},
+]
+
+
+def test_aims_from_queries_equal_aims_from_episodes(caseload):
+    with caseload.transaction() as session:
+        for on, teams, settings in itertools.product(
+                (TODAY, D("2025-06-30"), D("2024-09-15")), (None, ("north",)), SETTINGS):
+            fast = measure_sql.aim_results(session, settings, on, teams)
+            for aim, result in fast.items():
+                episodes = load_episodes(session, measure_sql.AIM_PROCESS[aim],
+                                         codes=measures.AIM_CODES[aim], teams=teams)
+                reference = measures.measure(episodes, settings[aim], on)
+                assert result.total.entries == reference.total.entries, (aim, settings[aim])
+                assert result.left_out == reference.left_out
+                assert [(c.month, c.complete) for c in result.cohorts] == \
+                    [(c.month, c.complete) for c in reference.cohorts]
+    assert any(r.total.entries for r in fast.values())  # the caseload reaches the aims
+
+
+@pytest.mark.parametrize("process_id, order", [(PERMANENCE, JOURNEY_ORDER), (CSO_HOME, CSO_ORDER)])
+def test_stage_counts_equal_intervals_from_episodes(caseload, process_id, order):
+    with caseload.transaction() as session:
+        for until, teams in ((None, None), (TODAY, ("south",)), (D("2025-06-30"), None)):
+            counts = measure_sql.stage_counts(session, process_id, order, until, teams)
+            items = stage_delays.intervals(load_episodes(session, process_id, teams=teams),
+                                           order, until)
+            assert sorted(counts) == stage_delays.counts(items)
+            assert stage_delays.summarise(counts, order) == stage_delays.summarise(items, order)
+            assert stage_delays.by_version(counts, order) == stage_delays.by_version(items, order)
+            assert stage_delays.by_cohort(counts, "quarter", order) == \
+                stage_delays.by_cohort(items, "quarter", order)
+        started = (D("2024-06-01"), D("2025-05-31"))
+        everything = stage_delays.intervals(load_episodes(session, process_id), order, TODAY)
+        counts = measure_sql.stage_counts(session, process_id, order, TODAY, started=started)
+    assert sorted(counts) == stage_delays.counts(stage_delays.started_between(everything, *started))
+    assert counts  # the caseload has stages begun in that range
