@@ -26,6 +26,7 @@ silently.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import warnings
 from collections import defaultdict
@@ -284,14 +285,19 @@ def analyse(episodes: Iterable[Episode], clock: Clock | str, on: date, *,
 
 def grid(curve: Curve, every: int = 28, until: int | None = None) -> list[tuple[int, int, int, float | None]]:
     """The curve read every ``every`` days: (day, still at risk, decided so far, % waiting),
-    the shape published tables take (individual event days are not disclosed)."""
+    the shape published tables take (individual event days are not disclosed). It runs to
+    the first reading on or after the last decision (the curve is flat beyond it)."""
     if not curve.observations:
         return []
-    last = until if until is not None else max(o.days for o in curve.observations)
+    waited = sorted(o.days for o in curve.observations)
+    decided = sorted(o.days for o in curve.observations if o.decided)
+    if until is None:
+        last = decided[-1] if decided else 0
+        until = -(-last // every) * every
     rows = []
-    for day in range(0, last + 1, every):
-        at_risk = sum(1 for o in curve.observations if o.days >= day)
-        decided = sum(1 for o in curve.observations if o.decided and o.days <= day)
+    for day in range(0, until + 1, every):
+        at_risk = len(waited) - bisect.bisect_left(waited, day)
         waiting = curve.waiting_at(day)
-        rows.append((day, at_risk, decided, None if waiting is None else 100.0 * waiting))
+        rows.append((day, at_risk, bisect.bisect_right(decided, day),
+                     None if waiting is None else 100.0 * waiting))
     return rows
