@@ -2,8 +2,10 @@
 
 Children on a CSO at home wait on the "Review alert" timer (CSO_START + 18 months − 6
 weeks); the generator writes thousands of them whose alert is due, then worker processes
-run ``engine.timers.fire_due_timers`` as ``pace worker`` does (one child per transaction,
-the child's lock taken with SKIP LOCKED), each for a bounded time. Each firing loads the
+run ``engine.timers.fire_due_timers`` as ``pace worker`` does (on PostgreSQL up to
+``timers.BATCH`` children per transaction, each child's lock taken with SKIP LOCKED and its
+firing in a savepoint of its own; on SQLite one child per transaction), each for a
+bounded time. Each firing loads the
 workflow, fires the timer, opens "Schedule Aim 1 review" (work item, audit events, the
 alert notification) and saves. Baseline: the same timer fired in memory by the engine's
 runtime objects (deserialize, refresh timers, engine steps, serialize), no database.
@@ -117,7 +119,9 @@ def run(ctx: Context) -> None:
                 left = session.scalar(select(func.count()).select_from(Timer).where(
                     Timer.fire_at <= at(TODAY, 6)))
         rate = fired / wall if wall else 0.0
-        note = f"{fired:,} fired in {wall:.1f} s, {left:,} still due"
+        per = 1 if backend == "sqlite" else timers.BATCH
+        note = (f"{fired:,} fired in {wall:.1f} s, {left:,} still due; up to {per} "
+                f"child{'ren' if per > 1 else ''} per transaction")
         if errors:
             note += f"; errors: {errors[0]}"
         ctx.add(Figure("4 timers", f"{workers} worker process{'es' if workers > 1 else ''}, {backend}",

@@ -69,11 +69,14 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)
 
 
-BATCH = 25  # children fired per transaction
+# Children fired per transaction on PostgreSQL, where each commit waits for the disk. On
+# SQLite a commit is cheap (WAL, no flush to disk) and a transaction holds the one write
+# lock that every user's request needs too, so it fires one child per transaction there.
+BATCH = 25
 
 
 def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: int | None = None,
-                    *, batch: int = BATCH) -> int:
+                    *, batch: int | None = None) -> int:
     """Fire due timers, up to ``batch`` children per transaction; returns candidates seen.
 
     Each child's lock (audit.lock_chain) is taken first, as every writer does, and skipped
@@ -90,6 +93,8 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
     tried = seen = 0
     while limit is None or tried < limit:
         with unit_of_work(factory) as session:
+            if batch is None:
+                batch = 1 if session.get_bind().dialect.name == "sqlite" else BATCH
             now = clock.now()
             query = (select(Timer.id, Timer.instance_id, Timer.fire_at, ProcessInstance.subject_id)
                      .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
@@ -164,11 +169,18 @@ def chain_for(session: Session, item: WorkItem, roles) -> tuple[str, ...]:
     a deployment's processes escalate to different roles."""
     if not callable(roles):
         return tuple(roles)
-    known = session.info.setdefault("process_of_instance", {})  # digests ask per user
-    if item.instance_id not in known:
-        known[item.instance_id] = session.scalar(select(ProcessInstance.process_id).where(
-            ProcessInstance.id == item.instance_id))
-    return tuple(roles(known[item.instance_id]))
+    return tuple(roles(_processes(session, [item.instance_id]).get(item.instance_id)))
+
+
+def _processes(session: Session, instance_ids) -> dict[int, str]:
+    """Instance id -> process id, remembered for the session (digests ask once per user)."""
+    known = session.info.setdefault("process_of_instance", {})
+    missing = set(instance_ids) - known.keys()
+    if missing:
+        with session.no_autoflush:  # a flush per item would cost more than the escalation
+            known.update(session.execute(select(ProcessInstance.id, ProcessInstance.process_id)
+                                         .where(ProcessInstance.id.in_(missing))).all())
+    return known
 
 
 def escalate(session: Session, today: date, roles, report: SweepReport) -> None:
@@ -177,6 +189,8 @@ def escalate(session: Session, today: date, roles, report: SweepReport) -> None:
     items = _locked_items(session, select(WorkItem).where(
         WorkItem.status.in_(OPEN), WorkItem.next_escalation_date <= today)
         .order_by(WorkItem.subject_id, WorkItem.id))
+    if callable(roles):
+        _processes(session, [item.instance_id for item in items])  # one read for them all
     for item in items:
         if item.status not in OPEN:
             continue
