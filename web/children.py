@@ -99,6 +99,7 @@ def new():
         return redirect(url_for("children.new_on", profile=wanted or choices[0].name))
     error = "Select which process the child is on" if "profile" in request.args else None
     return render_template("children/choose.html", choices=choices, error=error,
+                           summary=[("profile-0", error)] if error else [],
                            page_has_errors=bool(error), active_nav="children.index"), \
         422 if error else 200
 

@@ -111,7 +111,9 @@ def test_adding_an_english_child_starts_the_cycle_and_the_legal_path(profile_wor
         assert start.status_code == 200
         assert "Scotland: permanence planning (PACE)" in chooser
         assert "England: looked-after children statutory cycle" in chooser
-        assert client.get("/children/new?profile=").status_code == 422
+        unpicked = client.get("/children/new?profile=")
+        assert unpicked.status_code == 422
+        assert 'href="#profile-0">Select which process the child is on' in unpicked.get_data(as_text=True)
         start = client.get("/children/new?profile=england")
     assert start.status_code == 302 and start.headers["Location"].endswith("/children/new/england")
     form = client.get("/children/new/england").get_data(as_text=True)
