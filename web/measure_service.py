@@ -111,7 +111,8 @@ def survival_report(session, clock: str, teams, on: date, grouping: str = "none"
                             threshold_days=threshold_days(settings.threshold))
 
 
-def forecast_report(session, teams, on: date, clocks=tuple(forecast.CLOCKS)) -> list[forecast.Forecast]:
+def forecast_report(session, teams, on: date,
+                    clocks=tuple(forecast.CLOCKS)) -> list[forecast.Forecast]:
     settings = aim_settings.load(session, council())
     processes = {forecast.CLOCKS[c].process_id for c in clocks}
     episodes = {p: load_episodes(session, p, codes=PROCESS_ORDER[p], teams=teams)

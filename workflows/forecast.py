@@ -100,7 +100,8 @@ def _whole_days(value: float) -> int:
 
 
 def pace(episodes: Iterable[Episode], order: Sequence[str], on: date,
-         window_days: int = WINDOW_DAYS, min_recent: int = MIN_RECENT) -> dict[tuple[str, str], StagePace]:
+         window_days: int = WINDOW_DAYS,
+         min_recent: int = MIN_RECENT) -> dict[tuple[str, str], StagePace]:
     """Median days of each stage: recent completions when there are enough, else all."""
     items = stage_delays.intervals(episodes, order, until=on)
     since = on - timedelta(days=min(window_days, (on - date.min).days))

@@ -201,7 +201,8 @@ def survival_rows(result: survival.Survival, scope: str, publication: bool,
     full event table."""
     rows = definitions_block(["survival"], result.measured_on, scope, publication)
     rows += [["clock", result.clock.title],
-             ["threshold_days", "" if result.threshold_days is None else str(result.threshold_days)]]
+             ["threshold_days",
+              "" if result.threshold_days is None else str(result.threshold_days)]]
     if result.comparison is not None:
         c = result.comparison
         rows.append(["log-rank test", "chi-squared", rounded(c.statistic, 3), "df",

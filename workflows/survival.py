@@ -283,7 +283,8 @@ def analyse(episodes: Iterable[Episode], clock: Clock | str, on: date, *,
     return Survival(clock, on, curves, left_out, comparison, threshold_days)
 
 
-def grid(curve: Curve, every: int = 28, until: int | None = None) -> list[tuple[int, int, int, float | None]]:
+def grid(curve: Curve, every: int = 28,
+         until: int | None = None) -> list[tuple[int, int, int, float | None]]:
     """The curve read every ``every`` days: (day, still at risk, decided so far, % waiting),
     the shape published tables take (individual event days are not disclosed). It runs to
     the first reading on or after the last decision (the curve is flat beyond it)."""
