@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -22,8 +22,11 @@ from .models import AuditChain, AuditEvent
 GENESIS = "0" * 64
 
 
+SUBJECT_CHAIN = "subject:"  # + the subject's id
+
+
 def chain_for(subject_id: int | None) -> str:
-    return f"subject:{subject_id}" if subject_id is not None else "system"
+    return f"{SUBJECT_CHAIN}{subject_id}" if subject_id is not None else "system"
 
 
 def _utc_text(moment: datetime) -> str:
@@ -92,6 +95,19 @@ def lock_chain(session: Session, subject_id: int | None, *, skip_locked: bool = 
     if skip_locked and session.scalar(select(AuditChain.chain).where(AuditChain.chain == chain)):
         return False
     return True  # no chain yet: the first event creates it
+
+
+def lock_chain_of(session: Session, subject_id) -> bool:
+    """``lock_chain`` for the subject a scalar subquery names (e.g. a work item's), in one
+    statement instead of a read then a lock. False when the subquery finds no subject or
+    the subject has no chain yet (the caller then reads and locks in two steps)."""
+    chain = literal(SUBJECT_CHAIN) + cast(subject_id, String)  # as chain_for() makes it
+    head = session.scalars(select(AuditChain).where(AuditChain.chain == chain).with_for_update()
+                           .execution_options(populate_existing=True)).first()
+    if head is None:
+        return False
+    session.info.setdefault(_LOCKED, {})[head.chain] = head
+    return True
 
 
 def record(session: Session, event_type: str, actor: str, *, subject_id: int | None = None,

@@ -88,10 +88,12 @@ def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) 
 
 def get_open(session: Session, work_item_id: int) -> WorkItem:
     """The work item, read after taking its child's lock (see audit.lock_chain)."""
-    subject_id = session.scalar(select(WorkItem.subject_id).where(WorkItem.id == work_item_id))
-    if subject_id is None:
-        raise NotFound(f"There is no task {work_item_id}.")
-    audit.lock_chain(session, subject_id)
+    subject_of_item = select(WorkItem.subject_id).where(WorkItem.id == work_item_id)
+    if not audit.lock_chain_of(session, subject_of_item.scalar_subquery()):
+        subject_id = session.scalar(subject_of_item)
+        if subject_id is None:
+            raise NotFound(f"There is no task {work_item_id}.")
+        audit.lock_chain(session, subject_id)
     return session.scalars(select(WorkItem).where(WorkItem.id == work_item_id)
                            .execution_options(populate_existing=True)).one()
 
