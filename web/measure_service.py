@@ -12,7 +12,7 @@ from datetime import date
 from flask import current_app
 
 from workflows import aims as aim_settings
-from workflows import forecast, measures, pdsa, run_charts, stage_delays, survival
+from workflows import forecast, measure_sql, measures, pdsa, run_charts, stage_delays, survival
 from workflows.aims import AIMS
 from workflows.measure_data import load_deployments, load_episodes
 from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
@@ -25,18 +25,10 @@ def council() -> str:
 
 
 def aim_results(session, teams, on: date, numbers=AIMS) -> dict[int, measures.AimResult]:
-    """Aims for the scope; each process's episodes are loaded once for all its aims."""
+    """Aims for the scope, read by aggregate queries (``measure_sql``: the same pure rules
+    as ``measures.measure`` over episodes, without building every episode)."""
     settings = aim_settings.load(session, council())
-    episodes: dict[str, list] = {}
-    results = {}
-    for aim in numbers:
-        process = pdsa.AIM_PROCESS[aim]
-        if process not in episodes:
-            codes = sorted({c for a in AIMS if pdsa.AIM_PROCESS[a] == process
-                            for c in measures.AIM_CODES[a]})
-            episodes[process] = load_episodes(session, process, codes=codes, teams=teams)
-        results[aim] = measures.measure(episodes[process], settings[aim], on)
-    return results
+    return measure_sql.aim_results(session, settings, on, teams, numbers)
 
 
 def run_chart(session, result: measures.AimResult, baseline: tuple[date, date] | None,
