@@ -32,6 +32,8 @@ from sqlalchemy import func, select, text
 from engine.models import AuditEvent, ProcessInstance, Subject, WorkItem
 from engine.queues import QueueFilter, list_work
 
+from web.queue import COUNT_LIMIT  # the queue page's count, as the page makes it
+
 from . import generator
 from .common import (KEEP, TODAY, Context, Figure, forget_kept, kept_database, open_database,
                      summary, timed_loop)
@@ -65,12 +67,14 @@ def queue_bench(ctx: Context, database, backend: str, size: int) -> None:
         role = rng.choice(("team_leader", "social_worker"))
         query = QueueFilter(unassigned=True, roles=(role,), teams=(rng.choice(teams),))
         with database.transaction() as session:
-            list_work(session, query, TODAY, sort="due", page=1, per_page=25)
+            list_work(session, query, TODAY, sort="due", page=1, per_page=25,
+                      count_limit=COUNT_LIMIT)
 
     def service_page():
         query = QueueFilter(unassigned=True, roles=("independent_chair",), teams=None)
         with database.transaction() as session:
-            list_work(session, query, TODAY, sort="due", page=1, per_page=25)
+            list_work(session, query, TODAY, sort="due", page=1, per_page=25,
+                      count_limit=COUNT_LIMIT)
 
     def by_key():
         with database.transaction() as session:
@@ -93,7 +97,8 @@ def queue_bench(ctx: Context, database, backend: str, size: int) -> None:
     ctx.add(Figure("2 queue", f"service-wide chair queue p95, {label}, {backend}", wide["p95"], "ms",
                    baseline=base["p95"], baseline_name="work item by key p95",
                    target=f"p95 < {QUEUE_TARGET_MS:.0f} ms", met=wide["p95"] < QUEUE_TARGET_MS,
-                   note=f"p50 {wide['p50']:.2f} ms; counts and sorts {chair:,} open chair tasks"))
+                   note=f"p50 {wide['p50']:.2f} ms; {chair:,} open chair tasks, the page counts "
+                        f"to {COUNT_LIMIT:,}+ and reads the first 25 by due date"))
 
 
 def measures_available() -> str | None:
@@ -152,38 +157,46 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
         stages = stage_delays.intervals(episodes, JOURNEY_ORDER, TODAY)
         return stage_delays.summarise(stages), stage_delays.by_cohort(stages, "month")
 
+    cpu: dict[str, float] = {}  # this process's CPU seconds of the fastest run
+
     def best(fn, *args, times: int = runs):
         found = []
         for _ in range(times):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             result = fn(*args)
-            found.append(time.perf_counter() - start)
-        return min(found), result
+            found.append((time.perf_counter() - start, time.process_time() - start_cpu))
+        seconds, cpu["last"] = min(found)
+        return seconds, result
 
     label = f"{size // 1000}k children, {backend}"
     target = f"< {MEASURES_TARGET_S:.0f} s"
     for aim in (1, 2, 3):
         seconds, result = best(fast, aim)
+        fast_cpu = cpu["last"]
         before, reference = best(episodes_path, aim, times=1)
         same = result.total.entries == reference.total.entries and \
             result.left_out == reference.left_out
         ctx.add(Figure("3 measures", f"aim {aim}, {label}", seconds, "s", baseline=before,
                        baseline_name="load_episodes + measure (one run)", target=target,
                        met=seconds < MEASURES_TARGET_S,
-                       note=f"best of {runs}; {len(result.total.entries):,} entries; headline "
+                       note=f"best of {runs}; CPU in this process {fast_cpu:.2f} s (episodes "
+                            f"path {cpu['last']:.2f} s); {len(result.total.entries):,} entries; headline "
                             f"{_pct(result.headline)}; "
                             + ("same entries as the episodes path" if same
                                else "DIFFERENT from the episodes path")))
     seconds, _results = best(all_three)
     ctx.add(Figure("3 measures", f"aims 1-3 together, {label}", seconds, "s", target=target,
-                   met=seconds < MEASURES_TARGET_S, note=f"best of {runs}, one transaction"))
+                   met=seconds < MEASURES_TARGET_S,
+                   note=f"best of {runs}, one transaction; CPU in this process {cpu['last']:.2f} s"))
     seconds, (stats, cohorts) = best(delays)
+    fast_cpu = cpu["last"]
     before, (reference, reference_cohorts) = best(delays_from_episodes, times=1)
     same = stats == reference and cohorts == reference_cohorts
     ctx.add(Figure("3 measures", f"stage delays, {label}", seconds, "s", baseline=before,
                    baseline_name="load_episodes + intervals (one run)", target=target,
                    met=seconds < MEASURES_TARGET_S,
-                   note=f"best of {runs}; {len(stats)} stages, overall and by month cohort; "
+                   note=f"best of {runs}; CPU in this process {fast_cpu:.2f} s (episodes path "
+                        f"{cpu['last']:.2f} s); {len(stats)} stages, overall and by month cohort; "
                         + ("same figures as the episodes path" if same
                            else "DIFFERENT from the episodes path")))
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Index, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import BigInteger, Index, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.models import Milestone, ProcessInstance, Subject
@@ -199,43 +199,55 @@ def stage_counts(session: Session, process_id: str, order: Sequence[str] = JOURN
         conditions.append(m.actual_date <= until)
     if teams is not None:
         conditions.append(m.subject_id.in_(select(Subject.id).where(Subject.team.in_(list(teams)))))
-    # The earliest (date, occurrence) and the version it was reached under, as one string:
-    # "YYYY-MM-DD" + occurrence (6 digits) + version.
-    first = func.min(_first_key(dialect), type_=String)
+    # The earliest (date, occurrence) and the version it was reached under, as one number:
+    # day number (days since 1970-01-01) * 10**12 + occurrence * 10**6 + version.
+    first = func.min(_first_key(dialect), type_=BigInteger)
     query = select(m.instance_id, m.code, first).where(*conditions).group_by(m.code, m.instance_id)
     position = {code: index for index, code in enumerate(order)}
-    journeys: dict[int, list[tuple[int, str]]] = {}
+    journeys: dict[int, list[tuple[int, int]]] = {}
     for instance_id, code, key in session.connection().execute(query).all():
         journeys.setdefault(instance_id, []).append((position[code], key))
-    lowest, highest = (d.isoformat() for d in started) if started else (None, None)
-    days_of: dict[str, int] = {}  # ISO date -> day number (dates repeat: parse each once)
+    low, high = (_day_number(d) for d in started) if started else (None, None)
     counted: dict[tuple, int] = {}
     for reached in journeys.values():
         if len(reached) < 2:
             continue
         reached.sort()
-        month = reached[0][1][:7]
-        before, before_on = None, None
+        month = reached[0][1] // _DAY
+        before = before_on = None
         for step, key in reached:
-            on = key[:10]
-            if before is not None and (lowest is None or lowest <= before_on <= highest):
-                end = days_of.get(on) or days_of.setdefault(on, date.fromisoformat(on).toordinal())
-                start = days_of.get(before_on) or days_of.setdefault(
-                    before_on, date.fromisoformat(before_on).toordinal())
-                stage = (before, step, end - start, month, int(key[16:]))
+            on = key // _DAY
+            if before is not None and (low is None or low <= before_on <= high):
+                stage = (before, step, on - before_on, month, key % _OCCURRENCE)
                 counted[stage] = counted.get(stage, 0) + 1
             before, before_on = step, on
-    return [StageCount(order[a], order[b], n_days, date(int(ym[:4]), int(ym[5:7]), 1), version, n)
-            for (a, b, n_days, ym, version), n in counted.items()]
+    months: dict[int, date] = {}  # journey start day -> its month
+    for day in {stage[3] for stage in counted}:
+        months[day] = date.fromordinal(day + _EPOCH).replace(day=1)
+    found: dict[tuple, int] = {}
+    for (a, b, n_days, day, version), n in counted.items():
+        key = (a, b, n_days, months[day], version)
+        found[key] = found.get(key, 0) + n
+    return [StageCount(order[a], order[b], n_days, month, version, n)
+            for (a, b, n_days, month, version), n in found.items()]
+
+
+_DAY, _OCCURRENCE = 10 ** 12, 10 ** 6
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _day_number(day: date) -> int:
+    return day.toordinal() - _EPOCH
 
 
 def _first_key(dialect: str):
     m = Milestone
     if dialect == "sqlite":  # dates are ISO text there
-        return m.actual_date.op("||")(func.printf("%06d", m.occurrence)).op("||")(m.model_version)
-    return func.concat(func.to_char(m.actual_date, "YYYY-MM-DD"),
-                       func.lpad(cast(m.occurrence, String), 6, "0"),
-                       cast(m.model_version, String))
+        days = cast(func.julianday(m.actual_date) - 2440587.5, BigInteger)
+    else:
+        days = m.actual_date - date(1970, 1, 1)
+    return (days * literal(_DAY, BigInteger) + m.occurrence * literal(_OCCURRENCE, BigInteger)
+            + m.model_version)
 
 
 def _instances_from_index(query):
