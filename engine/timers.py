@@ -81,54 +81,81 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
 
     Each child's lock (audit.lock_chain) is taken first, as every writer does, and skipped
     when busy (another worker or a user completing a task holds it): that timer stays due
-    and the next sweep takes it. Each child fires inside its own savepoint, so a failure
-    rolls back that child only and the others of the batch still commit; one commit per
-    batch instead of one per child is most of the cost saved (a commit waits for the
-    disk). Candidates are read in batches walking forward by (fire_at, id), so two workers
+    and the next sweep takes it. One commit per batch instead of one per child is most of
+    the cost saved (a commit waits for the disk). When one child's firing fails, the
+    transaction is rolled back and the batch is done again without that child, so the
+    others still fire and only the failing child waits for the next sweep (a savepoint per
+    child would cost two more round trips for every child, to save work only on failure).
+    Candidates are read in batches walking forward by (fire_at, id), so two workers
     spread over different children instead of chasing the same oldest timer, and a long
     catch-up after downtime stays linear. ``limit`` bounds the children tried.
     """
-    from .runtime import INSTANCE_LOAD  # runtime imports this module
     after: tuple | None = None
     tried = seen = 0
+    failed: set[int] = set()  # instances whose firing raised in this sweep
     while limit is None or tried < limit:
-        with unit_of_work(factory) as session:
-            if batch is None:
-                batch = 1 if session.get_bind().dialect.name == "sqlite" else BATCH
-            now = clock.now()
-            query = (select(Timer.id, Timer.instance_id, Timer.fire_at, ProcessInstance.subject_id)
-                     .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-                     .where(Timer.fire_at <= now).order_by(Timer.fire_at, Timer.id)
-                     .limit(2 * batch))
-            if after is not None:
-                query = query.where(tuple_(Timer.fire_at, Timer.id) > after)
-            candidates = session.execute(query).all()
-            if not candidates:
-                return seen
-            seen += len(candidates)
-            done: set[int] = set()  # instances fired in this transaction (all their timers)
-            for timer_id, instance_id, fire_at, subject_id in candidates:
-                if len(done) >= batch or (limit is not None and tried >= limit):
-                    break
-                after = (fire_at, timer_id)
-                if instance_id in done or not audit.lock_chain(session, subject_id,
-                                                               skip_locked=True):
-                    continue
-                tried += 1
-                # Read under the lock: another worker may have fired it while we looked.
-                instance = session.scalars(
-                    select(ProcessInstance).join(Timer, Timer.instance_id == ProcessInstance.id)
-                    .where(Timer.id == timer_id, Timer.fire_at <= now)
-                    .options(*INSTANCE_LOAD).execution_options(populate_existing=True)).first()
-                if instance is None:
-                    continue
-                done.add(instance_id)
-                try:
-                    with session.begin_nested():
-                        report.timers_fired += len(runtime.fire_timers(session, instance))
-                except Exception as exc:  # one bad instance must not stop the sweep
-                    report.errors.append(f"instance {instance_id}: {exc}")
+        batch_start = (after, tried, seen)
+        attempt = _Batch()
+        try:
+            with unit_of_work(factory) as session:
+                if batch is None:
+                    batch = 1 if session.get_bind().dialect.name == "sqlite" else BATCH
+                more, after, tried, seen = _fire_batch(session, runtime, attempt, failed, batch,
+                                                       limit, after, tried, seen)
+        except Exception as exc:  # one bad instance must not stop the sweep
+            if attempt.current is None:
+                raise  # not a child's firing (e.g. the database went away)
+            failed.add(attempt.current)
+            report.errors.append(f"instance {attempt.current}: {exc}")
+            after, tried, seen = batch_start  # again, without it
+            continue
+        report.timers_fired += attempt.fired
+        if not more:
+            return seen
     return seen
+
+
+@dataclass
+class _Batch:
+    fired: int = 0
+    current: int | None = None  # the instance being fired
+
+
+def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], batch: int,
+                limit: int | None, after, tried: int, seen: int):
+    from .runtime import INSTANCE_LOAD  # runtime imports this module
+    now = clock.now()
+    query = (select(Timer.id, Timer.instance_id, Timer.fire_at, ProcessInstance.subject_id)
+             .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
+             .where(Timer.fire_at <= now).order_by(Timer.fire_at, Timer.id).limit(2 * batch))
+    if after is not None:
+        query = query.where(tuple_(Timer.fire_at, Timer.id) > after)
+    candidates = session.execute(query).all()
+    if not candidates:
+        return False, after, tried, seen
+    seen += len(candidates)
+    done: set[int] = set()  # instances fired in this transaction (all their timers)
+    for timer_id, instance_id, fire_at, subject_id in candidates:
+        if len(done) >= batch or (limit is not None and tried >= limit):
+            break
+        after = (fire_at, timer_id)
+        if instance_id in done or instance_id in failed or \
+                not audit.lock_chain(session, subject_id, skip_locked=True):
+            continue
+        tried += 1
+        # Read under the lock: another worker may have fired it while we looked.
+        instance = session.scalars(
+            select(ProcessInstance).join(Timer, Timer.instance_id == ProcessInstance.id)
+            .where(Timer.id == timer_id, Timer.fire_at <= now)
+            .options(*INSTANCE_LOAD).execution_options(populate_existing=True)).first()
+        if instance is None:
+            continue
+        done.add(instance_id)
+        attempt.current = instance_id
+        attempt.fired += len(runtime.fire_timers(session, instance))
+        session.flush()  # the notices derived from its events, so their failure is its too
+        attempt.current = None
+    return True, after, tried, seen
 
 
 def _locked_items(session: Session, query) -> list[WorkItem]:
