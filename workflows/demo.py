@@ -129,6 +129,26 @@ def ensure_users(session, actor: str = "demo", cast: Cast = SCOTTISH_CAST) -> No
                                  password_hash=_demo_password_hash())
 
 
+def ready(database, cast: Cast, if_empty: bool) -> bool:
+    """The cast's teams and users in place; False (build nothing) when ``if_empty`` and
+    children exist already."""
+    with database.transaction() as session:
+        if if_empty and session.scalar(select(func.count()).select_from(Subject)):
+            return False
+        ensure_users(session, cast=cast)
+    return True
+
+
+def finish(database, result: DemoResult, today: date, *, sweep: bool = True,
+           mail: bool = True) -> DemoResult:
+    """What a worker running every night would have done by today, then the open tasks."""
+    if sweep:
+        clock.set_now(at(today, 6))
+        result.timers_fired += timers.sweep(database.factory, database.runtime,
+                                            mail=mail).timers_fired
+    return count_open(database, result, today)
+
+
 def count_open(database, result: DemoResult, today: date) -> DemoResult:
     """The caseload's open and overdue tasks on ``today``, into ``result``."""
     with database.transaction() as session:
@@ -185,10 +205,8 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
           if_empty: bool = False) -> DemoResult | None:
     today = today or date.today()
     rng = random.Random(seed)
-    with database.transaction() as session:
-        if if_empty and session.scalar(select(func.count()).select_from(Subject)):
-            return None
-        ensure_users(session)
+    if not ready(database, SCOTTISH_CAST, if_empty):
+        return None
     result = DemoResult()
     first_names = ["Ava", "Ben", "Cara", "Dylan", "Erin", "Finn", "Gracie", "Harris", "Isla",
                    "Jack", "Kayla", "Lewis", "Maisie", "Noah", "Olivia", "Rory", "Sophie", "Zak"]
@@ -213,13 +231,9 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
                 instance_id = instance.id
             result.children += 1
             _play(database, instance_id, today, rng, drift, result)
-        # What a worker running every night would have done by today.
-        clock.set_now(at(today, 6))
-        report = timers.sweep(database.factory, database.runtime)
-        result.timers_fired += report.timers_fired
+        return finish(database, result, today)
     finally:
         clock.set_now(None)
-    return count_open(database, result, today)
 
 
 __all__ = ["build", "sign_in_text", "DEMO_PASSWORD", "DEMO_USERS", "CSO_HOME"]

@@ -16,10 +16,10 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 from jsonschema import Draft202012Validator, FormatChecker
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from engine import clock, timers
-from engine.models import ProcessInstance, Subject, Timer, WorkItem
+from engine import clock
+from engine.models import ProcessInstance, Timer, WorkItem
 
 from . import demo, england, form_filler
 from .demo import DEMO_PASSWORD, DemoResult, at
@@ -268,10 +268,8 @@ def build(database, *, children: int = 391, seed: int = 903, today: date | None 
     mix per child, as in the Scottish demo); ``drift=0`` keeps every timescale."""
     today = today or date.today()
     rng = random.Random(seed)
-    with database.transaction() as session:
-        if if_empty and session.scalar(select(func.count()).select_from(Subject)):
-            return None
-        ensure_users(session)
+    if not demo.ready(database, CAST, if_empty):
+        return None
     result = DemoResult(caseload="English caseload", left_care=0)
     first_names = ["Amelia", "Oliver", "Isla", "Noah", "Ava", "Leo", "Mia", "Jack", "Freya",
                    "Harry", "Lily", "Charlie", "Ella", "George", "Poppy", "Alfie", "Zara", "Musa"]
@@ -293,13 +291,9 @@ def build(database, *, children: int = 391, seed: int = 903, today: date | None 
                 _play(session, database.runtime, child, subject.id, users, today, result)
                 result.children += 1
                 result.left_care += child.ceased
-        if sweep:  # what a worker running every night would have done by today
-            clock.set_now(at(today, 6))
-            report = timers.sweep(database.factory, database.runtime, mail=False)
-            result.timers_fired += report.timers_fired
+        return demo.finish(database, result, today, sweep=sweep, mail=False)
     finally:
         clock.set_now(None)
-    return demo.count_open(database, result, today)
 
 
 def sign_in_text() -> str:
