@@ -60,7 +60,9 @@ def index():
 
 
 def _in_profile_words(data, profile: profiles.Profile) -> None:
-    """Milestones labelled and ordered as the child's profile has them; processes named so."""
+    """The read model labels milestones in the Scottish words it was written for; an English
+    child's page must read in English ones, in the order the English cycle reaches them, and
+    name each process as its profile does rather than by its diagram id."""
     order = {code: index for index, code in enumerate(profile.milestone_order)}
     for row in data.milestones:
         row.label = profile.milestones.get(row.code, row.label)
