@@ -127,12 +127,18 @@ def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] |
     query = _instances_from_index(query)
     if teams is not None:
         query = query.where(Subject.team.in_(list(teams)))
-    children, clock = _Children(), measures.Clock
-    return [_new(clock, (children.of(*child), instance_id, anchor_on, done_on,
-                         None if detail in (None, "") else str(detail),
-                         _ended(status, completed_at)))
-            for instance_id, anchor_on, done_on, detail, status, completed_at, *child
-            in session.connection().execute(query).all()]
+    children, clock, found = {}, measures.Clock, []
+    for (instance_id, anchor_on, done_on, detail, status, completed_at, subject_id, reference,
+         name, team, dob) in session.connection().execute(query).all():
+        child = children.get(subject_id)
+        if child is None:
+            child = children[subject_id] = _new(Child, (subject_id, reference, name, team, dob))
+        if detail is not None:
+            detail = str(detail) if detail != "" else None
+        found.append(_new(clock, (child, instance_id, anchor_on, done_on, detail,
+                                  completed_at.date() if completed_at is not None
+                                  and status != "running" else None)))
+    return found
 
 
 def recommendations(session: Session, measured_on: date,

@@ -230,6 +230,12 @@ class _Deadlines(dict):
         return found
 
 
+def _exclusion(settings: AimSettings):
+    """The population's test, or None when it takes every child (not called per child)."""
+    population = settings.population
+    return population.reason_excluded if population.teams or population.needs_age else None
+
+
 _ENTRY_ORDER = itemgetter(3, 1, 2)  # deadline, instance_id, anchor
 # Entries are built with tuple.__new__: a named tuple's own __new__ is a Python-level call,
 # and a council's aims build hundreds of thousands of them.
@@ -319,11 +325,11 @@ def aim1(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) 
 
 def aim1_of(items: Iterable[Clock], settings: AimSettings, measured_on: date) -> AimResult:
     entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
-    excluded = settings.population.reason_excluded
+    excluded = _exclusion(settings)
     start_date = settings.start_date
     for item in items:
         child, anchor, done_on, ended_on = item.child, item.anchor, item.done_on, item.ended_on
-        reason = excluded(child.team, child.date_of_birth, anchor)
+        reason = excluded(child.team, child.date_of_birth, anchor) if excluded else None
         if reason is None and start_date:
             if done_on is not None and done_on < start_date:
                 reason = "reviewed before the aim started"
@@ -346,13 +352,13 @@ def aim2(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) 
 
 def aim2_of(items: Iterable[Clock], settings: AimSettings, measured_on: date) -> AimResult:
     entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
-    excluded = settings.population.reason_excluded
+    excluded = _exclusion(settings)
     start_date = settings.start_date
     for item in items:
         child, anchor = item.child, item.anchor
         if start_date and anchor < start_date:
             continue  # accommodated before the aim: never part of it
-        reason = excluded(child.team, child.date_of_birth, anchor)
+        reason = excluded(child.team, child.date_of_birth, anchor) if excluded else None
         if reason:
             left_out.append(LeftOut(child, item.instance_id, reason))
             continue
@@ -377,7 +383,7 @@ def aim3(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) 
 def aim3_of(items: Iterable[Recommendation], settings: AimSettings,
             measured_on: date) -> AimResult:
     entries, left_out, deadlines = [], [], _Deadlines(settings.threshold)
-    excluded = settings.population.reason_excluded
+    excluded = _exclusion(settings)
     start_date = settings.start_date
     for rec in items:
         route = rec.route
@@ -391,7 +397,7 @@ def aim3_of(items: Iterable[Recommendation], settings: AimSettings,
         if start_date and rec.made_on < start_date:
             continue
         reason = excluded(rec.child.team, rec.child.date_of_birth,
-                          rec.accommodated_on or rec.made_on)
+                          rec.accommodated_on or rec.made_on) if excluded else None
         if reason:
             left_out.append(LeftOut(rec.child, rec.instance_id, reason))
             continue
