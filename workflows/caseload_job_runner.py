@@ -4,6 +4,7 @@ Why batches, a lease and a rehearsal: see ``caseload_jobs`` (the job and its upl
 """
 from __future__ import annotations
 
+import bisect
 import os
 import socket
 import time
@@ -128,6 +129,23 @@ def _merge(stored: list[dict], new: list[RowError]) -> list[dict]:
     return sorted([*(stored or []), *added], key=lambda e: e["row"])
 
 
+_checked: dict[tuple, tuple[list[ChildRow], list[RowError]]] = {}
+
+
+def _validated(job: ImportJob, as_of, teams: dict, workers: dict
+               ) -> tuple[list[ChildRow], list[RowError]]:
+    """The file's rows checked as of ``as_of``, kept for this worker's next turn at the same
+    job while the teams and users are unchanged (re-reading 10,000 rows every turn would
+    cost more than a batch)."""
+    key = (job.id, job.sha256, as_of, tuple(sorted(teams.items())),
+           tuple(sorted(workers.items())))
+    if key not in _checked:
+        _checked.clear()
+        _checked[key] = caseload_csv.validate(caseload_csv.read_csv(job.content), as_of,
+                                              teams, workers)
+    return _checked[key]
+
+
 class _Run:
     """One worker's turn at one job: re-check the file, then batches until done or time."""
 
@@ -138,20 +156,21 @@ class _Run:
     def run(self, deadline: float) -> bool:
         with unit_of_work(self.database.factory) as session:
             job = session.get(ImportJob, self.job_id)
-            rows = caseload_csv.read_csv(job.content)
             if job.phase is None:
                 job.as_of = clock.today()
             as_of = job.as_of
             teams, workers, worker_ids = caseload_import.reference_data(session)
             self.job = _Snapshot.of(job)
-        children, static_errors = caseload_csv.validate(rows, as_of, teams, workers)
+            children, static_errors = _validated(job, as_of, teams, workers)
+        rows = [c.row for c in children]
         self.context = caseload_import.ImportContext(
             self.database.runtime, self.job.file_name, self.job.sha256, self.job.uploaded_by,
             caseload_import.import_moment(as_of), worker_ids)
         if not self._begin(children, static_errors):
             return True
         while time.monotonic() < deadline:
-            batch = [c for c in children if c.row > self.job.last_row][:BATCH]
+            first = bisect.bisect_right(rows, self.job.last_row)
+            batch = children[first:first + BATCH]
             if not batch:
                 if self.job.phase == REHEARSING:
                     if self._rehearsal_passed():
@@ -159,10 +178,11 @@ class _Run:
                     return True
                 return self._finish()
             step = self._rehearse if self.job.phase == REHEARSING else self._import
-            if not step(batch):
+            handled = step(batch)
+            if not handled:
                 return True  # lost the job or it failed
             self.report.batches += 1
-            self.report.children += len(batch)
+            self.report.children += handled
         return False
 
     # -- phases ------------------------------------------------------------------------
@@ -204,28 +224,32 @@ class _Run:
         self.report.jobs_finished.append(self.job_id)
         return True
 
-    def _rehearse(self, batch: list[ChildRow]) -> bool:
+    def _rehearse(self, batch: list[ChildRow]) -> int:
         session = caseload_import.import_session(self.database)
         try:
             result, handled = self._place(session, batch)
         finally:
             session.rollback()
             session.close()
-        return self._update(last_row=handled[-1].row, done=self.job.done + len(handled),
-                            errors=_merge(self.job.errors, result.errors))
+        if not self._update(last_row=handled[-1].row, done=self.job.done + len(handled),
+                            errors=_merge(self.job.errors, result.errors)):
+            return 0
+        return len(handled)
 
-    def _import(self, batch: list[ChildRow]) -> bool:
+    def _import(self, batch: list[ChildRow]) -> int:
+        """Place and commit a batch with the job's new position; 0 when the job was lost
+        or stopped."""
         session = caseload_import.import_session(self.database)
         try:
             if not self._hold(session):
                 session.rollback()
-                return False
+                return 0
             started = time.perf_counter()
             result, handled = self._place(session, batch)
             if result.errors and self.job.mode == ALL:
                 session.rollback()
                 self._stop_part_way(result.errors)
-                return False
+                return 0
             job = session.get(ImportJob, self.job_id)
             job.last_row, job.done = handled[-1].row, job.done + len(handled)
             job.imported += result.imported
@@ -239,7 +263,7 @@ class _Run:
             raise
         finally:
             session.close()
-        return True
+        return len(handled)
 
     def _place(self, session: Session, batch: list[ChildRow]
                ) -> tuple[caseload_import.ImportResult, list[ChildRow]]:
