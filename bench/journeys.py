@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.models import ProcessInstance, Timer, UserAccount, WorkItem
-from workflows import children, demo, form_filler
+from workflows import children, demo
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 
 # Route of the permanence journey (the substantive review's decision) and how common it is.
@@ -83,48 +83,13 @@ def start(database, journey: Journey, reference: str, team: str) -> tuple[int, i
         return child.id, instance.id
 
 
-def play(database, journey: Journey, instance_id: int) -> int:
-    """Complete tasks and fire timers in date order until the next one falls after today.
-
-    Returns the number of steps taken. Leaves the injected clock set to the last step."""
+def play(database, journey: Journey, instance_id: int) -> None:
+    """Complete tasks and fire timers in date order until the next one falls after today,
+    exactly as the demo does (workflows.demo.play); leaves the injected clock set to the last
+    step."""
     rng = random.Random(journey.seed)
     drift = rng.choice(DRIFTS)
-    weights = journey.weights()
-    steps = 0
-    while True:
-        with database.transaction() as session:
-            item = session.scalars(select(WorkItem).where(
-                WorkItem.instance_id == instance_id, WorkItem.status.in_(("ready", "claimed")))
-                .order_by(WorkItem.id)).first()
-            instance = session.get(ProcessInstance, instance_id)
-            if item is not None:
-                ready_day = item.created_at.date()
-                due = item.due_date or ready_day
-                delay = rng.randint(3, 75) if rng.random() < drift else -rng.randint(0, 6)
-                day = max(ready_day, due + timedelta(days=delay))
-                if day > journey.today:
-                    return steps
-                clock.set_now(at(day))
-                schema, _ = database.runtime.form_for(instance, item.task_name)
-                data = form_filler.fill(schema, day, rng, weights)
-                user = _worker(session, item.role, item.team)
-                database.runtime.complete(session, item.id, data, user)
-                steps += 1
-                continue
-            if instance.status != "running":
-                follow_on = session.scalar(select(ProcessInstance.id).where(
-                    ProcessInstance.parent_instance_id == instance_id))
-                if follow_on is None:
-                    return steps
-                instance_id = follow_on
-                continue
-            timer = session.scalars(select(Timer).where(Timer.instance_id == instance_id)
-                                    .order_by(Timer.fire_at)).first()
-            if timer is None or timer.fire_at.date() > journey.today:
-                return steps
-            clock.set_now(at(timer.fire_at.date(), 7))
-            database.runtime.fire_timers(session, instance, "timer")
-            steps += 1
+    demo.play(database, instance_id, journey.today, rng, drift, journey.weights(), _worker)
 
 
 def build_child(database, journey: Journey, reference: str, team: str = "north") -> int:

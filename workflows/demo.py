@@ -163,9 +163,18 @@ def _worker_for(users, role: str, team: str) -> UserAccount:
     return users.get((role, team)) or users.get((role, None))
 
 
-def _play(database, instance_id: int, today: date, rng: random.Random, drift: float,
-          result: DemoResult) -> None:
-    """Complete the child's tasks in date order until the next event lies after today."""
+def _demo_worker(session, role: str, team: str) -> UserAccount:
+    return _worker_for(workers(session), role, team)
+
+
+def play(database, instance_id: int, today: date, rng: random.Random, drift: float,
+         weights=WEIGHTS, worker_for=_demo_worker, result: DemoResult | None = None) -> None:
+    """Complete the child's tasks in date order until the next event lies after today.
+
+    Shared by the demo and the benchmark generator so both build children the one way a
+    worker would: each task done some days either side of its due date (``drift`` is the
+    share done late), each timer fired on its day, follow-on processes played on."""
+    result = result if result is not None else DemoResult()
     while True:
         with database.transaction() as session:
             item = session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
@@ -181,8 +190,8 @@ def _play(database, instance_id: int, today: date, rng: random.Random, drift: fl
                     return
                 clock.set_now(at(day))
                 schema, _ = database.runtime.form_for(instance, item.task_name)
-                data = form_filler.fill(schema, day, rng, WEIGHTS)
-                worker = _worker_for(workers(session), item.role, item.team)
+                data = form_filler.fill(schema, day, rng, weights)
+                worker = worker_for(session, item.role, item.team)
                 database.runtime.complete(session, item.id, data, worker)
                 result.completed_tasks += 1
                 continue
@@ -230,7 +239,7 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
                     instance = child_records.accommodate(session, database.runtime, child, start, "demo")
                 instance_id = instance.id
             result.children += 1
-            _play(database, instance_id, today, rng, drift, result)
+            play(database, instance_id, today, rng, drift, result=result)
         return finish(database, result, today)
     finally:
         clock.set_now(None)
