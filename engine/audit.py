@@ -97,6 +97,26 @@ def lock_chain(session: Session, subject_id: int | None, *, skip_locked: bool = 
     return True  # no chain yet: the first event creates it
 
 
+def lock_chains(session: Session, subject_ids) -> set:
+    """``lock_chain(skip_locked=True)`` for many children in one statement: the ids of
+    those this transaction now holds (or whose chain does not exist yet). Never waits, so
+    taking many at once cannot deadlock; a busy child is left for the next sweep."""
+    held = session.info.setdefault(_LOCKED, {})
+    chains = {chain_for(subject_id): subject_id for subject_id in subject_ids}
+    wanted = [chain for chain in chains if chain not in held]
+    unborn: set[str] = set()
+    if wanted:
+        for head in session.scalars(select(AuditChain).where(AuditChain.chain.in_(wanted))
+                                    .with_for_update(skip_locked=True)
+                                    .execution_options(populate_existing=True)):
+            held[head.chain] = head
+        missing = [chain for chain in wanted if chain not in held]
+        if missing:  # busy elsewhere, or no chain yet (the first event creates it)
+            unborn = set(missing) - set(session.scalars(
+                select(AuditChain.chain).where(AuditChain.chain.in_(missing))))
+    return {subject_id for chain, subject_id in chains.items() if chain in held or chain in unborn}
+
+
 def lock_chain_of(session: Session, subject_id) -> bool:
     """``lock_chain`` for the subject a scalar subquery names (e.g. a work item's), in one
     statement instead of a read then a lock. False when the subquery finds no subject or

@@ -79,10 +79,11 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
                     *, batch: int | None = None) -> int:
     """Fire due timers, up to ``batch`` children per transaction; returns candidates seen.
 
-    Each child's lock (audit.lock_chain) is taken first, as every writer does, and skipped
-    when busy (another worker or a user completing a task holds it): that timer stays due
-    and the next sweep takes it. One commit per batch instead of one per child is most of
-    the cost saved (a commit waits for the disk). When one child's firing fails, the
+    The children's locks (audit.lock_chains, one statement for the batch) are taken first,
+    as every writer does, and a busy child is skipped (another worker or a user completing
+    a task holds it): that timer stays due and the next sweep takes it. One commit per
+    batch instead of one per child is most of the cost saved (a commit waits for the
+    disk). When one child's firing fails, the
     transaction is rolled back and the batch is done again without that child, so the
     others still fire and only the failing child waits for the next sweep (a savepoint per
     child would cost two more round trips for every child, to save work only on failure).
@@ -127,20 +128,21 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
     now = clock.now()
     query = (select(Timer.id, Timer.instance_id, Timer.fire_at, ProcessInstance.subject_id)
              .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-             .where(Timer.fire_at <= now).order_by(Timer.fire_at, Timer.id).limit(2 * batch))
+             .where(Timer.fire_at <= now).order_by(Timer.fire_at, Timer.id).limit(batch))
     if after is not None:
         query = query.where(tuple_(Timer.fire_at, Timer.id) > after)
     candidates = session.execute(query).all()
     if not candidates:
         return False, after, tried, seen
     seen += len(candidates)
+    held = audit.lock_chains(session, {c.subject_id for c in candidates
+                                       if c.instance_id not in failed})
     done: set[int] = set()  # instances fired in this transaction (all their timers)
     for timer_id, instance_id, fire_at, subject_id in candidates:
-        if len(done) >= batch or (limit is not None and tried >= limit):
+        if limit is not None and tried >= limit:
             break
         after = (fire_at, timer_id)
-        if instance_id in done or instance_id in failed or \
-                not audit.lock_chain(session, subject_id, skip_locked=True):
+        if instance_id in done or instance_id in failed or subject_id not in held:
             continue
         tried += 1
         # Read under the lock: another worker may have fired it while we looked.

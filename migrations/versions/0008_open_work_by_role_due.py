@@ -11,9 +11,10 @@ a service-wide queue (e.g. independent chairs: every team) filters by role only,
 to read and sort every open task of the role to show the first 25 by due date. This
 partial index holds open tasks only, ordered by role then due date, so that page is read
 in order and stops after 25 rows; closed tasks, the bulk of the table after a few years,
-are not in it. Queries must say ``status IN ('ready', 'claimed')`` with the values written
-out (engine/queues.py does): SQLite uses a partial index only when the query repeats
-its condition.
+are not in it. ``assignee_id`` comes last: "unassigned" is checked in the index itself,
+and the capped count of an unassigned queue reads the index only. Queries must say
+``status IN ('ready', 'claimed')`` with the values written out (engine/queues.py does):
+SQLite uses a partial index only when the query repeats its condition.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -28,7 +29,8 @@ OPEN = sa.text("status IN ('ready', 'claimed')")
 
 
 def upgrade() -> None:
-    op.create_index("ix_work_item_open_role_due", "work_item", ["role", "due_date", "id"],
+    op.create_index("ix_work_item_open_role_due", "work_item",
+                    ["role", "due_date", "id", "assignee_id"],
                     unique=False, sqlite_where=OPEN, postgresql_where=OPEN)
 
 
