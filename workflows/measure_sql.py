@@ -19,6 +19,8 @@ breaking ties), as ``measure_data.Episode.first`` has it.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -47,18 +49,33 @@ ENDED_INDEX = Index("ix_process_instance_ended", ProcessInstance.process_id, Pro
                     ProcessInstance.subject_id)
 
 
+@contextlib.contextmanager
+def _collector_paused():
+    """Building a council's rows makes hundreds of thousands of tuples, none in a cycle;
+    each burst of them would otherwise start the cycle collector, which walks every object
+    the process holds (seconds, in a process holding a large cache)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def aim_result(session: Session, settings: AimSettings, measured_on: date,
                teams: Sequence[str] | None = None) -> measures.AimResult:
     """One aim for the children of ``teams`` (None: every team), as ``measures.measure``
     computes it from ``load_episodes``."""
     aim = settings.aim
-    if aim == 3:
-        items = recommendations(session, measured_on, teams)
-    else:
-        # Aim 2 never counts a child accommodated before its start date: not read at all.
-        since = settings.start_date if aim == 2 else None
-        items = clocks(session, aim, measured_on, teams, anchored_from=since)
-    return _AIM_RULES[aim](items, settings, measured_on)
+    with _collector_paused():
+        if aim == 3:
+            items = recommendations(session, measured_on, teams)
+        else:
+            # Aim 2 never counts a child accommodated before its start date: not read at all.
+            since = settings.start_date if aim == 2 else None
+            items = clocks(session, aim, measured_on, teams, anchored_from=since)
+        return _AIM_RULES[aim](items, settings, measured_on)
 
 
 def aim_results(session: Session, settings: dict[int, AimSettings], measured_on: date,
@@ -211,8 +228,9 @@ def stage_counts(session: Session, process_id: str, order: Sequence[str] = JOURN
     query = select(m.instance_id, m.code, first).where(*conditions).group_by(m.code, m.instance_id)
     position = {code: index for index, code in enumerate(order)}
     journeys: dict[int, list[tuple[int, int]]] = {}
-    for instance_id, code, key in session.connection().execute(query).all():
-        journeys.setdefault(instance_id, []).append((position[code], key))
+    with _collector_paused():
+        for instance_id, code, key in session.connection().execute(query).all():
+            journeys.setdefault(instance_id, []).append((position[code], key))
     low, high = (_day_number(d) for d in started) if started else (None, None)
     counted: dict[tuple, int] = {}
     for reached in journeys.values():
