@@ -83,9 +83,10 @@ class Runtime:
         loaded = registry.load(instance.model)
         wf = serialization.loads(instance.state, loaded.spec, loaded.subprocess_specs)
         wf.script_engine = self.script_engine  # not serialized: set again after every load
-        # What the milestone and timer rows were written from (every save writes them with
-        # the state, in one transaction): save skips a table whose rows would not change.
-        wf.indexed_rows = {"milestones": milestones.wanted_rows(wf), "timers": timers.wanted_rows(wf)}
+        # What the index rows were written from (every save writes them with the state, in
+        # one transaction): save skips reading rows it knows would not change.
+        wf.indexed_rows = {"milestones": milestones.wanted_rows(wf), "timers": timers.wanted_rows(wf),
+                           "work_items": work_items.ready_ids(wf)}
         return wf
 
     def step(self, wf: BpmnWorkflow) -> None:
@@ -103,8 +104,9 @@ class Runtime:
         database together instead of a flush before every read.
         """
         with session.no_autoflush:
-            work_items.sync(session, instance, wf, self.config.rules, actor)  # may plan milestones
             indexed = getattr(wf, "indexed_rows", None)  # None: not loaded (a new instance)
+            work_items.sync(session, instance, wf, self.config.rules, actor,  # may plan milestones
+                            indexed)
             milestones.sync_rows(session, instance, wf, indexed)
             timers.sync(session, instance, wf, indexed)
             instance.state = serialization.dumps(wf)

@@ -29,15 +29,31 @@ def due_dates(task, rules: RulePolicy, fallback):
     return due, remind, escalate
 
 
-def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, actor: str) -> list[WorkItem]:
-    """Create rows for newly READY user tasks; cancel rows whose task is no longer READY."""
+def ready_ids(wf) -> set[str]:
+    """The READY user tasks' ids: the open work item rows a saved workflow has."""
+    return {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, actor: str,
+         indexed: dict | None = None) -> list[WorkItem]:
+    """Create rows for newly READY user tasks; cancel rows whose task is no longer READY.
+
+    With ``indexed`` (see milestones.sync_rows): a workflow loaded with no READY user task
+    has no open rows, so they are not read.
+    """
     ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-    # Read without flushing first (the caller flushes once, at the end): a row this
-    # transaction already closed still reads as open in the database, so its status in
-    # the session decides.
-    with session.no_autoflush:
-        rows = {w.task_id: w for w in session.scalars(select(WorkItem).where(
-            WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN))) if w.status in OPEN}
+    if indexed is not None and indexed.get("work_items") == set():
+        rows = {}
+    else:
+        # Read without flushing first (the caller flushes once, at the end): a row this
+        # transaction already closed still reads as open in the database, so its status in
+        # the session decides.
+        with session.no_autoflush:
+            rows = {w.task_id: w for w in session.scalars(select(WorkItem).where(
+                WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN)))
+                if w.status in OPEN}
+    if indexed is not None:
+        indexed["work_items"] = set(ready)
     created = []
     today = clock.today()
     for task_id, task in ready.items():
