@@ -41,9 +41,7 @@ def _run_job(database, data: bytes, name: str, mode: str, bound: float
              ) -> tuple[float, float, dict]:
     """(seconds to check, seconds to import, job figures) for one upload."""
     started = time.perf_counter()
-    with database.transaction() as session:
-        job, _ = caseload_jobs.check_upload(session, name, data, "admin")
-        job_id = job.id
+    job_id, _ = caseload_jobs.check_upload(database, name, data, "admin")
     checked = time.perf_counter() - started
     with database.transaction() as session:
         caseload_jobs.start(session, job_id, mode, "admin")

@@ -77,10 +77,8 @@ def upload():
         return _index("Choose the caseload CSV file to upload", 400)
     data = chosen.stream.read(MAX_UPLOAD_BYTES + 1)
     try:
-        with db().transaction() as session:
-            job, new = caseload_jobs.check_upload(session, chosen.filename, data,
-                                                  current_user.username)
-            job_id = job.id
+        job_id, new = caseload_jobs.check_upload(db(), chosen.filename, data,
+                                                 current_user.username)
     except UploadRefused as exc:
         status = 413 if len(data) > MAX_UPLOAD_BYTES else 400
         return _index(f"{exc}. Nothing was saved.", status)

@@ -115,10 +115,13 @@ def error_dicts(errors: list[RowError]) -> list[dict]:
 
 
 # -- upload and check ---------------------------------------------------------------------
-def check_upload(session: Session, file_name: str, data: bytes, uploaded_by: str,
-                 today: date | None = None) -> tuple[ImportJob, bool]:
-    """Store and check an upload. Returns (job, True) for a new one, or the job already
-    open for the same file and False. Raises UploadRefused for an unreadable file."""
+def check_upload(database, file_name: str, data: bytes, uploaded_by: str,
+                 today: date | None = None) -> tuple[int, bool]:
+    """Store and check an upload. Returns (job id, True) for a new one, or the id of the job
+    already open for the same file and False. Raises UploadRefused for an unreadable file.
+
+    Parsing and checking 10,000 rows takes seconds; they run between two short transactions,
+    never inside one (on SQLite a transaction holds every other writer back)."""
     file_name = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1][:255]
     if not file_name.lower().endswith((".csv", ".txt")):
         raise UploadRefused(f"{file_name or 'The file'} is not a CSV file: save the caseload "
@@ -135,26 +138,38 @@ def check_upload(session: Session, file_name: str, data: bytes, uploaded_by: str
     except caseload_csv.FileError as exc:
         raise UploadRefused(f"{file_name}: {exc}") from None
     sha = caseload_csv.sha256(data)
-    found = session.scalars(select(ImportJob).where(ImportJob.open_key == sha)).first()
-    if found is not None:
-        return found, False
+    with database.transaction() as session:
+        found = _open_job(session, sha)
+        if found is not None:
+            return found, False
+        teams, workers, _ = caseload_import.reference_data(session)
     today = today or clock.today()
-    children, result, _ = caseload_import.screen(session, rows, sha, today, file_name)
-    result.errors.sort(key=lambda e: e.row)
-    job = ImportJob(file_name=file_name, sha256=sha, content=data, uploaded_by=uploaded_by,
-                    status="checked", open_key=sha, rows=result.rows, as_of=today,
-                    to_place=len(children) + result.already_imported,
-                    already_imported=result.already_imported, errors=error_dicts(result.errors),
-                    tally={"checked_already": result.already_imported})
-    try:
-        with session.begin_nested():
-            session.add(job)
-    except IntegrityError:  # the same file uploaded at the same moment: show that one
-        found = session.scalars(select(ImportJob).where(ImportJob.open_key == sha)).first()
-        if found is None:
-            raise
-        return found, False
-    return job, True
+    result = caseload_import.ImportResult(file_name, sha, today)
+    children, result.errors = caseload_csv.validate(rows, today, teams, workers)
+    result.rows = len(children) + len({e.row for e in result.errors})
+    with database.transaction() as session:
+        kept = caseload_import.screen_existing(session, children, sha, result)
+        result.errors.sort(key=lambda e: e.row)
+        job = ImportJob(file_name=file_name, sha256=sha, content=data, uploaded_by=uploaded_by,
+                        status="checked", open_key=sha, rows=result.rows, as_of=today,
+                        to_place=len(kept) + result.already_imported,
+                        already_imported=result.already_imported,
+                        errors=error_dicts(result.errors),
+                        tally={"checked_already": result.already_imported})
+        try:
+            with session.begin_nested():
+                session.add(job)
+        except IntegrityError:  # the same file uploaded at the same moment: show that one
+            found = _open_job(session, sha)
+            if found is None:
+                raise
+            return found, False
+        session.flush()
+        return job.id, True
+
+
+def _open_job(session: Session, sha: str) -> int | None:
+    return session.scalar(select(ImportJob.id).where(ImportJob.open_key == sha))
 
 
 def get(session: Session, job_id: int) -> ImportJob | None:

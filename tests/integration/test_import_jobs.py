@@ -31,9 +31,8 @@ def db(database):
 
 
 def upload(db, data: bytes, name: str = "caseload.csv", by: str = "admin") -> int:
-    with db.transaction() as session:
-        job, _new = caseload_jobs.check_upload(session, name, data, by)
-        return job.id
+    job_id, _new = caseload_jobs.check_upload(db, name, data, by)
+    return job_id
 
 
 def start(db, job_id: int, mode: str = caseload_jobs.ALL, by: str = "admin") -> None:
