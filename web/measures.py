@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.models import Team
 from workflows import aims as aim_settings
-from workflows import measures, pdsa, run_charts
+from workflows import measures, pdsa, run_charts, survival
 from workflows import publication as exports
 from workflows.aims import AIMS, Population, SettingError, Threshold
 from workflows.settings_models import PDSA_ACTS, PdsaCycle
@@ -34,6 +35,16 @@ bp = Blueprint("measures", __name__, url_prefix="/measures")
 MEASURE_ROLES = frozenset({"service_manager", "team_leader", "process_owner", "auditor", "admin"})
 PDSA_ROLES = frozenset({"process_owner", "service_manager"})
 SETTINGS_ROLES = frozenset({"process_owner", "admin"})
+_preloading = threading.Event()
+
+
+@bp.before_app_request
+def _preload_survival_library() -> None:
+    """A serving process loads lifelines in the background once it takes its first request,
+    so the time-to-decision page does not wait on it (CLI commands never pay for it)."""
+    if not _preloading.is_set():
+        _preloading.set()
+        threading.Thread(target=survival.preload, name="preload-lifelines", daemon=True).start()
 
 
 @bp.app_template_filter("pct")

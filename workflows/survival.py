@@ -191,6 +191,13 @@ class Curve:
         return None if waiting is None else 100.0 * (1.0 - waiting)
 
 
+def preload() -> None:
+    """Import lifelines ahead of need: it pulls in pandas and scipy (about 3 s of CPU, far
+    more on a busy server), which would otherwise land on the first person to open the
+    time-to-decision page."""
+    import lifelines  # noqa: F401
+
+
 def fit(label: str, items: Sequence[Observation]) -> Curve:
     """The Kaplan–Meier curve of one group (lifelines' KaplanMeierFitter)."""
     curve = Curve(label, list(items))
