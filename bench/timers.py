@@ -55,7 +55,11 @@ def _worker(url, connect_args, seconds, chunk, barrier, results):
     results.put((fired, start, end, errors[:3]))
 
 
-def run_workers(bench_db, workers: int, seconds: float, chunk: int = 25) -> tuple[int, float, list]:
+def run_workers(bench_db, workers: int, seconds: float, chunk: int = 250) -> tuple[int, float, list]:
+    # ``chunk``: children one call may try. ``pace worker`` walks every due timer in one
+    # call; a bounded chunk keeps the run bounded in time, and a large one keeps each
+    # worker walking forward (a new call starts again at the oldest due timer, which the
+    # other worker may hold).
     bench_db.database.engine.dispose()  # no pooled connection crosses the fork
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(workers), context.Queue()
