@@ -63,6 +63,13 @@ def _month(text: str | None) -> date | None:
         return None
 
 
+def _baseline() -> tuple[date, date] | None:
+    """The run chart's baseline months from the query; an incomplete or reversed range means
+    "the default baseline" rather than an error, so a half-filled form still draws."""
+    first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
+    return (first, last) if first and last and first <= last else None
+
+
 def _day(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
@@ -136,8 +143,7 @@ def chart_json(chart: run_charts.RunChart, title: str) -> dict:
 def aim_page(aim: int):
     _aim_or_404(aim)
     denominator = _denominator()
-    first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
-    baseline = (first, last) if first and last and first <= last else None
+    baseline = _baseline()
     with db().transaction() as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
@@ -194,8 +200,7 @@ def aim_csv(aim: int):
 def run_chart_csv(aim: int):
     _aim_or_404(aim)
     publication, denominator = _publication(), _denominator()
-    first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
-    baseline = (first, last) if first and last and first <= last else None
+    baseline = _baseline()
     with db().transaction() as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
