@@ -9,6 +9,7 @@ against a baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
@@ -22,6 +23,13 @@ from . import common
 BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "audit", "profile",
            "import")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# Benchmarks that take only the context, run in this order:
+# (name, module in bench/, figure label, heading).
+SIMPLE = (("timers", "timers", "4 timers", "4 timer sweep"),
+          ("http", "web_load", "6 http", "6 HTTP under concurrent clients (gunicorn, PostgreSQL)"),
+          ("audit", "audit_history", "6 audit", "auditor's timeline of a 10,000-event history"),
+          ("import", "imports", "import",
+           "caseload import: 10,000 rows (quick: 1,000) through the background job"))
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -99,22 +107,11 @@ def main(argv: list[str] | None = None) -> int:
             from . import storage
             section("5 stored bytes of finished journeys")
             attempt(ctx, "5 bytes", storage.run, ctx)
-        if "timers" in args.only:
-            from . import timers
-            section("4 timer sweep")
-            attempt(ctx, "4 timers", timers.run, ctx)
-        if "http" in args.only:
-            from . import web_load
-            section("6 HTTP under concurrent clients (gunicorn, PostgreSQL)")
-            attempt(ctx, "6 http", web_load.run, ctx)
-        if "audit" in args.only:
-            from . import audit_history
-            section("auditor's timeline of a 10,000-event history")
-            attempt(ctx, "6 audit", audit_history.run, ctx)
-        if "import" in args.only:
-            from . import imports
-            section("caseload import: 10,000 rows (quick: 1,000) through the background job")
-            attempt(ctx, "import", imports.run, ctx)
+        for name, module_name, label, title in SIMPLE:
+            if name in args.only:
+                module = importlib.import_module(f".{module_name}", __package__)
+                section(title)
+                attempt(ctx, label, module.run, ctx)
         if "profile" in args.only:
             from . import completion
             section("profile: where a full-stack completion spends its time")
