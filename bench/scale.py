@@ -103,7 +103,7 @@ def queue_bench(ctx: Context, database, backend: str, size: int) -> None:
 
 def measures_available() -> str | None:
     for name in ("workflows.measures", "workflows.measure_data", "workflows.measure_sql",
-                 "workflows.aims", "workflows.stage_delays"):
+                 "workflows.stage_sql", "workflows.aims", "workflows.stage_delays"):
         try:
             importlib.import_module(name)
         except ImportError as exc:
@@ -120,7 +120,7 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
         ctx.add(Figure("3 measures", f"aims 1-3, {backend}", None, "s",
                        note=f"skipped: {missing}"))
         return
-    from workflows import aims, measure_data, measure_sql, measures, stage_delays
+    from workflows import aims, measure_data, measure_sql, measures, stage_delays, stage_sql
     from workflows.vocabulary import JOURNEY_ORDER, PERMANENCE
     runs = 3
     if database.engine.dialect.name == "postgresql":
@@ -148,7 +148,7 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
 
     def delays():
         with database.transaction() as session:
-            counts = measure_sql.stage_counts(session, PERMANENCE, JOURNEY_ORDER, TODAY)
+            counts = stage_sql.stage_counts(session, PERMANENCE, JOURNEY_ORDER, TODAY)
         return stage_delays.summarise(counts), stage_delays.by_cohort(counts, "month")
 
     def delays_from_episodes():

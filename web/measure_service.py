@@ -12,7 +12,8 @@ from datetime import date
 from flask import current_app
 
 from workflows import aims as aim_settings
-from workflows import forecast, measure_sql, measures, pdsa, run_charts, stage_delays, survival
+from workflows import (forecast, measure_sql, measures, pdsa, run_charts, stage_delays, stage_sql,
+                       survival)
 from workflows.aims import AIMS
 from workflows.measure_data import load_deployments, load_episodes
 from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
@@ -67,7 +68,7 @@ def stage_report(session, process: str, teams, on: date, *, before: int | None =
     versions = [d.version for d in load_deployments(session, [process])]
     # Counted by aggregate queries (measure_sql): a council's 100k children in seconds,
     # not the half-minute that building every episode takes.
-    items = measure_sql.stage_counts(session, process, order, on, teams)
+    items = stage_sql.stage_counts(session, process, order, on, teams)
     comparison, label = None, ""
     if before is not None and after is not None:
         comparison = stage_delays.compare(stage_delays.in_version(items, before),
@@ -75,8 +76,8 @@ def stage_report(session, process: str, teams, on: date, *, before: int | None =
         label = f"version {before} and version {after}"
     elif ranges is not None:
         comparison = stage_delays.compare(
-            measure_sql.stage_counts(session, process, order, on, teams, started=ranges[:2]),
-            measure_sql.stage_counts(session, process, order, on, teams, started=ranges[2:]),
+            stage_sql.stage_counts(session, process, order, on, teams, started=ranges[:2]),
+            stage_sql.stage_counts(session, process, order, on, teams, started=ranges[2:]),
             order)
         label = (f"stages started {ranges[0]:%d %b %Y} to {ranges[1]:%d %b %Y} and "
                  f"{ranges[2]:%d %b %Y} to {ranges[3]:%d %b %Y}")

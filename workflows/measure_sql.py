@@ -1,4 +1,4 @@
-"""The aims and stage delays of a whole caseload, read by aggregate queries.
+"""The aims of a whole caseload, read by aggregate queries.
 
 ``measure_data.load_episodes`` rebuilds every episode from all its milestone rows: right
 for one child or a team, but at national scale (100,000 children) each aim then spends
@@ -10,10 +10,6 @@ team, date of birth and the episode's end. The rules themselves stay the pure fu
 and entries, drill-down lists included (tests/integration/test_measure_sql.py compares them
 on generated caseloads, on SQLite and PostgreSQL).
 
-Stage delays are counted by the database: days per stage, journey-start month and model
-version, with how many children took exactly that long (``stage_delays.StageCount``); the
-medians and percentiles of ``stage_delays`` read those counts as they read intervals.
-
 "First" is the earliest date on or before the measurement date (the occurrence number
 breaking ties), as ``measure_data.Episode.first`` has it.
 """
@@ -24,7 +20,7 @@ import gc
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import BigInteger, Index, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import Index, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.models import Milestone, ProcessInstance, Subject
@@ -33,8 +29,7 @@ from . import measures
 from .aims import AimSettings
 from .measure_data import Child
 from .pdsa import AIM_PROCESS
-from .stage_delays import StageCount
-from .vocabulary import JOURNEY_ORDER, PERMANENCE
+from .vocabulary import PERMANENCE
 _AIM_RULES = {1: measures.aim1_of, 2: measures.aim2_of, 3: measures.aim3_of}
 
 # What the queries below read, in the order they read it (migration 0006 creates them):
@@ -50,7 +45,7 @@ ENDED_INDEX = Index("ix_process_instance_ended", ProcessInstance.process_id, Pro
 
 
 @contextlib.contextmanager
-def _collector_paused():
+def collector_paused():
     """Building a council's rows makes hundreds of thousands of tuples, none in a cycle;
     each burst of them would otherwise start the cycle collector, which walks every object
     the process holds (seconds, in a process holding a large cache)."""
@@ -68,7 +63,7 @@ def aim_result(session: Session, settings: AimSettings, measured_on: date,
     """One aim for the children of ``teams`` (None: every team), as ``measures.measure``
     computes it from ``load_episodes``."""
     aim = settings.aim
-    with _collector_paused():
+    with collector_paused():
         if aim == 3:
             items = recommendations(session, measured_on, teams)
         else:
@@ -201,77 +196,6 @@ def recommendations(session: Session, measured_on: date,
                            accommodated_on, _ended(status, completed_at))
             for (instance_id, made_on, route, evidence, adm_on, accommodated_on, status,
                  completed_at, *child) in session.connection().execute(query).all()]
-
-
-def stage_counts(session: Session, process_id: str, order: Sequence[str] = JOURNEY_ORDER,
-                 until: date | None = None, teams: Sequence[str] | None = None,
-                 started: tuple[date, date] | None = None) -> list[StageCount]:
-    """Completed stages counted by days, journey-start month and model version, as
-    ``stage_delays.counts(stage_delays.intervals(load_episodes(...), order, until))`` gives
-    them; ``started``: only stages that began in that date range (``started_between``).
-
-    The database picks each milestone's first occurrence per instance from the index (one
-    row per instance and milestone); pairing them into stages is a walk along each
-    journey, done here: window functions over half a million rows cost seconds on SQLite.
-    """
-    m = Milestone
-    dialect = session.get_bind().dialect.name
-    conditions = [m.process_id == process_id, m.code.in_(list(order)),
-                  m.actual_date.is_not(None)]
-    if until is not None:
-        conditions.append(m.actual_date <= until)
-    if teams is not None:
-        conditions.append(m.subject_id.in_(select(Subject.id).where(Subject.team.in_(list(teams)))))
-    # The earliest (date, occurrence) and the version it was reached under, as one number:
-    # day number (days since 1970-01-01) * 10**12 + occurrence * 10**6 + version.
-    first = func.min(_first_key(dialect), type_=BigInteger)
-    query = select(m.instance_id, m.code, first).where(*conditions).group_by(m.code, m.instance_id)
-    position = {code: index for index, code in enumerate(order)}
-    journeys: dict[int, list[tuple[int, int]]] = {}
-    with _collector_paused():
-        for instance_id, code, key in session.connection().execute(query).all():
-            journeys.setdefault(instance_id, []).append((position[code], key))
-    low, high = (_day_number(d) for d in started) if started else (None, None)
-    counted: dict[tuple, int] = {}
-    for reached in journeys.values():
-        if len(reached) < 2:
-            continue
-        reached.sort()
-        month = reached[0][1] // _DAY
-        before = before_on = None
-        for step, key in reached:
-            on = key // _DAY
-            if before is not None and (low is None or low <= before_on <= high):
-                stage = (before, step, on - before_on, month, key % _OCCURRENCE)
-                counted[stage] = counted.get(stage, 0) + 1
-            before, before_on = step, on
-    months: dict[int, date] = {}  # journey start day -> its month
-    for day in {stage[3] for stage in counted}:
-        months[day] = date.fromordinal(day + _EPOCH).replace(day=1)
-    found: dict[tuple, int] = {}
-    for (a, b, n_days, day, version), n in counted.items():
-        key = (a, b, n_days, months[day], version)
-        found[key] = found.get(key, 0) + n
-    return [StageCount(order[a], order[b], n_days, month, version, n)
-            for (a, b, n_days, month, version), n in found.items()]
-
-
-_DAY, _OCCURRENCE = 10 ** 12, 10 ** 6
-_EPOCH = date(1970, 1, 1).toordinal()
-
-
-def _day_number(day: date) -> int:
-    return day.toordinal() - _EPOCH
-
-
-def _first_key(dialect: str):
-    m = Milestone
-    if dialect == "sqlite":  # dates are ISO text there
-        days = cast(func.julianday(m.actual_date) - 2440587.5, BigInteger)
-    else:
-        days = m.actual_date - date(1970, 1, 1)
-    return (days * literal(_DAY, BigInteger) + m.occurrence * literal(_OCCURRENCE, BigInteger)
-            + m.model_version)
 
 
 def _instances_from_index(query):

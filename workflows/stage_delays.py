@@ -10,7 +10,7 @@ stage was completed under), and compared before/after a change.
 
 Stages come either as intervals (one per child and stage, from episodes) or as
 ``StageCount`` rows (how many children took exactly so many days, per stage, journey-start
-month and version: what ``measure_sql.stage_counts`` reads from the database for a whole
+month and version: what ``stage_sql.stage_counts`` reads from the database for a whole
 council); every summary below reads both alike, each interval counting once.
 
 Only completed stages are measured: a child still waiting at a stage is not in its

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import Milestone, ProcessModel
-from workflows import aims, demo, measure_sql, measures, stage_delays
+from workflows import aims, demo, measure_sql, measures, stage_delays, stage_sql
 from workflows.aims import Population
 from workflows.measure_data import load_episodes
 from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
@@ -90,7 +90,7 @@ def test_aims_from_queries_equal_aims_from_episodes(caseload):
 def test_stage_counts_equal_intervals_from_episodes(caseload, process_id, order):
     with caseload.transaction() as session:
         for until, teams in ((None, None), (TODAY, ("south",)), (D("2025-06-30"), None)):
-            counts = measure_sql.stage_counts(session, process_id, order, until, teams)
+            counts = stage_sql.stage_counts(session, process_id, order, until, teams)
             items = stage_delays.intervals(load_episodes(session, process_id, teams=teams),
                                            order, until)
             assert sorted(counts) == stage_delays.counts(items)
@@ -100,6 +100,6 @@ def test_stage_counts_equal_intervals_from_episodes(caseload, process_id, order)
                 stage_delays.by_cohort(items, "quarter", order)
         started = (D("2024-06-01"), D("2025-05-31"))
         everything = stage_delays.intervals(load_episodes(session, process_id), order, TODAY)
-        counts = measure_sql.stage_counts(session, process_id, order, TODAY, started=started)
+        counts = stage_sql.stage_counts(session, process_id, order, TODAY, started=started)
     assert sorted(counts) == stage_delays.counts(stage_delays.started_between(everything, *started))
     assert counts  # the caseload has stages begun in that range
