@@ -20,7 +20,7 @@ import gc
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Index, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Date, Index, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.models import Milestone, ProcessInstance, Subject
@@ -35,7 +35,9 @@ _AIM_RULES = {1: measures.aim1_of, 2: measures.aim2_of, 3: measures.aim3_of}
 # What the queries below read, in the order they read it (migration 0006 creates them):
 # the first dates per instance of a milestone come from the index alone, already grouped;
 # an instance's end too (on SQLite, reading completed_at from the table would walk the
-# overflow pages of the serialized state stored before it).
+# overflow pages of the serialized state stored before it; SQLAlchemy renders no index
+# hints for SQLite, so each query names the process in the join, which lets SQLite's
+# planner pick this index).
 REACHED_INDEX = Index("ix_milestone_reached", Milestone.process_id, Milestone.code,
                       Milestone.instance_id, Milestone.actual_date, Milestone.occurrence,
                       Milestone.model_version)
@@ -62,40 +64,77 @@ def aim_result(session: Session, settings: AimSettings, measured_on: date,
                teams: Sequence[str] | None = None) -> measures.AimResult:
     """One aim for the children of ``teams`` (None: every team), as ``measures.measure``
     computes it from ``load_episodes``."""
-    aim = settings.aim
-    with collector_paused():
-        if aim == 3:
-            items = recommendations(session, measured_on, teams)
-        else:
-            # Aim 2 never counts a child accommodated before its start date: not read at all.
-            since = settings.start_date if aim == 2 else None
-            items = clocks(session, aim, measured_on, teams, anchored_from=since)
-        return _AIM_RULES[aim](items, settings, measured_on)
+    return aim_results(session, {settings.aim: settings}, measured_on, teams,
+                       (settings.aim,))[settings.aim]
 
 
 def aim_results(session: Session, settings: dict[int, AimSettings], measured_on: date,
                 teams: Sequence[str] | None = None,
                 aims: Iterable[int] = (1, 2, 3)) -> dict[int, measures.AimResult]:
-    return {aim: aim_result(session, settings[aim], measured_on, teams) for aim in aims}
+    """The children are read once for every aim (one ``Child`` per child, shared)."""
+    with collector_paused():
+        reader = _Reader(session, teams)
+        found = {}
+        for aim in aims:
+            if aim == 3:
+                items = recommendations(session, measured_on, teams, reader)
+            else:
+                # Aim 2 never counts a child accommodated before its start date: not read.
+                since = settings[aim].start_date if aim == 2 else None
+                items = clocks(session, aim, measured_on, teams, anchored_from=since,
+                               reader=reader)
+            found[aim] = _AIM_RULES[aim](items, settings[aim], measured_on)
+        return found
 
 
-class _Children(dict):
-    """subject id -> Child, built once per child however many rows name it."""
+class _Days(dict):
+    """A driver's day -> date: SQLite's ISO text parsed once per distinct day (the rows
+    name a few thousand), PostgreSQL's dates as they are."""
 
-    def of(self, subject_id, reference, name, team, dob) -> Child:
-        child = self.get(subject_id)
-        if child is None:
-            child = self[subject_id] = _new(Child, (subject_id, reference, name, team, dob))
-        return child
+    def __missing__(self, value):
+        found = self[value] = date.fromisoformat(value) if isinstance(value, str) else value
+        return found
+
+
+class _Reader:
+    """Rows as the database driver returns them, dates made once per distinct day.
+
+    A council's aims read a few hundred thousand rows; SQLAlchemy's per-row result
+    processing costs as much again as building the rules' tuples. So the rows are read
+    from the driver's cursor and their days mapped through ``_Days``.
+    """
+
+    def __init__(self, session: Session, teams: Sequence[str] | None):
+        self.connection = session.connection()
+        self.sqlite = self.connection.dialect.name == "sqlite"
+        days = _Days()
+        days[None] = None
+        self.day = days.__getitem__
+        if not self.sqlite:  # the window functions' sorts would otherwise spill to disk
+            self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        query = select(*_CHILD_COLUMNS)
+        if teams is not None:
+            query = query.where(Subject.team.in_(list(teams)))
+        day = self.day
+        self.children = {row[0]: _new(Child, (*row[:4], day(row[4]))) for row in self.rows(query)}
+
+    def rows(self, query) -> list[tuple]:
+        result = self.connection.execute(query)
+        try:
+            return result.cursor.fetchall()
+        finally:
+            result.close()
+
+    def ended(self):
+        """The day an instance ended (None while it runs), as the database computes it."""
+        pi = ProcessInstance
+        end_day = func.date(pi.completed_at) if self.sqlite else cast(pi.completed_at, Date)
+        return case((pi.status != "running", end_day), else_=None)
 
 
 _new = tuple.__new__  # a named tuple's own __new__ is a Python-level call: 100,000s here
 _CHILD_COLUMNS = (Subject.id, Subject.reference, Subject.display_name, Subject.team,
                   Subject.date_of_birth)
-
-
-def _ended(status: str, completed_at) -> date | None:
-    return completed_at.date() if completed_at is not None and status != "running" else None
 
 
 def _reached(process_id: str, code: str, on: date):
@@ -114,9 +153,18 @@ def _detail(key: str):
     return Milestone.data[key].as_string()
 
 
+def _in_teams(query, teams: Sequence[str] | None):
+    if teams is None:
+        return query
+    return query.where(ProcessInstance.subject_id.in_(
+        select(Subject.id).where(Subject.team.in_(list(teams)))))
+
+
 def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] | None = None,
-           anchored_from: date | None = None) -> list[measures.Clock]:
+           anchored_from: date | None = None,
+           reader: _Reader | None = None) -> list[measures.Clock]:
     """Aim 1 or 2's clocks (``measures.clocks`` over ``load_episodes``), one query."""
+    reader = reader or _Reader(session, teams)
     process_id = AIM_PROCESS[aim]
     anchor_code, done_code, key = measures.AIM_CLOCKS[aim]
     m = Milestone
@@ -131,32 +179,22 @@ def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] |
     done = select(ranked.c.instance_id, ranked.c.actual_date, ranked.c.detail) \
         .where(ranked.c.rank == 1).subquery()
     query = (select(anchor.c.instance_id, anchor.c.on, done.c.actual_date, done.c.detail,
-                    ProcessInstance.status, ProcessInstance.completed_at, *_CHILD_COLUMNS)
-             .join(ProcessInstance, ProcessInstance.id == anchor.c.instance_id)
-             .join(Subject, Subject.id == ProcessInstance.subject_id)
-             .outerjoin(done, done.c.instance_id == anchor.c.instance_id)
-             .where(ProcessInstance.process_id == process_id))
-    query = _instances_from_index(query)
-    if teams is not None:
-        query = query.where(Subject.team.in_(list(teams)))
-    children, clock, found = {}, measures.Clock, []
-    for (instance_id, anchor_on, done_on, detail, status, completed_at, subject_id, reference,
-         name, team, dob) in session.connection().execute(query).all():
-        child = children.get(subject_id)
-        if child is None:
-            child = children[subject_id] = _new(Child, (subject_id, reference, name, team, dob))
-        if detail is not None:
-            detail = str(detail) if detail != "" else None
-        found.append(_new(clock, (child, instance_id, anchor_on, done_on, detail,
-                                  completed_at.date() if completed_at is not None
-                                  and status != "running" else None)))
-    return found
+                    reader.ended(), ProcessInstance.subject_id)
+             .join(ProcessInstance, and_(ProcessInstance.process_id == process_id,
+                                         ProcessInstance.id == anchor.c.instance_id))
+             .outerjoin(done, done.c.instance_id == anchor.c.instance_id))
+    children, day, clock = reader.children, reader.day, measures.Clock
+    return [_new(clock, (children[subject_id], instance_id, day(anchor_on), day(done_on),
+                         None if detail is None or detail == "" else str(detail), day(ended)))
+            for instance_id, anchor_on, done_on, detail, ended, subject_id
+            in reader.rows(_in_teams(query, teams))]
 
 
-def recommendations(session: Session, measured_on: date,
-                    teams: Sequence[str] | None = None) -> list[measures.Recommendation]:
+def recommendations(session: Session, measured_on: date, teams: Sequence[str] | None = None,
+                    reader: _Reader | None = None) -> list[measures.Recommendation]:
     """Aim 3's recommendations (``measures.recommendations`` over ``load_episodes``), one
     query. Recommendations on a route at or near home are not read: Aim 3 skips them."""
+    reader = reader or _Reader(session, teams)
     m = Milestone
     made = (select(m.instance_id, m.actual_date.label("made_on"), m.occurrence,
                    _detail("route").label("route"),
@@ -176,28 +214,17 @@ def recommendations(session: Session, measured_on: date,
     adm = select(func.min(later.actual_date)).where(between("ADM")).scalar_subquery()
     evidence = case((unrecorded, exists().where(between(*measures.AWAY_EVIDENCE))),
                     else_=literal(False))
-    accommodated = select(func.min(later.actual_date)).where(
-        later.instance_id == made.c.instance_id, later.process_id == PERMANENCE,
-        later.code == "LA_START", later.actual_date <= measured_on).scalar_subquery()
-    query = (select(made.c.instance_id, made.c.made_on, made.c.route, evidence, adm, accommodated,
-                    ProcessInstance.status, ProcessInstance.completed_at, *_CHILD_COLUMNS)
-             .join(ProcessInstance, ProcessInstance.id == made.c.instance_id)
-             .join(Subject, Subject.id == ProcessInstance.subject_id)
-             .where(or_(unrecorded, made.c.route.in_(sorted(measures.AWAY_ROUTES))),
-                    ProcessInstance.process_id == PERMANENCE)
+    accommodated = _first_date(PERMANENCE, "LA_START", measured_on).subquery()
+    query = (select(made.c.instance_id, made.c.made_on, made.c.route, evidence, adm,
+                    accommodated.c.on, reader.ended(), ProcessInstance.subject_id)
+             .join(ProcessInstance, and_(ProcessInstance.process_id == PERMANENCE,
+                                         ProcessInstance.id == made.c.instance_id))
+             .outerjoin(accommodated, accommodated.c.instance_id == made.c.instance_id)
+             .where(or_(unrecorded, made.c.route.in_(sorted(measures.AWAY_ROUTES))))
              .order_by(made.c.instance_id, made.c.made_on, made.c.occurrence))
-    query = _instances_from_index(query)
-    if teams is not None:
-        query = query.where(Subject.team.in_(list(teams)))
-    children = _Children()
-    Recommendation = measures.Recommendation
-    return [Recommendation(children.of(*child), instance_id, made_on,
-                           None if route in (None, "") else str(route), bool(evidence), adm_on,
-                           accommodated_on, _ended(status, completed_at))
-            for (instance_id, made_on, route, evidence, adm_on, accommodated_on, status,
-                 completed_at, *child) in session.connection().execute(query).all()]
-
-
-def _instances_from_index(query):
-    """SQLite would otherwise look each instance up by id, reading past its state."""
-    return query.with_hint(ProcessInstance, f"INDEXED BY {ENDED_INDEX.name}", "sqlite")
+    children, day, Recommendation = reader.children, reader.day, measures.Recommendation
+    return [_new(Recommendation, (children[subject_id], instance_id, day(made_on),
+                                  None if route in (None, "") else str(route), bool(evidence),
+                                  day(adm_on), day(accommodated_on), day(ended)))
+            for instance_id, made_on, route, evidence, adm_on, accommodated_on, ended, subject_id
+            in reader.rows(_in_teams(query, teams))]

@@ -236,7 +236,7 @@ def _exclusion(settings: AimSettings):
     return population.reason_excluded if population.teams or population.needs_age else None
 
 
-_ENTRY_ORDER = itemgetter(3, 1, 2)  # deadline, instance_id, anchor
+_WITHIN_A_DAY = itemgetter(1, 2)  # instance_id, anchor
 # Entries are built with tuple.__new__: a named tuple's own __new__ is a Python-level call,
 # and a council's aims build hundreds of thousands of them.
 _new = tuple.__new__
@@ -244,10 +244,26 @@ _new = tuple.__new__
 
 def _result(settings: AimSettings, measured_on: date, entries: list[Entry],
             left_out: list[LeftOut]) -> AimResult:
+    """Entries in order of deadline, then instance and anchor. They share a few thousand
+    deadlines: grouping by deadline and sorting only within a day costs a tenth of
+    sorting a council's entries as one list."""
+    by_day: dict[date, list[Entry]] = {}
+    for entry in entries:
+        same_day = by_day.get(entry[3])
+        if same_day is None:
+            by_day[entry[3]] = [entry]
+        else:
+            same_day.append(entry)
     by_month: dict[tuple[int, int], list[Entry]] = {}
-    for entry in sorted(entries, key=_ENTRY_ORDER):
-        deadline = entry.deadline
-        by_month.setdefault((deadline.year, deadline.month), []).append(entry)
+    for deadline in sorted(by_day):
+        items = by_day[deadline]
+        if len(items) > 1:
+            items.sort(key=_WITHIN_A_DAY)
+        month = by_month.get((deadline.year, deadline.month))
+        if month is None:
+            by_month[(deadline.year, deadline.month)] = items
+        else:
+            month.extend(items)
     cohorts = [Cohort(month, Tally(items), _month_end(month) < measured_on)
                for month, items in ((date(y, m, 1), items)
                                     for (y, m), items in sorted(by_month.items()))]
