@@ -157,7 +157,8 @@ def run(ctx: Context) -> None:
 PHASES = [  # (label, file suffix, function name); cumulative time inside Runtime.complete
     ("whole transaction (complete + commit)", "bench/completion.py", "step"),
     ("Runtime.complete", "engine/runtime.py", "complete"),
-    ("  get_open: read item + child lock", "engine/work_items.py", "get_open"),
+    ("  get_open_with_instance: child lock, item, instance", "engine/work_items.py",
+     "get_open_with_instance"),
     ("  load_workflow (row, spec cache, deserialize)", "engine/runtime.py", "load_workflow"),
     ("    serialization.loads", "engine/serialization.py", "loads"),
     ("  form_for + validate (jsonschema)", "engine/runtime.py", "validate"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -116,14 +116,17 @@ def sync_rows(session: Session, instance: ProcessInstance, wf, indexed: dict | N
     """Make the instance's milestone rows match the workflow's milestone table.
 
     ``indexed`` (kept with a loaded workflow, see Runtime.load_workflow) remembers what the
-    rows were made from; when the table is unchanged since then, the rows are too, and
-    are neither read nor written.
+    rows were made from, so the rows need not be read: only the entries that changed since
+    are written, each by one statement (usually a planned date becoming actual, and the
+    next occurrence planned).
     """
     wanted = wanted_rows(wf)
     if indexed is not None:
-        if indexed.get("milestones") == wanted:
-            return
-        indexed["milestones"] = wanted
+        before = indexed["milestones"]
+        if before != wanted:
+            _write_changes(session, instance, before, wanted)
+            indexed["milestones"] = wanted
+        return
     rows = {(m.code, m.occurrence): m for m in session.scalars(
         select(Milestone).where(Milestone.instance_id == instance.id))}
     for key, row in rows.items():
@@ -139,3 +142,28 @@ def sync_rows(session: Session, instance: ProcessInstance, wf, indexed: dict | N
                                   data=data))
         elif (row.planned_date, row.actual_date, row.data or {}) != (planned, actual, data):
             row.planned_date, row.actual_date, row.data = planned, actual, data
+
+
+def _write_changes(session: Session, instance: ProcessInstance, before: dict, wanted: dict) -> None:
+    """Rows from ``before`` (what the rows hold) to ``wanted``, by statements sent now, in
+    the caller's transaction, instead of objects flushed later: the unit of work would
+    cost more than the statements themselves."""
+    table = Milestone.__table__
+    same_instance = table.c.instance_id == instance.id
+    for code, number in before.keys() - wanted.keys():
+        session.execute(delete(table).where(same_instance, table.c.code == code,
+                                            table.c.occurrence == number))
+    added = []
+    for (code, number), (planned, actual, data) in wanted.items():
+        if (code, number) not in before:
+            added.append({"instance_id": instance.id, "subject_id": instance.subject_id,
+                          "process_id": instance.process_id,
+                          "model_version": instance.model.version, "code": code,
+                          "occurrence": number, "planned_date": planned, "actual_date": actual,
+                          "data": data})
+        elif before[(code, number)] != (planned, actual, data):
+            session.execute(update(table).where(
+                same_instance, table.c.code == code, table.c.occurrence == number).values(
+                planned_date=planned, actual_date=actual, data=data))
+    if added:
+        session.execute(insert(table), added)

@@ -84,7 +84,7 @@ class Runtime:
         wf = serialization.loads(instance.state, loaded.spec, loaded.subprocess_specs)
         wf.script_engine = self.script_engine  # not serialized: set again after every load
         # What the index rows were written from (every save writes them with the state, in
-        # one transaction): save skips reading rows it knows would not change.
+        # one transaction): save writes only what changed since, without reading the rows.
         wf.indexed_rows = {"milestones": milestones.wanted_rows(wf), "timers": timers.wanted_rows(wf),
                            "work_items": work_items.ready_ids(wf)}
         return wf
@@ -104,7 +104,7 @@ class Runtime:
         database together instead of a flush before every read.
         """
         with session.no_autoflush:
-            indexed = getattr(wf, "indexed_rows", None)  # None: not loaded (a new instance)
+            indexed = getattr(wf, "indexed_rows", None)  # None: rows unknown, read them
             work_items.sync(session, instance, wf, self.config.rules, actor,  # may plan milestones
                             indexed)
             milestones.sync_rows(session, instance, wf, indexed)
@@ -156,6 +156,8 @@ class Runtime:
         wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=self.script_engine)
         start_task = wf.get_tasks(state=TaskState.READY)[0]
         start_task.data.update(dict(data))
+        # A new instance has no index rows yet: save writes them without looking for any.
+        wf.indexed_rows = {"milestones": {}, "timers": {}, "work_items": set()}
         instance = ProcessInstance(subject=subject, subject_id=subject.id, process_id=process_id,
                                    model=model, model_id=model.id, status="running", state="{}",
                                    started_at=clock.now(),
@@ -191,11 +193,11 @@ class Runtime:
 
     def complete(self, session: Session, work_item_id: int, data: Mapping,
                  user: UserAccount) -> Completion:
-        item = work_items.get_open(session, work_item_id)
+        item, instance = work_items.get_open_with_instance(session, work_item_id, INSTANCE_LOAD)
         submitted = digest(data)
         if item.status == "completed":
             if item.completion_digest == submitted:
-                return Completion(item, session.get(ProcessInstance, item.instance_id), repeated=True)
+                return Completion(item, instance, repeated=True)
             raise Conflict("This task was already completed (at "
                            f"{item.completed_at:%d %b %Y %H:%M}) with different details; "
                            "reload the child's page to see what was recorded.")
@@ -203,7 +205,6 @@ class Runtime:
             raise Conflict("This task is no longer open (the process moved on); reload the queue.")
         if item.status == "claimed" and item.assignee_id not in (None, user.id):
             raise Conflict("Another worker holds this task; ask them or a team leader to release it.")
-        instance = self.instance(session, item.instance_id)
         wf = self.load_workflow(instance)
         task = wf.get_task_from_id(UUID(item.task_id))
         if task is None or task.state != TaskState.READY:
@@ -217,6 +218,7 @@ class Runtime:
         self.step(wf)
         item.status, item.completed_at, item.completed_by = "completed", clock.now(), user.id
         item.completion_digest, item.draft = submitted, None
+        work_items.close(wf, item.task_id)
         self.save(session, instance, wf, user.username, flush=False)
         audit.record(session, "task_completed", user.username, subject_id=instance.subject_id,
                      instance_id=instance.id, task_id=item.task_id,

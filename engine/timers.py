@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -39,13 +39,15 @@ def wanted_rows(wf) -> dict[str, tuple[str, datetime]]:
 
 
 def sync(session: Session, instance: ProcessInstance, wf, indexed: dict | None = None) -> None:
-    """Make the instance's timer rows match its waiting timers (unread and unwritten when
-    they are unchanged since ``indexed`` was taken, as milestones.sync_rows)."""
+    """Make the instance's timer rows match its waiting timers (unread when ``indexed``
+    says what they hold, and written only where they differ, as milestones.sync_rows)."""
     wanted = _waiting_timers(wf)
     if indexed is not None:
-        if indexed.get("timers") == wanted:
-            return
-        indexed["timers"] = wanted
+        before = indexed["timers"]
+        if before != wanted:
+            _write_changes(session, instance, before, wanted)
+            indexed["timers"] = wanted
+        return
     rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
     for task_id, row in rows.items():
         if task_id not in wanted:
@@ -56,6 +58,26 @@ def sync(session: Session, instance: ProcessInstance, wf, indexed: dict | None =
             session.add(Timer(instance_id=instance.id, task_id=task_id, name=name, fire_at=fire_at))
         elif row.fire_at != fire_at:
             row.fire_at = fire_at
+
+
+def _write_changes(session: Session, instance: ProcessInstance, before: dict, wanted: dict) -> None:
+    """Statements sent now, in the caller's transaction (see milestones._write_changes):
+    usually one, deleting the row of the timer that fired."""
+    table = Timer.__table__
+    same_instance = table.c.instance_id == instance.id
+    gone = sorted(before.keys() - wanted.keys())
+    if gone:
+        session.execute(delete(table).where(same_instance, table.c.task_id.in_(gone)))
+    added = []
+    for task_id, (name, fire_at) in wanted.items():
+        if task_id not in before:
+            added.append({"instance_id": instance.id, "task_id": task_id, "name": name,
+                          "fire_at": fire_at})
+        elif before[task_id][1] != fire_at:
+            session.execute(update(table).where(same_instance, table.c.task_id == task_id)
+                            .values(fire_at=fire_at))
+    if added:
+        session.execute(insert(table), added)
 
 
 @dataclass

@@ -38,26 +38,25 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
          indexed: dict | None = None) -> list[WorkItem]:
     """Create rows for newly READY user tasks; cancel rows whose task is no longer READY.
 
-    With ``indexed`` (see milestones.sync_rows): a workflow loaded with no READY user task
-    has no open rows, so they are not read.
+    With ``indexed`` (see Runtime.load_workflow) the open rows are known without reading
+    them: one per task that was READY when the workflow was loaded (less those this
+    transaction closed, see Runtime.complete). Rows are read only to cancel them, which
+    is rare; a completion that just opens the next task reads none.
     """
     ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-    if indexed is not None and indexed.get("work_items") == set():
-        rows = {}
+    if indexed is None:
+        rows = _open_rows(session, instance)
+        new = ready.keys() - rows.keys()
     else:
-        # Read without flushing first (the caller flushes once, at the end): a row this
-        # transaction already closed still reads as open in the database, so its status in
-        # the session decides.
-        with session.no_autoflush:
-            rows = {w.task_id: w for w in session.scalars(select(WorkItem).where(
-                WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN)))
-                if w.status in OPEN}
-    if indexed is not None:
+        known = indexed["work_items"]
+        gone = known - ready.keys()
+        rows = _open_rows(session, instance, gone) if gone else {}
+        new = ready.keys() - known
         indexed["work_items"] = set(ready)
     created = []
     today = clock.today()
     for task_id, task in ready.items():
-        if task_id in rows:
+        if task_id not in new:
             continue
         due, remind, escalate = due_dates(task, rules, today)
         code = properties(task.task_spec).get("milestone")
@@ -84,6 +83,25 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
     return created
 
 
+def _open_rows(session: Session, instance: ProcessInstance, task_ids=None) -> dict[str, WorkItem]:
+    """The instance's open rows (of ``task_ids`` only, when given), read without flushing
+    first (the caller flushes once, at the end): a row this transaction already closed
+    still reads as open in the database, so its status in the session decides."""
+    query = select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN))
+    if task_ids is not None:
+        query = query.where(WorkItem.task_id.in_(sorted(task_ids)))
+    with session.no_autoflush:
+        return {w.task_id: w for w in session.scalars(query) if w.status in OPEN}
+
+
+def close(wf, task_id: str) -> None:
+    """Tell a loaded workflow's index (Runtime.load_workflow) that this transaction closed
+    the row of ``task_id`` (completed it), so saving need not read the row to find that."""
+    indexed = getattr(wf, "indexed_rows", None)
+    if indexed is not None:
+        indexed["work_items"].discard(task_id)
+
+
 def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) -> None:
     """Recompute title, role and dates of open rows (after a migration to a new version)."""
     tasks = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
@@ -104,14 +122,35 @@ def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) 
 
 def get_open(session: Session, work_item_id: int) -> WorkItem:
     """The work item, read after taking its child's lock (see audit.lock_chain)."""
+    _lock_child_of(session, work_item_id)
+    return session.scalars(select(WorkItem).where(WorkItem.id == work_item_id)
+                           .execution_options(populate_existing=True)).one()
+
+
+def get_open_with_instance(session: Session, work_item_id: int,
+                           instance_options=()) -> tuple[WorkItem, ProcessInstance]:
+    """``get_open`` and the item's process instance, in one statement when the session
+    holds no instance yet (a request's usual case). An instance the session holds already
+    is used as it stands, as session.get would, not overwritten by a fresh read."""
+    _lock_child_of(session, work_item_id)
+    if any(key[0] is ProcessInstance for key in session.identity_map.keys()):
+        item = session.scalars(select(WorkItem).where(WorkItem.id == work_item_id)
+                               .execution_options(populate_existing=True)).one()
+        return item, session.get(ProcessInstance, item.instance_id, options=instance_options)
+    item, instance = session.execute(
+        select(WorkItem, ProcessInstance).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+        .where(WorkItem.id == work_item_id).options(*instance_options)
+        .execution_options(populate_existing=True)).one()
+    return item, instance
+
+
+def _lock_child_of(session: Session, work_item_id: int) -> None:
     subject_of_item = select(WorkItem.subject_id).where(WorkItem.id == work_item_id)
     if not audit.lock_chain_of(session, subject_of_item.scalar_subquery()):
         subject_id = session.scalar(subject_of_item)
         if subject_id is None:
             raise NotFound(f"There is no task {work_item_id}.")
         audit.lock_chain(session, subject_id)
-    return session.scalars(select(WorkItem).where(WorkItem.id == work_item_id)
-                           .execution_options(populate_existing=True)).one()
 
 
 def _conditional(session: Session, item: WorkItem, where, values) -> bool:
