@@ -29,7 +29,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from . import clock
 from .db import unit_of_work
@@ -214,6 +214,12 @@ def install(policy: NotificationPolicy | None) -> None:
         sa_event.listen(Session, "after_flush", _after_flush)
         sa_event.listen(Session, "after_commit", _forget_timers)
         sa_event.listen(Session, "after_rollback", _forget_timers)
+        sa_event.listen(Session, "after_transaction_end", _forget_reads_at_end)
+        sa_event.listen(Session, "after_soft_rollback", _forget_reads)
+        sa_event.listen(Session, "do_orm_execute", _forget_reads_on_dml)
+        for mapped in _READ_FROM:
+            for name in ("after_insert", "after_update", "after_delete"):
+                sa_event.listen(mapped, name, _forget_reads_of_row)
         _installed = True
 
 
@@ -227,6 +233,50 @@ def _forget_timers(session: Session) -> None:
     session.info.pop(_TIMERS_KEY, None)
 
 
+# -- reads kept for one transaction ------------------------------------------------------
+# A timer sweep fires many children in one transaction, and each alert goes to the same
+# few role holders: while deriving notices (after a flush, when every change made so far
+# is in the database) who holds a role in a team, an actor's name and a user's mail
+# choice are read once per transaction, not once per notice. Writing those rows in the
+# transaction (a flush, or an INSERT/UPDATE/DELETE through the session) drops what was kept.
+_READS_KEY = "notification_reads"
+_DERIVING = "notification_deriving"
+_READ_FROM = (UserAccount, NotificationPreference)
+_READ_TABLES = frozenset(m.__table__ for m in _READ_FROM)
+
+
+def _kept(session: Session, key: tuple, read: Callable):
+    if not session.info.get(_DERIVING):
+        return read()  # a change not flushed yet would not be in a kept read
+    reads = session.info.setdefault(_READS_KEY, {})
+    if key not in reads:
+        reads[key] = read()
+    return reads[key]
+
+
+def _forget_reads(session: Session, *_args) -> None:
+    session.info.pop(_READS_KEY, None)
+
+
+def _forget_reads_at_end(session: Session, transaction) -> None:
+    # The transaction's end, or a savepoint's (its rollback may take back a user's
+    # change); not the inner transaction every flush opens and closes.
+    if transaction.parent is None or transaction.nested:
+        _forget_reads(session)
+
+
+def _forget_reads_of_row(_mapper, _connection, target) -> None:
+    session = object_session(target)
+    if session is not None:
+        _forget_reads(session)
+
+
+def _forget_reads_on_dml(state) -> None:
+    if (state.is_update or state.is_delete or state.is_insert) \
+            and getattr(state.statement, "table", None) in _READ_TABLES:
+        _forget_reads(state.session)
+
+
 def _after_flush(session: Session, _context) -> None:
     # After the flush every new event has its id and every index row it refers to is in the
     # database; rows added here are flushed by the next flush (commit flushes until clean).
@@ -236,8 +286,12 @@ def _after_flush(session: Session, _context) -> None:
     policy = current_policy(session)
     if policy is None or not policy.enabled:
         return
-    for audit_event in sorted(events, key=lambda e: e.id):
-        derive(session, policy, audit_event)
+    session.info[_DERIVING] = True
+    try:
+        for audit_event in sorted(events, key=lambda e: e.id):
+            derive(session, policy, audit_event)
+    finally:
+        del session.info[_DERIVING]
 
 
 # -- derivation -------------------------------------------------------------------------
@@ -267,6 +321,10 @@ def derive(session: Session, policy: NotificationPolicy, event: AuditEvent) -> l
 def _work_item(session: Session, event: AuditEvent) -> WorkItem | None:
     if event.instance_id is None or event.task_id is None:
         return None
+    for obj in session.new:  # a row this flush inserted (a task just made ready): no read
+        if isinstance(obj, WorkItem) and obj.instance_id == event.instance_id \
+                and obj.task_id == event.task_id:
+            return obj
     return session.scalars(select(WorkItem).where(WorkItem.instance_id == event.instance_id,
                                                   WorkItem.task_id == event.task_id)).first()
 
@@ -278,7 +336,8 @@ def role_holders(session: Session, role: str, team: str | None) -> list[UserAcco
     query = select(UserAccount).where(UserAccount.active.is_(True))
     if team is not None:
         query = query.where(or_(UserAccount.team == team, UserAccount.team.is_(None)))
-    return [u for u in session.scalars(query.order_by(UserAccount.id)) if role in (u.roles or [])]
+    return list(_kept(session, ("holders", role, team), lambda: [
+        u for u in session.scalars(query.order_by(UserAccount.id)) if role in (u.roles or [])]))
 
 
 def audience(session: Session, rule: Rule, event: AuditEvent, item: WorkItem | None,
@@ -312,7 +371,8 @@ def _fields(session: Session, policy: NotificationPolicy, event: AuditEvent,
     data = event.data or {}
     today = clock.today()
     due = item.due_date if item is not None else None
-    actor = session.scalar(select(UserAccount.display_name).where(UserAccount.username == event.actor))
+    actor = _kept(session, ("actor", event.actor), lambda: session.scalar(
+        select(UserAccount.display_name).where(UserAccount.username == event.actor)))
     values = {
         "task": item.title if item is not None else data.get("title") or data.get("task", ""),
         "reference": subject.reference if subject is not None else "",
@@ -343,8 +403,9 @@ def link_for(policy: NotificationPolicy, item: WorkItem | None, subject_id: int 
 
 
 def mode_for(session: Session, policy: NotificationPolicy, user_id: int, kind: str) -> str:
-    chosen = session.scalar(select(NotificationPreference.mode).where(
-        NotificationPreference.user_id == user_id, NotificationPreference.kind == kind))
+    chosen = _kept(session, ("mode", user_id, kind), lambda: session.scalar(
+        select(NotificationPreference.mode).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind)))
     return chosen or policy.mode_default(kind)
 
 

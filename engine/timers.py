@@ -159,6 +159,13 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
     seen += len(candidates)
     held = audit.lock_chains(session, {c.subject_id for c in candidates
                                        if c.instance_id not in failed})
+    # Read under the locks, for the whole batch in one statement: another worker may have
+    # fired a timer while we looked, and then it is no longer due.
+    mine = [c.id for c in candidates if c.subject_id in held and c.instance_id not in failed]
+    due = dict(session.execute(
+        select(Timer.id, ProcessInstance).join(Timer, Timer.instance_id == ProcessInstance.id)
+        .where(Timer.id.in_(mine), Timer.fire_at <= now)
+        .options(*INSTANCE_LOAD).execution_options(populate_existing=True)).all()) if mine else {}
     done: set[int] = set()  # instances fired in this transaction (all their timers)
     for timer_id, instance_id, fire_at, subject_id in candidates:
         if limit is not None and tried >= limit:
@@ -167,11 +174,7 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
         if instance_id in done or instance_id in failed or subject_id not in held:
             continue
         tried += 1
-        # Read under the lock: another worker may have fired it while we looked.
-        instance = session.scalars(
-            select(ProcessInstance).join(Timer, Timer.instance_id == ProcessInstance.id)
-            .where(Timer.id == timer_id, Timer.fire_at <= now)
-            .options(*INSTANCE_LOAD).execution_options(populate_existing=True)).first()
+        instance = due.get(timer_id)
         if instance is None:
             continue
         done.add(instance_id)

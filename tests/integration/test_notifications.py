@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from engine import clock, migration, notifications, work_items
+from engine import audit, clock, migration, notifications, work_items
 from engine.models import Notification, ProcessInstance, Subject, UserAccount
 from workflows import accounts, demo
 
@@ -169,3 +169,34 @@ def test_the_demo_shows_notifications_from_its_own_late_tasks(sqlite_database):
     assert result.overdue_tasks > 0
     assert kinds.get("escalation", 0) > 0 and kinds.get("reminder", 0) > 0
     assert "alert" in kinds  # the Aim 1 review alerts of children on a CSO at home
+
+
+def test_a_transaction_deriving_many_notices_sees_its_own_changes_to_users(database):
+    """Role holders are read once per transaction (a timer batch notifies the same people
+    for many children), yet a user added, deactivated or moved in that transaction
+    counts from then on."""
+    j = Journey(database)
+
+    def escalate(session):
+        audit.record(session, "escalated", "timer", subject_id=j.child_id,
+                     data={"task": "Review", "to_role": "team_leader", "team": "north", "level": 2})
+        session.flush()
+
+    def recipients(session):
+        return [u for u, in session.execute(select(UserAccount.username).join(
+            Notification, Notification.user_id == UserAccount.id).order_by(Notification.id))]
+
+    with database.transaction() as session:
+        escalate(session)
+        assert recipients(session) == ["tl.north"]
+        accounts.create_user(session, "tl2", "Tam Lee", "a-long-password", ["team_leader"], "north",
+                             actor="test")
+        escalate(session)
+        assert recipients(session)[1:] == ["tl.north", "tl2"]
+        accounts.find_user(session, "tl.north").active = False  # flushed by the next flush
+        escalate(session)
+        assert recipients(session)[3:] == ["tl2"]
+        session.execute(update(UserAccount).where(UserAccount.username == "tl2")
+                        .values(team="south"))
+        escalate(session)
+        assert recipients(session)[4:] == []
