@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import Select, String, cast, literal, select
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -117,13 +117,20 @@ def lock_chains(session: Session, subject_ids) -> set:
     return {subject_id for chain, subject_id in chains.items() if chain in held or chain in unborn}
 
 
-def lock_chain_of(session: Session, subject_id) -> bool:
-    """``lock_chain`` for the subject a scalar subquery names (e.g. a work item's), in one
-    statement instead of a read then a lock. False when the subquery finds no subject or
-    the subject has no chain yet (the caller then reads and locks in two steps)."""
+def chain_lock(subject_id) -> Select:
+    """The statement ``lock_chain_of`` runs for the subject a scalar subquery names (e.g. a
+    work item's). Build it once and keep it: a kept statement is not built, keyed for the
+    compiled cache and coerced again on every request."""
     chain = literal(SUBJECT_CHAIN) + cast(subject_id, String)  # as chain_for() makes it
-    head = session.scalars(select(AuditChain).where(AuditChain.chain == chain).with_for_update()
-                           .execution_options(populate_existing=True)).first()
+    return (select(AuditChain).where(AuditChain.chain == chain).with_for_update()
+            .execution_options(populate_existing=True))
+
+
+def lock_chain_of(session: Session, statement: Select, params: dict) -> bool:
+    """``lock_chain`` for the subject a ``chain_lock`` statement names, in one statement
+    instead of a read then a lock. False when it finds no subject or the subject has no
+    chain yet (the caller then reads and locks in two steps)."""
+    head = session.scalars(statement, params).first()
     if head is None:
         return False
     session.info.setdefault(_LOCKED, {})[head.chain] = head

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -148,11 +148,10 @@ def _write_changes(session: Session, instance: ProcessInstance, before: dict, wa
     """Rows from ``before`` (what the rows hold) to ``wanted``, by statements sent now, in
     the caller's transaction, instead of objects flushed later: the unit of work would
     cost more than the statements themselves."""
-    table = Milestone.__table__
-    same_instance = table.c.instance_id == instance.id
+    connection = session.connection()
+    key = {"instance": instance.id}
     for code, number in before.keys() - wanted.keys():
-        session.execute(delete(table).where(same_instance, table.c.code == code,
-                                            table.c.occurrence == number))
+        connection.execute(_DELETE, {**key, "which": code, "number": number})
     added = []
     for (code, number), (planned, actual, data) in wanted.items():
         if (code, number) not in before:
@@ -162,8 +161,18 @@ def _write_changes(session: Session, instance: ProcessInstance, before: dict, wa
                           "occurrence": number, "planned_date": planned, "actual_date": actual,
                           "data": data})
         elif before[(code, number)] != (planned, actual, data):
-            session.execute(update(table).where(
-                same_instance, table.c.code == code, table.c.occurrence == number).values(
-                planned_date=planned, actual_date=actual, data=data))
+            connection.execute(_UPDATE, {**key, "which": code, "number": number,
+                                         "planned": planned, "actual": actual, "new_data": data})
     if added:
-        session.execute(insert(table), added)
+        connection.execute(_INSERT, added)
+
+
+# Built once (see audit.chain_lock).
+_ROWS = Milestone.__table__
+_ONE_ROW = (_ROWS.c.instance_id == bindparam("instance"), _ROWS.c.code == bindparam("which"),
+            _ROWS.c.occurrence == bindparam("number"))
+_DELETE = delete(_ROWS).where(*_ONE_ROW)
+_UPDATE = update(_ROWS).where(*_ONE_ROW).values(planned_date=bindparam("planned"),
+                                                 actual_date=bindparam("actual"),
+                                                 data=bindparam("new_data"))
+_INSERT = insert(_ROWS)

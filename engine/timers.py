@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -63,21 +63,30 @@ def sync(session: Session, instance: ProcessInstance, wf, indexed: dict | None =
 def _write_changes(session: Session, instance: ProcessInstance, before: dict, wanted: dict) -> None:
     """Statements sent now, in the caller's transaction (see milestones._write_changes):
     usually one, deleting the row of the timer that fired."""
-    table = Timer.__table__
-    same_instance = table.c.instance_id == instance.id
+    connection = session.connection()
     gone = sorted(before.keys() - wanted.keys())
     if gone:
-        session.execute(delete(table).where(same_instance, table.c.task_id.in_(gone)))
+        connection.execute(_DELETE, {"instance": instance.id, "task_ids": gone})
     added = []
     for task_id, (name, fire_at) in wanted.items():
         if task_id not in before:
             added.append({"instance_id": instance.id, "task_id": task_id, "name": name,
                           "fire_at": fire_at})
         elif before[task_id][1] != fire_at:
-            session.execute(update(table).where(same_instance, table.c.task_id == task_id)
-                            .values(fire_at=fire_at))
+            connection.execute(_UPDATE, {"instance": instance.id, "task": task_id,
+                                         "new_fire_at": fire_at})
     if added:
-        session.execute(insert(table), added)
+        connection.execute(_INSERT, added)
+
+
+# Built once (see audit.chain_lock).
+_ROWS = Timer.__table__
+_DELETE = delete(_ROWS).where(_ROWS.c.instance_id == bindparam("instance"),
+                              _ROWS.c.task_id.in_(bindparam("task_ids", expanding=True)))
+_UPDATE = update(_ROWS).where(_ROWS.c.instance_id == bindparam("instance"),
+                              _ROWS.c.task_id == bindparam("task")).values(
+    fire_at=bindparam("new_fire_at"))
+_INSERT = insert(_ROWS)
 
 
 @dataclass

@@ -5,7 +5,7 @@ who holds a task), each as a conditional UPDATE so two people cannot both win.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.util.task import TaskState
 
@@ -120,34 +120,43 @@ def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) 
         row.next_escalation_date = passed[0] if passed else None
 
 
+# Statements of every request, built once (see audit.chain_lock).
+_ITEM_ID = bindparam("work_item_id")
+_SUBJECT_OF_ITEM = select(WorkItem.subject_id).where(WorkItem.id == _ITEM_ID)
+_LOCK_CHILD_OF_ITEM = audit.chain_lock(_SUBJECT_OF_ITEM.scalar_subquery())
+_ITEM = select(WorkItem).where(WorkItem.id == _ITEM_ID).execution_options(populate_existing=True)
+_ITEM_WITH_INSTANCE: dict[tuple, object] = {}  # instance load options -> statement
+
+
 def get_open(session: Session, work_item_id: int) -> WorkItem:
     """The work item, read after taking its child's lock (see audit.lock_chain)."""
     _lock_child_of(session, work_item_id)
-    return session.scalars(select(WorkItem).where(WorkItem.id == work_item_id)
-                           .execution_options(populate_existing=True)).one()
+    return session.scalars(_ITEM, {"work_item_id": work_item_id}).one()
 
 
 def get_open_with_instance(session: Session, work_item_id: int,
-                           instance_options=()) -> tuple[WorkItem, ProcessInstance]:
+                           instance_options: tuple = ()) -> tuple[WorkItem, ProcessInstance]:
     """``get_open`` and the item's process instance, in one statement when the session
     holds no instance yet (a request's usual case). An instance the session holds already
     is used as it stands, as session.get would, not overwritten by a fresh read."""
     _lock_child_of(session, work_item_id)
     if any(key[0] is ProcessInstance for key in session.identity_map.keys()):
-        item = session.scalars(select(WorkItem).where(WorkItem.id == work_item_id)
-                               .execution_options(populate_existing=True)).one()
+        item = session.scalars(_ITEM, {"work_item_id": work_item_id}).one()
         return item, session.get(ProcessInstance, item.instance_id, options=instance_options)
-    item, instance = session.execute(
-        select(WorkItem, ProcessInstance).join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
-        .where(WorkItem.id == work_item_id).options(*instance_options)
-        .execution_options(populate_existing=True)).one()
+    statement = _ITEM_WITH_INSTANCE.get(instance_options)
+    if statement is None:
+        statement = _ITEM_WITH_INSTANCE[instance_options] = (
+            select(WorkItem, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+            .where(WorkItem.id == _ITEM_ID).options(*instance_options)
+            .execution_options(populate_existing=True))
+    item, instance = session.execute(statement, {"work_item_id": work_item_id}).one()
     return item, instance
 
 
 def _lock_child_of(session: Session, work_item_id: int) -> None:
-    subject_of_item = select(WorkItem.subject_id).where(WorkItem.id == work_item_id)
-    if not audit.lock_chain_of(session, subject_of_item.scalar_subquery()):
-        subject_id = session.scalar(subject_of_item)
+    if not audit.lock_chain_of(session, _LOCK_CHILD_OF_ITEM, {"work_item_id": work_item_id}):
+        subject_id = session.scalar(_SUBJECT_OF_ITEM, {"work_item_id": work_item_id})
         if subject_id is None:
             raise NotFound(f"There is no task {work_item_id}.")
         audit.lock_chain(session, subject_id)
