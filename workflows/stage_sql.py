@@ -7,13 +7,27 @@ read those counts as they read intervals from ``measure_data.load_episodes`` (wh
 before the measurement date (the occurrence number breaking ties), as
 ``measure_data.Episode.first`` has it; tests/integration/test_measure_sql.py proves both
 paths give the same counts on SQLite and PostgreSQL.
+
+For a whole caseload, each milestone's first occurrence per instance is read by one
+aggregate per milestone code (``UNION ALL``): each reads its stretch of the covering index
+``ix_milestone_reached`` in instance order, so PostgreSQL aggregates it as it streams (one
+``GROUP BY code, instance_id`` over every code made it sort half a million rows by text).
+Pairing consecutive milestones into stages is where the dialects part:
+
+* PostgreSQL pairs them with window functions and counts the stages itself, sending back
+  a few thousand rows instead of half a million (what psycopg spent most of the time on);
+* SQLite's window functions over half a million rows cost more than they save, so SQLite
+  sends the firsts in journey order and Python walks them once, instance by instance.
+
+A team's few hundred children are found by the subject index in one aggregate and walked in
+Python on both (the union and the windows would only add planning and start-up there).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import BigInteger, cast, func, literal, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from engine.models import Milestone, Subject
@@ -22,73 +36,122 @@ from .measure_sql import collector_paused
 from .stage_delays import StageCount
 from .vocabulary import JOURNEY_ORDER
 
+# The earliest (date, occurrence) and the version it was reached under, as one number:
+# day (``date.toordinal()``, so every key is positive and divides alike in SQL and Python)
+# * 10**12 + occurrence * 10**6 + version.
+_DAY, _OCCURRENCE = 10 ** 12, 10 ** 6
+
 
 def stage_counts(session: Session, process_id: str, order: Sequence[str] = JOURNEY_ORDER,
                  until: date | None = None, teams: Sequence[str] | None = None,
-                 started: tuple[date, date] | None = None) -> list[StageCount]:
+                 started: tuple[date, date] | None = None,
+                 ended_after: date | None = None) -> list[StageCount]:
     """Completed stages counted by days, journey-start month and model version, as
     ``stage_delays.counts(stage_delays.intervals(load_episodes(...), order, until))`` gives
-    them; ``started``: only stages that began in that date range (``started_between``).
+    them; ``started``: only stages that began in that date range (``started_between``);
+    ``ended_after``: only stages that ended after that day."""
+    every, recent = every_and_recent(session, process_id, order, until, teams, started,
+                                     ended_after)
+    return every if ended_after is None else recent
 
-    The database picks each milestone's first occurrence per instance from the index (one
-    row per instance and milestone); pairing them into stages is a walk along each
-    journey, done here: window functions over half a million rows cost seconds on SQLite.
-    """
+
+def every_and_recent(session: Session, process_id: str, order: Sequence[str],
+                     until: date | None, teams: Sequence[str] | None,
+                     started: tuple[date, date] | None, ended_after: date | None
+                     ) -> tuple[list[StageCount], list[StageCount]]:
+    """``stage_counts`` without and with ``ended_after`` (the forecast's pace reads both),
+    for the price of one."""
+    firsts = _firsts(session, process_id, order, until, teams)
+    low, high = (d.toordinal() for d in started) if started else (None, None)
+    since = ended_after.toordinal() if ended_after is not None else None
+    with collector_paused():
+        if session.get_bind().dialect.name == "postgresql" and teams is None:
+            counted = _paired_in_database(session, firsts, low, high, since)
+        else:
+            counted = _paired_here(session, firsts, low, high, since)
+    months: dict[int, date] = {}  # journey start day -> its month
+    every: dict[tuple, int] = {}
+    recent: dict[tuple, int] = {}
+    for (a, b, n_days, day, version, is_recent), n in counted:
+        month = months.get(day)
+        if month is None:
+            month = months[day] = date.fromordinal(day).replace(day=1)
+        key = (a, b, n_days, month, version)
+        every[key] = every.get(key, 0) + n
+        if is_recent:
+            recent[key] = recent.get(key, 0) + n
+    return tuple([StageCount(order[a], order[b], n_days, month, version, n)
+                  for (a, b, n_days, month, version), n in found.items()]
+                 for found in (every, recent))
+
+
+def _firsts(session: Session, process_id: str, order: Sequence[str], until: date | None,
+            teams: Sequence[str] | None):
+    """(instance_id, position of the milestone in ``order``, key of its first occurrence)."""
     m = Milestone
     dialect = session.get_bind().dialect.name
-    conditions = [m.process_id == process_id, m.code.in_(list(order)),
-                  m.actual_date.is_not(None)]
+    if dialect == "sqlite":  # dates are ISO text there; julianday(0001-01-01) is 1721425.5
+        day = cast(func.julianday(m.actual_date) - 1721424.5, BigInteger)
+    else:
+        day = m.actual_date - date(1, 1, 1) + 1
+    key = func.min(day * literal(_DAY, BigInteger) + m.occurrence * literal(_OCCURRENCE, BigInteger)
+                   + m.model_version, type_=BigInteger)
+    conditions = [m.process_id == process_id, m.actual_date.is_not(None)]
     if until is not None:
         conditions.append(m.actual_date <= until)
-    if teams is not None:
+    if teams is not None:  # a few hundred children, found by the subject index
         conditions.append(m.subject_id.in_(select(Subject.id).where(Subject.team.in_(list(teams)))))
-    # The earliest (date, occurrence) and the version it was reached under, as one number:
-    # day number (days since 1970-01-01) * 10**12 + occurrence * 10**6 + version.
-    first = func.min(_first_key(dialect), type_=BigInteger)
-    query = select(m.instance_id, m.code, first).where(*conditions).group_by(m.code, m.instance_id)
-    position = {code: index for index, code in enumerate(order)}
-    journeys: dict[int, list[tuple[int, int]]] = {}
-    with collector_paused():
-        for instance_id, code, key in session.connection().execute(query).all():
-            journeys.setdefault(instance_id, []).append((position[code], key))
-    low, high = (_day_number(d) for d in started) if started else (None, None)
+        position = case({code: index for index, code in enumerate(order)}, value=m.code)
+        return (select(m.instance_id, position.label("pos"), key.label("k"))
+                .where(m.code.in_(list(order)), *conditions)
+                .group_by(m.instance_id, m.code).subquery("firsts"))
+    return union_all(*(
+        select(m.instance_id, literal(position).label("pos"), key.label("k"))
+        .where(m.code == code, *conditions).group_by(m.instance_id)
+        for position, code in enumerate(order))).subquery("firsts")
+
+
+def _paired_here(session: Session, firsts, low: int | None, high: int | None,
+                 since: int | None) -> list[tuple[tuple, int]]:
+    rows = session.connection().execute(
+        select(firsts.c.instance_id, firsts.c.pos, firsts.c.k)
+        .order_by(firsts.c.instance_id, firsts.c.pos)).all()  # faster than row by row
     counted: dict[tuple, int] = {}
-    for reached in journeys.values():
-        if len(reached) < 2:
-            continue
-        reached.sort()
-        month = reached[0][1] // _DAY
-        before = before_on = None
-        for step, key in reached:
-            on = key // _DAY
-            if before is not None and (low is None or low <= before_on <= high):
-                stage = (before, step, on - before_on, month, key % _OCCURRENCE)
-                counted[stage] = counted.get(stage, 0) + 1
-            before, before_on = step, on
-    months: dict[int, date] = {}  # journey start day -> its month
-    for day in {stage[3] for stage in counted}:
-        months[day] = date.fromordinal(day + _EPOCH).replace(day=1)
-    found: dict[tuple, int] = {}
-    for (a, b, n_days, day, version), n in counted.items():
-        key = (a, b, n_days, months[day], version)
-        found[key] = found.get(key, 0) + n
-    return [StageCount(order[a], order[b], n_days, month, version, n)
-            for (a, b, n_days, month, version), n in found.items()]
+    current = before = before_on = start = None
+    for instance_id, step, key in rows:
+        on = key // _DAY
+        if instance_id != current:
+            current, start = instance_id, on
+        elif low is None or low <= before_on <= high:
+            stage = (before, step, on - before_on, start, key % _OCCURRENCE,
+                     since is not None and on > since)
+            counted[stage] = counted.get(stage, 0) + 1
+        before, before_on = step, on
+    return list(counted.items())
 
 
-_DAY, _OCCURRENCE = 10 ** 12, 10 ** 6
-_EPOCH = date(1970, 1, 1).toordinal()
-
-
-def _day_number(day: date) -> int:
-    return day.toordinal() - _EPOCH
-
-
-def _first_key(dialect: str):
-    m = Milestone
-    if dialect == "sqlite":  # dates are ISO text there
-        days = cast(func.julianday(m.actual_date) - 2440587.5, BigInteger)
-    else:
-        days = m.actual_date - date(1970, 1, 1)
-    return (days * literal(_DAY, BigInteger) + m.occurrence * literal(_OCCURRENCE, BigInteger)
-            + m.model_version)
+def _paired_in_database(session: Session, firsts, low: int | None, high: int | None,
+                        since: int | None) -> list[tuple[tuple, int]]:
+    window = {"partition_by": firsts.c.instance_id, "order_by": firsts.c.pos}
+    steps = (select(firsts.c.pos, firsts.c.k,
+                   func.lag(firsts.c.pos, type_=BigInteger).over(**window).label("before"),
+                   func.lag(firsts.c.k, type_=BigInteger).over(**window).label("before_k"),
+                   func.first_value(firsts.c.k, type_=BigInteger).over(**window).label("start_k"))
+             .subquery("steps"))
+    on, before_on = steps.c.k // _DAY, steps.c.before_k // _DAY
+    conditions = [steps.c.before.is_not(None)]
+    if low is not None:
+        conditions.append(and_(before_on >= low, before_on <= high))
+    columns = [steps.c.before, steps.c.pos, on - before_on, steps.c.start_k // _DAY,
+               steps.c.k % _OCCURRENCE]
+    if since is not None:
+        columns.append(on > since)
+    connection = session.connection()
+    # The plan's cost is in JIT's range, and compiling it takes longer than running it
+    # (a quarter of a second at 100,000 children): off for this query only.
+    jit = connection.scalar(text("SELECT current_setting('jit')"))
+    connection.execute(text("SELECT set_config('jit', 'off', true)"))
+    rows = connection.execute(
+        select(*columns, func.count()).where(*conditions).group_by(*columns)).all()
+    connection.execute(text("SELECT set_config('jit', :jit, true)"), {"jit": jit})
+    return [((*row[:5], since is not None and row[5]), row[-1]) for row in rows]

@@ -101,5 +101,17 @@ def test_stage_counts_equal_intervals_from_episodes(caseload, process_id, order)
         started = (D("2024-06-01"), D("2025-05-31"))
         everything = stage_delays.intervals(load_episodes(session, process_id), order, TODAY)
         counts = stage_sql.stage_counts(session, process_id, order, TODAY, started=started)
+        since = D("2025-08-15")
+        for teams in (None, ("north",)):  # the whole caseload and a team are read apart
+            items = stage_delays.intervals(load_episodes(session, process_id, teams=teams),
+                                           order, TODAY)
+            every, recent = stage_sql.every_and_recent(session, process_id, order, TODAY, teams,
+                                                       None, since)
+            assert sorted(every) == stage_delays.counts(items)
+            assert sorted(recent) == stage_delays.counts(i for i in items if i.end > since)
+            assert sorted(recent) == sorted(stage_sql.stage_counts(
+                session, process_id, order, TODAY, teams, ended_after=since))
+            if teams is None:  # the window leaves some stages out, not all
+                assert 0 < sum(c.n for c in recent) < sum(c.n for c in every)
     assert sorted(counts) == stage_delays.counts(stage_delays.started_between(everything, *started))
     assert counts  # the caseload has stages begun in that range
