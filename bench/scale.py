@@ -8,10 +8,11 @@ queue is what one team leader sees. At each size:
   unassigned, first page of 25, sorted by due date, with its total count), one
   transaction per request; baseline: reading one work item by primary key. Also the
   service-wide queue of a role held without a team (independent chair: every team).
-* at the largest size, aim measures 1–3 and stage delays as the Measures pages compute them
-  for every team (``measure_sql``: aggregate queries, then the pure rules); baseline: the
-  same figures from ``measure_data.load_episodes`` and the pure functions over episodes (and
-  each figure's note says whether both agree).
+* at the largest size, aim measures 1–3, stage delays and the breach forecast as the
+  Measures pages compute them for every team (``measure_sql``, ``stage_sql``,
+  ``forecast_sql``: aggregate queries, then the pure rules); baseline: the same figures from
+  ``measure_data.load_episodes`` and the pure functions over episodes (and each figure's
+  note says whether both agree).
 * at the largest size, stored bytes per child, per instance state and per audit event.
 
 ``PACE_BENCH_KEEP=/tmp/pace-bench-keep`` keeps the largest database between runs (a SQLite
@@ -103,7 +104,8 @@ def queue_bench(ctx: Context, database, backend: str, size: int) -> None:
 
 def measures_available() -> str | None:
     for name in ("workflows.measures", "workflows.measure_data", "workflows.measure_sql",
-                 "workflows.stage_sql", "workflows.aims", "workflows.stage_delays"):
+                 "workflows.stage_sql", "workflows.aims", "workflows.stage_delays",
+                 "workflows.forecast", "workflows.forecast_sql"):
         try:
             importlib.import_module(name)
         except ImportError as exc:
@@ -112,16 +114,18 @@ def measures_available() -> str | None:
 
 
 def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
-    """Aims 1-3 and stage delays as the Measures pages compute them for every team
-    (``measure_sql``); baseline: the same figures from ``load_episodes`` and the pure
-    functions over episodes (the path before ``measure_sql``), which must agree."""
+    """Aims 1-3, stage delays and the breach forecast as the Measures pages compute them for
+    every team (``measure_sql``, ``stage_sql``, ``forecast_sql``); baseline: the same
+    figures from ``load_episodes`` and the pure functions over episodes (the path before
+    those modules), which must agree."""
     missing = measures_available()
     if missing:
         ctx.add(Figure("3 measures", f"aims 1-3, {backend}", None, "s",
                        note=f"skipped: {missing}"))
         return
-    from workflows import aims, measure_data, measure_sql, measures, stage_delays, stage_sql
-    from workflows.vocabulary import JOURNEY_ORDER, PERMANENCE
+    from workflows import (aims, forecast, forecast_sql, measure_data, measure_sql, measures,
+                           stage_delays, stage_sql)
+    from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
     runs = 3
     if database.engine.dialect.name == "postgresql":
         # What autovacuum has done by the time anyone reads the figures (the generator only
@@ -156,6 +160,16 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
             episodes = measure_data.load_episodes(session, PERMANENCE)
         stages = stage_delays.intervals(episodes, JOURNEY_ORDER, TODAY)
         return stage_delays.summarise(stages), stage_delays.by_cohort(stages, "month")
+
+    def breach_forecast():
+        with database.transaction() as session:
+            return forecast_sql.forecast_report(session, settings, TODAY)
+
+    def forecast_from_episodes():
+        with database.transaction() as session:
+            episodes = {p: measure_data.load_episodes(session, p, codes=order)
+                        for p, order in ((PERMANENCE, JOURNEY_ORDER), (CSO_HOME, CSO_ORDER))}
+        return forecast.forecast(episodes, settings, TODAY)
 
     cpu: dict[str, float] = {}  # this process's CPU seconds of the fastest run
 
@@ -198,6 +212,17 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
                    note=f"best of {runs}; CPU in this process {fast_cpu:.2f} s (episodes path "
                         f"{cpu['last']:.2f} s); {len(stats)} stages, overall and by month cohort; "
                         + ("same figures as the episodes path" if same
+                           else "DIFFERENT from the episodes path")))
+    seconds, items = best(breach_forecast)
+    fast_cpu = cpu["last"]
+    before, reference = best(forecast_from_episodes, times=1)
+    at_risk = sum(f.status in forecast.AT_RISK for f in items)
+    ctx.add(Figure("3 measures", f"breach forecast, {label}", seconds, "s", baseline=before,
+                   baseline_name="load_episodes + forecast (one run)", target="reported",
+                   note=f"best of {runs}, every team; CPU in this process {fast_cpu:.2f} s "
+                        f"(episodes path {cpu['last']:.2f} s); {len(items):,} open clocks, "
+                        f"{at_risk:,} at risk; "
+                        + ("same forecasts as the episodes path" if items == reference
                            else "DIFFERENT from the episodes path")))
 
 

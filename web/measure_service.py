@@ -12,8 +12,8 @@ from datetime import date
 from flask import current_app
 
 from workflows import aims as aim_settings
-from workflows import (forecast, measure_sql, measures, pdsa, run_charts, stage_delays, stage_sql,
-                       survival)
+from workflows import (forecast, forecast_sql, measure_sql, measures, pdsa, run_charts,
+                       stage_delays, stage_sql, survival)
 from workflows.aims import AIMS
 from workflows.measure_data import load_deployments, load_episodes
 from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
@@ -108,8 +108,8 @@ def survival_report(session, clock: str, teams, on: date, grouping: str = "none"
 
 def forecast_report(session, teams, on: date,
                     clocks=tuple(forecast.CLOCKS)) -> list[forecast.Forecast]:
+    """The pace from counted stages and only the episodes still open (``forecast_sql``:
+    the same forecasts as ``forecast.forecast`` over every episode, in a fraction of the
+    time for a whole council)."""
     settings = aim_settings.load(session, council())
-    processes = {forecast.CLOCKS[c].process_id for c in clocks}
-    episodes = {p: load_episodes(session, p, codes=PROCESS_ORDER[p], teams=teams)
-                for p in sorted(processes)}
-    return forecast.forecast(episodes, settings, on, clocks)
+    return forecast_sql.forecast_report(session, settings, on, teams, clocks)

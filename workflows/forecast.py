@@ -99,16 +99,28 @@ def _whole_days(value: float) -> int:
     return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def window_start(on: date, window_days: int = WINDOW_DAYS) -> date:
+    """Stages that ended after this day are recent."""
+    return on - timedelta(days=min(window_days, (on - date.min).days))
+
+
 def pace(episodes: Iterable[Episode], order: Sequence[str], on: date,
          window_days: int = WINDOW_DAYS,
          min_recent: int = MIN_RECENT) -> dict[tuple[str, str], StagePace]:
     """Median days of each stage: recent completions when there are enough, else all."""
     items = stage_delays.intervals(episodes, order, until=on)
-    since = on - timedelta(days=min(window_days, (on - date.min).days))
-    recent = {(s.start_code, s.end_code): s for s in stage_delays.summarise(
-        [i for i in items if i.end > since], order)}
+    since = window_start(on, window_days)
+    return pace_of(items, [i for i in items if i.end > since], order, min_recent)
+
+
+def pace_of(every: Iterable[stage_delays.Interval | stage_delays.StageCount],
+            recent: Iterable[stage_delays.Interval | stage_delays.StageCount],
+            order: Sequence[str], min_recent: int = MIN_RECENT) -> dict[tuple[str, str], StagePace]:
+    """``pace`` from the completed stages (intervals or ``stage_sql`` counts) and those of
+    them that ended in the window."""
+    recent = {(s.start_code, s.end_code): s for s in stage_delays.summarise(recent, order)}
     found = {}
-    for stat in stage_delays.summarise(items, order):
+    for stat in stage_delays.summarise(every, order):
         key = (stat.start_code, stat.end_code)
         chosen = recent.get(key)
         use_recent = chosen is not None and chosen.n >= min_recent
@@ -215,14 +227,23 @@ def forecast(episodes: Mapping[str, Sequence[Episode]], settings: Mapping[int, A
 
     ``episodes`` maps a process id to its episodes; the pace of each process is measured
     on those same episodes."""
-    found = []
+    clocks = tuple(clocks)
     paces: dict[str, Pace] = {}
+    for clock in (CLOCKS[code] for code in clocks):
+        if clock.process_id not in paces:
+            paces[clock.process_id] = pace(episodes.get(clock.process_id, ()), clock.order, on)
+    return forecast_at(episodes, paces, settings, on, clocks)
+
+
+def forecast_at(episodes: Mapping[str, Iterable[Episode]], paces: Mapping[str, Pace],
+                settings: Mapping[int, AimSettings], on: date,
+                clocks: Iterable[str] = tuple(CLOCKS)) -> list[Forecast]:
+    """``forecast`` at a pace measured elsewhere (``paces``: per process id), e.g. on a
+    whole council's counted stages while only the episodes still open are read."""
+    found = []
     for code in clocks:
         clock = CLOCKS[code]
-        eps = episodes.get(clock.process_id, ())
-        if clock.process_id not in paces:
-            paces[clock.process_id] = pace(eps, clock.order, on)
-        for ep in eps:
+        for ep in episodes.get(clock.process_id, ()):
             item = forecast_episode(ep, clock, settings[clock.aim], paces[clock.process_id], on)
             if item is not None:
                 found.append(item)
