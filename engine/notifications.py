@@ -27,7 +27,7 @@ from types import MappingProxyType
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
@@ -333,11 +333,18 @@ def role_holders(session: Session, role: str, team: str | None) -> list[UserAcco
     """Active users with ``role`` whose team is ``team`` or who have none (service-wide)."""
     if not role:
         return []
-    query = select(UserAccount).where(UserAccount.active.is_(True))
-    if team is not None:
-        query = query.where(or_(UserAccount.team == team, UserAccount.team.is_(None)))
+    query, params = (_ACTIVE_USERS, {}) if team is None else (_ACTIVE_USERS_OF_TEAM, {"team": team})
     return list(_kept(session, ("holders", role, team), lambda: [
-        u for u in session.scalars(query.order_by(UserAccount.id)) if role in (u.roles or [])]))
+        u for u in session.scalars(query, params) if role in (u.roles or [])]))
+
+
+# Reads of every notice, built once (see audit.chain_lock).
+_ACTIVE_USERS = select(UserAccount).where(UserAccount.active.is_(True)).order_by(UserAccount.id)
+_ACTIVE_USERS_OF_TEAM = _ACTIVE_USERS.where(or_(UserAccount.team == bindparam("team"),
+                                                UserAccount.team.is_(None)))
+_DISPLAY_NAME = select(UserAccount.display_name).where(UserAccount.username == bindparam("username"))
+_MODE = select(NotificationPreference.mode).where(NotificationPreference.user_id == bindparam("user"),
+                                                  NotificationPreference.kind == bindparam("kind"))
 
 
 def audience(session: Session, rule: Rule, event: AuditEvent, item: WorkItem | None,
@@ -372,7 +379,7 @@ def _fields(session: Session, policy: NotificationPolicy, event: AuditEvent,
     today = clock.today()
     due = item.due_date if item is not None else None
     actor = _kept(session, ("actor", event.actor), lambda: session.scalar(
-        select(UserAccount.display_name).where(UserAccount.username == event.actor)))
+        _DISPLAY_NAME, {"username": event.actor}))
     values = {
         "task": item.title if item is not None else data.get("title") or data.get("task", ""),
         "reference": subject.reference if subject is not None else "",
@@ -404,8 +411,7 @@ def link_for(policy: NotificationPolicy, item: WorkItem | None, subject_id: int 
 
 def mode_for(session: Session, policy: NotificationPolicy, user_id: int, kind: str) -> str:
     chosen = _kept(session, ("mode", user_id, kind), lambda: session.scalar(
-        select(NotificationPreference.mode).where(
-            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind)))
+        _MODE, {"user": user_id, "kind": kind}))
     return chosen or policy.mode_default(kind)
 
 
