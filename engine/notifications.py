@@ -27,7 +27,7 @@ from types import MappingProxyType
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import event as sa_event
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
@@ -279,7 +279,7 @@ def _forget_reads_on_dml(state) -> None:
 
 def _after_flush(session: Session, _context) -> None:
     # After the flush every new event has its id and every index row it refers to is in the
-    # database; rows added here are flushed by the next flush (commit flushes until clean).
+    # database; the notices are written at once, in the same flush (see _notify).
     events = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if not events:
         return
@@ -295,7 +295,8 @@ def _after_flush(session: Session, _context) -> None:
 
 
 # -- derivation -------------------------------------------------------------------------
-def derive(session: Session, policy: NotificationPolicy, event: AuditEvent) -> list[Notification]:
+def derive(session: Session, policy: NotificationPolicy, event: AuditEvent) -> list[int]:
+    """Write the notices ``event`` calls for; returns their ids."""
     if event.event_type == policy.timer_event and event.instance_id is not None:
         session.info.setdefault(_TIMERS_KEY, set()).add(event.instance_id)
     data = event.data or {}
@@ -417,28 +418,38 @@ def mode_for(session: Session, policy: NotificationPolicy, user_id: int, kind: s
 
 def _notify(session: Session, policy: NotificationPolicy, mail: MailSettings, kind: str,
             event: AuditEvent, item: WorkItem | None, subject: Subject | None,
-            user: UserAccount) -> Notification:
+            user: UserAccount) -> int:
+    """Write the notice (and its mail) now, from inside the flush that wrote the event: as
+    objects they would wait for another flush, which costs a timer sweep a second unit of
+    work for every child and would put a failure to write them on whatever flushed next."""
     fields = _fields(session, policy, event, item, subject)
     title, body = policy.text(kind, fields)
     key = f"{event.chain}#{event.chain_seq}:{user.id}"
-    note = Notification(user_id=user.id, kind=kind, title=title[:300], body=body,
-                        link=link_for(policy, item, event.subject_id), subject_id=event.subject_id,
-                        work_item_id=item.id if item is not None else None, event_id=event.id,
-                        created_at=clock.now(), dedupe_key=key)
-    session.add(note)
+    link = link_for(policy, item, event.subject_id)
+    connection = session.connection()
+    note_id = connection.execute(_INSERT_NOTE, {
+        "user_id": user.id, "kind": kind, "title": title[:300], "body": body, "link": link,
+        "subject_id": event.subject_id, "work_item_id": item.id if item is not None else None,
+        "event_id": event.id, "created_at": clock.now(), "read_at": None,
+        "dedupe_key": key}).scalar_one()
     if mail.enabled and user.email and mode_for(session, policy, user.id, kind) == "immediate":
         context = {**policy.mail_context(), "user": user.display_name, "title": title,
                    "body": body, "kind": kind,
-                   "url": mail.url(note.link) if note.link else mail.url("/"),
+                   "url": mail.url(link) if link else mail.url("/"),
                    "notifications_url": mail.url("/notifications"),
                    "preferences_url": mail.url("/notifications/preferences"), **fields}
         text, html = policy.render_mail("notice", kind, context)
-        session.add(OutboxMessage(
-            message_id=mail.message_id(kind), dedupe_key=key,
-            user_id=user.id, to_address=user.email, subject=f"[{policy.service_name}] {title}"[:300],
-            text_body=text, html_body=html, kind=kind, notification=note, status="pending",
-            created_at=clock.now(), attempts=0, next_attempt_at=clock.now()))
-    return note
+        connection.execute(_INSERT_MAIL, {
+            "message_id": mail.message_id(kind), "dedupe_key": key, "user_id": user.id,
+            "to_address": user.email, "subject": f"[{policy.service_name}] {title}"[:300],
+            "text_body": text, "html_body": html, "kind": kind, "notification_id": note_id,
+            "status": "pending", "created_at": clock.now(), "attempts": 0,
+            "next_attempt_at": clock.now(), "sent_at": None, "last_error": None})
+    return note_id
+
+
+_INSERT_NOTE = insert(Notification.__table__).returning(Notification.__table__.c.id)
+_INSERT_MAIL = insert(OutboxMessage.__table__)
 
 
 # -- reading and marking (for the web layer) --------------------------------------------

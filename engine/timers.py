@@ -189,7 +189,7 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
         done.add(instance_id)
         attempt.current = instance_id
         attempt.fired += len(runtime.fire_timers(session, instance))
-        session.flush()  # the notices derived from its events, so their failure is its too
+        session.flush()  # anything still pending, so its failure is this child's too
         attempt.current = None
     return True, after, tried, seen
 
