@@ -113,9 +113,13 @@ def _firsts(session: Session, process_id: str, order: Sequence[str], until: date
 
 def _paired_here(session: Session, firsts, low: int | None, high: int | None,
                  since: int | None) -> list[tuple[tuple, int]]:
-    rows = session.connection().execute(
+    result = session.connection().execute(
         select(firsts.c.instance_id, firsts.c.pos, firsts.c.k)
-        .order_by(firsts.c.instance_id, firsts.c.pos)).all()  # faster than row by row
+        .order_by(firsts.c.instance_id, firsts.c.pos))
+    try:  # plain integers: the driver's own rows, without SQLAlchemy's per-row processing
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
     counted: dict[tuple, int] = {}
     current = before = before_on = start = None
     for instance_id, step, key in rows:

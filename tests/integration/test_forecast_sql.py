@@ -47,8 +47,9 @@ def test_forecast_from_counts_equals_forecast_from_episodes(caseload):  # noqa: 
             for clocks in (tuple(forecast.CLOCKS), ("adm",)):
                 fast = forecast_sql.forecast_report(session, settings, on, teams, clocks)
                 assert fast == forecast.forecast(episodes, settings, on, clocks), (on, teams)
-                seen |= {f.status for f in fast}
+                seen |= {f.status for f in fast} | {f.clock for f in fast}
                 ended_later |= {on for f in fast if f.child.reference == "ENDED"}
     assert {True, False} <= seen  # recent paces and paces of every completed stage
     assert {forecast.MISSED, forecast.WILL_MISS, forecast.ON_TRACK} <= seen
+    assert set(forecast.CLOCKS) <= seen
     assert ended_later == {D("2025-02-28")}  # forecast before it ended, not from that day
