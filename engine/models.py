@@ -89,8 +89,11 @@ class ProcessInstance(Base):
     end_event: Mapped[str | None] = mapped_column(String(100))
     parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
 
-    subject: Mapped[Subject] = relationship(lazy="joined")
-    model: Mapped[ProcessModel] = relationship()
+    # For reading only: every writer sets subject_id and model_id itself, and a relationship
+    # that writes would bring the subject and model tables into every flush of an instance
+    # (the unit of work orders parents first, even when it has none to write).
+    subject: Mapped[Subject] = relationship(lazy="joined", viewonly=True)
+    model: Mapped[ProcessModel] = relationship(viewonly=True)
 
     # Optimistic locking: every UPDATE carries "WHERE version = <loaded>"; a concurrent
     # writer's update matches no row and SQLAlchemy raises StaleDataError.
@@ -129,7 +132,7 @@ class WorkItem(Base):
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     completion_digest: Mapped[str | None] = mapped_column(String(64))
 
-    subject: Mapped[Subject] = relationship(lazy="joined")
+    subject: Mapped[Subject] = relationship(lazy="joined", viewonly=True)  # as ProcessInstance's
 
 
 class Timer(Base):
