@@ -194,6 +194,16 @@ def _anchor(ep: Episode, clock: Clock, on: date) -> Reached | None:
     return ep.first(clock.anchor_code, on)
 
 
+def _reached_since(ep: Episode, code: str, since: date, on: date) -> Reached | None:
+    """The first occurrence of ``code`` dated from ``since`` to ``on``."""
+    for reached in ep.milestones.get(code, ()):
+        if reached.on > on:
+            return None
+        if reached.on >= since:
+            return reached
+    return None
+
+
 def forecast_episode(ep: Episode, clock: Clock, settings: AimSettings, stages: Pace,
                      on: date) -> Forecast | None:
     if ep.ended_on is not None and ep.ended_on <= on:
@@ -201,14 +211,13 @@ def forecast_episode(ep: Episode, clock: Clock, settings: AimSettings, stages: P
     anchor = _anchor(ep, clock, on)
     if anchor is None:
         return None
-    after = {code: next((r for r in ep.every(code, on) if r.on >= anchor.on), None)
-             for code in clock.route[1:]}
-    if after[clock.target_code] is not None:
+    if _reached_since(ep, clock.target_code, anchor.on, on) is not None:
         return None  # done: the aims count it
     reached_code, reached_on = clock.anchor_code, anchor.on
     for code in clock.route[1:-1]:
-        if after[code] is not None:
-            reached_code, reached_on = code, max(reached_on, after[code].on)
+        found = _reached_since(ep, code, anchor.on, on)
+        if found is not None:
+            reached_code, reached_on = code, max(reached_on, found.on)
     deadline = _deadline(settings.threshold, anchor.on)
     projected, note = project(reached_code, reached_on, clock, stages, on)
     if deadline < on:
