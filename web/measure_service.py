@@ -66,8 +66,8 @@ def stage_report(session, process: str, teams, on: date, *, before: int | None =
     """Stage delays, and a before/after comparison of two versions or two date ranges."""
     order = PROCESS_ORDER[process]
     versions = [d.version for d in load_deployments(session, [process])]
-    # Counted by aggregate queries (measure_sql): a council's 100k children in seconds,
-    # not the half-minute that building every episode takes.
+    # Counted by the database (stage_sql): a council's 100,000 children in under a second,
+    # not the ten seconds and more that building every episode takes.
     items = stage_sql.stage_counts(session, process, order, on, teams)
     comparison, label = None, ""
     if before is not None and after is not None:
