@@ -28,10 +28,9 @@ from sqlalchemy.orm import Session
 
 from engine.models import Milestone, ProcessInstance, Subject
 
-from . import forecast, stage_sql
+from . import driver_rows, forecast, stage_sql
 from .aims import AimSettings
 from .measure_data import EMPTY, Child, Episode, Reached
-from .measure_sql import collector_paused
 
 
 def forecast_report(session: Session, settings: Mapping[int, AimSettings], on: date,
@@ -44,7 +43,7 @@ def forecast_report(session: Session, settings: Mapping[int, AimSettings], on: d
     for code in clocks:
         by_process[forecast.CLOCKS[code].process_id].append(forecast.CLOCKS[code])
     paces, episodes = {}, {}
-    with collector_paused():
+    with driver_rows.collector_paused():
         for process_id, wanted in by_process.items():
             paces[process_id] = pace(session, process_id, wanted[0].order, on, teams)
             episodes[process_id] = open_episodes(session, process_id, wanted, on, teams)
@@ -84,19 +83,11 @@ def open_episodes(session: Session, process_id: str, clocks: Sequence[forecast.C
             # each milestone's occurrences in the order ``measure_data.episode`` keeps them
             .order_by(m.code, m.instance_id, m.actual_date, m.occurrence))
     connection = session.connection()
-    result = connection.execute(rows)
-    try:  # a quarter of a million rows: the driver's own, without per-row processing
-        found_rows = result.cursor.fetchall()
-    finally:
-        result.close()
-    days: dict = {}  # the driver's day (ISO text on SQLite) -> date, each parsed once
+    days = driver_rows.Days()
     reached: dict[int, dict[str, list[Reached]]] = defaultdict(dict)
-    for instance_id, code, occurrence, day, version, route in found_rows:
-        actual = days.get(day)
-        if actual is None:
-            actual = days[day] = date.fromisoformat(day) if isinstance(day, str) else day
+    for instance_id, code, occurrence, day, version, route in driver_rows.fetch(connection, rows):
         reached[instance_id].setdefault(code, []).append(_new(Reached, (
-            code, actual, occurrence, version, EMPTY if route is None else {"route": route})))
+            code, days[day], occurrence, version, EMPTY if route is None else {"route": route})))
     children: dict[int, Child] = {}
     found = []
     for (instance_id, status, completed_at, subject_id, reference, name, team,

@@ -15,8 +15,6 @@ breaking ties), as ``measure_data.Episode.first`` has it.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -25,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.models import Milestone, ProcessInstance, Subject
 
-from . import measures
+from . import driver_rows, measures
 from .aims import AimSettings
 from .measure_data import Child
 from .pdsa import AIM_PROCESS
@@ -46,20 +44,6 @@ ENDED_INDEX = Index("ix_process_instance_ended", ProcessInstance.process_id, Pro
                     ProcessInstance.subject_id)
 
 
-@contextlib.contextmanager
-def collector_paused():
-    """Building a council's rows makes hundreds of thousands of tuples, none in a cycle;
-    each burst of them would otherwise start the cycle collector, which walks every object
-    the process holds (seconds, in a process holding a large cache)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def aim_result(session: Session, settings: AimSettings, measured_on: date,
                teams: Sequence[str] | None = None) -> measures.AimResult:
     """One aim for the children of ``teams`` (None: every team), as ``measures.measure``
@@ -72,7 +56,7 @@ def aim_results(session: Session, settings: dict[int, AimSettings], measured_on:
                 teams: Sequence[str] | None = None,
                 aims: Iterable[int] = (1, 2, 3)) -> dict[int, measures.AimResult]:
     """The children are read once for every aim (one ``Child`` per child, shared)."""
-    with collector_paused():
+    with driver_rows.collector_paused():
         reader = _Reader(session, teams)
         found = {}
         for aim in aims:
@@ -87,29 +71,14 @@ def aim_results(session: Session, settings: dict[int, AimSettings], measured_on:
         return found
 
 
-class _Days(dict):
-    """A driver's day -> date: SQLite's ISO text parsed once per distinct day (the rows
-    name a few thousand), PostgreSQL's dates as they are."""
-
-    def __missing__(self, value):
-        found = self[value] = date.fromisoformat(value) if isinstance(value, str) else value
-        return found
-
-
 class _Reader:
-    """Rows as the database driver returns them, dates made once per distinct day.
-
-    A council's aims read a few hundred thousand rows; SQLAlchemy's per-row result
-    processing costs as much again as building the rules' tuples. So the rows are read
-    from the driver's cursor and their days mapped through ``_Days``.
-    """
+    """The aims' rows as the database driver returns them (``driver_rows``), and the
+    children they name, read once for every aim."""
 
     def __init__(self, session: Session, teams: Sequence[str] | None):
         self.connection = session.connection()
         self.sqlite = self.connection.dialect.name == "sqlite"
-        days = _Days()
-        days[None] = None
-        self.day = days.__getitem__
+        self.day = driver_rows.Days().__getitem__
         if not self.sqlite:  # the window functions' sorts would otherwise spill to disk
             self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
         query = select(*_CHILD_COLUMNS)
@@ -119,11 +88,7 @@ class _Reader:
         self.children = {row[0]: _new(Child, (*row[:4], day(row[4]))) for row in self.rows(query)}
 
     def rows(self, query) -> list[tuple]:
-        result = self.connection.execute(query)
-        try:
-            return result.cursor.fetchall()
-        finally:
-            result.close()
+        return driver_rows.fetch(self.connection, query)
 
     def ended(self):
         """The day an instance ended (None while it runs), as the database computes it."""

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Milestone, Subject
 
-from .measure_sql import collector_paused
+from . import driver_rows
 from .stage_delays import StageCount
 from .vocabulary import JOURNEY_ORDER
 
@@ -64,7 +64,7 @@ def every_and_recent(session: Session, process_id: str, order: Sequence[str],
     firsts = _firsts(session, process_id, order, until, teams)
     low, high = (d.toordinal() for d in started) if started else (None, None)
     since = ended_after.toordinal() if ended_after is not None else None
-    with collector_paused():
+    with driver_rows.collector_paused():
         if session.get_bind().dialect.name == "postgresql" and teams is None:
             counted = _paired_in_database(session, firsts, low, high, since)
         else:
@@ -113,13 +113,9 @@ def _firsts(session: Session, process_id: str, order: Sequence[str], until: date
 
 def _paired_here(session: Session, firsts, low: int | None, high: int | None,
                  since: int | None) -> list[tuple[tuple, int]]:
-    result = session.connection().execute(
-        select(firsts.c.instance_id, firsts.c.pos, firsts.c.k)
-        .order_by(firsts.c.instance_id, firsts.c.pos))
-    try:  # plain integers: the driver's own rows, without SQLAlchemy's per-row processing
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
+    rows = driver_rows.fetch(session.connection(),  # plain integers
+                             select(firsts.c.instance_id, firsts.c.pos, firsts.c.k)
+                             .order_by(firsts.c.instance_id, firsts.c.pos))
     counted: dict[tuple, int] = {}
     current = before = before_on = start = None
     for instance_id, step, key in rows:
