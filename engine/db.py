@@ -3,6 +3,12 @@
 SQLite is the embedded default (WAL, busy timeout, ``BEGIN IMMEDIATE`` so a writer never
 fails half-way when it upgrades a read lock); PostgreSQL is the scale-out store. The same
 code runs on both; only these connection settings differ.
+
+A transaction that only reads (``unit_of_work(..., read_only=True)``: a council's measures,
+a second or more at national scale) starts with a plain ``BEGIN`` on SQLite, so in WAL it
+reads a snapshot while caseworkers' saves go on, instead of holding the one write lock for
+its whole length; on PostgreSQL it is ``READ ONLY``, so a write slipped into such a path
+fails in every test run rather than passing unnoticed on SQLite.
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import time
 from collections.abc import Iterator
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,8 +46,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(READ_ONLY)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+        engine.dialect.statement_compiler = _SQLiteHintsCompiler
         return engine
     engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
@@ -79,15 +88,36 @@ def _ping_after_idle(engine: Engine) -> None:
             raise
 
 
+class _SQLiteHintsCompiler(SQLiteCompiler):
+    """SQLAlchemy's SQLite compiler drops FROM hints; this one renders them as written, so
+    ``select(...).with_hint(Table, "INDEXED BY ix_name", "sqlite")`` can name the covering
+    index SQLite's planner passes over for a primary-key lookup (which, for a row holding
+    a large serialized state, reads every overflow page before the columns after it)."""
+
+    def get_from_hint_text(self, table, text):
+        return text
+
+
+READ_ONLY = "pace_read_only"  # execution option: this transaction only reads
+
+
+def _read_only_options(engine: Engine) -> dict:
+    if engine.dialect.name == "postgresql":
+        return {READ_ONLY: True, "postgresql_readonly": True}
+    return {READ_ONLY: True}
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextlib.contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+def unit_of_work(factory: sessionmaker[Session], read_only: bool = False) -> Iterator[Session]:
     """One transaction: commit when the block ends normally, roll back on any error."""
     session = factory()
     try:
+        if read_only:
+            session.connection(execution_options=_read_only_options(session.get_bind()))
         yield session
         session.commit()
     except StaleDataError:

@@ -30,8 +30,9 @@ class Database:
         return cls(engine, make_session_factory(engine), pace_runtime())
 
     @contextmanager
-    def transaction(self):
-        with unit_of_work(self.factory) as session:
+    def transaction(self, read_only: bool = False):
+        """``read_only``: for pages that only read (see engine/db.py)."""
+        with unit_of_work(self.factory, read_only=read_only) as session:
             yield session
 
     def migrate(self) -> None:

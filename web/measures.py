@@ -111,7 +111,7 @@ def _aim_or_404(aim: int) -> int:
 @bp.get("")
 @require_roles(MEASURE_ROLES)
 def index():
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         results = _compute(session, scope)
     return render_template("measures/index.html", results=results, scope=scope,
@@ -144,7 +144,7 @@ def aim_page(aim: int):
     _aim_or_404(aim)
     denominator = _denominator()
     baseline = _baseline()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
         chart = _chart(session, result, baseline, denominator)
@@ -188,7 +188,7 @@ def _denominator() -> str:
 def aim_csv(aim: int):
     _aim_or_404(aim)
     publication = _publication()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
     return csv_response(exports.aim_rows(result, scope_label(scope), publication), f"aim{aim}",
@@ -201,7 +201,7 @@ def run_chart_csv(aim: int):
     _aim_or_404(aim)
     publication, denominator = _publication(), _denominator()
     baseline = _baseline()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
         chart = _chart(session, result, baseline, denominator)
@@ -213,7 +213,7 @@ def run_chart_csv(aim: int):
 @require_roles(MEASURE_ROLES)
 def outcome_mix_csv():
     publication = _publication()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (1,))[1]
     return csv_response(exports.outcome_mix_rows(result, scope_label(scope), publication),
@@ -225,7 +225,7 @@ def outcome_mix_csv():
 def aim_svg(aim: int):
     _aim_or_404(aim)
     denominator = _denominator()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
         chart = _chart(session, result, None, denominator)
@@ -244,7 +244,7 @@ def drill_down(aim: int):
     _aim_or_404(aim)
     status = request.args.get("status") or ""
     month = _month(request.args.get("month"))
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
     if status == "left_out":
@@ -329,7 +329,7 @@ def _cycle_input(form) -> pdsa.CycleInput:
 @bp.get("/pdsa")
 @require_roles(MEASURE_ROLES)
 def pdsa_list():
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         cycles = pdsa.cycles(session, None, _council())
     return render_template("measures/pdsa_list.html", cycles=cycles, acts=PDSA_ACTS,
                            can_edit=current_user.has_any(PDSA_ROLES), active_nav="measures.index")
@@ -381,7 +381,7 @@ def _stage_report(session, scope: Scope) -> measure_service.StageReport:
 @bp.get("/stages")
 @require_roles(MEASURE_ROLES)
 def stages():
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         report = _stage_report(session, scope)
     return render_template("measures/stages.html", process=report.process, scope=scope,
@@ -395,7 +395,7 @@ def stages():
 @require_roles(MEASURE_ROLES)
 def stages_csv():
     publication = _publication()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         report = _stage_report(session, scope)
     rows = exports.stage_rows(report.process, report.overall, report.per_version,

@@ -29,7 +29,7 @@ def _clocks() -> tuple[str, ...]:
 def forecast_page():
     clocks = _clocks()
     show_all = request.args.get("show") == "all"
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         items = measure_service.forecast_report(session, scope.teams, scope.on, clocks)
     listed = items if show_all else [f for f in items if f.status in forecast.AT_RISK]
@@ -46,7 +46,7 @@ def forecast_page():
 @require_roles(FORECAST_ROLES)
 def forecast_csv():
     publication = _publication()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         items = measure_service.forecast_report(session, scope.teams, scope.on, _clocks())
     return csv_response(exports.forecast_rows(items, scope.on, scope_label(scope), publication),

@@ -61,7 +61,7 @@ def _compute(session, scope: Scope, query: SurvivalQuery) -> survival.Survival:
 @require_roles(MEASURE_ROLES)
 def survival_page():
     query = SurvivalQuery(request.args)
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, query)
     grids = {c.label: survival.grid(c, 28) for c in result.curves}
@@ -75,7 +75,7 @@ def survival_page():
 @require_roles(MEASURE_ROLES)
 def survival_csv():
     query, publication = SurvivalQuery(request.args), _publication()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, query)
     return csv_response(exports.survival_rows(result, scope_label(scope), publication),

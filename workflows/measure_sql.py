@@ -33,9 +33,8 @@ _AIM_RULES = {1: measures.aim1_of, 2: measures.aim2_of, 3: measures.aim3_of}
 # What the queries below read, in the order they read it (migration 0006 creates them):
 # the first dates per instance of a milestone come from the index alone, already grouped;
 # an instance's end too (on SQLite, reading completed_at from the table would walk the
-# overflow pages of the serialized state stored before it; SQLAlchemy renders no index
-# hints for SQLite, so each query names the process in the join, which lets SQLite's
-# planner pick this index).
+# overflow pages of the serialized state stored before it: the queries name this index
+# to SQLite, whose planner would otherwise look the instance up by its id).
 REACHED_INDEX = Index("ix_milestone_reached", Milestone.process_id, Milestone.code,
                       Milestone.instance_id, Milestone.actual_date, Milestone.occurrence,
                       Milestone.model_version)
@@ -152,7 +151,11 @@ def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] |
     return [_new(clock, (children[subject_id], instance_id, day(anchor_on), day(done_on),
                          None if detail is None or detail == "" else str(detail), day(ended)))
             for instance_id, anchor_on, done_on, detail, ended, subject_id
-            in reader.rows(_in_teams(query, teams))]
+            in reader.rows(_in_teams(_instances_from_index(query), teams))]
+
+
+def _instances_from_index(query):
+    return query.with_hint(ProcessInstance, f"INDEXED BY {ENDED_INDEX.name}", "sqlite")
 
 
 def recommendations(session: Session, measured_on: date, teams: Sequence[str] | None = None,
@@ -192,4 +195,4 @@ def recommendations(session: Session, measured_on: date, teams: Sequence[str] | 
                                   None if route in (None, "") else str(route), bool(evidence),
                                   day(adm_on), day(accommodated_on), day(ended)))
             for instance_id, made_on, route, evidence, adm_on, accommodated_on, ended, subject_id
-            in reader.rows(_in_teams(query, teams))]
+            in reader.rows(_in_teams(_instances_from_index(query), teams))]

@@ -89,7 +89,7 @@ def _aim(result: measures.AimResult, team: str | None) -> dict:
 
 
 def _results(args, numbers) -> tuple[str | None, dict[int, measures.AimResult]]:
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
         return team, measure_service.aim_results(session, teams, on, numbers)
 
@@ -200,7 +200,7 @@ def aim_run_chart(args, aim: int):
     Complete cohort months only. The median is of the first 10 points, or of the baseline
     period `baseline_from`–`baseline_to` (YYYY-MM, both)."""
     _aim_or_404(aim)
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
         result = measure_service.aim_results(session, teams, on, (aim,))[aim]
         chart = measure_service.run_chart(session, result, _baseline(args), args["denominator"])
@@ -225,7 +225,7 @@ def stage_delays(args):
     (`from1`–`to1` with `from2`–`to2`)."""
     ranges = tuple(args[k] for k in ("from1", "to1", "from2", "to2")) \
         if args.get("from1") else None
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
         report = measure_service.stage_report(session, args["process"], teams, on,
                                               before=args.get("before"),
@@ -259,7 +259,7 @@ def time_to_decision(args):
     the log-rank test."""
     ranges = ((args["from1"], args["to1"]), (args["from2"], args["to2"])) \
         if args["group"] == "ranges" else ()
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
         result = measure_service.survival_report(session, args["clock"], teams, on,
                                                  args["group"], ranges)
@@ -285,7 +285,7 @@ def time_to_decision(args):
 # -- forecast ----------------------------------------------------------------------------------
 def _forecast(args) -> tuple[str | None, date, list[forecast.Forecast]]:
     clocks = (args["clock"],) if args.get("clock") else tuple(forecast.CLOCKS)
-    with db().transaction() as session:
+    with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
         return team, on, measure_service.forecast_report(session, teams, on, clocks)
 
