@@ -117,13 +117,23 @@ def lock_chains(session: Session, subject_ids) -> set:
     return {subject_id for chain, subject_id in chains.items() if chain in held or chain in unborn}
 
 
+def chain_of(subject_id):
+    """The chain of the subject an SQL expression names, as chain_for() makes it."""
+    return literal(SUBJECT_CHAIN) + cast(subject_id, String)
+
+
 def chain_lock(subject_id) -> Select:
     """The statement ``lock_chain_of`` runs for the subject a scalar subquery names (e.g. a
     work item's). Build it once and keep it: a kept statement is not built, keyed for the
     compiled cache and coerced again on every request."""
-    chain = literal(SUBJECT_CHAIN) + cast(subject_id, String)  # as chain_for() makes it
-    return (select(AuditChain).where(AuditChain.chain == chain).with_for_update()
+    return (select(AuditChain).where(AuditChain.chain == chain_of(subject_id)).with_for_update()
             .execution_options(populate_existing=True))
+
+
+def hold(session: Session, head: AuditChain) -> None:
+    """Count ``head``, read freshly by a statement of the caller's, as locked by this
+    transaction (SQLite: see work_items.get_open_with_instance)."""
+    session.info.setdefault(_LOCKED, {})[head.chain] = head
 
 
 def lock_chain_of(session: Session, statement: Select, params: dict) -> bool:
@@ -133,7 +143,7 @@ def lock_chain_of(session: Session, statement: Select, params: dict) -> bool:
     head = session.scalars(statement, params).first()
     if head is None:
         return False
-    session.info.setdefault(_LOCKED, {})[head.chain] = head
+    hold(session, head)
     return True
 
 

@@ -12,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import audit, clock
 from .errors import Conflict, NotFound
 from .milestones import anchors, plan, properties
-from .models import ProcessInstance, UserAccount, WorkItem
+from .models import AuditChain, ProcessInstance, UserAccount, WorkItem
 from .rules import RulePolicy
 
 OPEN = ("ready", "claimed")
@@ -139,19 +139,38 @@ def get_open_with_instance(session: Session, work_item_id: int,
     """``get_open`` and the item's process instance, in one statement when the session
     holds no instance yet (a request's usual case). An instance the session holds already
     is used as it stands, as session.get would, not overwritten by a fresh read."""
-    _lock_child_of(session, work_item_id)
     if any(key[0] is ProcessInstance for key in session.identity_map.keys()):
+        _lock_child_of(session, work_item_id)
         item = session.scalars(_ITEM, {"work_item_id": work_item_id}).one()
         return item, session.get(ProcessInstance, item.instance_id, options=instance_options)
-    statement = _ITEM_WITH_INSTANCE.get(instance_options)
+    with_head = session.get_bind().dialect.name == "sqlite"
+    if not with_head:
+        _lock_child_of(session, work_item_id)
+    statement = _ITEM_WITH_INSTANCE.get((instance_options, with_head))
     if statement is None:
-        statement = _ITEM_WITH_INSTANCE[instance_options] = (
-            select(WorkItem, ProcessInstance)
-            .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
-            .where(WorkItem.id == _ITEM_ID).options(*instance_options)
-            .execution_options(populate_existing=True))
-    item, instance = session.execute(statement, {"work_item_id": work_item_id}).one()
-    return item, instance
+        statement = _ITEM_WITH_INSTANCE[(instance_options, with_head)] = _item_with_instance(
+            instance_options, with_head)
+    row = session.execute(statement, {"work_item_id": work_item_id}).one_or_none()
+    if row is None:
+        raise NotFound(f"There is no task {work_item_id}.")
+    if with_head and row[2] is not None:
+        audit.hold(session, row[2])
+    return row[0], row[1]
+
+
+def _item_with_instance(instance_options: tuple, with_head: bool):
+    """The item and its instance; on SQLite also the child's chain head, which there is
+    as good as locked: every transaction begins with ``BEGIN IMMEDIATE``, so no other
+    writer runs until it ends. (PostgreSQL must lock first and read after: a statement
+    that waited for a row lock still returns the other rows as they were before it.)"""
+    statement = (select(WorkItem, ProcessInstance)
+                 .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
+                 .where(WorkItem.id == _ITEM_ID).options(*instance_options)
+                 .execution_options(populate_existing=True))
+    if with_head:
+        statement = statement.add_columns(AuditChain).outerjoin(
+            AuditChain, AuditChain.chain == audit.chain_of(WorkItem.subject_id))
+    return statement
 
 
 def _lock_child_of(session: Session, work_item_id: int) -> None:
