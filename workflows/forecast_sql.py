@@ -26,11 +26,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
-from engine.models import Milestone, ProcessInstance, Subject
+from engine.models import Milestone, ProcessInstance
 
 from . import driver_rows, forecast, stage_sql
 from .aims import AimSettings
-from .measure_data import EMPTY, Child, Episode, Reached
+from .measure_data import EMPTY, Episode, Reached, instance_rows, instances_of
 
 
 def forecast_report(session: Session, settings: Mapping[int, AimSettings], on: date,
@@ -67,12 +67,7 @@ def open_episodes(session: Session, process_id: str, clocks: Sequence[forecast.C
     # time: ``forecast_episode`` applies the exact rule to the date ``ended_on`` holds.
     still_open = or_(pi.status == "running", pi.completed_at.is_(None),
                      pi.completed_at >= datetime.combine(on - timedelta(days=1), time()))
-    instances = (select(pi.id, pi.status, pi.completed_at, Subject.id, Subject.reference,
-                        Subject.display_name, Subject.team, Subject.date_of_birth)
-                 .join(Subject, Subject.id == pi.subject_id)
-                 .where(pi.process_id == process_id, still_open))
-    if teams is not None:
-        instances = instances.where(Subject.team.in_(list(teams)))
+    instances = instances_of(process_id, teams).where(still_open)
     codes = sorted({code for clock in clocks for code in clock.route})
     # Only the ADM clock reads a milestone's data: its anchor's route, read alone.
     with_route = [clock.anchor_code for clock in clocks if clock.code == "adm"]
@@ -88,17 +83,10 @@ def open_episodes(session: Session, process_id: str, clocks: Sequence[forecast.C
     for instance_id, code, occurrence, day, version, route in driver_rows.fetch(connection, rows):
         reached[instance_id].setdefault(code, []).append(_new(Reached, (
             code, days[day], occurrence, version, EMPTY if route is None else {"route": route})))
-    children: dict[int, Child] = {}
-    found = []
-    for (instance_id, status, completed_at, subject_id, reference, name, team,
-         dob) in connection.execute(instances.order_by(pi.id)).all():
-        child = children.get(subject_id)
-        if child is None:
-            child = children[subject_id] = Child(subject_id, reference, name, team, dob)
-        ended = completed_at.date() if completed_at is not None and status != "running" else None
-        milestones = {code: tuple(items) for code, items in reached.get(instance_id, {}).items()}
-        found.append(Episode(instance_id, process_id, child, milestones, status, ended))
-    return found
+    return [Episode(instance_id, process_id, child,
+                    {code: tuple(items) for code, items in reached.get(instance_id, {}).items()},
+                    status, ended)
+            for instance_id, child, status, ended in instance_rows(session, instances)]
 
 
 _new = tuple.__new__  # a named tuple's own __new__ is a Python-level call

@@ -8,7 +8,7 @@ loads in a few queries; the records are named tuples, cheap to build by the hund
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
 from typing import NamedTuple
@@ -83,38 +83,50 @@ def episode(instance_id: int, child: Child, reached: Iterable[Reached], *,
     return Episode(instance_id, process_id, child, ordered, status, ended_on)
 
 
+def instances_of(process_id: str, teams: Sequence[str] | None = None):
+    """The query of a process's instances with their children, as ``instance_rows`` reads."""
+    query = (select(ProcessInstance.id, ProcessInstance.status, ProcessInstance.completed_at,
+                    Subject.id, Subject.reference, Subject.display_name, Subject.team,
+                    Subject.date_of_birth)
+             .join(Subject, Subject.id == ProcessInstance.subject_id)
+             .where(ProcessInstance.process_id == process_id))
+    if teams is not None:
+        query = query.where(Subject.team.in_(list(teams)))
+    return query
+
+
+def instance_rows(session: Session, instances) -> Iterator[tuple[int, Child, str, date | None]]:
+    """(instance id, child, status, ended on) for each row of ``instances`` (``instances_of``,
+    perhaps narrowed), in instance order; one ``Child`` per child."""
+    children: dict[int, Child] = {}
+    for (instance_id, status, completed_at, subject_id, reference, name, team,
+         dob) in session.execute(instances.order_by(ProcessInstance.id)).all():
+        child = children.get(subject_id)
+        if child is None:
+            child = children[subject_id] = Child(subject_id, reference, name, team, dob)
+        ended = completed_at.date() if completed_at is not None and status != "running" else None
+        yield instance_id, child, status, ended
+
+
 def load_episodes(session: Session, process_id: str, *, codes: Sequence[str] | None = None,
                   teams: Sequence[str] | None = None) -> list[Episode]:
     """Every instance of ``process_id`` with its reached milestones (only ``codes`` when
     given), for children in ``teams`` (None: every team)."""
-    instances = (select(ProcessInstance.id, ProcessInstance.status, ProcessInstance.completed_at,
-                        Subject.id, Subject.reference, Subject.display_name, Subject.team,
-                        Subject.date_of_birth)
-                 .join(Subject, Subject.id == ProcessInstance.subject_id)
-                 .where(ProcessInstance.process_id == process_id))
     rows = (select(Milestone.instance_id, Milestone.code, Milestone.occurrence,
                    Milestone.actual_date, Milestone.model_version, Milestone.data)
             .where(Milestone.process_id == process_id, Milestone.actual_date.is_not(None)))
     if codes is not None:
         rows = rows.where(Milestone.code.in_(list(codes)))
     if teams is not None:
-        instances = instances.where(Subject.team.in_(list(teams)))
         rows = rows.join(Subject, Subject.id == Milestone.subject_id).where(
             Subject.team.in_(list(teams)))
     reached: dict[int, list[Reached]] = defaultdict(list)
     for instance_id, code, occurrence, actual, version, data in session.execute(rows):
         reached[instance_id].append(Reached(code, actual, occurrence, version, data or EMPTY))
-    children: dict[int, Child] = {}
-    found = []
-    for (instance_id, status, completed_at, subject_id, reference, name, team,
-         dob) in session.execute(instances.order_by(ProcessInstance.id)):
-        child = children.get(subject_id)
-        if child is None:
-            child = children[subject_id] = Child(subject_id, reference, name, team, dob)
-        ended = completed_at.date() if completed_at is not None and status != "running" else None
-        found.append(episode(instance_id, child, reached.get(instance_id, ()),
-                             process_id=process_id, status=status, ended_on=ended))
-    return found
+    return [episode(instance_id, child, reached.get(instance_id, ()), process_id=process_id,
+                    status=status, ended_on=ended)
+            for instance_id, child, status, ended
+            in instance_rows(session, instances_of(process_id, teams))]
 
 
 def load_deployments(session: Session, process_ids: Iterable[str]) -> list[Deployment]:
