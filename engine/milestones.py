@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -147,32 +148,33 @@ def sync_rows(session: Session, instance: ProcessInstance, wf, indexed: dict | N
 def _write_changes(session: Session, instance: ProcessInstance, before: dict, wanted: dict) -> None:
     """Rows from ``before`` (what the rows hold) to ``wanted``, by statements sent now, in
     the caller's transaction, instead of objects flushed later: the unit of work would
-    cost more than the statements themselves."""
+    cost more than the statements themselves. New and changed rows go in one upsert (a
+    completion usually makes a planned date actual and plans the next occurrence)."""
     connection = session.connection()
-    key = {"instance": instance.id}
     for code, number in before.keys() - wanted.keys():
-        connection.execute(_DELETE, {**key, "which": code, "number": number})
-    added = []
-    for (code, number), (planned, actual, data) in wanted.items():
-        if (code, number) not in before:
-            added.append({"instance_id": instance.id, "subject_id": instance.subject_id,
-                          "process_id": instance.process_id,
-                          "model_version": instance.model.version, "code": code,
-                          "occurrence": number, "planned_date": planned, "actual_date": actual,
-                          "data": data})
-        elif before[(code, number)] != (planned, actual, data):
-            connection.execute(_UPDATE, {**key, "which": code, "number": number,
-                                         "planned": planned, "actual": actual, "new_data": data})
-    if added:
-        connection.execute(_INSERT, added)
+        connection.execute(_DELETE, {"instance": instance.id, "which": code, "number": number})
+    rows = [{"instance_id": instance.id, "subject_id": instance.subject_id,
+             "process_id": instance.process_id, "model_version": instance.model.version,
+             "code": code, "occurrence": number, "planned_date": planned, "actual_date": actual,
+             "data": data}
+            for (code, number), (planned, actual, data) in wanted.items()
+            if before.get((code, number)) != (planned, actual, data)]
+    if rows:
+        connection.execute(_UPSERT[connection.dialect.name], rows)
+
+
+def _upsert(insert_for_dialect):
+    """Insert, or on an existing (instance, code, occurrence) set its dates and data."""
+    statement = insert_for_dialect(_ROWS)
+    return statement.on_conflict_do_update(
+        index_elements=[_ROWS.c.instance_id, _ROWS.c.code, _ROWS.c.occurrence],
+        set_={"planned_date": statement.excluded.planned_date,
+              "actual_date": statement.excluded.actual_date, "data": statement.excluded.data})
 
 
 # Built once (see audit.chain_lock).
 _ROWS = Milestone.__table__
-_ONE_ROW = (_ROWS.c.instance_id == bindparam("instance"), _ROWS.c.code == bindparam("which"),
-            _ROWS.c.occurrence == bindparam("number"))
-_DELETE = delete(_ROWS).where(*_ONE_ROW)
-_UPDATE = update(_ROWS).where(*_ONE_ROW).values(planned_date=bindparam("planned"),
-                                                 actual_date=bindparam("actual"),
-                                                 data=bindparam("new_data"))
-_INSERT = insert(_ROWS)
+_DELETE = delete(_ROWS).where(_ROWS.c.instance_id == bindparam("instance"),
+                              _ROWS.c.code == bindparam("which"),
+                              _ROWS.c.occurrence == bindparam("number"))
+_UPSERT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
