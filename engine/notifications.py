@@ -246,7 +246,7 @@ _READ_TABLES = frozenset(m.__table__ for m in _READ_FROM)
 
 
 def _kept(session: Session, key: tuple, read: Callable):
-    if not session.info.get(_DERIVING):
+    if _DERIVING not in session.info:
         return read()  # a change not flushed yet would not be in a kept read
     reads = session.info.setdefault(_READS_KEY, {})
     if key not in reads:
@@ -286,7 +286,9 @@ def _after_flush(session: Session, _context) -> None:
     policy = current_policy(session)
     if policy is None or not policy.enabled:
         return
-    session.info[_DERIVING] = True
+    # Work items this flush inserted (tasks just made ready), found without a read.
+    session.info[_DERIVING] = {(obj.instance_id, obj.task_id): obj for obj in session.new
+                               if isinstance(obj, WorkItem)}
     try:
         for audit_event in sorted(events, key=lambda e: e.id):
             derive(session, policy, audit_event)
@@ -322,10 +324,9 @@ def derive(session: Session, policy: NotificationPolicy, event: AuditEvent) -> l
 def _work_item(session: Session, event: AuditEvent) -> WorkItem | None:
     if event.instance_id is None or event.task_id is None:
         return None
-    for obj in session.new:  # a row this flush inserted (a task just made ready): no read
-        if isinstance(obj, WorkItem) and obj.instance_id == event.instance_id \
-                and obj.task_id == event.task_id:
-            return obj
+    inserted = session.info.get(_DERIVING) or {}
+    if (event.instance_id, event.task_id) in inserted:
+        return inserted[(event.instance_id, event.task_id)]
     return session.scalars(select(WorkItem).where(WorkItem.instance_id == event.instance_id,
                                                   WorkItem.task_id == event.task_id)).first()
 

@@ -227,8 +227,10 @@ class Runtime:
         self.flush(session)
         return Completion(item, instance)
 
-    def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "timer") -> list[str]:
-        """Refresh waiting timers of one instance; returns the names of those that fired."""
+    def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "timer",
+                    *, flush: bool = True) -> list[str]:
+        """Refresh waiting timers of one instance; returns the names of those that fired.
+        ``flush=False`` leaves the rows to the caller's flush (the sweeper's, for a batch)."""
         wf = self.load_workflow(instance)
         waiting = {str(t.id): t.task_spec for t in wf.get_tasks(state=TaskState.WAITING)}
         self.step(wf)
@@ -237,7 +239,7 @@ class Runtime:
         for name in fired:
             audit.record(session, "timer_fired", actor, subject_id=instance.subject_id,
                          instance_id=instance.id, data={"timer": name})
-        self.save(session, instance, wf, actor)
+        self.save(session, instance, wf, actor, flush=flush)
         return fired
 
 

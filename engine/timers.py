@@ -114,10 +114,12 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
     as every writer does, and a busy child is skipped (another worker or a user completing
     a task holds it): that timer stays due and the next sweep takes it. One commit per
     batch instead of one per child is most of the cost saved (a commit waits for the
-    disk). When one child's firing fails, the
-    transaction is rolled back and the batch is done again without that child, so the
-    others still fire and only the failing child waits for the next sweep (a savepoint per
-    child would cost two more round trips for every child, to save work only on failure).
+    disk); one flush for the batch, writing the rows of all its children together, is most
+    of the rest. When the batch fails, the transaction is rolled back and the batch is
+    done again flushing after each child, so the failure is known to be that child's; then
+    the batch is done again without that child, so the others still fire and only the
+    failing child waits for the next sweep (a savepoint per child would cost two more
+    round trips for every child, to save work only on failure).
     Candidates are read in batches walking forward by (fire_at, id), so two workers
     spread over different children instead of chasing the same oldest timer, and a long
     catch-up after downtime stays linear. ``limit`` bounds the children tried.
@@ -125,9 +127,10 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
     after: tuple | None = None
     tried = seen = 0
     failed: set[int] = set()  # instances whose firing raised in this sweep
+    per_child = False  # flush after each child: the batch failed, find out whose fault
     while limit is None or tried < limit:
         batch_start = (after, tried, seen)
-        attempt = _Batch()
+        attempt = _Batch(per_child=per_child)
         try:
             with unit_of_work(factory) as session:
                 if batch is None:
@@ -137,10 +140,14 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
         except Exception as exc:  # one bad instance must not stop the sweep
             if attempt.current is None:
                 raise  # not a child's firing (e.g. the database went away)
+            after, tried, seen = batch_start
+            if not per_child and attempt.children > 1:
+                per_child = True  # again, a child at a time
+                continue
             failed.add(attempt.current)
             report.errors.append(f"instance {attempt.current}: {exc}")
-            after, tried, seen = batch_start  # again, without it
-            continue
+            continue  # again, without it
+        per_child = False
         report.timers_fired += attempt.fired
         if not more:
             return seen
@@ -149,8 +156,10 @@ def fire_due_timers(factory: sessionmaker, runtime, report: SweepReport, limit: 
 
 @dataclass
 class _Batch:
+    per_child: bool = False  # flush after each child instead of once for the batch
     fired: int = 0
-    current: int | None = None  # the instance being fired
+    children: int = 0  # fired so far in this transaction
+    current: int | None = None  # the instance being fired (or flushed, with the batch's)
 
 
 def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], batch: int,
@@ -188,8 +197,12 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
             continue
         done.add(instance_id)
         attempt.current = instance_id
-        attempt.fired += len(runtime.fire_timers(session, instance))
-        session.flush()  # anything still pending, so its failure is this child's too
+        attempt.children += 1
+        attempt.fired += len(runtime.fire_timers(session, instance, flush=attempt.per_child))
+        if attempt.per_child:
+            attempt.current = None
+    if attempt.current is not None:
+        session.flush()  # the batch's rows; a failure here sends it round a child at a time
         attempt.current = None
     return True, after, tried, seen
 

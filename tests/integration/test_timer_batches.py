@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
-from engine import clock, timers
-from engine.models import AuditEvent, ProcessInstance, Timer
+from engine import audit, clock, timers
+from engine.models import AuditChain, AuditEvent, Notification, ProcessInstance, Timer, UserAccount
 from workflows import children
 
 from .caseload import seed_children
@@ -52,4 +52,41 @@ def test_a_child_that_cannot_fire_loses_no_other_childs_firing(database):
     timers.fire_due_timers(database.factory, database.runtime, again, batch=10)
     assert (again.timers_fired, again.errors) == (1, [])
     assert _due_instances(database) == set()
+    assert_indexes_match_workflows(database)
+
+
+def test_a_child_whose_rows_cannot_be_written_loses_no_other_childs_firing(database):
+    """A batch writes all its children's rows in one flush; when that fails, the batch is
+    fired again a child at a time, so the failure is put on the child whose rows it was."""
+    ids = seed_children(database, "F", 6, children.place_on_cso_at_home, date(2024, 1, 10))
+    waiting = _due_instances(database)
+    with database.transaction() as session:
+        broken = session.scalar(select(Timer.instance_id).join(
+            ProcessInstance, ProcessInstance.id == Timer.instance_id)
+            .where(ProcessInstance.subject_id == ids[3]))
+        head = session.get(AuditChain, audit.chain_for(ids[3]))
+        users = session.scalars(select(UserAccount.id)).all()
+        # Notices already stored under the keys the child's alert will need: its rows
+        # fail only when written (the unique dedupe key), not while it fires.
+        for seq in range(head.last_seq + 1, head.last_seq + 5):
+            for user_id in users:
+                session.add(Notification(user_id=user_id, kind="alert", title="in the way",
+                                         dedupe_key=f"{head.chain}#{seq}:{user_id}"))
+
+    clock.set_now(datetime(2026, 1, 1, 9))
+    report = timers.SweepReport()
+    timers.fire_due_timers(database.factory, database.runtime, report, batch=10)
+
+    assert report.timers_fired == 5
+    assert len(report.errors) == 1 and report.errors[0].startswith(f"instance {broken}:")
+    assert _due_instances(database) == {broken}
+    with database.transaction() as session:
+        fired = dict(session.execute(select(AuditEvent.instance_id, func.count())
+                                     .where(AuditEvent.event_type == "timer_fired")
+                                     .group_by(AuditEvent.instance_id)).all())
+        assert fired == {instance: 1 for instance in waiting - {broken}}
+        session.execute(delete(Notification).where(Notification.title == "in the way"))
+    again = timers.SweepReport()
+    timers.fire_due_timers(database.factory, database.runtime, again, batch=10)
+    assert (again.timers_fired, again.errors) == (1, [])
     assert_indexes_match_workflows(database)
