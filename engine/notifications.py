@@ -279,7 +279,7 @@ def _forget_reads_on_dml(state) -> None:
 
 def _after_flush(session: Session, _context) -> None:
     # After the flush every new event has its id and every index row it refers to is in the
-    # database; the notices are written at once, in the same flush (see _notify).
+    # database; the notices are written at once, in the same flush (see _write).
     events = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if not events:
         return
@@ -290,15 +290,31 @@ def _after_flush(session: Session, _context) -> None:
     session.info[_DERIVING] = {(obj.instance_id, obj.task_id): obj for obj in session.new
                                if isinstance(obj, WorkItem)}
     try:
-        for audit_event in sorted(events, key=lambda e: e.id):
-            derive(session, policy, audit_event)
+        notices = [notice for audit_event in sorted(events, key=lambda e: e.id)
+                   for notice in derive(session, policy, audit_event)]
     finally:
         del session.info[_DERIVING]
+    _write(session, notices)
+
+
+def _write(session: Session, notices: list[tuple[dict, dict | None]]) -> None:
+    """Write the notices (and their mail) of a flush from inside it, all in one statement:
+    as objects they would wait for another flush, which would cost a timer sweep a second
+    unit of work and put a failure to write them on whatever flushed next."""
+    if not notices:
+        return
+    connection = session.connection()
+    ids = connection.execute(_INSERT_NOTES, [note for note, _mail in notices]).scalars().all()
+    mails = [{**mail, "notification_id": note_id}
+             for note_id, (_note, mail) in zip(ids, notices) if mail is not None]
+    if mails:
+        connection.execute(_INSERT_MAIL, mails)
 
 
 # -- derivation -------------------------------------------------------------------------
-def derive(session: Session, policy: NotificationPolicy, event: AuditEvent) -> list[int]:
-    """Write the notices ``event`` calls for; returns their ids."""
+def derive(session: Session, policy: NotificationPolicy,
+           event: AuditEvent) -> list[tuple[dict, dict | None]]:
+    """The notices ``event`` calls for, each with its mail (or None), as rows to write."""
     if event.event_type == policy.timer_event and event.instance_id is not None:
         session.info.setdefault(_TIMERS_KEY, set()).add(event.instance_id)
     data = event.data or {}
@@ -419,37 +435,32 @@ def mode_for(session: Session, policy: NotificationPolicy, user_id: int, kind: s
 
 def _notify(session: Session, policy: NotificationPolicy, mail: MailSettings, kind: str,
             event: AuditEvent, item: WorkItem | None, subject: Subject | None,
-            user: UserAccount) -> int:
-    """Write the notice (and its mail) now, from inside the flush that wrote the event: as
-    objects they would wait for another flush, which costs a timer sweep a second unit of
-    work for every child and would put a failure to write them on whatever flushed next."""
+            user: UserAccount) -> tuple[dict, dict | None]:
     fields = _fields(session, policy, event, item, subject)
     title, body = policy.text(kind, fields)
     key = f"{event.chain}#{event.chain_seq}:{user.id}"
     link = link_for(policy, item, event.subject_id)
-    connection = session.connection()
-    note_id = connection.execute(_INSERT_NOTE, {
-        "user_id": user.id, "kind": kind, "title": title[:300], "body": body, "link": link,
-        "subject_id": event.subject_id, "work_item_id": item.id if item is not None else None,
-        "event_id": event.id, "created_at": clock.now(), "read_at": None,
-        "dedupe_key": key}).scalar_one()
-    if mail.enabled and user.email and mode_for(session, policy, user.id, kind) == "immediate":
-        context = {**policy.mail_context(), "user": user.display_name, "title": title,
-                   "body": body, "kind": kind,
-                   "url": mail.url(link) if link else mail.url("/"),
-                   "notifications_url": mail.url("/notifications"),
-                   "preferences_url": mail.url("/notifications/preferences"), **fields}
-        text, html = policy.render_mail("notice", kind, context)
-        connection.execute(_INSERT_MAIL, {
-            "message_id": mail.message_id(kind), "dedupe_key": key, "user_id": user.id,
-            "to_address": user.email, "subject": f"[{policy.service_name}] {title}"[:300],
-            "text_body": text, "html_body": html, "kind": kind, "notification_id": note_id,
-            "status": "pending", "created_at": clock.now(), "attempts": 0,
-            "next_attempt_at": clock.now(), "sent_at": None, "last_error": None})
-    return note_id
+    note = {"user_id": user.id, "kind": kind, "title": title[:300], "body": body, "link": link,
+            "subject_id": event.subject_id, "work_item_id": item.id if item is not None else None,
+            "event_id": event.id, "created_at": clock.now(), "read_at": None, "dedupe_key": key}
+    if not (mail.enabled and user.email and mode_for(session, policy, user.id, kind) == "immediate"):
+        return note, None
+    context = {**policy.mail_context(), "user": user.display_name, "title": title,
+               "body": body, "kind": kind,
+               "url": mail.url(link) if link else mail.url("/"),
+               "notifications_url": mail.url("/notifications"),
+               "preferences_url": mail.url("/notifications/preferences"), **fields}
+    text, html = policy.render_mail("notice", kind, context)
+    return note, {"message_id": mail.message_id(kind), "dedupe_key": key, "user_id": user.id,
+                  "to_address": user.email, "subject": f"[{policy.service_name}] {title}"[:300],
+                  "text_body": text, "html_body": html, "kind": kind, "status": "pending",
+                  "created_at": clock.now(), "attempts": 0, "next_attempt_at": clock.now(),
+                  "sent_at": None, "last_error": None}
 
 
-_INSERT_NOTE = insert(Notification.__table__).returning(Notification.__table__.c.id)
+# In the order given, so notices keep the order of their events.
+_INSERT_NOTES = insert(Notification.__table__).returning(Notification.__table__.c.id,
+                                                         sort_by_parameter_order=True)
 _INSERT_MAIL = insert(OutboxMessage.__table__)
 
 
