@@ -3,9 +3,8 @@
 Children on a CSO at home wait on the "Review alert" timer (CSO_START + 18 months − 6
 weeks); the generator writes thousands of them whose alert is due, then worker processes
 run ``engine.timers.fire_due_timers`` as ``pace worker`` does (on PostgreSQL up to
-``timers.BATCH`` children per transaction, each child's lock taken with SKIP LOCKED and its
-firing in a savepoint of its own; on SQLite one child per transaction), each for a
-bounded time. Each firing loads the
+``timers.BATCH`` children per transaction, their locks taken with SKIP LOCKED and their
+rows written by one flush; on SQLite one child per transaction), each for a bounded time. Each firing loads the
 workflow, fires the timer, opens "Schedule Aim 1 review" (work item, audit events, the
 alert notification) and saves. Baseline: the same timer fired in memory by the engine's
 runtime objects (deserialize, refresh timers, engine steps, serialize), no database.
