@@ -137,7 +137,7 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
         settings = aims.load(session)
 
     def fast(aim: int):
-        with database.transaction() as session:
+        with database.transaction(read_only=True) as session:
             return measure_sql.aim_result(session, settings[aim], TODAY)
 
     def episodes_path(aim: int):
@@ -147,11 +147,11 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
         return measures.measure(episodes, settings[aim], TODAY)
 
     def all_three():
-        with database.transaction() as session:
+        with database.transaction(read_only=True) as session:
             return measure_sql.aim_results(session, settings, TODAY)
 
     def delays():
-        with database.transaction() as session:
+        with database.transaction(read_only=True) as session:
             counts = stage_sql.stage_counts(session, PERMANENCE, JOURNEY_ORDER, TODAY)
         return stage_delays.summarise(counts), stage_delays.by_cohort(counts, "month")
 
@@ -162,7 +162,7 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
         return stage_delays.summarise(stages), stage_delays.by_cohort(stages, "month")
 
     def breach_forecast():
-        with database.transaction() as session:
+        with database.transaction(read_only=True) as session:
             return forecast_sql.forecast_report(session, settings, TODAY)
 
     def forecast_from_episodes():

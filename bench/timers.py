@@ -4,9 +4,9 @@ Children on a CSO at home wait on the "Review alert" timer (CSO_START + 18 month
 weeks); the generator writes thousands of them whose alert is due, then worker processes
 run ``engine.timers.fire_due_timers`` as ``pace worker`` does (on PostgreSQL up to
 ``timers.BATCH`` children per transaction, their locks taken with SKIP LOCKED and their
-rows written by one flush; on SQLite one child per transaction), each for a bounded time. Each firing loads the
-workflow, fires the timer, opens "Schedule Aim 1 review" (work item, audit events, the
-alert notification) and saves. Baseline: the same timer fired in memory by the engine's
+rows written by one flush; on SQLite one child per transaction), each for a bounded time.
+Each firing loads the workflow, fires the timer, opens "Schedule Aim 1 review" (work item,
+audit events, the alert notification) and saves. Baseline: the same timer fired in memory by the engine's
 runtime objects (deserialize, refresh timers, engine steps, serialize), no database.
 """
 from __future__ import annotations

@@ -160,11 +160,19 @@ def screen(session: Session, rows: list[Mapping], sha: str, today: date, source:
            ) -> tuple[list[ChildRow], ImportResult, dict[str, int]]:
     """Every check that needs no placement: the children to place, a result holding every
     row problem, and user name → id for allocated workers. Writes nothing."""
-    result = ImportResult(source, sha, today)
     teams, workers, worker_ids = reference_data(session)
+    children, result = validated(rows, sha, today, source, teams, workers)
+    return screen_existing(session, children, sha, result), result, worker_ids
+
+
+def validated(rows: list[Mapping], sha: str, today: date, source: str, teams: dict,
+              workers: dict) -> tuple[list[ChildRow], ImportResult]:
+    """The rows' own checks (no database): the valid children, and a result holding every
+    row problem and the number of rows."""
+    result = ImportResult(source, sha, today)
     children, result.errors = caseload_csv.validate(rows, today, teams, workers)
     result.rows = len(children) + len({e.row for e in result.errors})
-    return screen_existing(session, children, sha, result), result, worker_ids
+    return children, result
 
 
 def screen_existing(session: Session, children: list[ChildRow], sha: str,

@@ -144,9 +144,7 @@ def check_upload(database, file_name: str, data: bytes, uploaded_by: str,
             return found, False
         teams, workers, _ = caseload_import.reference_data(session)
     today = today or clock.today()
-    result = caseload_import.ImportResult(file_name, sha, today)
-    children, result.errors = caseload_csv.validate(rows, today, teams, workers)
-    result.rows = len(children) + len({e.row for e in result.errors})
+    children, result = caseload_import.validated(rows, sha, today, file_name, teams, workers)
     with database.transaction() as session:
         kept = caseload_import.screen_existing(session, children, sha, result)
         result.errors.sort(key=lambda e: e.row)
