@@ -45,9 +45,14 @@ def sync(session: Session, instance: ProcessInstance, wf, indexed: dict | None =
     if indexed is not None:
         before = indexed["timers"]
         if before != wanted:
-            _write_changes(session, instance, before, wanted)
+            deferred = session.info.get(_DEFERRED)
+            if deferred is None:
+                _write_changes(session.connection(), [(instance.id, before, wanted)])
+            else:  # the sweeper's batch: written with the others' by write_deferred
+                deferred.setdefault(instance.id, [before, wanted])[1] = wanted
             indexed["timers"] = wanted
         return
+    write_deferred(session, stop=False)  # the rows read below must be the ones written so far
     rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == instance.id))}
     for task_id, row in rows.items():
         if task_id not in wanted:
@@ -60,29 +65,55 @@ def sync(session: Session, instance: ProcessInstance, wf, indexed: dict | None =
             row.fire_at = fire_at
 
 
-def _write_changes(session: Session, instance: ProcessInstance, before: dict, wanted: dict) -> None:
-    """Statements sent now, in the caller's transaction (see milestones._write_changes):
-    usually one, deleting the row of the timer that fired."""
-    connection = session.connection()
-    gone = sorted(before.keys() - wanted.keys())
+def _write_changes(connection, changes) -> None:
+    """Statements sent now, in the caller's transaction (see milestones._write_changes),
+    for ``changes`` of (instance id, rows before, rows wanted): usually one, deleting the
+    rows of the timers that fired, however many instances there are."""
+    gone, added, moved = [], [], []
+    for instance_id, before, wanted in changes:
+        gone += [(instance_id, task_id) for task_id in sorted(before.keys() - wanted.keys())]
+        for task_id, (name, fire_at) in wanted.items():
+            if task_id not in before:
+                added.append({"instance_id": instance_id, "task_id": task_id, "name": name,
+                              "fire_at": fire_at})
+            elif before[task_id][1] != fire_at:
+                moved.append({"instance": instance_id, "task": task_id, "new_fire_at": fire_at})
     if gone:
-        connection.execute(_DELETE, {"instance": instance.id, "task_ids": gone})
-    added = []
-    for task_id, (name, fire_at) in wanted.items():
-        if task_id not in before:
-            added.append({"instance_id": instance.id, "task_id": task_id, "name": name,
-                          "fire_at": fire_at})
-        elif before[task_id][1] != fire_at:
-            connection.execute(_UPDATE, {"instance": instance.id, "task": task_id,
-                                         "new_fire_at": fire_at})
+        connection.execute(_DELETE, {"keys": gone})
+    if moved:
+        connection.execute(_UPDATE, moved)
     if added:
         connection.execute(_INSERT, added)
 
 
+# session.info key: instance id -> [rows before, rows wanted] of timer rows not written yet.
+_DEFERRED = "timer_rows_deferred"
+
+
+def defer_writes(session: Session) -> None:
+    """Keep the timer rows' changes of every instance saved from now on, to be written
+    together by ``write_deferred``: a sweep's batch changes the rows of all its children
+    (the fired timer's row is deleted) in one statement instead of one per child. Rows
+    read by ``sync`` without ``indexed`` write what was kept first."""
+    session.info.setdefault(_DEFERRED, {})
+
+
+def write_deferred(session: Session, *, stop: bool = True) -> None:
+    """Write the changes kept since ``defer_writes`` (from the first rows to the last
+    wanted, so an instance saved twice is written once), then stop keeping them unless
+    ``stop`` is false."""
+    deferred = session.info.pop(_DEFERRED, None)
+    if not stop and deferred is not None:
+        session.info[_DEFERRED] = {}
+    if deferred:
+        _write_changes(session.connection(), [(instance_id, before, wanted) for
+                                              instance_id, (before, wanted) in deferred.items()])
+
+
 # Built once (see audit.chain_lock).
 _ROWS = Timer.__table__
-_DELETE = delete(_ROWS).where(_ROWS.c.instance_id == bindparam("instance"),
-                              _ROWS.c.task_id.in_(bindparam("task_ids", expanding=True)))
+_DELETE = delete(_ROWS).where(tuple_(_ROWS.c.instance_id, _ROWS.c.task_id)
+                              .in_(bindparam("keys", expanding=True)))
 _UPDATE = update(_ROWS).where(_ROWS.c.instance_id == bindparam("instance"),
                               _ROWS.c.task_id == bindparam("task")).values(
     fire_at=bindparam("new_fire_at"))
@@ -185,6 +216,8 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
         .where(Timer.id.in_(mine), Timer.fire_at <= now)
         .options(*INSTANCE_LOAD).execution_options(populate_existing=True)).all()) if mine else {}
     done: set[int] = set()  # instances fired in this transaction (all their timers)
+    if not attempt.per_child:
+        defer_writes(session)  # the fired timers' rows go with the batch's flush
     for timer_id, instance_id, fire_at, subject_id in candidates:
         if limit is not None and tried >= limit:
             break
@@ -203,6 +236,7 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
             attempt.current = None
     if attempt.current is not None:
         session.flush()  # the batch's rows; a failure here sends it round a child at a time
+        write_deferred(session)
         attempt.current = None
     return True, after, tried, seen
 

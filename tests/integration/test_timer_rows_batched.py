@@ -1,0 +1,60 @@
+"""A sweep's batch writes the timer rows of all its children together (engine.timers
+.defer_writes): the fired timers' rows go in one statement, whatever the batch's size,
+and what is left matches every workflow's waiting timers."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import event, select
+
+from engine import clock, timers
+from engine.models import Timer
+from workflows import children
+
+from .caseload import seed_children
+from .consistency import assert_indexes_match_workflows
+
+
+def test_a_batch_deletes_its_fired_timers_rows_in_one_statement(database):
+    seed_children(database, "D", 5, children.place_on_cso_at_home, date(2024, 1, 10))
+    statements = []
+
+    def seen(_conn, _cursor, statement, _params, _context, _many):
+        statements.append(statement)
+
+    clock.set_now(datetime(2026, 1, 1, 9))
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        report = timers.SweepReport()
+        timers.fire_due_timers(database.factory, database.runtime, report, batch=5)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+
+    assert (report.timers_fired, report.errors) == (5, [])
+    deletes = [s for s in statements if s.lstrip().upper().startswith("DELETE FROM TIMER")]
+    assert len(deletes) == 1
+    with database.transaction() as session:
+        assert session.scalars(select(Timer)).all() == []
+    assert_indexes_match_workflows(database)
+
+
+def test_rows_read_while_writes_are_kept_are_the_ones_written_so_far(database):
+    """``sync`` without the rows the workflow was loaded with reads them: the changes kept
+    for the batch are written first, and later ones are still kept."""
+    seed_children(database, "R", 2, children.place_on_cso_at_home, date(2024, 1, 10))
+    clock.set_now(datetime(2026, 1, 1, 9))
+    runtime = database.runtime
+    with database.transaction() as session:
+        first, second = (runtime.instance(session, i) for i in
+                         session.scalars(select(Timer.instance_id).order_by(Timer.instance_id)))
+        timers.defer_writes(session)
+        runtime.fire_timers(session, first, flush=False)
+        assert session.scalar(select(Timer.instance_id).where(Timer.instance_id == first.id)) \
+            == first.id  # kept, not written yet
+        wf = runtime.load_workflow(second)
+        runtime.step(wf)
+        timers.sync(session, second, wf)  # reads the rows: the first child's are written
+        assert session.scalars(select(Timer.instance_id)).all() == []
+        assert session.info[timers._DEFERRED] == {}
+        timers.write_deferred(session)
+        assert timers._DEFERRED not in session.info
