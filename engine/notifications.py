@@ -281,14 +281,21 @@ def _after_flush(session: Session, _context) -> None:
     # After the flush every new event has its id and every index row it refers to is in the
     # database; the notices are written at once, in the same flush (see _write).
     events = [obj for obj in session.new if isinstance(obj, AuditEvent)]
-    if not events:
-        return
+    if events:
+        # Work items this flush inserted (tasks just made ready), found without a read.
+        derive_written(session, events, {(obj.instance_id, obj.task_id): obj
+                                         for obj in session.new if isinstance(obj, WorkItem)})
+
+
+def derive_written(session: Session, events: list[AuditEvent], inserted: dict) -> None:
+    """Write the notices of ``events``, just written with the work items ``inserted``
+    ((instance id, task id) -> item), every other change of the transaction already in
+    the database: from ``_after_flush``, or from the save path's own flush
+    (engine/writer.py), whose rows the ORM's flush events never see."""
     policy = current_policy(session)
     if policy is None or not policy.enabled:
         return
-    # Work items this flush inserted (tasks just made ready), found without a read.
-    session.info[_DERIVING] = {(obj.instance_id, obj.task_id): obj for obj in session.new
-                               if isinstance(obj, WorkItem)}
+    session.info[_DERIVING] = inserted
     try:
         notices = [notice for audit_event in sorted(events, key=lambda e: e.id)
                    for notice in derive(session, policy, audit_event)]

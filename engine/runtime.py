@@ -18,7 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, clock, milestones, notifications, registry, serialization, timers, work_items
+from . import (audit, clock, milestones, notifications, registry, serialization, timers,
+               work_items, writer)
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
 from .expressions import SandboxedScriptEngine
@@ -118,7 +119,7 @@ class Runtime:
     @staticmethod
     def flush(session: Session) -> None:
         try:
-            session.flush()
+            writer.flush(session)
         except StaleDataError:
             raise Conflict(STALE_MESSAGE) from None
 

@@ -28,7 +28,6 @@ import time
 
 from sqlalchemy import event
 
-from engine.models import AuditEvent, ProcessInstance
 
 POINTS = ("advanced", "flushed", "commit", "committed")
 _MARK = "pace_completing"
@@ -50,22 +49,24 @@ def install(database, environ=os.environ) -> None:
         while True:  # until the test kills this worker
             time.sleep(1)
 
-    @event.listens_for(database.factory, "before_flush")
-    def _advanced(session, _context, _instances):
-        if any(isinstance(obj, ProcessInstance) for obj in session.dirty):
+    # Watched at the cursor, under whichever flush writes them (the unit of work's or the
+    # save path's own, engine/writer.py): the instance's new state, then the completion's
+    # audit event.
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def _advanced(_conn, _cursor, statement, _parameters, _context, _executemany):
+        if statement.startswith("UPDATE process_instance"):
             pause("advanced")
 
-    @event.listens_for(database.factory, "after_flush")
-    def _completing(session, _context):
-        if any(isinstance(obj, AuditEvent) and obj.event_type == "task_completed"
-               for obj in session.new):
-            session.info[_MARK] = True
-            session.connection().info[_MARK] = True
+    @event.listens_for(database.engine, "after_cursor_execute")
+    def _completing(conn, _cursor, statement, parameters, _context, _executemany):
+        if statement.startswith("INSERT INTO audit_event") and "'task_completed'" in repr(parameters):
+            conn.info[_MARK] = True
 
     @event.listens_for(database.factory, "before_commit")
     def _flushed(session):
         session.flush()  # the audit event of the completion may still be pending
-        if session.info.get(_MARK):
+        if session.connection().info.get(_MARK):
+            session.info[_MARK] = True
             pause("flushed")
 
     def then(point: str | None):
