@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, timers
-from engine.models import Timer
+from engine.models import ProcessInstance, Timer
 from workflows import children
 
 from .caseload import seed_children
@@ -58,3 +60,38 @@ def test_rows_read_while_writes_are_kept_are_the_ones_written_so_far(database):
         assert session.info[timers._DEFERRED] == {}
         timers.write_deferred(session)
         assert timers._DEFERRED not in session.info
+
+
+def test_a_batchs_states_are_written_at_the_version_read(database):
+    """The batch's states go in one statement, each only over the version it was loaded
+    at: a row changed meanwhile fails the batch (which is then fired a child at a time,
+    see test_timer_batches), as the unit of work's version check would."""
+    seed_children(database, "V", 2, children.place_on_cso_at_home, date(2024, 1, 10))
+    clock.set_now(datetime(2026, 1, 1, 9))
+    runtime = database.runtime
+    session = database.factory()
+    try:
+        first, second = (runtime.instance(session, i) for i in
+                         session.scalars(select(Timer.instance_id).order_by(Timer.instance_id)))
+        versions = (first.version, second.version)
+        for instance in (first, second):
+            runtime.fire_timers(session, instance, flush=False)
+        timers._write_states(session, [first, second])
+        assert (first.version, second.version) == (versions[0] + 1, versions[1] + 1)
+        assert not any(session.is_modified(o) for o in (first, second))  # nothing left to flush
+        stored = dict(session.execute(select(ProcessInstance.id, ProcessInstance.version)
+                                      .where(ProcessInstance.id.in_([first.id, second.id]))).all())
+        assert stored == {first.id: first.version, second.id: second.version}
+        session.rollback()
+
+        first, second = (runtime.instance(session, i) for i in (first.id, second.id))
+        for instance in (first, second):
+            runtime.fire_timers(session, instance, flush=False)
+        table = ProcessInstance.__table__  # another write, behind the session's objects
+        session.connection().execute(update(table).where(table.c.id == second.id)
+                                     .values(version=table.c.version + 1))
+        with pytest.raises(StaleDataError):
+            timers._write_states(session, [first, second])
+    finally:
+        session.rollback()
+        session.close()
