@@ -38,11 +38,22 @@ class Days(dict):
 def collector_paused():
     """Building a council's rows makes hundreds of thousands of tuples, none in a cycle;
     each burst of them would otherwise start the cycle collector, which walks every object
-    the process holds (seconds, in a process holding a large cache)."""
+    the process holds (seconds, in a process holding a large cache).
+
+    On the way out, what was built is moved to the collector's oldest generation unread
+    (``gc.freeze`` then ``gc.unfreeze``, two list splices) instead of being walked by the
+    next young collection: at 100,000 children that walk is 0.12 s, a tenth of the aims,
+    for objects that die by reference counting when the page is rendered. Anything cyclic
+    among them is still collected, at the next full collection. Skipped when something else
+    keeps objects frozen (a server that freezes at start-up), whose freeze this would undo.
+    """
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_on:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
