@@ -30,17 +30,20 @@ from .pdsa import AIM_PROCESS
 from .vocabulary import PERMANENCE
 _AIM_RULES = {1: measures.aim1_of, 2: measures.aim2_of, 3: measures.aim3_of}
 
-# What the queries below read, in the order they read it (migration 0006 creates them):
-# the first dates per instance of a milestone come from the index alone, already grouped;
-# an instance's end too (on SQLite, reading completed_at from the table would walk the
-# overflow pages of the serialized state stored before it: the queries name this index
-# to SQLite, whose planner would otherwise look the instance up by its id).
+# What the queries below read, in the order they read it (migrations 0006 and 0011 create
+# them): the first dates per instance of a milestone come from the index alone, already
+# grouped; an instance's end too (on SQLite, reading completed_at from the table would walk
+# the overflow pages of the serialized state stored before it: the queries name the index
+# by id, SQLite's only, whose planner would otherwise look the instance up in the table).
 REACHED_INDEX = Index("ix_milestone_reached", Milestone.process_id, Milestone.code,
                       Milestone.instance_id, Milestone.actual_date, Milestone.occurrence,
                       Milestone.model_version)
 ENDED_INDEX = Index("ix_process_instance_ended", ProcessInstance.process_id, ProcessInstance.id,
                     ProcessInstance.status, ProcessInstance.completed_at,
                     ProcessInstance.subject_id)
+END_BY_ID_INDEX = Index("ix_process_instance_end_by_id", ProcessInstance.id,
+                        ProcessInstance.process_id, ProcessInstance.status,
+                        ProcessInstance.completed_at, ProcessInstance.subject_id)
 
 
 def aim_result(session: Session, settings: AimSettings, measured_on: date,
@@ -200,7 +203,7 @@ def _next_by_window(m, on: date):
 
 
 def _instances_from_index(query):
-    return query.with_hint(ProcessInstance, f"INDEXED BY {ENDED_INDEX.name}", "sqlite")
+    return query.with_hint(ProcessInstance, f"INDEXED BY {END_BY_ID_INDEX.name}", "sqlite")
 
 
 def recommendations(session: Session, measured_on: date, teams: Sequence[str] | None = None,
