@@ -6,7 +6,7 @@ who holds a task), each as a conditional UPDATE so two people cannot both win.
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, clock
@@ -30,8 +30,21 @@ def due_dates(task, rules: RulePolicy, fallback):
 
 
 def ready_ids(wf) -> set[str]:
-    """The READY user tasks' ids: the open work item rows a saved workflow has."""
-    return {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    """The READY user tasks' ids: the open work item rows a saved workflow has.
+
+    Read from the task maps of the workflow and its subprocesses rather than by
+    ``get_tasks``: the same tasks (a READY task is never below one that is not yet
+    ready, nor inside a finished subprocess), but a set needs no tree order, and the
+    iterator costs several calls per task on every load."""
+    return set(_ready(wf))
+
+
+def _ready(wf) -> dict:
+    """id -> task of the READY user tasks, in task-map order (see ready_ids)."""
+    ready = TaskState.READY
+    return {str(task.id): task for workflow in (wf, *wf.subprocesses.values())
+            for task in workflow.tasks.values()
+            if task.state == ready and task.task_spec.manual}
 
 
 def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, actor: str,
@@ -43,7 +56,7 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
     transaction closed, see Runtime.complete). Rows are read only to cancel them, which
     is rare; a completion that just opens the next task reads none.
     """
-    ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    ready = _ready(wf)
     if indexed is None:
         rows = _open_rows(session, instance)
         new = ready.keys() - rows.keys()
@@ -53,6 +66,8 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
         rows = _open_rows(session, instance, gone) if gone else {}
         new = ready.keys() - known
         indexed["work_items"] = set(ready)
+    if len(new) > 1:  # rows and their events made in the workflow's tree order, as ever
+        ready = {str(t.id): t for t in wf.get_tasks(state=TaskState.READY, manual=True)}
     created = []
     today = clock.today()
     for task_id, task in ready.items():
@@ -165,7 +180,9 @@ def _item_with_instance(instance_options: tuple, with_head: bool):
     that waited for a row lock still returns the other rows as they were before it.)"""
     statement = (select(WorkItem, ProcessInstance)
                  .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
-                 .where(WorkItem.id == _ITEM_ID).options(*instance_options)
+                 .where(WorkItem.id == _ITEM_ID)
+                 # the child once, with the instance: the item's comes from the identity map
+                 .options(lazyload(WorkItem.subject), *instance_options)
                  .execution_options(populate_existing=True))
     if with_head:
         statement = statement.add_columns(AuditChain).outerjoin(

@@ -13,8 +13,8 @@ as the ORM's ``after_flush`` listener derives them for events flushed the usual 
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, inspect, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import bindparam, func, insert, inspect, literal, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
 from . import notifications
@@ -35,28 +35,46 @@ def flush(session: Session) -> None:
         session.flush()  # rare shapes (a first event of a chain, a new instance): the ORM's way
         return
     connection = session.connection()
-    identity = session.identity_map
+    written = set()
     # Updates first, the instance's version check before anything else.
     dirty = sorted((obj for obj in session.dirty if type(obj) in _UPDATED),
                    key=lambda obj: _UPDATED.index(type(obj)))
+    updates = []  # (mapped class, changed values, row key, version read)
     for obj in dirty:
         state = inspect(obj)
         changes = _changes(state)
         if changes is None:
             continue  # a change the statements below do not cover: left to the ORM
-        if type(obj) is ProcessInstance:
-            if changes:
-                old = state.dict["version"]
-                changes["version"] = old + 1
-                result = connection.execute(_statement(ProcessInstance, changes),
-                                            {**_bind(changes), "w_key": obj.id, "w_version": old})
-                if result.rowcount != 1:
+        written.add(state)
+        if not changes:
+            continue
+        mapped = type(obj)
+        if mapped is ProcessInstance:
+            old = state.dict["version"]
+            changes["version"] = state.dict["version"] = old + 1
+            updates.append((mapped, changes, obj.id, old))
+        else:
+            updates.append((mapped, changes, obj.chain if mapped is AuditChain else obj.id, None))
+    if len(updates) > 1 and connection.dialect.name == "postgresql":
+        # One round trip for them all (data-modifying CTEs), the version check's count back.
+        statement = _combined(tuple((mapped, tuple(changes)) for mapped, changes, _k, _v in updates))
+        params = {}
+        for n, (mapped, changes, key, version) in enumerate(updates):
+            params.update(_bind(changes, f"{n}_"), **{f"w{n}_key": key})
+            if version is not None:
+                params[f"w{n}_version"] = version
+        if connection.execute(statement, params).scalar_one() != sum(
+                mapped is ProcessInstance for mapped, *_ in updates):
+            raise Conflict(STALE_MESSAGE)
+    else:
+        for mapped, changes, key, version in updates:
+            params = {**_bind(changes), "w_key": key}
+            if version is None:
+                connection.execute(_statement(mapped, changes), params)
+            else:
+                params["w_version"] = version
+                if connection.execute(_statement(mapped, changes), params).rowcount != 1:
                     raise Conflict(STALE_MESSAGE)
-                state.dict["version"] = old + 1
-        elif changes:
-            key = obj.chain if type(obj) is AuditChain else obj.id
-            connection.execute(_statement(type(obj), changes), {**_bind(changes), "w_key": key})
-        state._commit_all(state.dict, identity)  # as a flush leaves it: persistent, clean
     objects = sorted(new, key=lambda obj: inspect(obj).insert_order)
     items = [obj for obj in objects if type(obj) is WorkItem]
     events = [obj for obj in objects if type(obj) is AuditEvent]
@@ -71,10 +89,13 @@ def flush(session: Session) -> None:
         else:
             ids = [connection.execute(_INSERT[type(batch[0])], row).scalar_one() for row in rows]
         for obj, obj_id in zip(batch, ids):
-            session.expunge(obj)
-            obj.id = obj_id
-            make_transient_to_detached(obj)
-            session.add(obj)  # persistent again, with its id, as a flush leaves it
+            state = inspect(obj)
+            state.dict["id"] = obj_id
+            written.add(state)
+    # What the unit of work does after its statements (private, but the ORM's own step):
+    # new objects become persistent under their ids, every written object clean, and the
+    # transaction remembers them, so a rollback expunges or expires them as after a flush.
+    session._register_persistent(written)
     session.flush()  # whatever else is pending (nothing, on a completion)
     if events:
         notifications.derive_written(session, events,
@@ -95,25 +116,48 @@ def _changes(state) -> dict | None:
     return changes
 
 
-def _bind(changes: dict) -> dict:
-    return {f"v_{key}": value for key, value in changes.items()}
+def _bind(changes: dict, prefix: str = "_") -> dict:
+    return {f"v{prefix}{key}": value for key, value in changes.items()}
 
 
 _UPDATES: dict[tuple, object] = {}
 
 
-def _statement(mapped, changes: dict):
+def _statement(mapped, changes, prefix: str = "_"):
     """UPDATE of these columns of one row (ProcessInstance: only at the version read),
-    built once per set of columns."""
-    key = (mapped, tuple(changes))
+    built once per set of columns (and parameter prefix)."""
+    key = (mapped, tuple(changes), prefix)
     found = _UPDATES.get(key)
     if found is None:
         table = mapped.__table__
-        where = [table.c[mapped.__mapper__.primary_key[0].key] == bindparam("w_key")]
+        where = [table.c[mapped.__mapper__.primary_key[0].key] == bindparam(f"w{prefix}key")]
         if mapped is ProcessInstance:
-            where.append(table.c.version == bindparam("w_version"))
+            where.append(table.c.version == bindparam(f"w{prefix}version"))
         found = _UPDATES[key] = update(table).where(*where).values(
-            {table.c[column]: bindparam(f"v_{column}") for column in changes})
+            {table.c[column]: bindparam(f"v{prefix}{column}") for column in changes})
+    return found
+
+
+_COMBINED: dict[tuple, object] = {}
+
+
+def _combined(shapes: tuple):
+    """The UPDATEs of ``shapes`` ((class, columns) each) as one PostgreSQL statement:
+    each a data-modifying CTE, all run whatever the others find, and the statement
+    returns how many instance rows matched their version (a mismatch rolls the whole
+    transaction back, as a failed check always has)."""
+    found = _COMBINED.get(shapes)
+    if found is None:
+        ctes, checked = [], []
+        for n, (mapped, columns) in enumerate(shapes):
+            statement = _statement(mapped, columns, f"{n}_")
+            if mapped is ProcessInstance:
+                checked.append(statement.returning(mapped.__table__.c.id).cte(f"checked_{n}"))
+            else:
+                ctes.append(statement.cte(f"written_{n}"))
+        count = sum((select(func.count()).select_from(cte).scalar_subquery() for cte in checked),
+                    literal(0))
+        found = _COMBINED[shapes] = select(count).add_cte(*ctes)
     return found
 
 
@@ -131,10 +175,9 @@ def _row(obj, table) -> dict:
                 row[key] = values[key]
         elif column.default is not None:
             default = column.default
-            row[key] = default.arg if default.is_scalar else default.arg(None)
-            setattr(obj, key, row[key])
+            row[key] = values[key] = default.arg if default.is_scalar else default.arg(None)
         elif key != "id":
-            setattr(obj, key, None)
+            values[key] = None
     return row
 
 

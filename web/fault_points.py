@@ -54,7 +54,7 @@ def install(database, environ=os.environ) -> None:
     # audit event.
     @event.listens_for(database.engine, "before_cursor_execute")
     def _advanced(_conn, _cursor, statement, _parameters, _context, _executemany):
-        if statement.startswith("UPDATE process_instance"):
+        if "UPDATE process_instance SET" in statement:  # alone, or in a WITH (PostgreSQL)
             pause("advanced")
 
     @event.listens_for(database.engine, "after_cursor_execute")
