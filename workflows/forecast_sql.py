@@ -4,7 +4,7 @@
 over: once to measure the pace, once to forecast each clock; at 100,000 children that is
 about a quarter of a minute, four tenths of it on episodes that had already ended. Here:
 
-* the pace comes from the stages the database counts (``stage_sql.every_and_recent``:
+* the pace comes from the stages the database counts (``stage_sql.counted``:
   every completed stage, and those that ended in the window, in one reading), which is
   what ``forecast.pace`` computes from intervals;
 * only the episodes that can still have an open clock are built: not ended on or before
@@ -53,9 +53,9 @@ def forecast_report(session: Session, settings: Mapping[int, AimSettings], on: d
 def pace(session: Session, process_id: str, order: Sequence[str], on: date,
          teams: Sequence[str] | None = None) -> dict[tuple[str, str], forecast.StagePace]:
     """``forecast.pace`` of the episodes of ``teams``, from the stages the database counts."""
-    every, recent = stage_sql.every_and_recent(session, process_id, order, on, teams, None,
-                                               forecast.window_start(on))
-    return forecast.pace_of(every, recent, order)
+    found = stage_sql.counted(session, process_id, order, on, teams,
+                              ended_after=forecast.window_start(on))
+    return forecast.pace_of(found.every, found.recent, order)
 
 
 def open_episodes(session: Session, process_id: str, clocks: Sequence[forecast.Clock], on: date,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -49,40 +50,56 @@ def stage_counts(session: Session, process_id: str, order: Sequence[str] = JOURN
     """Completed stages counted by days, journey-start month and model version, as
     ``stage_delays.counts(stage_delays.intervals(load_episodes(...), order, until))`` gives
     them; ``started``: only stages that began in that date range (``started_between``);
-    ``ended_after``: only stages that ended after that day."""
-    every, recent = every_and_recent(session, process_id, order, until, teams, started,
-                                     ended_after)
-    return every if ended_after is None else recent
+    ``ended_after``: only stages that ended after that day (one or the other)."""
+    if started and ended_after is not None:
+        raise ValueError("stage_counts takes started or ended_after, not both")
+    found = counted(session, process_id, order, until, teams,
+                    started=(started,) if started else (), ended_after=ended_after)
+    if started:
+        return found.started[0]
+    return found.every if ended_after is None else found.recent
 
 
-def every_and_recent(session: Session, process_id: str, order: Sequence[str],
-                     until: date | None, teams: Sequence[str] | None,
-                     started: tuple[date, date] | None, ended_after: date | None
-                     ) -> tuple[list[StageCount], list[StageCount]]:
-    """``stage_counts`` without and with ``ended_after`` (the forecast's pace reads both),
-    for the price of one."""
+class Counted(NamedTuple):
+    """One count of a caseload's stages, read several ways: every stage, those begun in
+    each date range asked for (``started``, in order) and those ended after a day
+    (``recent``, empty when none was asked for)."""
+    every: list[StageCount]
+    started: list[list[StageCount]]
+    recent: list[StageCount]
+
+
+def counted(session: Session, process_id: str, order: Sequence[str], until: date | None = None,
+            teams: Sequence[str] | None = None, *,
+            started: Sequence[tuple[date, date]] = (),
+            ended_after: date | None = None) -> Counted:
+    """The stages counted once and split: a comparison of two date ranges (the stage-delay
+    page) or the forecast's pace (every stage and the recent ones) costs one count, not
+    one per part."""
     firsts = _firsts(session, process_id, order, until, teams)
-    low, high = (d.toordinal() for d in started) if started else (None, None)
+    ranges = [(low.toordinal(), high.toordinal()) for low, high in started]
     since = ended_after.toordinal() if ended_after is not None else None
     with driver_rows.collector_paused():
         if session.get_bind().dialect.name == "postgresql" and teams is None:
-            counted = _paired_in_database(session, firsts, low, high, since)
+            rows = _paired_in_database(session, firsts, ranges, since)
         else:
-            counted = _paired_here(session, firsts, low, high, since)
+            rows = _paired_here(session, firsts, ranges, since)
     months: dict[int, date] = {}  # journey start day -> its month
-    every: dict[tuple, int] = {}
-    recent: dict[tuple, int] = {}
-    for (a, b, n_days, day, version, is_recent), n in counted:
+    parts: list[dict[tuple, int]] = [{} for _ in range(len(ranges) + 2)]
+    every, recent = parts[0], parts[-1]
+    for (a, b, n_days, day, version, *flags), n in rows:
         month = months.get(day)
         if month is None:
             month = months[day] = date.fromordinal(day).replace(day=1)
         key = (a, b, n_days, month, version)
         every[key] = every.get(key, 0) + n
-        if is_recent:
-            recent[key] = recent.get(key, 0) + n
-    return tuple([StageCount(order[a], order[b], n_days, month, version, n)
-                  for (a, b, n_days, month, version), n in found.items()]
-                 for found in (every, recent))
+        for part, flag in zip(parts[1:], flags):
+            if flag:
+                part[key] = part.get(key, 0) + n
+    every, *in_ranges, recent = ([StageCount(order[a], order[b], n_days, month, version, n)
+                                  for (a, b, n_days, month, version), n in found.items()]
+                                 for found in parts)
+    return Counted(every, in_ranges, recent)
 
 
 def _firsts(session: Session, process_id: str, order: Sequence[str], until: date | None,
@@ -111,8 +128,9 @@ def _firsts(session: Session, process_id: str, order: Sequence[str], until: date
         for position, code in enumerate(order))).subquery("firsts")
 
 
-def _paired_here(session: Session, firsts, low: int | None, high: int | None,
+def _paired_here(session: Session, firsts, ranges: list[tuple[int, int]],
                  since: int | None) -> list[tuple[tuple, int]]:
+    """Stages counted by (kind, days, journey start, version, in each range?, recent?)."""
     rows = driver_rows.fetch(session.connection(),  # plain integers
                              select(firsts.c.instance_id, firsts.c.pos, firsts.c.k)
                              .order_by(firsts.c.instance_id, firsts.c.pos))
@@ -122,15 +140,16 @@ def _paired_here(session: Session, firsts, low: int | None, high: int | None,
         on = key // _DAY
         if instance_id != current:
             current, start = instance_id, on
-        elif low is None or low <= before_on <= high:
+        else:
             stage = (before, step, on - before_on, start, key % _OCCURRENCE,
+                     *(low <= before_on <= high for low, high in ranges),
                      since is not None and on > since)
             counted[stage] = counted.get(stage, 0) + 1
         before, before_on = step, on
     return list(counted.items())
 
 
-def _paired_in_database(session: Session, firsts, low: int | None, high: int | None,
+def _paired_in_database(session: Session, firsts, ranges: list[tuple[int, int]],
                         since: int | None) -> list[tuple[tuple, int]]:
     window = {"partition_by": firsts.c.instance_id, "order_by": firsts.c.pos}
     steps = (select(firsts.c.pos, firsts.c.k,
@@ -139,11 +158,9 @@ def _paired_in_database(session: Session, firsts, low: int | None, high: int | N
                    func.first_value(firsts.c.k, type_=BigInteger).over(**window).label("start_k"))
              .subquery("steps"))
     on, before_on = steps.c.k // _DAY, steps.c.before_k // _DAY
-    conditions = [steps.c.before.is_not(None)]
-    if low is not None:
-        conditions.append(and_(before_on >= low, before_on <= high))
     columns = [steps.c.before, steps.c.pos, on - before_on, steps.c.start_k // _DAY,
-               steps.c.k % _OCCURRENCE]
+               steps.c.k % _OCCURRENCE,
+               *(and_(before_on >= low, before_on <= high) for low, high in ranges)]
     if since is not None:
         columns.append(on > since)
     connection = session.connection()
@@ -152,5 +169,6 @@ def _paired_in_database(session: Session, firsts, low: int | None, high: int | N
     # measure's reading.
     connection.exec_driver_sql("SET LOCAL jit = off")
     rows = connection.execute(
-        select(*columns, func.count()).where(*conditions).group_by(*columns)).all()
-    return [((*row[:5], since is not None and row[5]), row[-1]) for row in rows]
+        select(*columns, func.count()).where(steps.c.before.is_not(None))
+        .group_by(*columns)).all()
+    return [((*row[:-1], False) if since is None else tuple(row[:-1]), row[-1]) for row in rows]

@@ -105,8 +105,8 @@ def test_stage_counts_equal_intervals_from_episodes(caseload, process_id, order)
         for teams in (None, ("north",)):  # the whole caseload and a team are read apart
             items = stage_delays.intervals(load_episodes(session, process_id, teams=teams),
                                            order, TODAY)
-            every, recent = stage_sql.every_and_recent(session, process_id, order, TODAY, teams,
-                                                       None, since)
+            every, _, recent = stage_sql.counted(session, process_id, order, TODAY, teams,
+                                                 ended_after=since)
             assert sorted(every) == stage_delays.counts(items)
             assert sorted(recent) == stage_delays.counts(i for i in items if i.end > since)
             assert sorted(recent) == sorted(stage_sql.stage_counts(
@@ -115,3 +115,26 @@ def test_stage_counts_equal_intervals_from_episodes(caseload, process_id, order)
                 assert 0 < sum(c.n for c in recent) < sum(c.n for c in every)
     assert sorted(counts) == stage_delays.counts(stage_delays.started_between(everything, *started))
     assert counts  # the caseload has stages begun in that range
+
+
+@pytest.mark.parametrize("teams", [None, ("north",)])
+def test_two_date_ranges_counted_at_once(caseload, teams):
+    """The stage-delay page compares two ranges from one count: each part is what counting
+    that range alone (and the episodes path) gives."""
+    ranges = ((D("2024-01-01"), D("2024-12-31")), (D("2025-01-01"), D("2025-10-31")))
+    with caseload.transaction() as session:
+        found = stage_sql.counted(session, PERMANENCE, JOURNEY_ORDER, TODAY, teams,
+                                  started=ranges)
+        items = stage_delays.intervals(load_episodes(session, PERMANENCE, teams=teams),
+                                       JOURNEY_ORDER, TODAY)
+        assert sorted(found.every) == stage_delays.counts(items)
+        assert found.recent == []
+        for part, (first, last) in zip(found.started, ranges, strict=True):
+            assert sorted(part) == stage_delays.counts(
+                stage_delays.started_between(items, first, last))
+            assert sorted(part) == sorted(stage_sql.stage_counts(
+                session, PERMANENCE, JOURNEY_ORDER, TODAY, teams, started=(first, last)))
+        assert all(found.started) and found.started[0] != found.started[1]
+        with pytest.raises(ValueError, match="not both"):
+            stage_sql.stage_counts(session, PERMANENCE, JOURNEY_ORDER, TODAY,
+                                   started=ranges[0], ended_after=TODAY)
