@@ -13,7 +13,8 @@ as the ORM's ``after_flush`` listener derives them for events flushed the usual 
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, inspect, literal, select, update
+from sqlalchemy import (Integer, String, bindparam, func, insert, inspect, literal_column, null,
+                        select, union_all, update)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -55,43 +56,33 @@ def flush(session: Session) -> None:
             updates.append((mapped, changes, obj.id, old))
         else:
             updates.append((mapped, changes, obj.chain if mapped is AuditChain else obj.id, None))
-    if len(updates) > 1 and connection.dialect.name == "postgresql":
-        # One round trip for them all (data-modifying CTEs), the version check's count back.
-        statement = _combined(tuple((mapped, tuple(changes)) for mapped, changes, _k, _v in updates))
-        params = {}
-        for n, (mapped, changes, key, version) in enumerate(updates):
-            params.update(_bind(changes, f"{n}_"), **{f"w{n}_key": key})
-            if version is not None:
-                params[f"w{n}_version"] = version
-        if connection.execute(statement, params).scalar_one() != sum(
-                mapped is ProcessInstance for mapped, *_ in updates):
-            raise Conflict(STALE_MESSAGE)
-    else:
-        for mapped, changes, key, version in updates:
-            params = {**_bind(changes), "w_key": key}
-            if version is None:
-                connection.execute(_statement(mapped, changes), params)
-            else:
-                params["w_version"] = version
-                if connection.execute(_statement(mapped, changes), params).rowcount != 1:
-                    raise Conflict(STALE_MESSAGE)
     objects = sorted(new, key=lambda obj: inspect(obj).insert_order)
     items = [obj for obj in objects if type(obj) is WorkItem]
     events = [obj for obj in objects if type(obj) is AuditEvent]
-    for batch in (items, events):
+    item_rows = [_row(obj, WorkItem.__table__) for obj in items]
+    event_rows = [_row(obj, AuditEvent.__table__) for obj in events]
+    if connection.dialect.name == "postgresql" and len(updates) + bool(items) > 1 \
+            and _same_keys(item_rows):
+        ids = _write_at_once(connection, updates, item_rows)
+        for obj in items:
+            inspect(obj).dict["id"] = ids[(obj.instance_id, obj.task_id)]
+        batches = ((events, event_rows),)
+    else:
+        _write_each(connection, updates)
+        batches = ((items, item_rows), (events, event_rows))
+    for batch, rows in batches:
         if not batch:
             continue
-        rows = [_row(obj, type(obj).__table__) for obj in batch]
-        if all(row.keys() == rows[0].keys() for row in rows):
+        insert_ = _INSERT[type(batch[0])]
+        if _same_keys(rows):
             # One statement where the dialect can return the ids in order (PostgreSQL),
             # else one per row (SQLite).
-            ids = connection.execute(_INSERT[type(batch[0])], rows).scalars().all()
+            ids = connection.execute(insert_, rows).scalars().all()
         else:
-            ids = [connection.execute(_INSERT[type(batch[0])], row).scalar_one() for row in rows]
+            ids = [connection.execute(insert_, row).scalar_one() for row in rows]
         for obj, obj_id in zip(batch, ids):
-            state = inspect(obj)
-            state.dict["id"] = obj_id
-            written.add(state)
+            inspect(obj).dict["id"] = obj_id
+    written.update(inspect(obj) for obj in objects)
     # What the unit of work does after its statements (private, but the ORM's own step):
     # new objects become persistent under their ids, every written object clean, and the
     # transaction remembers them, so a rollback expunges or expires them as after a flush.
@@ -100,6 +91,51 @@ def flush(session: Session) -> None:
     if events:
         notifications.derive_written(session, events,
                                      {(item.instance_id, item.task_id): item for item in items})
+
+
+def _same_keys(rows: list[dict]) -> bool:
+    return all(row.keys() == rows[0].keys() for row in rows)
+
+
+def _write_each(connection, updates: list) -> None:
+    for mapped, changes, key, version in updates:
+        params = {**_bind(changes), "w_key": key}
+        if version is None:
+            connection.execute(_statement(mapped, changes), params)
+        else:
+            params["w_version"] = version
+            if connection.execute(_statement(mapped, changes), params).rowcount != 1:
+                raise Conflict(STALE_MESSAGE)
+
+
+def _write_at_once(connection, updates: list, item_rows: list) -> dict:
+    """PostgreSQL: the UPDATEs and the new work items in one statement (one round trip),
+    as data-modifying CTEs, each run whatever the others find. Back come how many
+    instance rows matched their version (a mismatch rolls the whole transaction back, as
+    a failed check always has) and the new items' ids by (instance id, task id). The
+    audit events go in a statement of their own: together they would pass the 50
+    parameters up to which psycopg keeps a statement's parsed form."""
+    shape = (tuple((mapped, tuple(changes)) for mapped, changes, _k, _v in updates),
+             len(item_rows), tuple(item_rows[0]) if item_rows else ())
+    statement = _COMBINED.get(shape)
+    if statement is None:
+        statement = _COMBINED[shape] = _combined(*shape)
+    params = {}
+    for n, (mapped, changes, key, version) in enumerate(updates):
+        params.update(_bind(changes, f"{n}_"), **{f"w{n}_key": key})
+        if version is not None:
+            params[f"w{n}_version"] = version
+    for r, row in enumerate(item_rows):
+        params.update({f"i{r}_{key}": value for key, value in row.items()})
+    ids, checked = {}, 0
+    for row_id, task_id, instance_id in connection.execute(statement, params):
+        if task_id is None:
+            checked = row_id
+        else:
+            ids[(instance_id, task_id)] = row_id
+    if checked != sum(mapped is ProcessInstance for mapped, *_ in updates):
+        raise Conflict(STALE_MESSAGE)
+    return ids
 
 
 def _changes(state) -> dict | None:
@@ -141,24 +177,31 @@ def _statement(mapped, changes, prefix: str = "_"):
 _COMBINED: dict[tuple, object] = {}
 
 
-def _combined(shapes: tuple):
-    """The UPDATEs of ``shapes`` ((class, columns) each) as one PostgreSQL statement:
-    each a data-modifying CTE, all run whatever the others find, and the statement
-    returns how many instance rows matched their version (a mismatch rolls the whole
-    transaction back, as a failed check always has)."""
-    found = _COMBINED.get(shapes)
-    if found is None:
-        ctes, checked = [], []
-        for n, (mapped, columns) in enumerate(shapes):
-            statement = _statement(mapped, columns, f"{n}_")
-            if mapped is ProcessInstance:
-                checked.append(statement.returning(mapped.__table__.c.id).cte(f"checked_{n}"))
-            else:
-                ctes.append(statement.cte(f"written_{n}"))
-        count = sum((select(func.count()).select_from(cte).scalar_subquery() for cte in checked),
-                    literal(0))
-        found = _COMBINED[shapes] = select(count).add_cte(*ctes)
-    return found
+def _combined(update_shapes: tuple, rows: int, columns: tuple):
+    """The statement of ``_write_at_once`` for one shape of writes (built once per shape):
+    ``update_shapes`` (class, columns) each, and ``rows`` new work items of ``columns``."""
+    ctes, checked = [], []
+    for n, (mapped, changed) in enumerate(update_shapes):
+        statement = _statement(mapped, changed, f"{n}_")
+        if mapped is ProcessInstance:
+            checked.append(statement.returning(mapped.__table__.c.id).cte(f"checked_{n}"))
+        else:
+            ctes.append(statement.cte(f"written_{n}"))
+    count = sum((select(func.count()).select_from(cte).scalar_subquery() for cte in checked),
+                literal_column("0"))
+    parts = [select(count, null().cast(String), null().cast(Integer))]
+    if rows:
+        table = WorkItem.__table__
+        # INSERT .. SELECT of the rows in order, as SQLAlchemy's own batches (the ids go up
+        # in the rows' order); a multi-row VALUES would not be kept in its compiled cache.
+        given = union_all(*(select(literal_column(str(r)).label("row_n"), *(
+            bindparam(f"i{r}_{c}", type_=table.c[c].type).label(c) for c in columns))
+            for r in range(rows))).subquery("given")
+        inserted = insert(table).from_select(
+            list(columns), select(*(given.c[c] for c in columns)).order_by(given.c.row_n)) \
+            .returning(table.c.id, table.c.task_id, table.c.instance_id).cte("inserted")
+        parts.append(select(inserted.c.id, inserted.c.task_id, inserted.c.instance_id))
+    return union_all(*parts).add_cte(*ctes) if len(parts) > 1 else parts[0].add_cte(*ctes)
 
 
 def _row(obj, table) -> dict:
