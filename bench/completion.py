@@ -168,9 +168,9 @@ PHASES = [  # (label, file suffix, function name); cumulative time inside Runtim
     ("    milestones.sync_rows", "engine/milestones.py", "sync_rows"),
     ("    timers.sync", "engine/timers.py", "sync"),
     ("    serialization.dumps", "engine/serialization.py", "dumps"),
-    ("    session.flush (SQL)", "sqlalchemy/orm/session.py", "flush"),
     ("  audit.record", "engine/audit.py", "record"),
-    ("  notifications derived (after_flush)", "engine/notifications.py", "_after_flush"),
+    ("  flush (engine/writer.py: the rows, by Core statements)", "engine/writer.py", "flush"),
+    ("    notifications derived", "engine/notifications.py", "derive_written"),
     ("commit", "sqlalchemy/orm/session.py", "commit"),
     ("SQL executed (all statements)", "sqlalchemy/engine/base.py", "_execute_context"),
 ]
