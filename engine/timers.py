@@ -228,7 +228,10 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
         .where(Timer.id.in_(mine), Timer.fire_at <= now)
         .options(*INSTANCE_LOAD).execution_options(populate_existing=True)).all()) if mine else {}
     done: set[int] = set()  # instances fired in this transaction (all their timers)
-    if not attempt.per_child:
+    # Rows written for the whole batch at its end; else each child's by its own save, as
+    # a completion writes them (engine/writer.py), which is cheaper for a single child.
+    together = batch > 1 and not attempt.per_child
+    if together:
         defer_writes(session)  # the fired timers' rows go with the batch's flush
     for timer_id, instance_id, fire_at, subject_id in candidates:
         if limit is not None and tried >= limit:
@@ -243,10 +246,10 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
         done.add(instance_id)
         attempt.current = instance_id
         attempt.children += 1
-        attempt.fired += len(runtime.fire_timers(session, instance, flush=attempt.per_child))
-        if attempt.per_child:
+        attempt.fired += len(runtime.fire_timers(session, instance, flush=not together))
+        if not together:
             attempt.current = None
-    if attempt.current is not None:
+    if attempt.current is not None:  # written together
         # The batch's rows; a failure here sends it round a child at a time.
         _write_states(session, {i.id: i for i in due.values() if i.id in done}.values())
         session.flush()
