@@ -85,8 +85,8 @@ def counted(session: Session, process_id: str, order: Sequence[str], until: date
         else:
             rows = _paired_here(session, firsts, ranges, since)
     months: dict[int, date] = {}  # journey start day -> its month
-    parts: list[dict[tuple, int]] = [{} for _ in range(len(ranges) + 2)]
-    every, recent = parts[0], parts[-1]
+    parts: list[dict[tuple, int]] = [{} for _ in range(len(ranges) + 2)]  # every, recent, ranges
+    every = parts[0]
     for (a, b, n_days, day, version, *flags), n in rows:
         month = months.get(day)
         if month is None:
@@ -96,7 +96,7 @@ def counted(session: Session, process_id: str, order: Sequence[str], until: date
         for part, flag in zip(parts[1:], flags):
             if flag:
                 part[key] = part.get(key, 0) + n
-    every, *in_ranges, recent = ([StageCount(order[a], order[b], n_days, month, version, n)
+    every, recent, *in_ranges = ([StageCount(order[a], order[b], n_days, month, version, n)
                                   for (a, b, n_days, month, version), n in found.items()]
                                  for found in parts)
     return Counted(every, in_ranges, recent)
@@ -130,7 +130,7 @@ def _firsts(session: Session, process_id: str, order: Sequence[str], until: date
 
 def _paired_here(session: Session, firsts, ranges: list[tuple[int, int]],
                  since: int | None) -> list[tuple[tuple, int]]:
-    """Stages counted by (kind, days, journey start, version, in each range?, recent?)."""
+    """Stages counted by (kind, days, journey start, version, recent?, in each range?)."""
     rows = driver_rows.fetch(session.connection(),  # plain integers
                              select(firsts.c.instance_id, firsts.c.pos, firsts.c.k)
                              .order_by(firsts.c.instance_id, firsts.c.pos))
@@ -142,8 +142,9 @@ def _paired_here(session: Session, firsts, ranges: list[tuple[int, int]],
             current, start = instance_id, on
         else:
             stage = (before, step, on - before_on, start, key % _OCCURRENCE,
-                     *(low <= before_on <= high for low, high in ranges),
                      since is not None and on > since)
+            if ranges:  # not built per stage when none was asked for: a million stages
+                stage += tuple([low <= before_on <= high for low, high in ranges])
             counted[stage] = counted.get(stage, 0) + 1
         before, before_on = step, on
     return list(counted.items())
@@ -158,11 +159,10 @@ def _paired_in_database(session: Session, firsts, ranges: list[tuple[int, int]],
                    func.first_value(firsts.c.k, type_=BigInteger).over(**window).label("start_k"))
              .subquery("steps"))
     on, before_on = steps.c.k // _DAY, steps.c.before_k // _DAY
+    recent = [on > since] if since is not None else []
     columns = [steps.c.before, steps.c.pos, on - before_on, steps.c.start_k // _DAY,
-               steps.c.k % _OCCURRENCE,
+               steps.c.k % _OCCURRENCE, *recent,
                *(and_(before_on >= low, before_on <= high) for low, high in ranges)]
-    if since is not None:
-        columns.append(on > since)
     connection = session.connection()
     # The plan's cost is in JIT's range, and compiling it takes longer than running it (a
     # quarter of a second at 100,000 children): off for the rest of this transaction, a
@@ -171,4 +171,6 @@ def _paired_in_database(session: Session, firsts, ranges: list[tuple[int, int]],
     rows = connection.execute(
         select(*columns, func.count()).where(steps.c.before.is_not(None))
         .group_by(*columns)).all()
-    return [((*row[:-1], False) if since is None else tuple(row[:-1]), row[-1]) for row in rows]
+    if since is None:  # recent? is false for every stage
+        return [((*row[:5], False, *row[5:-1]), row[-1]) for row in rows]
+    return [(tuple(row[:-1]), row[-1]) for row in rows]
