@@ -142,8 +142,8 @@ def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] |
     if anchored_from is not None:
         anchor = anchor.having(func.min(m.actual_date) >= anchored_from)
     anchor = anchor.subquery()
-    done, found, done_on, detail = (_first_done_by_seek if reader.sqlite else _first_done_by_window)(
-        process_id, done_code, key, measured_on, anchor)
+    first_done = _first_done_by_seek if reader.sqlite else _first_done_by_window
+    done, found, done_on, detail = first_done(process_id, done_code, key, measured_on, anchor)
     query = (select(anchor.c.instance_id, anchor.c.on, done_on, detail, reader.ended(),
                     ProcessInstance.subject_id)
              .join(ProcessInstance, and_(ProcessInstance.process_id == process_id,
@@ -157,10 +157,11 @@ def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] |
 
 
 # Two ways to the first time a step was done (earliest date, occurrence breaking ties) and
-# the detail recorded with it, each as (what to join, on what, its date, its detail). Each database is given the one it runs faster (measured at
-# 100,000 children: the other costs SQLite a tenth more of the aims, PostgreSQL twice Aim 2):
-# SQLite seeks each clock's first row through the index and reads it by id; PostgreSQL
-# numbers every such milestone with a window function and keeps the first.
+# the detail recorded with it, each as (what to join, on what, its date, its detail). Each
+# database is given the one it runs faster (measured at 100,000 children: the other costs
+# SQLite a tenth more of the aims, PostgreSQL twice Aim 2): SQLite seeks each clock's first
+# row through the index and reads it by id; PostgreSQL numbers every such milestone with a
+# window function and keeps the first.
 def _first_done_by_seek(process_id: str, code: str, key: str, on: date, anchor):
     step, done = aliased(Milestone), aliased(Milestone)
     first = (select(step.id).where(_reached_by(step, process_id, code, on),
