@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, clock
+from . import audit, clock, writer
 from .db import unit_of_work
 from .models import ProcessInstance, Timer, UserAccount, WorkItem
 
@@ -121,10 +121,6 @@ _UPDATE = update(_ROWS).where(_ROWS.c.instance_id == bindparam("instance"),
                               _ROWS.c.task_id == bindparam("task")).values(
     fire_at=bindparam("new_fire_at"))
 _INSERT = insert(_ROWS)
-_INSTANCES = ProcessInstance.__table__
-_WRITE_STATE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("w_id"),
-                                        _INSTANCES.c.version == bindparam("w_old")).values(
-    state=bindparam("w_state"), version=bindparam("w_new"))
 
 
 @dataclass
@@ -258,6 +254,10 @@ def _fire_batch(session: Session, runtime, attempt: _Batch, failed: set[int], ba
     return True, after, tried, seen
 
 
+# The save path's own statement for these columns (engine/writer.py), sent for many rows.
+_WRITE_STATE = writer.update_statement(ProcessInstance, ("state", "version"))
+
+
 def _write_states(session: Session, instances: list[ProcessInstance]) -> None:
     """Write the new state of every instance whose state is all that changed, in one
     statement for the batch (executemany: one round trip on PostgreSQL), with the version
@@ -268,8 +268,9 @@ def _write_states(session: Session, instances: list[ProcessInstance]) -> None:
     for instance in instances:
         changed = [a.key for a in inspect(instance).attrs if a.history.has_changes()]
         if changed == ["state"]:
-            pending.append((instance, {"w_id": instance.id, "w_old": instance.version,
-                                       "w_new": instance.version + 1, "w_state": instance.state}))
+            pending.append((instance, {"w_key": instance.id, "w_version": instance.version,
+                                       "v_version": instance.version + 1,
+                                       "v_state": instance.state}))
     if not pending:
         return
     written = session.connection().execute(_WRITE_STATE, [row for _i, row in pending]).rowcount
@@ -277,8 +278,8 @@ def _write_states(session: Session, instances: list[ProcessInstance]) -> None:
         raise StaleDataError(f"UPDATE statement on table 'process_instance' expected to update "
                              f"{len(pending)} row(s); {written} were matched.")
     for instance, row in pending:
-        set_committed_value(instance, "state", row["w_state"])
-        set_committed_value(instance, "version", row["w_new"])
+        set_committed_value(instance, "state", row["v_state"])
+        set_committed_value(instance, "version", row["v_version"])
 
 
 def _locked_items(session: Session, query) -> list[WorkItem]:

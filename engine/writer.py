@@ -101,10 +101,10 @@ def _write_each(connection, updates: list) -> None:
     for mapped, changes, key, version in updates:
         params = {**_bind(changes), "w_key": key}
         if version is None:
-            connection.execute(_statement(mapped, changes), params)
+            connection.execute(update_statement(mapped, changes), params)
         else:
             params["w_version"] = version
-            if connection.execute(_statement(mapped, changes), params).rowcount != 1:
+            if connection.execute(update_statement(mapped, changes), params).rowcount != 1:
                 raise Conflict(STALE_MESSAGE)
 
 
@@ -159,9 +159,10 @@ def _bind(changes: dict, prefix: str = "_") -> dict:
 _UPDATES: dict[tuple, object] = {}
 
 
-def _statement(mapped, changes, prefix: str = "_"):
+def update_statement(mapped, changes, prefix: str = "_"):
     """UPDATE of these columns of one row (ProcessInstance: only at the version read),
-    built once per set of columns (and parameter prefix)."""
+    built once per set of columns (and parameter prefix). Parameters: ``w{prefix}key``,
+    ``w{prefix}version`` and ``v{prefix}<column>`` (the timer sweep's batch sends many)."""
     key = (mapped, tuple(changes), prefix)
     found = _UPDATES.get(key)
     if found is None:
@@ -182,7 +183,7 @@ def _combined(update_shapes: tuple, rows: int, columns: tuple):
     ``update_shapes`` (class, columns) each, and ``rows`` new work items of ``columns``."""
     ctes, checked = [], []
     for n, (mapped, changed) in enumerate(update_shapes):
-        statement = _statement(mapped, changed, f"{n}_")
+        statement = update_statement(mapped, changed, f"{n}_")
         if mapped is ProcessInstance:
             checked.append(statement.returning(mapped.__table__.c.id).cte(f"checked_{n}"))
         else:
