@@ -266,8 +266,8 @@ def _write_states(session: Session, instances: list[ProcessInstance]) -> None:
     the flush."""
     pending = []
     for instance in instances:
-        changed = [a.key for a in inspect(instance).attrs if a.history.has_changes()]
-        if changed == ["state"]:
+        changed = writer.changed_columns(inspect(instance))
+        if changed is not None and changed.keys() == {"state"}:
             pending.append((instance, {"w_key": instance.id, "w_version": instance.version,
                                        "v_version": instance.version + 1,
                                        "v_state": instance.state}))

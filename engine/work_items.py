@@ -176,8 +176,9 @@ def get_open_with_instance(session: Session, work_item_id: int,
 def _item_with_instance(instance_options: tuple, with_head: bool):
     """The item and its instance; on SQLite also the child's chain head, which there is
     as good as locked: every transaction that writes begins with ``BEGIN IMMEDIATE`` (see
-    engine/db.py), so no other writer runs until it ends. (PostgreSQL must lock first and read after: a statement
-    that waited for a row lock still returns the other rows as they were before it.)"""
+    engine/db.py), so no other writer runs until it ends. (PostgreSQL must lock first and
+    read after: a statement that waited for a row lock still returns the other rows as
+    they were before it.)"""
     statement = (select(WorkItem, ProcessInstance)
                  .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
                  .where(WorkItem.id == _ITEM_ID)

@@ -43,7 +43,7 @@ def flush(session: Session) -> None:
     updates = []  # (mapped class, changed values, row key, version read)
     for obj in dirty:
         state = inspect(obj)
-        changes = _changes(state)
+        changes = changed_columns(state)
         if changes is None:
             continue  # a change the statements below do not cover: left to the ORM
         written.add(state)
@@ -138,9 +138,9 @@ def _write_at_once(connection, updates: list, item_rows: list) -> dict:
     return ids
 
 
-def _changes(state) -> dict | None:
+def changed_columns(state) -> dict | None:
     """Column values set since the object was loaded and now different (None: a change
-    to something other than a column)."""
+    to something other than a column). The timer sweep's batch reads it too."""
     columns = state.mapper.column_attrs
     changes = {}
     for key, before in state.committed_state.items():
