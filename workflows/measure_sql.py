@@ -27,7 +27,8 @@ from . import driver_rows, measures
 from .aims import AimSettings
 from .measure_data import Child
 from .pdsa import AIM_PROCESS
-from .vocabulary import PERMANENCE
+from .vocabulary import CSO_HOME, PERMANENCE
+
 _AIM_RULES = {1: measures.aim1_of, 2: measures.aim2_of, 3: measures.aim3_of}
 
 # What the queries below read, in the order they read it (migrations 0006 and 0011 create
@@ -44,6 +45,17 @@ ENDED_INDEX = Index("ix_process_instance_ended", ProcessInstance.process_id, Pro
 END_BY_ID_INDEX = Index("ix_process_instance_end_by_id", ProcessInstance.id,
                         ProcessInstance.process_id, ProcessInstance.status,
                         ProcessInstance.completed_at, ProcessInstance.subject_id)
+# Migration 0012 (SQLite): the milestones an aim's clock seeks, each in an index of its own
+# that begins with the instance, so a seek compares integers and dates, not the process
+# name and code. Partial indexes: the queries name the process and code inline (a bound
+# parameter is unknown when SQLite plans, and it would refuse the index).
+CLOCK_INDEXES = {
+    (CSO_HOME, "CSO_START"): "ix_milestone_cso_start",
+    (CSO_HOME, "AIM1_REVIEW"): "ix_milestone_aim1_review",
+    (PERMANENCE, "LA_START"): "ix_milestone_la_start",
+    (PERMANENCE, "PERM_RECOMMENDATION"): "ix_milestone_perm_recommendation",
+    (PERMANENCE, "ADM"): "ix_milestone_adm",
+}
 
 
 def aim_result(session: Session, settings: AimSettings, measured_on: date,
@@ -109,14 +121,27 @@ def _reached(process_id: str, code: str, on: date):
 
 
 def _reached_by(m, process_id: str, code: str, on: date):
-    return and_(m.process_id == process_id, m.code == code, m.actual_date <= on)
+    return and_(m.process_id == _inline(process_id), m.code == _inline(code),
+                m.actual_date <= on)
+
+
+def _inline(name: str):
+    return literal(name, literal_execute=True)
+
+
+def _own_index(query, m, process_id: str, code: str):
+    """``query`` reading ``m`` through the milestone's own index (``CLOCK_INDEXES``)."""
+    name = CLOCK_INDEXES.get((process_id, code))
+    return query if name is None else query.with_hint(m, f"INDEXED BY {name}", "sqlite")
 
 
 def _first_date(process_id: str, code: str, on: date):
     """instance_id -> earliest date of ``code`` on or before ``on``."""
     m = Milestone
-    return (select(m.instance_id.label("instance_id"), func.min(m.actual_date).label("on"))
-            .where(_reached(process_id, code, on)).group_by(m.instance_id))
+    return _own_index(select(m.instance_id.label("instance_id"),
+                             func.min(m.actual_date).label("on"))
+                      .where(_reached(process_id, code, on)).group_by(m.instance_id),
+                      m, process_id, code)
 
 
 def _detail(key: str):
@@ -164,8 +189,9 @@ def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] |
 # window function and keeps the first.
 def _first_done_by_seek(process_id: str, code: str, key: str, on: date, anchor):
     step, done = aliased(Milestone), aliased(Milestone)
-    first = (select(step.id).where(_reached_by(step, process_id, code, on),
-                                   step.instance_id == anchor.c.instance_id)
+    first = (_own_index(select(step.id), step, process_id, code)
+             .where(_reached_by(step, process_id, code, on),
+                    step.instance_id == anchor.c.instance_id)
              .order_by(step.actual_date, step.occurrence).limit(1)
              .correlate(anchor).scalar_subquery())
     return done, done.id == first, done.actual_date, done.data[key].as_string()
@@ -188,7 +214,8 @@ def _first_done_by_window(process_id: str, code: str, key: str, on: date, anchor
 # recommendation and a join to every child's accommodation), PostgreSQL uses the window.
 def _next_by_seek(m, on: date):
     following = aliased(Milestone)
-    return (select(following.actual_date)
+    return (_own_index(select(following.actual_date), following, PERMANENCE,
+                       "PERM_RECOMMENDATION")
             .where(_reached_by(following, PERMANENCE, "PERM_RECOMMENDATION", on),
                    following.instance_id == m.instance_id,
                    or_(following.actual_date > m.actual_date,
@@ -214,20 +241,23 @@ def recommendations(session: Session, measured_on: date, teams: Sequence[str] | 
     reader = reader or _Reader(session, teams)
     m = Milestone
     next_on = (_next_by_seek if reader.sqlite else _next_by_window)(m, measured_on)
-    made = (select(m.instance_id, m.actual_date.label("made_on"), m.occurrence,
-                   _detail("route").label("route"), next_on.label("next_on"))
+    made = (_own_index(select(m.instance_id, m.actual_date.label("made_on"), m.occurrence,
+                              _detail("route").label("route"), next_on.label("next_on")),
+                       m, PERMANENCE, "PERM_RECOMMENDATION")
             .where(_reached(PERMANENCE, "PERM_RECOMMENDATION", measured_on))).subquery()
-    later = aliased(Milestone)
 
-    def between(*codes):
-        return and_(later.instance_id == made.c.instance_id, later.process_id == PERMANENCE,
-                    later.code.in_(codes), later.actual_date >= made.c.made_on,
-                    later.actual_date <= measured_on,
+    def between(later, *codes):
+        code = later.code == _inline(codes[0]) if len(codes) == 1 else later.code.in_(codes)
+        return and_(later.instance_id == made.c.instance_id,
+                    later.process_id == _inline(PERMANENCE), code,
+                    later.actual_date >= made.c.made_on, later.actual_date <= measured_on,
                     or_(made.c.next_on.is_(None), later.actual_date < made.c.next_on))
 
     unrecorded = or_(made.c.route.is_(None), made.c.route == "")
-    adm = select(func.min(later.actual_date)).where(between("ADM")).scalar_subquery()
-    evidence = case((unrecorded, exists().where(between(*measures.AWAY_EVIDENCE))),
+    adm_m, later = aliased(Milestone), aliased(Milestone)
+    adm = (_own_index(select(func.min(adm_m.actual_date)), adm_m, PERMANENCE, "ADM")
+           .where(between(adm_m, "ADM")).scalar_subquery())
+    evidence = case((unrecorded, exists().where(between(later, *measures.AWAY_EVIDENCE))),
                     else_=literal(False))
     query = (select(made.c.instance_id, made.c.made_on, made.c.route, evidence, adm)
              .join(ProcessInstance, and_(ProcessInstance.process_id == PERMANENCE,
@@ -238,7 +268,8 @@ def recommendations(session: Session, measured_on: date, teams: Sequence[str] | 
     # child's first accommodation (each the faster there).
     if reader.sqlite:
         start = aliased(Milestone)
-        accommodated = (select(func.min(start.actual_date))
+        accommodated = (_own_index(select(func.min(start.actual_date)), start, PERMANENCE,
+                                   "LA_START")
                         .where(_reached_by(start, PERMANENCE, "LA_START", measured_on),
                                start.instance_id == made.c.instance_id)
                         .correlate(made).scalar_subquery())

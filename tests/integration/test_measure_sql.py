@@ -5,7 +5,7 @@ import itertools
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine.models import Milestone, ProcessModel
 from workflows import aims, demo, measure_sql, measures, stage_delays, stage_sql
@@ -138,3 +138,20 @@ def test_two_date_ranges_counted_at_once(caseload, teams):
         with pytest.raises(ValueError, match="not both"):
             stage_sql.stage_counts(session, PERMANENCE, JOURNEY_ORDER, TODAY,
                                    started=ranges[0], ended_after=TODAY)
+
+
+def test_each_clock_milestone_has_its_own_index_on_sqlite(database):
+    """The aims name these partial indexes on SQLite (migration 0012); each must hold exactly
+    the milestone ``CLOCK_INDEXES`` says, or SQLite would refuse the query or read the wrong
+    rows. PostgreSQL reads these milestones by window functions and is spared their writes."""
+    with database.transaction() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            found = dict(session.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'")).all())
+            for (process_id, code), name in measure_sql.CLOCK_INDEXES.items():
+                assert f"process_id = '{process_id}' AND code = '{code}'" in found[name], name
+        else:
+            found = set(session.scalars(text(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")))
+            assert "ix_milestone_reached" in found
+            assert not found & set(measure_sql.CLOCK_INDEXES.values())
