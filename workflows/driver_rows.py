@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import QueuePool
 
 
 def fetch(connection: Connection, query) -> list[tuple]:
@@ -20,6 +22,43 @@ def fetch(connection: Connection, query) -> list[tuple]:
         return result.cursor.fetchall()
     finally:
         result.close()
+
+
+def fetch_alongside(connection: Connection, queries: dict, setup: str) -> dict | None:
+    """Each query's rows (``fetch``), the queries run at once on PostgreSQL, each on a
+    pooled connection of its own that imports this transaction's snapshot
+    (``pg_export_snapshot``): together they read one moment of the database, as this
+    transaction would, while the server works on them side by side. ``setup`` runs first
+    on each. None, to be read one after another here, when they cannot:
+
+    * not PostgreSQL;
+    * this transaction has written (the others would not see what it wrote);
+    * the pool has no connection to spare for each query beyond those in use: waiting for
+      one could hold up every request that is waiting in turn for this one's.
+    """
+    if connection.dialect.name != "postgresql" or len(queries) < 2:
+        return None
+    pool = connection.engine.pool
+    if not isinstance(pool, QueuePool) or pool.checkedout() + len(queries) > pool.size():
+        return None
+    if connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar() is not None:
+        return None
+    snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    engine = connection.engine.execution_options(isolation_level="REPEATABLE READ",
+                                                 postgresql_readonly=True)
+
+    def read(query) -> list[tuple]:
+        with engine.connect() as other:
+            other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            other.exec_driver_sql(setup)
+            try:
+                return fetch(other, query)
+            finally:
+                other.rollback()
+
+    with ThreadPoolExecutor(len(queries), thread_name_prefix="measure-read") as pool_of:
+        futures = {key: pool_of.submit(read, query) for key, query in queries.items()}
+        return {key: future.result() for key, future in futures.items()}
 
 
 class Days(dict):

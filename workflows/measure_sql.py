@@ -69,18 +69,22 @@ def aim_result(session: Session, settings: AimSettings, measured_on: date,
 def aim_results(session: Session, settings: dict[int, AimSettings], measured_on: date,
                 teams: Sequence[str] | None = None,
                 aims: Iterable[int] = (1, 2, 3)) -> dict[int, measures.AimResult]:
-    """The children are read once for every aim (one ``Child`` per child, shared)."""
+    """The children are read once for every aim (one ``Child`` per child, shared), and on
+    PostgreSQL the aims' queries run at once (``_Reader.read``)."""
     with driver_rows.collector_paused():
         reader = _Reader(session, teams)
-        found = {}
+        queries = {}
         for aim in aims:
             if aim == 3:
-                items = recommendations(session, measured_on, teams, reader)
+                queries[aim] = _recommendations_query(measured_on, teams, reader)
             else:
                 # Aim 2 never counts a child accommodated before its start date: not read.
                 since = settings[aim].start_date if aim == 2 else None
-                items = clocks(session, aim, measured_on, teams, anchored_from=since,
-                               reader=reader)
+                queries[aim] = _clocks_query(aim, measured_on, teams, since, reader)
+        rows = reader.read(queries)
+        found = {}
+        for aim in queries:
+            items = (_recommendations_of if aim == 3 else _clocks_of)(rows[aim], reader)
             found[aim] = _AIM_RULES[aim](items, settings[aim], measured_on)
         return found
 
@@ -92,17 +96,32 @@ class _Reader:
     def __init__(self, session: Session, teams: Sequence[str] | None):
         self.connection = session.connection()
         self.sqlite = self.connection.dialect.name == "sqlite"
+        self.teams = teams
         self.day = driver_rows.Days().__getitem__
-        if not self.sqlite:  # the window functions' sorts would otherwise spill to disk
-            self.connection.exec_driver_sql("SET LOCAL work_mem = '64MB'")
-        query = select(*_CHILD_COLUMNS)
-        if teams is not None:
-            query = query.where(Subject.team.in_(list(teams)))
-        day = self.day
-        self.children = {row[0]: _new(Child, (*row[:4], day(row[4]))) for row in self.rows(query)}
+        self.children: dict[int, Child] = {}
 
-    def rows(self, query) -> list[tuple]:
-        return driver_rows.fetch(self.connection, query)
+    def read(self, queries: dict) -> dict:
+        """Each query's rows, and the children. On PostgreSQL, when this transaction has
+        written nothing and the pool has connections to spare, each query runs on a
+        connection of its own that shares this transaction's snapshot (so all see one
+        moment, as one transaction would): the server then works on the aims side by side
+        instead of one after another while this process waits (the aims together at
+        100,000 children: 0.84-0.88 s -> 0.68 s). Otherwise, one after another on this
+        transaction's connection."""
+        query = select(*_CHILD_COLUMNS)
+        if self.teams is not None:
+            query = query.where(Subject.team.in_(list(self.teams)))
+        everything = {"children": query, **queries}
+        found = None if self.sqlite else driver_rows.fetch_alongside(self.connection, everything,
+                                                                     _POSTGRESQL_READING)
+        if found is None:
+            if not self.sqlite:  # the window functions' sorts would otherwise spill to disk
+                self.connection.exec_driver_sql(_POSTGRESQL_READING)
+            found = {key: driver_rows.fetch(self.connection, q) for key, q in everything.items()}
+        day = self.day
+        self.children = {row[0]: _new(Child, (*row[:4], day(row[4])))
+                         for row in found.pop("children")}
+        return found
 
     def ended(self):
         """The day an instance ended (None while it runs), as the database computes it."""
@@ -112,6 +131,8 @@ class _Reader:
 
 
 _new = tuple.__new__  # a named tuple's own __new__ is a Python-level call: 100,000s here
+# The window functions' sorts would otherwise spill to disk.
+_POSTGRESQL_READING = "SET LOCAL work_mem = '64MB'"
 _CHILD_COLUMNS = (Subject.id, Subject.reference, Subject.display_name, Subject.team,
                   Subject.date_of_birth)
 
@@ -155,11 +176,9 @@ def _in_teams(query, teams: Sequence[str] | None):
         select(Subject.id).where(Subject.team.in_(list(teams)))))
 
 
-def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] | None = None,
-           anchored_from: date | None = None,
-           reader: _Reader | None = None) -> list[measures.Clock]:
+def _clocks_query(aim: int, measured_on: date, teams: Sequence[str] | None,
+                  anchored_from: date | None, reader: _Reader):
     """Aim 1 or 2's clocks (``measures.clocks`` over ``load_episodes``), one query."""
-    reader = reader or _Reader(session, teams)
     process_id = AIM_PROCESS[aim]
     anchor_code, done_code, key = measures.AIM_CLOCKS[aim]
     m = Milestone
@@ -174,11 +193,14 @@ def clocks(session: Session, aim: int, measured_on: date, teams: Sequence[str] |
              .join(ProcessInstance, and_(ProcessInstance.process_id == process_id,
                                          ProcessInstance.id == anchor.c.instance_id))
              .outerjoin(done, found))
+    return _in_teams(_instances_from_index(query), teams)
+
+
+def _clocks_of(rows: list[tuple], reader: _Reader) -> list[measures.Clock]:
     children, day, clock = reader.children, reader.day, measures.Clock
     return [_new(clock, (children[subject_id], instance_id, day(anchor_on), day(done_on),
                          None if detail is None or detail == "" else str(detail), day(ended)))
-            for instance_id, anchor_on, done_on, detail, ended, subject_id
-            in reader.rows(_in_teams(_instances_from_index(query), teams))]
+            for instance_id, anchor_on, done_on, detail, ended, subject_id in rows]
 
 
 # Two ways to the first time a step was done (earliest date, occurrence breaking ties) and
@@ -234,11 +256,9 @@ def _instances_from_index(query):
     return query.with_hint(ProcessInstance, f"INDEXED BY {END_BY_ID_INDEX.name}", "sqlite")
 
 
-def recommendations(session: Session, measured_on: date, teams: Sequence[str] | None = None,
-                    reader: _Reader | None = None) -> list[measures.Recommendation]:
+def _recommendations_query(measured_on: date, teams: Sequence[str] | None, reader: _Reader):
     """Aim 3's recommendations (``measures.recommendations`` over ``load_episodes``), one
     query. Recommendations on a route at or near home are not read: Aim 3 skips them."""
-    reader = reader or _Reader(session, teams)
     m = Milestone
     next_on = (_next_by_seek if reader.sqlite else _next_by_window)(m, measured_on)
     made = (_own_index(select(m.instance_id, m.actual_date.label("made_on"), m.occurrence,
@@ -278,9 +298,13 @@ def recommendations(session: Session, measured_on: date, teams: Sequence[str] | 
         query = query.outerjoin(firsts, firsts.c.instance_id == made.c.instance_id)
         accommodated = firsts.c.on
     query = query.add_columns(accommodated, reader.ended(), ProcessInstance.subject_id)
+    return _in_teams(_instances_from_index(query), teams)
+
+
+def _recommendations_of(rows: list[tuple], reader: _Reader) -> list[measures.Recommendation]:
     children, day, Recommendation = reader.children, reader.day, measures.Recommendation
     return [_new(Recommendation, (children[subject_id], instance_id, day(made_on),
                                   None if route in (None, "") else str(route), bool(evidence),
                                   day(adm_on), day(accommodated_on), day(ended)))
             for instance_id, made_on, route, evidence, adm_on, accommodated_on, ended, subject_id
-            in reader.rows(_in_teams(_instances_from_index(query), teams))]
+            in rows]
