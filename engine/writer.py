@@ -74,9 +74,12 @@ def flush(session: Session) -> None:
         if not batch:
             continue
         insert_ = _INSERT[type(batch[0])]
-        if _same_keys(rows):
+        if _same_keys(rows) and len(rows) > 1 and connection.dialect.name == "sqlite" \
+                and len(rows) * len(rows[0]) <= _SQLITE_PARAMETERS:
+            ids = _insert_rows_sqlite(connection, type(batch[0]), rows)
+        elif _same_keys(rows):
             # One statement where the dialect can return the ids in order (PostgreSQL),
-            # else one per row (SQLite).
+            # else (SQLite, one row) one per row.
             ids = connection.execute(insert_, rows).scalars().all()
         else:
             ids = [connection.execute(insert_, row).scalar_one() for row in rows]
@@ -193,16 +196,21 @@ def _combined(update_shapes: tuple, rows: int, columns: tuple):
     parts = [select(count, null().cast(String), null().cast(Integer))]
     if rows:
         table = WorkItem.__table__
-        # INSERT .. SELECT of the rows in order, as SQLAlchemy's own batches (the ids go up
-        # in the rows' order); a multi-row VALUES would not be kept in its compiled cache.
-        given = union_all(*(select(literal_column(str(r)).label("row_n"), *(
-            bindparam(f"i{r}_{c}", type_=table.c[c].type).label(c) for c in columns))
-            for r in range(rows))).subquery("given")
-        inserted = insert(table).from_select(
-            list(columns), select(*(given.c[c] for c in columns)).order_by(given.c.row_n)) \
+        inserted = _insert_select(table, rows, columns, "i") \
             .returning(table.c.id, table.c.task_id, table.c.instance_id).cte("inserted")
         parts.append(select(inserted.c.id, inserted.c.task_id, inserted.c.instance_id))
     return union_all(*parts).add_cte(*ctes) if len(parts) > 1 else parts[0].add_cte(*ctes)
+
+
+def _insert_select(table, rows: int, columns: tuple, prefix: str):
+    """INSERT .. SELECT of ``rows`` rows of ``columns`` in order, as SQLAlchemy's own
+    batches (the ids go up in the rows' order); a multi-row VALUES would not be kept in its
+    compiled cache. Parameters: ``{prefix}{row number}_{column}``."""
+    given = union_all(*(select(literal_column(str(r)).label("row_n"), *(
+        bindparam(f"{prefix}{r}_{c}", type_=table.c[c].type).label(c) for c in columns))
+        for r in range(rows))).subquery("given")
+    return insert(table).from_select(
+        list(columns), select(*(given.c[c] for c in columns)).order_by(given.c.row_n))
 
 
 def _row(obj, table) -> dict:
@@ -223,6 +231,27 @@ def _row(obj, table) -> dict:
         elif key != "id":
             values[key] = None
     return row
+
+
+_SQLITE_PARAMETERS = 999  # the least limit of a statement's parameters SQLite builds have had
+_MULTI_ROW: dict[tuple, object] = {}
+
+
+def _insert_rows_sqlite(connection, mapped, rows: list[dict]) -> list[int]:
+    """SQLite: the rows in one statement (SQLAlchemy's own batch sends one per row there,
+    as SQLite does not promise RETURNING's order). The ids still map to the rows in order:
+    the writer holds the database's write lock (``BEGIN IMMEDIATE``, see engine/db.py) and
+    never gives an id, so SQLite numbers the rows upwards in the order the SELECT gives
+    them, and the returned ids sorted are the rows' ids in order."""
+    columns = tuple(rows[0])
+    key = (mapped, len(rows), columns)
+    statement = _MULTI_ROW.get(key)
+    if statement is None:
+        table = mapped.__table__
+        statement = _MULTI_ROW[key] = _insert_select(table, len(rows), columns, "r") \
+            .returning(table.c.id)
+    params = {f"r{r}_{c}": value for r, row in enumerate(rows) for c, value in row.items()}
+    return sorted(connection.execute(statement, params).scalars())
 
 
 _INSERT = {mapped: insert(mapped.__table__).returning(mapped.__table__.c.id,
