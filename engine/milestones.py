@@ -113,19 +113,22 @@ def wanted_rows(wf) -> dict[tuple[str, int], tuple[date | None, date | None, dic
     return wanted
 
 
-def sync_rows(session: Session, instance: ProcessInstance, wf, indexed: dict | None = None) -> None:
+def sync_rows(session: Session, instance: ProcessInstance, wf, indexed: dict | None = None,
+              pending: list | None = None) -> None:
     """Make the instance's milestone rows match the workflow's milestone table.
 
     ``indexed`` (kept with a loaded workflow, see Runtime.load_workflow) remembers what the
     rows were made from, so the rows need not be read: only the entries that changed since
     are written, each by one statement (usually a planned date becoming actual, and the
-    next occurrence planned).
+    next occurrence planned). With ``pending`` the new and changed rows are added to it
+    instead, for the caller's flush to write (engine/writer.py: on PostgreSQL with the
+    state, in one statement).
     """
     wanted = wanted_rows(wf)
     if indexed is not None:
         before = indexed["milestones"]
         if before != wanted:
-            _write_changes(session, instance, before, wanted)
+            _write_changes(session, instance, before, wanted, pending)
             indexed["milestones"] = wanted
         return
     rows = {(m.code, m.occurrence): m for m in session.scalars(
@@ -145,7 +148,8 @@ def sync_rows(session: Session, instance: ProcessInstance, wf, indexed: dict | N
             row.planned_date, row.actual_date, row.data = planned, actual, data
 
 
-def _write_changes(session: Session, instance: ProcessInstance, before: dict, wanted: dict) -> None:
+def _write_changes(session: Session, instance: ProcessInstance, before: dict, wanted: dict,
+                   pending: list | None = None) -> None:
     """Rows from ``before`` (what the rows hold) to ``wanted``, by statements sent now, in
     the caller's transaction, instead of objects flushed later: the unit of work would
     cost more than the statements themselves. New and changed rows go in one upsert (a
@@ -159,13 +163,24 @@ def _write_changes(session: Session, instance: ProcessInstance, before: dict, wa
              "data": data}
             for (code, number), (planned, actual, data) in wanted.items()
             if before.get((code, number)) != (planned, actual, data)]
-    if rows:
-        connection.execute(_UPSERT[connection.dialect.name], rows)
+    if pending is not None:
+        pending.extend(rows)
+    elif rows:
+        write_rows(connection, rows)
+
+
+def write_rows(connection, rows: list[dict]) -> None:
+    """Upsert milestone rows as ``_write_changes`` makes them."""
+    connection.execute(_UPSERT[connection.dialect.name], rows)
 
 
 def _upsert(insert_for_dialect):
-    """Insert, or on an existing (instance, code, occurrence) set its dates and data."""
-    statement = insert_for_dialect(_ROWS)
+    return upsert(insert_for_dialect(_ROWS))
+
+
+def upsert(statement):
+    """``statement`` (an INSERT into milestone of the dialect's own kind) made an upsert:
+    on an existing (instance, code, occurrence) it sets the dates and data instead."""
     return statement.on_conflict_do_update(
         index_elements=[_ROWS.c.instance_id, _ROWS.c.code, _ROWS.c.occurrence],
         set_={"planned_date": statement.excluded.planned_date,

@@ -104,22 +104,29 @@ class Runtime:
         the caller's), so the version check, the index rows and the audit events go to the
         database together instead of a flush before every read.
         """
+        pending = [] if flush else None
+        self._save(session, instance, wf, actor, pending)
+        if flush:
+            self.flush(session, pending)
+
+    def _save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
+              milestone_rows: list | None) -> None:
+        """``save`` without its flush. ``milestone_rows``: a list the changed milestone rows
+        are added to, for the flush that follows to write (None: written now)."""
         with session.no_autoflush:
             indexed = getattr(wf, "indexed_rows", None)  # None: rows unknown, read them
             work_items.sync(session, instance, wf, self.config.rules, actor,  # may plan milestones
                             indexed)
-            milestones.sync_rows(session, instance, wf, indexed)
+            milestones.sync_rows(session, instance, wf, indexed, milestone_rows)
             timers.sync(session, instance, wf, indexed)
             instance.state = serialization.dumps(wf)
             if wf.is_completed() and instance.status == "running":
                 self._finish(session, instance, wf, actor)
-        if flush:
-            self.flush(session)
 
     @staticmethod
-    def flush(session: Session) -> None:
+    def flush(session: Session, milestone_rows: list | None = None) -> None:
         try:
-            writer.flush(session)
+            writer.flush(session, milestone_rows)
         except StaleDataError:
             raise Conflict(STALE_MESSAGE) from None
 
@@ -220,12 +227,13 @@ class Runtime:
         item.status, item.completed_at, item.completed_by = "completed", clock.now(), user.id
         item.completion_digest, item.draft = submitted, None
         work_items.close(wf, item.task_id)
-        self.save(session, instance, wf, user.username, flush=False)
+        milestone_rows: list = []
+        self._save(session, instance, wf, user.username, milestone_rows)
         audit.record(session, "task_completed", user.username, subject_id=instance.subject_id,
                      instance_id=instance.id, task_id=item.task_id,
                      data={"task": item.task_name, "title": item.title,
                            "changes": {k: [before[k], data[k]] for k in data if before[k] != data[k]}})
-        self.flush(session)
+        self.flush(session, milestone_rows)
         return Completion(item, instance)
 
     def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "timer",

@@ -15,24 +15,29 @@ from __future__ import annotations
 
 from sqlalchemy import (Integer, String, bindparam, func, insert, inspect, literal_column, null,
                         select, union_all, update)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
-from . import notifications
+from . import milestones, notifications
 from .db import STALE_MESSAGE
 from .errors import Conflict
-from .models import AuditChain, AuditEvent, ProcessInstance, WorkItem
+from .models import AuditChain, AuditEvent, Milestone, ProcessInstance, WorkItem
 
 _UPDATED = (ProcessInstance, WorkItem, AuditChain)  # persistent objects written here
 _INSERTED = (WorkItem, AuditEvent)                  # new objects written here
 
 
-def flush(session: Session) -> None:
-    """``session.flush()``, with the save path's objects written by Core statements."""
+def flush(session: Session, milestone_rows: list | None = None) -> None:
+    """``session.flush()``, with the save path's objects written by Core statements, and
+    ``milestone_rows`` (milestones.sync_rows' ``pending``) upserted: on PostgreSQL in the
+    statement of the other writes when there is one, else first, by a statement of their own."""
     new = session.new
     if not new and not session.dirty:
+        _write_milestones(session, milestone_rows)
         return
     if session.deleted or any(type(obj) not in _INSERTED for obj in new):
+        _write_milestones(session, milestone_rows)
         session.flush()  # rare shapes (a first event of a chain, a new instance): the ORM's way
         return
     connection = session.connection()
@@ -61,13 +66,15 @@ def flush(session: Session) -> None:
     events = [obj for obj in objects if type(obj) is AuditEvent]
     item_rows = [_row(obj, WorkItem.__table__) for obj in items]
     event_rows = [_row(obj, AuditEvent.__table__) for obj in events]
+    milestone_rows = milestone_rows or []
     if connection.dialect.name == "postgresql" and len(updates) + bool(items) > 1 \
-            and _same_keys(item_rows):
-        ids = _write_at_once(connection, updates, item_rows)
+            and _same_keys(item_rows) and _same_keys(milestone_rows):
+        ids = _write_at_once(connection, updates, item_rows, milestone_rows)
         for obj in items:
             inspect(obj).dict["id"] = ids[(obj.instance_id, obj.task_id)]
         batches = ((events, event_rows),)
     else:
+        _write_milestones(session, milestone_rows)
         _write_each(connection, updates)
         batches = ((items, item_rows), (events, event_rows))
     for batch, rows in batches:
@@ -96,6 +103,11 @@ def flush(session: Session) -> None:
                                      {(item.instance_id, item.task_id): item for item in items})
 
 
+def _write_milestones(session: Session, rows: list | None) -> None:
+    if rows:
+        milestones.write_rows(session.connection(), rows)
+
+
 def _same_keys(rows: list[dict]) -> bool:
     return all(row.keys() == rows[0].keys() for row in rows)
 
@@ -111,15 +123,17 @@ def _write_each(connection, updates: list) -> None:
                 raise Conflict(STALE_MESSAGE)
 
 
-def _write_at_once(connection, updates: list, item_rows: list) -> dict:
-    """PostgreSQL: the UPDATEs and the new work items in one statement (one round trip),
-    as data-modifying CTEs, each run whatever the others find. Back come how many
+def _write_at_once(connection, updates: list, item_rows: list, milestone_rows: list) -> dict:
+    """PostgreSQL: the UPDATEs, the new work items and the milestone upserts in one
+    statement (one round trip), as data-modifying CTEs, each run whatever the others find
+    (they touch different rows, so none needs to see another's). Back come how many
     instance rows matched their version (a mismatch rolls the whole transaction back, as
     a failed check always has) and the new items' ids by (instance id, task id). The
     audit events go in a statement of their own: together they would pass the 50
     parameters up to which psycopg keeps a statement's parsed form."""
     shape = (tuple((mapped, tuple(changes)) for mapped, changes, _k, _v in updates),
-             len(item_rows), tuple(item_rows[0]) if item_rows else ())
+             len(item_rows), tuple(item_rows[0]) if item_rows else (),
+             len(milestone_rows), tuple(milestone_rows[0]) if milestone_rows else ())
     statement = _COMBINED.get(shape)
     if statement is None:
         statement = _COMBINED[shape] = _combined(*shape)
@@ -130,6 +144,8 @@ def _write_at_once(connection, updates: list, item_rows: list) -> dict:
             params[f"w{n}_version"] = version
     for r, row in enumerate(item_rows):
         params.update({f"i{r}_{key}": value for key, value in row.items()})
+    for r, row in enumerate(milestone_rows):
+        params.update({f"m{r}_{key}": value for key, value in row.items()})
     ids, checked = {}, 0
     for row_id, task_id, instance_id in connection.execute(statement, params):
         if task_id is None:
@@ -181,10 +197,16 @@ def update_statement(mapped, changes, prefix: str = "_"):
 _COMBINED: dict[tuple, object] = {}
 
 
-def _combined(update_shapes: tuple, rows: int, columns: tuple):
+def _combined(update_shapes: tuple, rows: int, columns: tuple, milestone_rows: int = 0,
+              milestone_columns: tuple = ()):
     """The statement of ``_write_at_once`` for one shape of writes (built once per shape):
-    ``update_shapes`` (class, columns) each, and ``rows`` new work items of ``columns``."""
+    ``update_shapes`` (class, columns) each, ``rows`` new work items of ``columns`` and
+    ``milestone_rows`` milestone upserts of ``milestone_columns``."""
     ctes, checked = [], []
+    if milestone_rows:
+        ctes.append(milestones.upsert(_insert_select(
+            Milestone.__table__, milestone_rows, milestone_columns, "m", postgresql.insert))
+            .cte("milestones"))
     for n, (mapped, changed) in enumerate(update_shapes):
         statement = update_statement(mapped, changed, f"{n}_")
         if mapped is ProcessInstance:
@@ -202,14 +224,14 @@ def _combined(update_shapes: tuple, rows: int, columns: tuple):
     return union_all(*parts).add_cte(*ctes) if len(parts) > 1 else parts[0].add_cte(*ctes)
 
 
-def _insert_select(table, rows: int, columns: tuple, prefix: str):
+def _insert_select(table, rows: int, columns: tuple, prefix: str, insert_=insert):
     """INSERT .. SELECT of ``rows`` rows of ``columns`` in order, as SQLAlchemy's own
     batches (the ids go up in the rows' order); a multi-row VALUES would not be kept in its
     compiled cache. Parameters: ``{prefix}{row number}_{column}``."""
     given = union_all(*(select(literal_column(str(r)).label("row_n"), *(
         bindparam(f"{prefix}{r}_{c}", type_=table.c[c].type).label(c) for c in columns))
         for r in range(rows))).subquery("given")
-    return insert(table).from_select(
+    return insert_(table).from_select(
         list(columns), select(*(given.c[c] for c in columns)).order_by(given.c.row_n))
 
 

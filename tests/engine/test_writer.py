@@ -2,10 +2,12 @@
 the ids of their own rows, however many go in one statement."""
 from datetime import date
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, select, update
 
 from engine import audit, clock, timers
-from engine.models import AuditEvent, WorkItem
+from engine.errors import Conflict
+from engine.models import AuditEvent, Milestone, ProcessInstance, WorkItem
 from workflows import accounts
 
 from .test_runtime_basics import _start, mini  # noqa: F401 (the fixture)
@@ -45,3 +47,60 @@ def test_events_written_together_get_their_own_rows_ids(mini):  # noqa: F811
     assert [obj.id for obj in by_seq] == sorted(obj.id for obj in written)
     with db.transaction() as session:
         assert audit.verify(session) is None
+
+
+def _ready_for_completion(db):
+    instance_id = _start(db)
+    clock.set_now(date(2026, 1, 20))
+    timers.sweep(db.factory, db.runtime)
+    with db.transaction() as session:
+        return instance_id, session.scalars(select(WorkItem.id)).one(), accounts.find_user(session, "sw")
+
+
+def _milestones(db) -> set:
+    with db.transaction() as session:
+        return {(m.code, m.planned_date, m.actual_date) for m in session.scalars(select(Milestone))}
+
+
+def test_milestones_go_with_the_state(mini):  # noqa: F811
+    """On PostgreSQL the milestone upsert rides in the statement that writes the state and
+    checks its version (no round trip of its own); on SQLite it is a statement before it."""
+    db = mini
+    _instance_id, item_id, sw = _ready_for_completion(db)
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.lstrip())
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.transaction() as session:
+            db.runtime.complete(session, item_id, {"date_held": "2026-01-22"}, sw)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    writes = [s for s in statements if "INSERT INTO milestone" in s]
+    assert len(writes) == 1
+    if db.engine.dialect.name == "postgresql":
+        assert writes[0].startswith("WITH") and "UPDATE process_instance" in writes[0]
+    else:
+        assert writes[0].startswith("INSERT INTO milestone")
+    assert _milestones(db) == {("START", None, date(2026, 1, 5)),
+                               ("MEETING", date(2026, 1, 26), date(2026, 1, 22))}
+
+
+def test_a_stale_version_writes_no_milestone(mini):  # noqa: F811
+    """The instance changed under the completion (its row's version moved on after this
+    transaction read it): Conflict, and the milestone upsert sent with the state is undone."""
+    db = mini
+    instance_id, item_id, sw = _ready_for_completion(db)
+    before = _milestones(db)
+    with pytest.raises(Conflict), db.transaction() as session:
+        held = session.get(ProcessInstance, instance_id)  # the copy complete() will use
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                        .values(version=ProcessInstance.version + 1)
+                        .execution_options(synchronize_session=False))
+        read = held.version
+        db.runtime.complete(session, item_id, {"date_held": "2026-01-22"}, sw)
+    assert _milestones(db) == before
+    with db.transaction() as session:
+        assert session.get(WorkItem, item_id).status == "ready"
+        assert session.get(ProcessInstance, instance_id).version == read  # the bump undone too
