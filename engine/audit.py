@@ -17,6 +17,7 @@ from sqlalchemy import Select, String, cast, literal, select
 from sqlalchemy.orm import Session
 
 from . import clock
+from .db import new_row
 from .models import AuditChain, AuditEvent
 
 GENESIS = "0" * 64
@@ -160,11 +161,11 @@ def record(session: Session, event_type: str, actor: str, *, subject_id: int | N
     if head is None:
         head = AuditChain(chain=chain, last_seq=0, last_hash=GENESIS)
         session.add(head)
-    event = AuditEvent(chain=chain, chain_seq=head.last_seq + 1, at=clock.now(),
-                       event_type=event_type, actor=actor or "system", subject_id=subject_id,
-                       instance_id=instance_id, task_id=task_id, data=_json_safe(data),
-                       prev_hash=head.last_hash)
-    event.hash = compute_hash(head.last_hash, event)
+    event = new_row(AuditEvent, chain=chain, chain_seq=head.last_seq + 1, at=clock.now(),
+                    event_type=event_type, actor=actor or "system", subject_id=subject_id,
+                    instance_id=instance_id, task_id=task_id, data=_json_safe(data),
+                    prev_hash=head.last_hash)
+    event.__dict__["hash"] = compute_hash(head.last_hash, event)
     head.last_seq, head.last_hash = event.chain_seq, event.hash
     session.add(event)
     return event

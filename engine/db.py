@@ -128,3 +128,14 @@ def unit_of_work(factory: sessionmaker[Session], read_only: bool = False) -> Ite
         raise
     finally:
         session.close()
+
+
+def new_row(mapped, **values):
+    """``mapped(**values)`` for the rows the save path makes on every request (audit
+    events, work items): the same new object, its values set straight into its state
+    instead of through one attribute event each (a third of what an audit event cost). Only
+    for classes no attribute listener or validator watches, with column values only; the
+    flush reads a new object's values from its state either way."""
+    obj = mapped.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj

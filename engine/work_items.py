@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, lazyload
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, clock
+from .db import new_row
 from .errors import Conflict, NotFound
 from .milestones import anchors, plan, properties
 from .models import AuditChain, ProcessInstance, UserAccount, WorkItem
@@ -77,13 +78,13 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
         code = properties(task.task_spec).get("milestone")
         if code and due:
             plan(wf, code, due)
-        item = WorkItem(instance_id=instance.id, subject_id=instance.subject_id, task_id=task_id,
-                        task_name=task.task_spec.bpmn_id,
-                        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                        role=task.task_spec.lane or "", team=instance.subject.team,
-                        status="ready", created_at=clock.now(), due_date=due, remind_date=remind,
-                        escalate_dates=[d.isoformat() for d in escalate],
-                        next_escalation_date=escalate[0] if escalate else None)
+        item = new_row(WorkItem, instance_id=instance.id, subject_id=instance.subject_id,
+                       task_id=task_id, task_name=task.task_spec.bpmn_id,
+                       title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                       role=task.task_spec.lane or "", team=instance.subject.team,
+                       status="ready", created_at=clock.now(), due_date=due, remind_date=remind,
+                       escalate_dates=[d.isoformat() for d in escalate],
+                       next_escalation_date=escalate[0] if escalate else None)
         session.add(item)
         created.append(item)
         audit.record(session, "task_ready", actor, subject_id=instance.subject_id,
