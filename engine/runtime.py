@@ -97,22 +97,18 @@ class Runtime:
         wf.do_engine_steps(will_complete_task=milestones.on_task_completed)
 
     def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
-             *, flush: bool = True) -> None:
+             *, flush: bool = True, milestone_rows: list | None = None) -> None:
         """Write indexes, then the state (version-checked), all in the caller's transaction.
 
         Everything is read first and written by one flush at the end (``flush=False``: by
         the caller's), so the version check, the index rows and the audit events go to the
-        database together instead of a flush before every read.
+        database together instead of a flush before every read. The changed milestone rows
+        go with that flush too (on PostgreSQL in its statement): with ``flush=False`` only
+        when the caller passes ``milestone_rows``, a list for its own ``flush`` to write;
+        else they are written at once.
         """
-        pending = [] if flush else None
-        self._save(session, instance, wf, actor, pending)
-        if flush:
-            self.flush(session, pending)
-
-    def _save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
-              milestone_rows: list | None) -> None:
-        """``save`` without its flush. ``milestone_rows``: a list the changed milestone rows
-        are added to, for the flush that follows to write (None: written now)."""
+        if flush and milestone_rows is None:
+            milestone_rows = []
         with session.no_autoflush:
             indexed = getattr(wf, "indexed_rows", None)  # None: rows unknown, read them
             work_items.sync(session, instance, wf, self.config.rules, actor,  # may plan milestones
@@ -122,6 +118,8 @@ class Runtime:
             instance.state = serialization.dumps(wf)
             if wf.is_completed() and instance.status == "running":
                 self._finish(session, instance, wf, actor)
+        if flush:
+            self.flush(session, milestone_rows)
 
     @staticmethod
     def flush(session: Session, milestone_rows: list | None = None) -> None:
@@ -228,7 +226,7 @@ class Runtime:
         item.completion_digest, item.draft = submitted, None
         work_items.close(wf, item.task_id)
         milestone_rows: list = []
-        self._save(session, instance, wf, user.username, milestone_rows)
+        self.save(session, instance, wf, user.username, flush=False, milestone_rows=milestone_rows)
         audit.record(session, "task_completed", user.username, subject_id=instance.subject_id,
                      instance_id=instance.id, task_id=item.task_id,
                      data={"task": item.task_name, "title": item.title,
