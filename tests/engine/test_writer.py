@@ -15,12 +15,7 @@ from .test_runtime_basics import _start, mini  # noqa: F401 (the fixture)
 
 def test_events_written_together_get_their_own_rows_ids(mini):  # noqa: F811
     db = mini
-    instance_id = _start(db)
-    clock.set_now(date(2026, 1, 20))
-    timers.sweep(db.factory, db.runtime)
-    with db.transaction() as session:
-        item_id = session.scalars(select(WorkItem.id)).one()
-        sw = accounts.find_user(session, "sw")
+    instance_id, item_id, sw = _ready_for_completion(db)
     inserts = []
 
     def count(_conn, _cursor, statement, *_args):
