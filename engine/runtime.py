@@ -239,15 +239,20 @@ class Runtime:
         """Refresh waiting timers of one instance; returns the names of those that fired.
         ``flush=False`` leaves the rows to the caller's flush (the sweeper's, for a batch)."""
         wf = self.load_workflow(instance)
-        waiting = {str(t.id): t.task_spec for t in wf.get_tasks(state=TaskState.WAITING)}
+        waiting = wf.indexed_rows["timers"]  # task id -> (name, fire at), found by the load
         self.step(wf)
-        fired = [spec.bpmn_name or spec.bpmn_id for tid, spec in waiting.items()
-                 if wf.get_task_from_id(UUID(tid)).state != TaskState.WAITING]
+        fired = [name for tid, (name, _at) in waiting.items()
+                 if _state(wf, tid) != TaskState.WAITING]
         for name in fired:
             audit.record(session, "timer_fired", actor, subject_id=instance.subject_id,
                          instance_id=instance.id, data={"timer": name})
         self.save(session, instance, wf, actor, flush=flush)
         return fired
+
+
+def _state(wf: BpmnWorkflow, task_id: str):
+    task = wf.get_task_from_id(UUID(task_id))
+    return None if task is None else task.state
 
 
 # The model row without its diagram and forms (see Runtime.instance).

@@ -26,13 +26,21 @@ OPEN = ("ready", "claimed")
 
 
 def _waiting_timers(wf) -> dict[str, tuple[str, datetime]]:
+    """Read from the task maps of the workflow and its subprocesses, as
+    work_items.ready_ids reads READY tasks: the same WAITING tasks as ``get_tasks`` finds
+    (a waiting task is never below one not yet reached, nor inside a finished
+    subprocess), without the tree iterator's calls per task on every load and save."""
     found = {}
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        value = task.internal_data.get("event_value")
-        if isinstance(definition, TimerEventDefinition) and isinstance(value, str):
-            found[str(task.id)] = (task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                                   TimerEventDefinition.get_datetime(value))
+    waiting = TaskState.WAITING
+    for workflow in (wf, *wf.subprocesses.values()):
+        for task in workflow.tasks.values():
+            if task.state != waiting:
+                continue
+            definition = getattr(task.task_spec, "event_definition", None)
+            value = task.internal_data.get("event_value")
+            if isinstance(definition, TimerEventDefinition) and isinstance(value, str):
+                found[str(task.id)] = (task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                                       TimerEventDefinition.get_datetime(value))
     return found
 
 

@@ -126,3 +126,80 @@ def test_claim_is_won_once(mini):
         work_items.claim(session, item_id, sw2)
     with pytest.raises(Conflict, match="Another worker holds"), db.transaction() as session:
         db.runtime.complete(session, item_id, {"date_held": "2026-01-20"}, sw2)
+
+
+def subprocess_diagram() -> str:
+    """The timer and the task of timer_diagram inside an embedded subprocess, beside a
+    task of the top process (a parallel split), so WAITING and READY tasks live in two
+    task maps."""
+    inner = timer_diagram().split('<bpmn:process id="mini" isExecutable="true">')[1]
+    inner = inner.split("</bpmn:laneSet>")[1].split("</bpmn:process>")[0]
+    inner = inner.replace('id="start"', 'id="sub_start"').replace('sourceRef="start"', 'sourceRef="sub_start"') \
+        .replace('id="end"', 'id="sub_end"').replace('targetRef="end"', 'targetRef="sub_end"') \
+        .replace(props(milestone="START", milestoneDateField="start"), "")
+    for flow in ("f1", "f2", "f3"):
+        inner = inner.replace(f'"{flow}"', f'"s{flow}"').replace(f">{flow}<", f">s{flow}<")
+    body = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start") +
+            '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="split" />'
+            '<bpmn:parallelGateway id="split"><bpmn:incoming>f1</bpmn:incoming>'
+            '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing></bpmn:parallelGateway>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="split" targetRef="sub" />'
+            '<bpmn:sequenceFlow id="f3" sourceRef="split" targetRef="top_task" />'
+            '<bpmn:subProcess id="sub" name="Meeting"><bpmn:incoming>f2</bpmn:incoming>'
+            '<bpmn:outgoing>f4</bpmn:outgoing>' + inner + '</bpmn:subProcess>'
+            '<bpmn:userTask id="top_task" name="Visit">' +
+            props(formJsonSchemaFilename="task.schema.json", due="START+1w") +
+            '<bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing></bpmn:userTask>'
+            '<bpmn:sequenceFlow id="f4" sourceRef="sub" targetRef="join" />'
+            '<bpmn:sequenceFlow id="f5" sourceRef="top_task" targetRef="join" />'
+            '<bpmn:parallelGateway id="join"><bpmn:incoming>f4</bpmn:incoming>'
+            '<bpmn:incoming>f5</bpmn:incoming><bpmn:outgoing>f6</bpmn:outgoing></bpmn:parallelGateway>'
+            '<bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="end" />'
+            '<bpmn:endEvent id="end"><bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>')
+    return diagram(body, process_id="nested", nodes=(
+        "start", "split", "sub", "sub_start", "wait", "task", "sub_end", "top_task", "join", "end"))
+
+
+def test_timers_and_tasks_inside_a_subprocess_are_indexed_and_fire(mini):
+    """The engine reads WAITING timers and READY tasks from each task map (not through
+    SpiffWorkflow's tree iterator): at every step they are exactly what get_tasks finds,
+    inside the subprocess too."""
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine import work_items
+    db = mini
+    with db.transaction() as session:
+        registry.deploy(session, registry.ModelBundle("nested", subprocess_diagram(),
+                                                      {"task.schema.json": FORM}),
+                        pace_config().validation_context(), "test")
+    day = date(2026, 1, 5)
+    clock.set_now(day)
+    with db.transaction() as session:
+        child = children.register_child(session, "C2", "Ben", "north", "test")
+        instance_id = db.runtime.start(session, "nested", child, {"start": day.isoformat()}, "test").id
+
+    def indexed_as_iterated():
+        with db.transaction() as session:
+            wf = db.runtime.load_workflow(session.get(ProcessInstance, instance_id))
+            waiting = {str(t.id) for t in wf.get_tasks(state=TaskState.WAITING)
+                       if type(t.task_spec).__name__ == "IntermediateCatchEvent"}
+            ready = {str(t.id) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+            assert set(timers.wanted_rows(wf)) == waiting
+            assert work_items.ready_ids(wf) == ready
+            rows = set(session.scalars(select(Timer.task_id).where(Timer.instance_id == instance_id)))
+            items = set(session.scalars(select(WorkItem.task_id).where(
+                WorkItem.instance_id == instance_id, WorkItem.status == "ready")))
+            assert (rows, items) == (waiting, ready)
+            return {t.task_spec.bpmn_id for t in wf.get_tasks(state=TaskState.WAITING | TaskState.READY)
+                    if t.id and str(t.id) in waiting | ready}
+
+    assert indexed_as_iterated() == {"wait", "top_task"}
+    clock.set_now(date(2026, 1, 20))
+    report = timers.sweep(db.factory, db.runtime)
+    assert (report.errors, report.timers_fired) == ([], 1)
+    assert indexed_as_iterated() == {"task", "top_task"}
+    with db.transaction() as session:
+        fired = session.scalars(select(AuditEvent.data).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.event_type == "timer_fired")).all()
+        assert fired == [{"timer": "Alert"}]
