@@ -206,12 +206,21 @@ def machine() -> dict:
     info["sqlalchemy"] = sqlalchemy.__version__
     info["spiffworkflow"] = getattr(SpiffWorkflow, "__version__", None) or _dist_version("SpiffWorkflow")
     info["postgresql"] = _pg_version()
-    try:
-        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                        text=True, cwd=Path(__file__).parent, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        info["commit"] = "?"
+    info["commit"] = _git("rev-parse", "--short", "HEAD") or "?"
+    # What the run measured beyond the commit: changed files, bar the results it rewrites.
+    changed = [line for line in (_git("status", "--porcelain") or "").splitlines()
+               if not line.endswith("bench/RESULTS.md")]
+    if changed:
+        info["commit"] += f" plus uncommitted changes to {len(changed)} file{'s' * (len(changed) > 1)}"
     return info
+
+
+def _git(*args: str) -> str | None:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def _dist_version(name: str) -> str:

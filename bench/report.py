@@ -26,9 +26,10 @@ def write(path: Path, ctx: common.Context, args, argv, elapsed: float, load_befo
         f"- **Machine**: {info['cpus']} CPUs ({info['cpu']}), {info['ram']} RAM, {info['platform']}",
         f"- **Software**: Python {info['python']}, SQLite {info['sqlite']}, PostgreSQL "
         f"{info['postgresql']}, SQLAlchemy {info['sqlalchemy']}, SpiffWorkflow {info['spiffworkflow']}; "
-        f"commit {info['commit']} (plus uncommitted work)",
+        f"commit {info['commit']}",
         f"- **Load average** before: {load_before}; after: {common.load()}. Every ratio's "
-        "baseline ran in the same process, minutes apart, under the same load.",
+        "baseline ran in the same process under the same load: the completion's in turns "
+        "with the full stack, the others minutes apart.",
         f"- The caseload's \"today\" is {common.TODAY.isoformat()} (fixed, so runs compare).",
         "",
         "| Benchmark | Figure | Value | Baseline | Ratio | Target | Met | Notes |",
