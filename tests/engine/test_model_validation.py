@@ -77,3 +77,23 @@ def test_unreachable_element_is_reported():
     extra = ('<bpmn:userTask id="orphan"><bpmn:outgoing>fo</bpmn:outgoing></bpmn:userTask>'
              '<bpmn:sequenceFlow id="fo" sourceRef="orphan" targetRef="end" />')
     assert any(p.startswith("orphan") and "cannot be reached" in p for p in problems(linear(extra=extra)))
+
+
+def test_event_based_gateway_is_rejected_with_what_to_use_instead():
+    """Deployed, the child would reach the gateway and stop: its timers are not swept."""
+    from .diagrams import diagram
+    body = ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="race" />'
+            '<bpmn:eventBasedGateway id="race"><bpmn:incoming>f1</bpmn:incoming>'
+            '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:eventBasedGateway>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="race" targetRef="wait" />'
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f2</bpmn:incoming>'
+            '<bpmn:outgoing>f3</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDate '
+            'xsi:type="bpmn:tFormalExpression">START+1w</bpmn:timeDate></bpmn:timerEventDefinition>'
+            '</bpmn:intermediateCatchEvent>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end" />'
+            '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>')
+    found = problems(diagram(body, nodes=("start", "race", "wait", "end")))
+    assert len(found) == 1, found
+    assert found[0].startswith("race (line ") and "event-based gateway" in found[0]
+    assert "boundary timer event" in found[0]

@@ -203,3 +203,65 @@ def test_timers_and_tasks_inside_a_subprocess_are_indexed_and_fire(mini):
         fired = session.scalars(select(AuditEvent.data).where(
             AuditEvent.instance_id == instance_id, AuditEvent.event_type == "timer_fired")).all()
         assert fired == [{"timer": "Alert"}]
+
+
+def two_boundary_timers_diagram() -> str:
+    """A task with two interrupting boundary timers, each leading to a task of its own."""
+    def boundary(event_id: str, name: str, when: str, flow: str) -> str:
+        return (f'<bpmn:boundaryEvent id="{event_id}" name="{name}" attachedToRef="task">'
+                f'<bpmn:outgoing>{flow}</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDate '
+                f'xsi:type="bpmn:tFormalExpression">{when}</bpmn:timeDate></bpmn:timerEventDefinition>'
+                '</bpmn:boundaryEvent>')
+
+    def follow_up(task_id: str, name: str, source: str, flow_in: str, flow_out: str) -> str:
+        return (f'<bpmn:sequenceFlow id="{flow_in}" sourceRef="{source}" targetRef="{task_id}" />'
+                f'<bpmn:userTask id="{task_id}" name="{name}">' +
+                props(formJsonSchemaFilename="task.schema.json", due="START+5w") +
+                f'<bpmn:incoming>{flow_in}</bpmn:incoming><bpmn:outgoing>{flow_out}</bpmn:outgoing>'
+                f'</bpmn:userTask><bpmn:sequenceFlow id="{flow_out}" sourceRef="{task_id}" targetRef="end" />')
+
+    body = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start") +
+            '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task" />'
+            '<bpmn:userTask id="task" name="Hold meeting">' +
+            props(formJsonSchemaFilename="task.schema.json", due="START+3w") +
+            '<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="task" targetRef="end" />'
+            + boundary("early", "Chase", "START+1w", "f3") + boundary("late", "Escalate", "START+2w", "f5")
+            + follow_up("chase", "Chase meeting", "early", "f3", "f4")
+            + follow_up("push", "Push meeting", "late", "f5", "f6") +
+            '<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming>'
+            '<bpmn:incoming>f6</bpmn:incoming></bpmn:endEvent>')
+    return diagram(body, process_id="two_timers", nodes=(
+        "start", "task", "early", "late", "chase", "push", "end"))
+
+
+def test_two_boundary_timers_due_at_one_sweep_both_fire(mini):
+    """What docs/bpmn-authoring.md warns diagram authors of (SpiffWorkflow 3.2): after
+    downtime both interrupting timers of a task are overdue, and both fire, opening both
+    follow-up tasks; each is recorded once. A library that cancels the second would fail
+    this test, and the warning would go."""
+    db = mini
+    with db.transaction() as session:
+        registry.deploy(session, registry.ModelBundle("two_timers", two_boundary_timers_diagram(),
+                                                      {"task.schema.json": FORM}),
+                        pace_config().validation_context(), "test")
+    day = date(2026, 1, 5)
+    clock.set_now(day)
+    with db.transaction() as session:
+        child = children.register_child(session, "C3", "Cal", "north", "test")
+        instance_id = db.runtime.start(session, "two_timers", child, {"start": day.isoformat()},
+                                       "test").id
+        assert {t.name for t in session.scalars(select(Timer))} == {"Chase", "Escalate"}
+    clock.set_now(date(2026, 1, 30))  # the worker was down: both overdue
+    report = timers.sweep(db.factory, db.runtime)
+    assert (report.errors, report.timers_fired) == ([], 2)
+    with db.transaction() as session:
+        fired = session.scalars(select(AuditEvent.data).where(
+            AuditEvent.instance_id == instance_id, AuditEvent.event_type == "timer_fired")).all()
+        items = {i.title: i.status for i in session.scalars(select(WorkItem).where(
+            WorkItem.instance_id == instance_id))}
+        assert sorted(f["timer"] for f in fired) == ["Chase", "Escalate"]
+        assert items == {"Hold meeting": "cancelled", "Chase meeting": "ready",
+                         "Push meeting": "ready"}
+        assert session.scalars(select(Timer)).all() == []
