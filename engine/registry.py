@@ -111,7 +111,7 @@ def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[
         # SpiffWorkflow waits at the gateway as one event made of its targets' events, which
         # the timer index (engine/timers.py) does not see and the due-rule hook does not
         # resolve: the child would stop there with an error, or wait for ever.
-        add(node, "is an event-based gateway, which PACE Flow cannot run (its timers are "
+        add(node, "is an event-based gateway, which cannot be run here (its timers are "
                   "not swept, and nothing sends the messages or signals it waits for): put a "
                   "timer on the waiting task as a boundary timer event, or use an intermediate "
                   "timer event and an exclusive gateway on a form field")
