@@ -128,6 +128,17 @@ def test_claim_is_won_once(mini):
         db.runtime.complete(session, item_id, {"date_held": "2026-01-20"}, sw2)
 
 
+def _deploy_and_start(db, process_id: str, xml: str, reference: str, day=date(2026, 1, 5)) -> int:
+    """Deploy ``xml`` as ``process_id`` and start it for a new child on ``day``."""
+    with db.transaction() as session:
+        registry.deploy(session, registry.ModelBundle(process_id, xml, {"task.schema.json": FORM}),
+                        pace_config().validation_context(), "test")
+    clock.set_now(day)
+    with db.transaction() as session:
+        child = children.register_child(session, reference, "Ben", "north", "test")
+        return db.runtime.start(session, process_id, child, {"start": day.isoformat()}, "test").id
+
+
 def subprocess_diagram() -> str:
     """The timer and the task of timer_diagram inside an embedded subprocess, beside a
     task of the top process (a parallel split), so WAITING and READY tasks live in two
@@ -169,15 +180,7 @@ def test_timers_and_tasks_inside_a_subprocess_are_indexed_and_fire(mini):
 
     from engine import work_items
     db = mini
-    with db.transaction() as session:
-        registry.deploy(session, registry.ModelBundle("nested", subprocess_diagram(),
-                                                      {"task.schema.json": FORM}),
-                        pace_config().validation_context(), "test")
-    day = date(2026, 1, 5)
-    clock.set_now(day)
-    with db.transaction() as session:
-        child = children.register_child(session, "C2", "Ben", "north", "test")
-        instance_id = db.runtime.start(session, "nested", child, {"start": day.isoformat()}, "test").id
+    instance_id = _deploy_and_start(db, "nested", subprocess_diagram(), "C2")
 
     def indexed_as_iterated():
         with db.transaction() as session:
@@ -242,16 +245,8 @@ def test_two_boundary_timers_due_at_one_sweep_both_fire(mini):
     follow-up tasks; each is recorded once. A library that cancels the second would fail
     this test, and the warning would go."""
     db = mini
+    instance_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C3")
     with db.transaction() as session:
-        registry.deploy(session, registry.ModelBundle("two_timers", two_boundary_timers_diagram(),
-                                                      {"task.schema.json": FORM}),
-                        pace_config().validation_context(), "test")
-    day = date(2026, 1, 5)
-    clock.set_now(day)
-    with db.transaction() as session:
-        child = children.register_child(session, "C3", "Cal", "north", "test")
-        instance_id = db.runtime.start(session, "two_timers", child, {"start": day.isoformat()},
-                                       "test").id
         assert {t.name for t in session.scalars(select(Timer))} == {"Chase", "Escalate"}
     clock.set_now(date(2026, 1, 30))  # the worker was down: both overdue
     report = timers.sweep(db.factory, db.runtime)
