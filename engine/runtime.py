@@ -93,7 +93,7 @@ class Runtime:
     def step(self, wf: BpmnWorkflow) -> None:
         # Milestones are recorded *before* a task runs: running it updates its successors,
         # and a successor's timer may be anchored on the milestone just reached.
-        wf.refresh_timers()
+        timers.refresh(wf)
         wf.do_engine_steps(will_complete_task=milestones.on_task_completed)
 
     def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
@@ -241,8 +241,7 @@ class Runtime:
         wf = self.load_workflow(instance)
         waiting = wf.indexed_rows["timers"]  # task id -> (name, fire at), found by the load
         self.step(wf)
-        fired = [name for tid, (name, _at) in waiting.items()
-                 if _state(wf, tid) != TaskState.WAITING]
+        fired = [name for tid, (name, _at) in waiting.items() if _ran(wf, tid)]
         for name in fired:
             audit.record(session, "timer_fired", actor, subject_id=instance.subject_id,
                          instance_id=instance.id, data={"timer": name})
@@ -250,9 +249,13 @@ class Runtime:
         return fired
 
 
-def _state(wf: BpmnWorkflow, task_id: str):
+def _ran(wf: BpmnWorkflow, task_id: str) -> bool:
+    """Whether a timer that was waiting has fired: its task ran. One cancelled in the same
+    step (an earlier interrupting timer of the same task fired, see timers.refresh) did not,
+    and an audit event saying so would mislead."""
     task = wf.get_task_from_id(UUID(task_id))
-    return None if task is None else task.state
+    return task is not None and task.has_state(TaskState.READY | TaskState.STARTED
+                                               | TaskState.COMPLETED)
 
 
 # The model row without its diagram and forms (see Runtime.instance).

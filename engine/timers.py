@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, inspect, insert, select, tuple_, updat
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -42,6 +43,39 @@ def _waiting_timers(wf) -> dict[str, tuple[str, datetime]]:
                 found[str(task.id)] = (task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                                        TimerEventDefinition.get_datetime(value))
     return found
+
+
+def refresh(wf) -> None:
+    """``wf.refresh_timers()`` (every due timer becomes READY, to run at the next engine
+    step), except that of a task's interrupting boundary timers due together only the
+    earliest fires. BPMN cancels the task and its other boundary events when the first
+    interrupting one fires; SpiffWorkflow 3.2 runs every one that is READY, so after
+    downtime both a "chase" and an "escalate" timer would open their follow-up tasks. The
+    later ones stay WAITING, and the task's boundary join cancels them when the earliest
+    has run."""
+    tasks = list(wf.event_manager.tasks.values())
+    held = _later_interrupting(tasks)
+    for task in tasks:
+        if task.id not in held and isinstance(task.task_spec.event_definition,
+                                              (TimerEventDefinition, MultipleEventDefinition)):
+            task.task_spec._update(task)  # what refresh_timers does for each
+
+
+def _later_interrupting(tasks) -> set:
+    """Ids of the due interrupting boundary timers that another of the same task's pre-empts:
+    one due earlier, or as early with an id that sorts first."""
+    now = clock.now()
+    due_by_task: dict = {}
+    for task in tasks:
+        spec = task.task_spec
+        value = task.internal_data.get("event_value")
+        if getattr(spec, "cancel_activity", False) and isinstance(value, str) \
+                and isinstance(spec.event_definition, TimerEventDefinition):
+            at = clock.aware(TimerEventDefinition.get_datetime(value))
+            if at < now:  # as SpiffWorkflow decides a timer has fired
+                due_by_task.setdefault(task.parent.id, []).append((at, spec.bpmn_id, task.id))
+    return {task_id for due in due_by_task.values() if len(due) > 1
+            for _at, _bpmn_id, task_id in sorted(due)[1:]}
 
 
 def wanted_rows(wf) -> dict[str, tuple[str, datetime]]:

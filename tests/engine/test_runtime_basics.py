@@ -239,24 +239,37 @@ def two_boundary_timers_diagram() -> str:
         "start", "task", "early", "late", "chase", "push", "end"))
 
 
-def test_two_boundary_timers_due_at_one_sweep_both_fire(mini):
-    """What docs/bpmn-authoring.md warns diagram authors of (SpiffWorkflow 3.2): after
-    downtime both interrupting timers of a task are overdue, and both fire, opening both
-    follow-up tasks; each is recorded once. A library that cancels the second would fail
-    this test, and the warning would go."""
+def test_of_two_interrupting_timers_due_at_one_sweep_only_the_earlier_fires(mini):
+    """After downtime both interrupting timers of a task are overdue. As BPMN has it, the
+    earlier fires, cancelling the task and the other timer, which is not recorded as fired
+    (SpiffWorkflow 3.2 alone would run both and open both follow-up tasks)."""
     db = mini
     instance_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C3")
     with db.transaction() as session:
         assert {t.name for t in session.scalars(select(Timer))} == {"Chase", "Escalate"}
     clock.set_now(date(2026, 1, 30))  # the worker was down: both overdue
     report = timers.sweep(db.factory, db.runtime)
-    assert (report.errors, report.timers_fired) == ([], 2)
+    assert (report.errors, report.timers_fired) == ([], 1)
     with db.transaction() as session:
         fired = session.scalars(select(AuditEvent.data).where(
             AuditEvent.instance_id == instance_id, AuditEvent.event_type == "timer_fired")).all()
         items = {i.title: i.status for i in session.scalars(select(WorkItem).where(
             WorkItem.instance_id == instance_id))}
-        assert sorted(f["timer"] for f in fired) == ["Chase", "Escalate"]
-        assert items == {"Hold meeting": "cancelled", "Chase meeting": "ready",
-                         "Push meeting": "ready"}
+        assert fired == [{"timer": "Chase"}]
+        assert items == {"Hold meeting": "cancelled", "Chase meeting": "ready"}
         assert session.scalars(select(Timer)).all() == []
+    assert timers.sweep(db.factory, db.runtime).timers_fired == 0  # nothing left to fire
+
+
+def test_interrupting_timers_falling_due_one_by_one_fire_the_first_only(mini):
+    """With the worker running, the first timer fires on its day and cancels the other."""
+    db = mini
+    instance_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C4")
+    clock.set_now(date(2026, 1, 13))  # a week and a day: only "Chase" is due
+    assert timers.sweep(db.factory, db.runtime).timers_fired == 1
+    clock.set_now(date(2026, 1, 30))
+    assert timers.sweep(db.factory, db.runtime).timers_fired == 0
+    with db.transaction() as session:
+        items = {i.title: i.status for i in session.scalars(select(WorkItem).where(
+            WorkItem.instance_id == instance_id))}
+        assert items == {"Hold meeting": "cancelled", "Chase meeting": "ready"}
