@@ -93,8 +93,10 @@ class Runtime:
     def step(self, wf: BpmnWorkflow) -> None:
         # Milestones are recorded *before* a task runs: running it updates its successors,
         # and a successor's timer may be anchored on the milestone just reached.
-        timers.refresh(wf)
-        wf.do_engine_steps(will_complete_task=milestones.on_task_completed)
+        wf.refresh_timers()
+        timers.hold_later_interrupting(wf)
+        wf.do_engine_steps(will_complete_task=milestones.on_task_completed,
+                           did_complete_task=timers.after_task)
 
     def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
              *, flush: bool = True, milestone_rows: list | None = None) -> None:
@@ -251,7 +253,8 @@ class Runtime:
 
 def _ran(wf: BpmnWorkflow, task_id: str) -> bool:
     """Whether a timer that was waiting has fired: its task ran. One cancelled in the same
-    step (an earlier interrupting timer of the same task fired, see timers.refresh) did not,
+    step (an earlier interrupting timer of the same task fired, see
+    timers.hold_later_interrupting) did not,
     and an audit event saying so would mislead."""
     task = wf.get_task_from_id(UUID(task_id))
     return task is not None and task.has_state(TaskState.READY | TaskState.STARTED

@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, delete, inspect, insert, select, tuple_, updat
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
@@ -45,37 +46,56 @@ def _waiting_timers(wf) -> dict[str, tuple[str, datetime]]:
     return found
 
 
-def refresh(wf) -> None:
-    """``wf.refresh_timers()`` (every due timer becomes READY, to run at the next engine
-    step), except that of a task's interrupting boundary timers due together only the
-    earliest fires. BPMN cancels the task and its other boundary events when the first
-    interrupting one fires; SpiffWorkflow 3.2 runs every one that is READY, so after
-    downtime both a "chase" and an "escalate" timer would open their follow-up tasks. The
-    later ones stay WAITING, and the task's boundary join cancels them when the earliest
-    has run."""
-    tasks = list(wf.event_manager.tasks.values())
-    held = _later_interrupting(tasks)
-    for task in tasks:
-        if task.id not in held and isinstance(task.task_spec.event_definition,
-                                              (TimerEventDefinition, MultipleEventDefinition)):
-            task.task_spec._update(task)  # what refresh_timers does for each
+def hold_later_interrupting(wf) -> None:
+    """Of a task's interrupting boundary timers that are READY together, put all but the
+    earliest back to WAITING; the task's boundary join then cancels them when the earliest
+    has run. BPMN cancels a task and its other boundary events when the first interrupting
+    one fires, but SpiffWorkflow 3.2 runs every one that is READY, so after downtime (or for
+    a task reached after both dates) a "chase" and an "escalate" timer would both open their
+    follow-up tasks. Call after ``refresh_timers`` and, as ``did_complete_task``, after each
+    task the engine steps run (``after_task``). Costs nothing for diagrams without a task
+    carrying two interrupting timers."""
+    for workflow in (wf, *wf.subprocesses.values()):
+        splits = _timer_splits(workflow.spec)
+        if splits:
+            for task in list(workflow.tasks.values()):
+                if task.task_spec.name in splits:
+                    _hold(task.children)
 
 
-def _later_interrupting(tasks) -> set:
-    """Ids of the due interrupting boundary timers that another of the same task's pre-empts:
-    one due earlier, or as early with an id that sorts first."""
-    now = clock.now()
-    due_by_task: dict = {}
-    for task in tasks:
-        spec = task.task_spec
-        value = task.internal_data.get("event_value")
-        if getattr(spec, "cancel_activity", False) and isinstance(value, str) \
-                and isinstance(spec.event_definition, TimerEventDefinition):
-            at = clock.aware(TimerEventDefinition.get_datetime(value))
-            if at < now:  # as SpiffWorkflow decides a timer has fired
-                due_by_task.setdefault(task.parent.id, []).append((at, spec.bpmn_id, task.id))
-    return {task_id for due in due_by_task.values() if len(due) > 1
-            for _at, _bpmn_id, task_id in sorted(due)[1:]}
+def after_task(task) -> None:
+    """``did_complete_task`` of the engine steps: a task's boundary events are updated (and
+    fire when due) as the split before it completes."""
+    if task.task_spec.name in _timer_splits(task.workflow.spec):
+        _hold(task.children)
+
+
+def _timer_splits(spec) -> frozenset:
+    """Names of the boundary splits in ``spec`` with two or more interrupting timers, kept on
+    the parsed spec (parsed once per model version, see registry.load)."""
+    found = getattr(spec, "_interrupting_timer_splits", None)
+    if found is None:
+        found = frozenset(name for name, task_spec in spec.task_specs.items()
+                          if isinstance(task_spec, BoundaryEventSplit)
+                          and sum(map(_interrupting_timer, task_spec.outputs)) > 1)
+        spec._interrupting_timer_splits = found
+    return found
+
+
+def _interrupting_timer(task_spec) -> bool:
+    return isinstance(task_spec, BoundaryEvent) and task_spec.cancel_activity \
+        and isinstance(task_spec.event_definition, TimerEventDefinition)
+
+
+def _hold(children) -> None:
+    ready = sorted(((clock.aware(TimerEventDefinition.get_datetime(task.internal_data["event_value"])),
+                     task.task_spec.bpmn_id, task) for task in children
+                    if task.state == TaskState.READY and _interrupting_timer(task.task_spec)
+                    and isinstance(task.internal_data.get("event_value"), str)),
+                   key=lambda found: found[:2])
+    for _at, _bpmn_id, task in ready[1:]:
+        task._set_state(TaskState.WAITING)  # as CatchingEvent._update_hook leaves one not due
+        task.workflow.top_workflow.event_manager.add_task(task)
 
 
 def wanted_rows(wf) -> dict[str, tuple[str, datetime]]:

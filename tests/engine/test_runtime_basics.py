@@ -128,15 +128,18 @@ def test_claim_is_won_once(mini):
         db.runtime.complete(session, item_id, {"date_held": "2026-01-20"}, sw2)
 
 
-def _deploy_and_start(db, process_id: str, xml: str, reference: str, day=date(2026, 1, 5)) -> int:
-    """Deploy ``xml`` as ``process_id`` and start it for a new child on ``day``."""
+def _deploy_and_start(db, process_id: str, xml: str, reference: str, day=date(2026, 1, 5),
+                      started: date | None = None) -> int:
+    """Deploy ``xml`` as ``process_id`` and start it on ``day`` for a new child whose start
+    date is ``started`` (``day`` when not given)."""
     with db.transaction() as session:
         registry.deploy(session, registry.ModelBundle(process_id, xml, {"task.schema.json": FORM}),
                         pace_config().validation_context(), "test")
     clock.set_now(day)
     with db.transaction() as session:
         child = children.register_child(session, reference, "Ben", "north", "test")
-        return db.runtime.start(session, process_id, child, {"start": day.isoformat()}, "test").id
+        return db.runtime.start(session, process_id, child,
+                                {"start": (started or day).isoformat()}, "test").id
 
 
 def subprocess_diagram() -> str:
@@ -273,3 +276,17 @@ def test_interrupting_timers_falling_due_one_by_one_fire_the_first_only(mini):
         items = {i.title: i.status for i in session.scalars(select(WorkItem).where(
             WorkItem.instance_id == instance_id))}
         assert items == {"Hold meeting": "cancelled", "Chase meeting": "ready"}
+
+
+def test_a_task_reached_after_both_its_timer_dates_opens_only_the_earlier_path(mini):
+    """A child entered late (accommodated three weeks back): both timers are past when the
+    task is reached, inside the start's own engine steps, and still only the earlier fires."""
+    db = mini
+    late_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C5",
+                                day=date(2026, 1, 30), started=date(2026, 1, 5))
+    with db.transaction() as session:
+        items = {i.title: i.status for i in session.scalars(select(WorkItem).where(
+            WorkItem.instance_id == late_id))}
+        assert items == {"Chase meeting": "ready"}
+        assert session.scalars(select(Timer).where(Timer.instance_id == late_id)).all() == []
+    assert timers.sweep(db.factory, db.runtime).timers_fired == 0
