@@ -254,8 +254,7 @@ class Runtime:
 def _ran(wf: BpmnWorkflow, task_id: str) -> bool:
     """Whether a timer that was waiting has fired: its task ran. One cancelled in the same
     step (an earlier interrupting timer of the same task fired, see
-    timers.hold_later_interrupting) did not,
-    and an audit event saying so would mislead."""
+    timers.hold_later_interrupting) did not, and an audit event saying so would mislead."""
     task = wf.get_task_from_id(UUID(task_id))
     return task is not None and task.has_state(TaskState.READY | TaskState.STARTED
                                                | TaskState.COMPLETED)

@@ -22,27 +22,24 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import audit, clock, writer
 from .db import unit_of_work
+from .task_maps import every_task
 from .models import ProcessInstance, Timer, UserAccount, WorkItem
 
 OPEN = ("ready", "claimed")
 
 
-def _waiting_timers(wf) -> dict[str, tuple[str, datetime]]:
-    """Read from the task maps of the workflow and its subprocesses, as
-    work_items.ready_ids reads READY tasks: the same WAITING tasks as ``get_tasks`` finds
-    (a waiting task is never below one not yet reached, nor inside a finished
-    subprocess), without the tree iterator's calls per task on every load and save."""
+def wanted_rows(wf) -> dict[str, tuple[str, datetime]]:
+    """task id -> (name, fire at): the timer rows the workflow's waiting timers imply."""
     found = {}
     waiting = TaskState.WAITING
-    for workflow in (wf, *wf.subprocesses.values()):
-        for task in workflow.tasks.values():
-            if task.state != waiting:
-                continue
-            definition = getattr(task.task_spec, "event_definition", None)
-            value = task.internal_data.get("event_value")
-            if isinstance(definition, TimerEventDefinition) and isinstance(value, str):
-                found[str(task.id)] = (task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                                       TimerEventDefinition.get_datetime(value))
+    for task in every_task(wf):
+        if task.state != waiting:
+            continue
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task.internal_data.get("event_value")
+        if isinstance(definition, TimerEventDefinition) and isinstance(value, str):
+            found[str(task.id)] = (task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                                   TimerEventDefinition.get_datetime(value))
     return found
 
 
@@ -56,11 +53,9 @@ def hold_later_interrupting(wf) -> None:
     task the engine steps run (``after_task``). Costs nothing for diagrams without a task
     carrying two interrupting timers."""
     for workflow in (wf, *wf.subprocesses.values()):
-        splits = _timer_splits(workflow.spec)
-        if splits:
+        if _timer_splits(workflow.spec):
             for task in list(workflow.tasks.values()):
-                if task.task_spec.name in splits:
-                    _hold(task.children)
+                after_task(task)
 
 
 def after_task(task) -> None:
@@ -98,15 +93,10 @@ def _hold(children) -> None:
         task.workflow.top_workflow.event_manager.add_task(task)
 
 
-def wanted_rows(wf) -> dict[str, tuple[str, datetime]]:
-    """task id -> (name, fire at): the timer rows the workflow's waiting timers imply."""
-    return _waiting_timers(wf)
-
-
 def sync(session: Session, instance: ProcessInstance, wf, indexed: dict | None = None) -> None:
     """Make the instance's timer rows match its waiting timers (unread when ``indexed``
     says what they hold, and written only where they differ, as milestones.sync_rows)."""
-    wanted = _waiting_timers(wf)
+    wanted = wanted_rows(wf)
     if indexed is not None:
         before = indexed["timers"]
         if before != wanted:

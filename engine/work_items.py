@@ -15,6 +15,7 @@ from .errors import Conflict, NotFound
 from .milestones import anchors, plan, properties
 from .models import AuditChain, ProcessInstance, UserAccount, WorkItem
 from .rules import RulePolicy
+from .task_maps import every_task
 
 OPEN = ("ready", "claimed")
 
@@ -31,20 +32,14 @@ def due_dates(task, rules: RulePolicy, fallback):
 
 
 def ready_ids(wf) -> set[str]:
-    """The READY user tasks' ids: the open work item rows a saved workflow has.
-
-    Read from the task maps of the workflow and its subprocesses rather than by
-    ``get_tasks``: the same tasks (a READY task is never below one that is not yet
-    ready, nor inside a finished subprocess), but a set needs no tree order, and the
-    iterator costs several calls per task on every load."""
+    """The READY user tasks' ids: the open work item rows a saved workflow has."""
     return set(_ready(wf))
 
 
 def _ready(wf) -> dict:
-    """id -> task of the READY user tasks, in task-map order (see ready_ids)."""
+    """id -> task of the READY user tasks, in task-map order (see engine/task_maps.py)."""
     ready = TaskState.READY
-    return {str(task.id): task for workflow in (wf, *wf.subprocesses.values())
-            for task in workflow.tasks.values()
+    return {str(task.id): task for task in every_task(wf)
             if task.state == ready and task.task_spec.manual}
 
 
