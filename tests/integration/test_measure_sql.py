@@ -22,7 +22,8 @@ TODAY = D("2026-03-02")
 def _edge_cases(session):
     """What the runtime rarely writes but the index can hold: occurrences entered out of
     date order, two on one day, recommendations without a route, a CAPR-only away route,
-    a recommendation after the ADM, milestones after the measurement dates."""
+    a recommendation after the ADM, milestones after the measurement dates, a review with a
+    blank recommendation."""
     model = session.scalars(select(ProcessModel).where(ProcessModel.process_id == PERMANENCE)).first()
     cso = session.scalars(select(ProcessModel).where(ProcessModel.process_id == CSO_HOME)).first()
     v = model.version
@@ -40,6 +41,10 @@ def _edge_cases(session):
     e4 = _seed(session, cso, "E4", "south", D("2012-01-01"), [
         ("CSO_START", D("2024-01-31"), {}, cso.version),
         ("AIM1_REVIEW", D("2025-09-01"), {"recommendation": "terminate"}, cso.version)],
+        process_id=CSO_HOME)
+    _seed(session, cso, "E5", "north", D("2014-05-05"), [  # a review whose recommendation is blank
+        ("CSO_START", D("2024-03-01"), {}, cso.version),
+        ("AIM1_REVIEW", D("2025-03-01"), {"recommendation": ""}, cso.version)],
         process_id=CSO_HOME)
     more = [(e1, PERMANENCE, "PERM_RECOMMENDATION", 2, D("2025-01-10"), {"route": "adoption"}, v + 1),
             (e2, PERMANENCE, "PERM_RECOMMENDATION", 2, D("2024-12-01"),
