@@ -12,6 +12,12 @@ stores it by default), timed in turns with the full stack (``interleaved``). A s
 informational baseline uses the engine's spec-less
 serializer (``engine.serialization``) so the ratio can be split between "our converter" and
 "everything around it".
+
+The database's share: other completions are run through the full stack with their
+statements recorded and rolled back, then those statements are sent again through the
+driver's own connection (``driver_replay``), also in turns with the baseline. What that
+costs is a floor no code above the driver can go under: on PostgreSQL it is each
+statement's round trip to the server.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ import json
 import pstats
 import random
 import statistics
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,6 +120,65 @@ def interleaved(full_step, base_step, runs: int, block: int = 25,
     return full, base, ratios
 
 
+# -- the database's share: the completion's own statements through the bare driver ---------
+def captured_statements(database, items: list[int], user_id: int) -> list[list[tuple]]:
+    """Each item's completion run through the full stack and rolled back, as the statements
+    it sent (statement, parameters, executemany?), ``BEGIN`` included where it is one."""
+    data, found, listening = task_data(), [], []
+
+    def record(_conn, _cursor, statement, parameters, _context, executemany):
+        if listening:
+            listening[-1].append((statement, parameters, executemany))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        for item_id in items:
+            listening.append([])
+            session = database.factory()
+            try:
+                user = session.get(UserAccount, user_id)
+                database.runtime.complete(session, item_id, data, user)
+                session.flush()
+            finally:
+                session.rollback()
+                session.close()
+            found.append(listening.pop())
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    return found
+
+
+def driver_replay(database, captured: list[list[tuple]]):
+    """(step, per-statement times, close): ``step()`` sends the next captured completion's
+    statements through the driver's own connection (no SQLAlchemy, no SpiffWorkflow), reads
+    what they return and rolls back: what the database and its driver alone cost a
+    completion (without its commit), a floor under the full stack."""
+    raw = database.engine.raw_connection()
+    driver = raw.driver_connection
+    queue, per_statement = iter(captured), {}
+
+    def step():
+        cursor = driver.cursor()
+        try:
+            for statement, parameters, many in next(queue):
+                if many and isinstance(parameters, dict):
+                    many = False  # one parameter set sent the executemany way
+                start = time.perf_counter()
+                (cursor.executemany if many else cursor.execute)(statement, parameters)
+                if cursor.description:
+                    cursor.fetchall()
+                key = " ".join(statement.split()[:4])
+                per_statement.setdefault(key, []).append((time.perf_counter() - start) * 1000)
+        finally:
+            cursor.close()
+            if database.engine.dialect.name == "sqlite":
+                driver.execute("ROLLBACK")  # BEGIN IMMEDIATE was among the statements
+            else:
+                driver.rollback()
+
+    return step, per_statement, raw.close
+
+
 # -- the full stack ------------------------------------------------------------------------
 def fresh_start_templates(ctx: Context, team: str = generator.TEMPLATE_TEAM) -> list:
     """Children accommodated "today" with their planning meeting open (one template)."""
@@ -165,15 +231,24 @@ def run(ctx: Context) -> None:
     ctx.add(Figure("1 completion", "bare SpiffWorkflow + engine's spec-less round trip, p50",
                    summary(bare["engine"])["p50"], "ms", baseline=base["p50"],
                    baseline_name="bare round trip"))
+    floor_runs = min(runs, 200)
     for backend in ctx.backends:
         with open_database(backend, ctx.workdir) as bench_db:
-            items, user_id = prepare(bench_db, ctx, runs + 40, 0 if ctx.quick else 2000)
+            items, user_id = prepare(bench_db, ctx, runs + 40 + floor_runs + 20,
+                                     0 if ctx.quick else 2000)
+            full_items, floor_items = items[:runs + 40], items[runs + 40:]
             clock.set_now(at(TODAY + timedelta(days=1)))
             try:
-                step = completer(bench_db.database, items, user_id)
+                step = completer(bench_db.database, full_items, user_id)
                 times, base_times, ratios = interleaved(step, steps["spiff"], runs)
+                captured = captured_statements(bench_db.database, floor_items, user_id)
             finally:
                 clock.set_now(None)
+            replay, per_statement, close = driver_replay(bench_db.database, captured)
+            try:
+                floor, floor_base, _ = interleaved(replay, steps["spiff"], floor_runs, warmup=10)
+            finally:
+                close()
         # medians: other processes on the machine add spikes that a mean would carry
         s, b = summary(times), summary(base_times)
         ratio = s["p50"] / b["p50"]
@@ -186,6 +261,16 @@ def run(ctx: Context) -> None:
                             f"({min(ratios):.2f}-{max(ratios):.2f}x over {len(ratios)} turns); "
                             f"against the baseline timed alone above {s['p50'] / base['p50']:.2f}x"))
         ctx.cache.setdefault("completion_ms", {})[backend] = s["mean"]
+        f, fb = summary(floor), summary(floor_base)
+        slowest = sorted(((statistics.median(v), k) for k, v in per_statement.items()), reverse=True)
+        ctx.add(Figure("1 completion", f"its statements alone through the driver on {backend}, "
+                                       f"p50 of {f['n']}", f["p50"], "ms",
+                       baseline=fb["p50"], baseline_name="bare round trip p50, timed in turns",
+                       note=f"{len(captured[0])} statements per completion, sent by the driver's "
+                            f"own connection (no SQLAlchemy, no SpiffWorkflow) and rolled back, "
+                            f"so no commit; the full stack's p50 is {s['p50'] / f['p50']:.1f}x "
+                            f"this; slowest: " + "; ".join(f"{k} {ms:.2f} ms"
+                                                           for ms, k in slowest[:3])))
 
 
 # -- profile of the slowest path -------------------------------------------------------------
