@@ -25,11 +25,13 @@ def council() -> str:
     return current_app.config.get("PACE_COUNCIL", aim_settings.DEFAULT_COUNCIL)
 
 
-def aim_results(session, teams, on: date, numbers=AIMS) -> dict[int, measures.AimResult]:
+def aim_results(session, teams, on: date, numbers=AIMS, *,
+                listed: bool = False) -> dict[int, measures.AimResult]:
     """Aims for the scope, read by aggregate queries (``measure_sql``: the same pure rules
-    as ``measures.measure`` over episodes, without building every episode)."""
+    as ``measures.measure`` over episodes, without building every episode). The figures
+    only, unless ``listed``: the drill-downs ask for the children behind them."""
     settings = aim_settings.load(session, council())
-    return measure_sql.aim_results(session, settings, on, teams, numbers)
+    return measure_sql.aim_results(session, settings, on, teams, numbers, listed=listed)
 
 
 def run_chart(session, result: measures.AimResult, baseline: tuple[date, date] | None,

@@ -98,8 +98,10 @@ class Scope:
         return {**found, **{k: v for k, v in more.items() if v not in (None, "")}}
 
 
-def _compute(session, scope: Scope, aim_numbers=AIMS) -> dict[int, measures.AimResult]:
-    return measure_service.aim_results(session, scope.teams, scope.on, aim_numbers)
+def _compute(session, scope: Scope, aim_numbers=AIMS, *,
+             listed: bool = False) -> dict[int, measures.AimResult]:
+    return measure_service.aim_results(session, scope.teams, scope.on, aim_numbers,
+                                       listed=listed)
 
 
 def _aim_or_404(aim: int) -> int:
@@ -246,7 +248,7 @@ def drill_down(aim: int):
     month = _month(request.args.get("month"))
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
-        result = _compute(session, scope, (aim,))[aim]
+        result = _compute(session, scope, (aim,), listed=True)[aim]
     if status == "left_out":
         entries, left_out = [], result.left_out
     else:

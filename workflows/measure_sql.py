@@ -29,7 +29,6 @@ from .measure_data import Child
 from .pdsa import AIM_PROCESS
 from .vocabulary import CSO_HOME, PERMANENCE
 
-_AIM_RULES = {1: measures.aim1_of, 2: measures.aim2_of, 3: measures.aim3_of}
 
 # What the queries below read, in the order they read it (migrations 0006 and 0011 create
 # them): the first dates per instance of a milestone come from the index alone, already
@@ -68,11 +67,18 @@ def aim_result(session: Session, settings: AimSettings, measured_on: date,
 
 def aim_results(session: Session, settings: dict[int, AimSettings], measured_on: date,
                 teams: Sequence[str] | None = None,
-                aims: Iterable[int] = (1, 2, 3)) -> dict[int, measures.AimResult]:
+                aims: Iterable[int] = (1, 2, 3), *,
+                listed: bool = True) -> dict[int, measures.AimResult]:
     """The children are read once for every aim (one ``Child`` per child, shared), and on
-    PostgreSQL the aims' queries run at once (``_Reader.read``)."""
+    PostgreSQL the aims' queries run at once (``_Reader.read``).
+
+    ``listed=False``: the figures without the children behind them (``measures._Counting``),
+    as the dashboard and the aims API show them; the children are then not read at all
+    unless an aim's population asks for their team or age."""
+    aims = tuple(aims)
     with driver_rows.collector_paused():
-        reader = _Reader(session, teams)
+        reader = _Reader(session, teams, named=listed or any(
+            measures.reads_children(settings[aim]) for aim in aims))
         queries = {}
         for aim in aims:
             if aim == 3:
@@ -85,7 +91,7 @@ def aim_results(session: Session, settings: dict[int, AimSettings], measured_on:
         found = {}
         for aim in queries:
             items = (_recommendations_of if aim == 3 else _clocks_of)(rows[aim], reader)
-            found[aim] = _AIM_RULES[aim](items, settings[aim], measured_on)
+            found[aim] = measures.RULES[aim](items, settings[aim], measured_on, listed)
         return found
 
 
@@ -93,12 +99,13 @@ class _Reader:
     """The aims' rows as the database driver returns them (``driver_rows``), and the
     children they name, read once for every aim."""
 
-    def __init__(self, session: Session, teams: Sequence[str] | None):
+    def __init__(self, session: Session, teams: Sequence[str] | None, named: bool = True):
         self.connection = session.connection()
         self.sqlite = self.connection.dialect.name == "sqlite"
         self.teams = teams
         self.day = driver_rows.Days().__getitem__
-        self.children: dict[int, Child] = {}
+        self.named = named  # False: children are not read, and each record's is None
+        self.children: dict[int, Child] = {} if named else _Unnamed()
 
     def read(self, queries: dict) -> dict:
         """Each query's rows, and the children. On PostgreSQL, when this transaction has
@@ -111,16 +118,17 @@ class _Reader:
         query = select(*_CHILD_COLUMNS)
         if self.teams is not None:
             query = query.where(Subject.team.in_(list(self.teams)))
-        everything = {"children": query, **queries}
+        everything = {"children": query, **queries} if self.named else dict(queries)
         found = None if self.sqlite else driver_rows.fetch_alongside(self.connection, everything,
                                                                      _POSTGRESQL_READING)
         if found is None:
             if not self.sqlite:  # the window functions' sorts would otherwise spill to disk
                 self.connection.exec_driver_sql(_POSTGRESQL_READING)
             found = {key: driver_rows.fetch(self.connection, q) for key, q in everything.items()}
-        day = self.day
-        self.children = {row[0]: _new(Child, (*row[:4], day(row[4])))
-                         for row in found.pop("children")}
+        if self.named:
+            day = self.day
+            self.children = {row[0]: _new(Child, (*row[:4], day(row[4])))
+                             for row in found.pop("children")}
         return found
 
     def ended(self):
@@ -131,6 +139,13 @@ class _Reader:
 
 
 _new = tuple.__new__  # a named tuple's own __new__ is a Python-level call: 100,000s here
+
+
+class _Unnamed(dict):
+    """The children of a reading that names none: every child is None."""
+
+    def __missing__(self, _subject_id):
+        return None
 # The window functions' sorts would otherwise spill to disk.
 _POSTGRESQL_READING = "SET LOCAL work_mem = '64MB'"
 _CHILD_COLUMNS = (Subject.id, Subject.reference, Subject.display_name, Subject.team,

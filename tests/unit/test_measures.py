@@ -360,3 +360,56 @@ def test_stage_counts_summarise_as_their_intervals():
     assert stage_delays.by_cohort(counted, "month") == stage_delays.by_cohort(items, "month")
     assert stage_delays.compare(stage_delays.in_version(counted, 1), stage_delays.in_version(counted, 2)) == \
         stage_delays.compare(stage_delays.in_version(items, 1), stage_delays.in_version(items, 2))
+
+
+# -- counted without the children (the dashboard's figures) --------------------------------
+def figures(result):
+    """Everything a counted result shows: the figures of the whole aim and of each cohort
+    month, who was left out and why, and Aim 1's outcome mix."""
+    def tally(t):
+        return (t.on_time, t.late, t.overdue, t.pending, t.ended, t.pct_of_decided,
+                t.pct_of_due, t.pct_done)
+    return (tally(result.total), result.headline,
+            [(c.month, c.complete, tally(c.tally), result.value(c.tally)) for c in result.cohorts],
+            [(lo.instance_id, lo.reason) for lo in result.left_out], result.outcome_mix())
+
+
+def _aim1_start_date_case():
+    eps = [cso(D("2021-01-01"), review=D("2022-06-01")),
+           cso(D("2021-01-01"), ended_on=D("2023-06-01")), cso(D("2021-01-01")),
+           cso(D("2022-10-01"), review=D("2024-05-01")),
+           cso(D("2023-01-01"), ended_on=D("2024-03-01")),
+           cso(D("2023-01-01"), review=D("2024-06-01"), recommendation=None)]
+    return eps, DEFAULT_AIMS[1].with_changes(start_date=D("2024-01-01")), D("2024-08-01")
+
+
+def _aim3_case():
+    """Recommendations month by month, some ratified, measured on a month's last day."""
+    eps = [journey(D("2023-01-01") + timedelta(days=20 * i),
+                   D("2023-08-01") + timedelta(days=30 * i),
+                   "adoption" if i % 3 else "permanence_order",
+                   more=[Reached("ADM", D("2024-01-01") + timedelta(days=25 * i))] if i % 4 else [])
+           for i in range(12)]
+    return eps, DEFAULT_AIMS[3], D("2024-08-31")
+
+
+@pytest.mark.parametrize("case", [
+    lambda: (midlothian_caseload(), PRESETS["midlothian"][2], D("2018-11-01")),
+    lambda: (south_ayrshire_caseload(D("2019-10-01")), PRESETS["south_ayrshire"][1],
+             D("2019-10-01")),
+    _aim1_start_date_case,
+    _aim3_case,
+], ids=["midlothian aim 2", "south ayrshire aim 1", "aim 1 start date", "aim 3"])
+def test_counted_figures_equal_the_listed_ones(case):
+    episodes, settings, on = case()
+    listed = measures.measure(episodes, settings, on)
+    counted = measures.measure(episodes, settings, on, listed=False)
+    assert listed.total.entries and counted.total.entries is None
+    assert figures(counted) == figures(listed)
+
+
+def test_a_counted_tally_cannot_list_its_children():
+    counted = measures.measure(midlothian_caseload(), PRESETS["midlothian"][2], D("2018-11-01"),
+                               listed=False)
+    with pytest.raises(ValueError, match="listed=True"):
+        counted.total.of(OVERDUE)

@@ -88,10 +88,11 @@ def _aim(result: measures.AimResult, team: str | None) -> dict:
             if result.aim == 1 else []}
 
 
-def _results(args, numbers) -> tuple[str | None, dict[int, measures.AimResult]]:
+def _results(args, numbers,
+             listed: bool = False) -> tuple[str | None, dict[int, measures.AimResult]]:
     with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
-        return team, measure_service.aim_results(session, teams, on, numbers)
+        return team, measure_service.aim_results(session, teams, on, numbers, listed=listed)
 
 
 @bp.get("/measures/aims")
@@ -136,7 +137,7 @@ def aim_children(args, aim: int):
     Filter by `status` and cohort `month`; `status=left_out` lists the children outside
     the aim's population with the reason. A month with no cohort is 404."""
     _aim_or_404(aim)
-    team, results = _results(args, (aim,))
+    team, results = _results(args, (aim,), listed=True)
     result = results[aim]
     status, month = args.get("status"), args.get("month")
     entries, left_out = [], []
