@@ -321,7 +321,8 @@ class _Listing:
 class _Counting:
     """Where a rule puts its entries when only the figures are wanted (the dashboard, the
     aim pages and exports, the aims API): how many fall on each (deadline, status, detail),
-    without building an entry per child (at 100,000 children a third of the aims' time)."""
+    without building an entry per child (the three aims at 100,000 children on SQLite:
+    0.73 s against 0.92 s listed, timed in turns)."""
 
     def __init__(self):
         self.counts: dict[tuple, int] = {}
