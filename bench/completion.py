@@ -155,20 +155,22 @@ def driver_replay(database, captured: list[list[tuple]]):
     completion (without its commit), a floor under the full stack."""
     raw = database.engine.raw_connection()
     driver = raw.driver_connection
-    queue, per_statement = iter(captured), {}
+    per_statement: dict[str, list[float]] = {}
+    # Everything but sending is settled here, outside the timed step: how each statement is
+    # sent (one parameter set sent the executemany way goes by execute) and its label.
+    queue = iter([[(statement, parameters, many and not isinstance(parameters, dict),
+                    per_statement.setdefault(" ".join(statement.split()[:4]), []))
+                   for statement, parameters, many in completion] for completion in captured])
 
     def step():
         cursor = driver.cursor()
         try:
-            for statement, parameters, many in next(queue):
-                if many and isinstance(parameters, dict):
-                    many = False  # one parameter set sent the executemany way
+            for statement, parameters, many, times in next(queue):
                 start = time.perf_counter()
                 (cursor.executemany if many else cursor.execute)(statement, parameters)
                 if cursor.description:
                     cursor.fetchall()
-                key = " ".join(statement.split()[:4])
-                per_statement.setdefault(key, []).append((time.perf_counter() - start) * 1000)
+                times.append((time.perf_counter() - start) * 1000)
         finally:
             cursor.close()
             if database.engine.dialect.name == "sqlite":

@@ -224,7 +224,7 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
                 seconds, result = best(all_three, listed, times=1)
                 timed[listed].append((seconds, cpu["last"]))
                 if listed not in figures:
-                    figures[listed] = {aim: scale_figures(r) for aim, r in result.items()}
+                    figures[listed] = {aim: r.figures() for aim, r in result.items()}
                 result = None
         (seconds, counted_cpu), (listed_seconds, listed_cpu) = min(timed[False]), min(timed[True])
         same = figures[False] == figures[True]
@@ -273,15 +273,6 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
     together_figure()
     delays_figure()
     forecast_figure()
-
-
-def scale_figures(result) -> tuple:
-    """An aim's figures, to compare its counted and listed results: totals and cohorts by
-    status, who was left out and why, the outcome mix."""
-    def tally(t):
-        return (t.on_time, t.late, t.overdue, t.pending, t.ended)
-    return (tally(result.total), [(c.month, c.complete, tally(c.tally)) for c in result.cohorts],
-            result.left_out_reasons(), result.outcome_mix())
 
 
 def _pct(value) -> str:

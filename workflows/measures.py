@@ -225,6 +225,18 @@ class AimResult:
     def left_out_reasons(self) -> Counter:
         return Counter(item.reason for item in self.left_out)
 
+    def figures(self) -> tuple:
+        """Everything the aim shows without naming a child: the figures of the whole aim and
+        of each cohort month, who was left out and why, and the outcome mix. A counted and a
+        listed result of the same aim give equal figures (the tests and the benchmark
+        compare them)."""
+        def tally(t: Tally) -> tuple:
+            return (t.on_time, t.late, t.overdue, t.pending, t.ended, t.pct_of_decided,
+                    t.pct_of_due, t.pct_done)
+        return (tally(self.total), self.headline,
+                [(c.month, c.complete, tally(c.tally), self.value(c.tally)) for c in self.cohorts],
+                [(item.instance_id, item.reason) for item in self.left_out], self.outcome_mix())
+
     def outcome_mix(self) -> list[tuple[str, str, int, float | None]]:
         """Aim 1: recommendations of the first reviews done (code, label, count, % of reviews)."""
         counts: Counter = Counter()

@@ -200,8 +200,7 @@ def test_defaults_follow_domain():
 
 
 # -- Aim 1 rules ---------------------------------------------------------------------------
-def test_aim1_start_date_and_ended_orders():
-    settings = DEFAULT_AIMS[1].with_changes(start_date=D("2024-01-01"))
+def _aim1_start_date_case():
     eps = [
         cso(D("2021-01-01"), review=D("2022-06-01")),          # reviewed before the aim
         cso(D("2021-01-01"), ended_on=D("2023-06-01")),        # order ended before the aim
@@ -210,7 +209,11 @@ def test_aim1_start_date_and_ended_orders():
         cso(D("2023-01-01"), ended_on=D("2024-03-01")),        # ended before 18 months
         cso(D("2023-01-01"), review=D("2024-06-01"), recommendation=None),
     ]
-    result = measures.aim1(eps, settings, D("2024-08-01"))
+    return eps, DEFAULT_AIMS[1].with_changes(start_date=D("2024-01-01")), D("2024-08-01")
+
+
+def test_aim1_start_date_and_ended_orders():
+    result = measures.aim1(*_aim1_start_date_case())
     assert result.left_out_reasons() == {"reviewed before the aim started": 1,
                                          "order ended before the aim started": 1}
     assert [e.status for e in sorted(result.total.entries, key=lambda e: e.anchor)] == \
@@ -363,26 +366,6 @@ def test_stage_counts_summarise_as_their_intervals():
 
 
 # -- counted without the children (the dashboard's figures) --------------------------------
-def figures(result):
-    """Everything a counted result shows: the figures of the whole aim and of each cohort
-    month, who was left out and why, and Aim 1's outcome mix."""
-    def tally(t):
-        return (t.on_time, t.late, t.overdue, t.pending, t.ended, t.pct_of_decided,
-                t.pct_of_due, t.pct_done)
-    return (tally(result.total), result.headline,
-            [(c.month, c.complete, tally(c.tally), result.value(c.tally)) for c in result.cohorts],
-            [(lo.instance_id, lo.reason) for lo in result.left_out], result.outcome_mix())
-
-
-def _aim1_start_date_case():
-    eps = [cso(D("2021-01-01"), review=D("2022-06-01")),
-           cso(D("2021-01-01"), ended_on=D("2023-06-01")), cso(D("2021-01-01")),
-           cso(D("2022-10-01"), review=D("2024-05-01")),
-           cso(D("2023-01-01"), ended_on=D("2024-03-01")),
-           cso(D("2023-01-01"), review=D("2024-06-01"), recommendation=None)]
-    return eps, DEFAULT_AIMS[1].with_changes(start_date=D("2024-01-01")), D("2024-08-01")
-
-
 def _aim3_case():
     """Recommendations month by month, some ratified, measured on a month's last day."""
     eps = [journey(D("2023-01-01") + timedelta(days=20 * i),
@@ -405,7 +388,7 @@ def test_counted_figures_equal_the_listed_ones(case):
     listed = measures.measure(episodes, settings, on)
     counted = measures.measure(episodes, settings, on, listed=False)
     assert listed.total.entries and counted.total.entries is None
-    assert figures(counted) == figures(listed)
+    assert counted.figures() == listed.figures()
 
 
 def test_a_counted_tally_cannot_list_its_children():
