@@ -21,6 +21,7 @@ Without a host, mail is off: one log line says so and nothing is queued or sent.
 """
 from __future__ import annotations
 
+import email.policy
 import logging
 import os
 import smtplib
@@ -32,11 +33,12 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from . import clock
 from .db import unit_of_work
+from .plain_text import one_line
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -170,10 +172,14 @@ def claim(factory: sessionmaker, limit: int = 50, lease: timedelta = timedelta(m
 
 
 def build_message(row: Claimed, settings: MailSettings) -> EmailMessage:
-    message = EmailMessage()
+    """The message for ``row``. The subject is folded onto one line (it names a reference,
+    and one stored before references were checked may hold a line break); any other header
+    value that could break the header block (an address with a line break) makes the
+    e-mail library's policy raise ``ValueError``, and the row is parked (``_send_one``)."""
+    message = EmailMessage(policy=email.policy.default)  # refuses CR/LF in headers
     message["From"] = settings.sender
     message["To"] = row.to_address
-    message["Subject"] = row.subject
+    message["Subject"] = one_line(row.subject)
     message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = row.message_id
     message["Auto-Submitted"] = "auto-generated"
@@ -224,6 +230,18 @@ def mark_failed(factory: sessionmaker, row: Claimed, error: str, *, permanent: b
     return give_up
 
 
+def not_sent(session, limit: int = 100, *, failed_only: bool = False) -> tuple[dict[str, int], list]:
+    """Counts of rows by status, and the newest rows not sent (failed first): what an
+    administrator reads on the outbox page and an operator with ``pace worker failures``."""
+    counts = dict(session.execute(select(OutboxMessage.status, func.count())
+                                  .group_by(OutboxMessage.status)).all())
+    wanted = (OutboxMessage.status == "failed") if failed_only else (OutboxMessage.status != "sent")
+    rows = session.scalars(select(OutboxMessage).where(wanted)
+                           .order_by(OutboxMessage.status, OutboxMessage.id.desc())
+                           .limit(limit)).all()
+    return counts, list(rows)
+
+
 def _permanent(exc: Exception) -> bool:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in exc.recipients.values())
@@ -270,32 +288,54 @@ def _send_batch(factory, settings: MailSettings, rows: list[Claimed], report: Se
         return
     try:
         for index, row in enumerate(rows):
-            try:
-                smtp.send_message(build_message(row, settings))
-            except (smtplib.SMTPException, OSError) as exc:
-                report.failed += 1
-                report.errors.append(f"{row.message_id}: {_describe(exc)}")
-                log.warning("sending %s to %s failed (attempt %d): %s", row.message_id,
-                            row.to_address, row.attempts, _describe(exc))
-                report.given_up += mark_failed(factory, row, _describe(exc),
-                                               permanent=_permanent(exc), max_attempts=max_attempts)
-                if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
-                    try:
-                        smtp = connect(settings)
-                    except (smtplib.SMTPException, OSError) as again:
-                        smtp = None
-                        for rest in rows[index + 1:]:
-                            report.failed += 1
-                            report.given_up += mark_failed(factory, rest, _describe(again),
-                                                           permanent=False, max_attempts=max_attempts)
-                        break
-                continue
-            # Sent: a crash before the next line means a resend with the same Message-ID.
-            mark_sent(factory, row)
-            report.sent += 1
+            smtp = _send_one(factory, settings, smtp, row, report, max_attempts)
+            if smtp is None:  # the server went away and cannot be reached again
+                for rest in rows[index + 1:]:
+                    report.failed += 1
+                    report.given_up += mark_failed(factory, rest, "the mail server went away "
+                                                   "during the batch", permanent=False,
+                                                   max_attempts=max_attempts)
+                break
     finally:
         if smtp is not None:
             try:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 pass
+
+
+def _send_one(factory, settings: MailSettings, smtp: smtplib.SMTP, row: Claimed,
+              report: SendReport, max_attempts: int) -> smtplib.SMTP | None:
+    """Send one row inside its own error boundary, so no row can stop the batch or the
+    worker: a row that cannot become a message is parked at once (``failed``, shown to
+    administrators on the outbox page and by ``pace worker failures``); a send that fails
+    is retried with back-off. Returns the connection to go on with (None: unreachable)."""
+    try:
+        message = build_message(row, settings)
+    except Exception as exc:  # noqa: BLE001 - whatever the row holds, the rest go on
+        error = f"cannot build the message: {_describe(exc)}"
+        log.error("outbox row %s parked: %s", row.id, error)
+        report.failed += 1
+        report.errors.append(f"{row.message_id}: {error}")
+        report.given_up += mark_failed(factory, row, error, permanent=True,
+                                       max_attempts=max_attempts)
+        return smtp
+    try:
+        smtp.send_message(message)
+    except Exception as exc:  # noqa: BLE001 - SMTP, network or anything the library raises
+        report.failed += 1
+        report.errors.append(f"{row.message_id}: {_describe(exc)}")
+        log.warning("sending %s to %s failed (attempt %d): %s", row.message_id,
+                    row.to_address, row.attempts, _describe(exc))
+        report.given_up += mark_failed(factory, row, _describe(exc), permanent=_permanent(exc),
+                                       max_attempts=max_attempts)
+        if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+            try:
+                return connect(settings)
+            except (smtplib.SMTPException, OSError):
+                return None
+        return smtp
+    # Sent: a crash before the next line means a resend with the same Message-ID.
+    mark_sent(factory, row)
+    report.sent += 1
+    return smtp

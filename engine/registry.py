@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import audit, clock
+from . import audit, clock, form_schemas
 from .expressions import UnsafeExpression, allowed_script_function, check_expression
 from .models import ProcessModel
 from .rules import RulePolicy
@@ -197,8 +197,12 @@ def _form_problem(text: str) -> str | None:
         return f"is not valid JSON (line {exc.lineno}: {exc.msg})"
     except SchemaError as exc:
         return f"is not a valid JSON Schema ({exc.message})"
-    if schema.get("type") != "object":
+    if not isinstance(schema, dict) or schema.get("type") != "object":
         return 'must be a JSON Schema with "type": "object"'
+    if outside := form_schemas.outside_references(schema):
+        return (f"refers to {', '.join(map(repr, outside))}, outside the form: a form must be "
+                "self-contained (put shared parts under \"$defs\" and refer to them as "
+                "\"#/$defs/name\")")
     return None
 
 

@@ -12,13 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import (audit, clock, milestones, notifications, registry, serialization, timers,
+from . import (audit, clock, form_schemas, milestones, notifications, registry, serialization, timers,
                work_items, writer)
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
@@ -188,9 +187,8 @@ class Runtime:
         return loaded.form_schema(spec), loaded.ui_schema(spec)
 
     def validate(self, schema: dict, data: Mapping) -> None:
-        validator = _validator(schema)
         errors = []
-        for error in sorted(validator.iter_errors(dict(data)), key=lambda e: list(e.path)):
+        for error in form_schemas.problems(schema, data):
             path = ".".join(str(p) for p in error.absolute_path)
             if error.validator == "required":
                 missing = error.message.split("'")[1] if "'" in error.message else ""
@@ -263,21 +261,6 @@ def _ran(wf: BpmnWorkflow, task_id: str) -> bool:
 # The model row without its diagram and forms (see Runtime.instance).
 INSTANCE_LOAD = (joinedload(ProcessInstance.model).defer(ProcessModel.bpmn_xml)
                  .defer(ProcessModel.forms),)
-
-_validators: dict[int, tuple[dict, Draft202012Validator]] = {}
-
-
-def _validator(schema: dict) -> Draft202012Validator:
-    """One compiled validator per form schema object (schemas are cached per model version,
-    so the same dict comes back for every completion of a task)."""
-    found = _validators.get(id(schema))
-    if found is None or found[0] is not schema:
-        if len(_validators) > 512:  # schemas made on the fly (no form) are not kept forever
-            _validators.clear()
-        found = (schema, Draft202012Validator(schema, format_checker=FormatChecker()))
-        _validators[id(schema)] = found
-    return found[1]
-
 
 def subject_or_404(session: Session, subject_id: int) -> Subject:
     subject = session.get(Subject, subject_id)

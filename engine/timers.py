@@ -8,6 +8,7 @@ simply "due" and fires on the next sweep, oldest first.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -26,6 +27,7 @@ from .task_maps import every_task
 from .models import ProcessInstance, Timer, UserAccount, WorkItem
 
 OPEN = ("ready", "claimed")
+log = logging.getLogger(__name__)
 
 
 def wanted_rows(wf) -> dict[str, tuple[str, datetime]]:
@@ -413,16 +415,33 @@ def escalate(session: Session, today: date, roles, report: SweepReport) -> None:
 
 
 def sweep(factory: sessionmaker, runtime, limit: int | None = None, *, mail: bool = True) -> SweepReport:
-    """One pass: due timers, then reminders, then escalations, then e-mail (when configured)."""
+    """One pass: due timers, then reminders, then escalations, then e-mail (when configured).
+
+    Each step runs in its own error boundary: whatever one step raises (a row no one
+    foresaw, the database gone for a moment) is logged with its traceback and named in
+    ``report.errors``, and the next step still runs, so one bad item can never stop the
+    worker; the failed step is tried again on the next sweep."""
     report = SweepReport()
-    fire_due_timers(factory, runtime, report, limit)
     today = clock.today()
-    with unit_of_work(factory) as session:
-        send_reminders(session, today, report)
-    with unit_of_work(factory) as session:
-        escalate(session, today, runtime.config.escalation_chain, report)
+
+    def reminders() -> None:
+        with unit_of_work(factory) as session:
+            send_reminders(session, today, report)
+
+    def escalations() -> None:
+        with unit_of_work(factory) as session:
+            escalate(session, today, runtime.config.escalation_chain, report)
+
+    steps = [("timers", lambda: fire_due_timers(factory, runtime, report, limit)),
+             ("reminders", reminders), ("escalations", escalations)]
     if mail:
-        send_mail(factory, runtime, report)
+        steps.append(("e-mail", lambda: send_mail(factory, runtime, report)))
+    for name, step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - the boundary itself
+            log.exception("the worker's %s step failed; the other steps go on", name)
+            report.errors.append(f"{name}: {type(exc).__name__}: {exc}")
     return report
 
 

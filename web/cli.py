@@ -1,6 +1,7 @@
 """The ``pace`` command line (a Flask CLI group)."""
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from datetime import date, datetime
@@ -12,6 +13,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from engine import audit, clock, timers
 from workflows import accounts, demo
 from workflows.models_deploy import deploy_bundled
+
+log = logging.getLogger(__name__)
 
 
 def _db():
@@ -86,7 +89,7 @@ def export_ssda903_command(start, end, output):
     sys.exit(1 if findings else 0)
 
 
-@click.command("worker")
+@click.group("worker", invoke_without_command=True)
 @click.option("--once", is_flag=True,
               help="One sweep, then exit (after finishing any caseload import job queued).")
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
@@ -94,11 +97,17 @@ def export_ssda903_command(start, end, output):
 @click.option("--import-lease", default=300, show_default=True,
               help="Seconds after which another worker may take over a caseload import job "
                    "this worker stopped renewing (it was killed).")
+@click.pass_context
 @with_appcontext
-def worker_command(once, interval, now_text, import_lease):
+def worker_command(context, once, interval, now_text, import_lease):
     """Fire due timers, send reminders, escalate overdue tasks, send queued e-mail and run
-    caseload import jobs uploaded in the browser."""
+    caseload import jobs uploaded in the browser (``pace worker failures``: what it parked).
+
+    Every step runs inside an error boundary: whatever one item raises is logged and
+    reported, and the loop goes on, so nothing a user typed can stop the worker."""
     from datetime import timedelta
+    if context.invoked_subcommand is not None:
+        return
 
     from workflows import caseload_job_runner
     database = _db()
@@ -114,24 +123,58 @@ def worker_command(once, interval, now_text, import_lease):
     if settings and settings.enabled:  # when off, the first sweep logs one line saying so
         click.echo(f"E-mail: on, via {settings.describe()}")
     while True:
+        errors, more = _one_round(database, worker_name, interval, timedelta(seconds=import_lease))
+        if once and not more:
+            sys.exit(1 if errors else 0)
+        if not more:
+            time.sleep(interval)
+
+
+def _one_round(database, worker_name: str, interval: float, lease) -> tuple[list[str], bool]:
+    """One sweep and about one interval of import work; (errors, more import work queued).
+    An exception no step caught (the database gone) is reported, never raised."""
+    from workflows import caseload_job_runner
+    errors: list[str] = []
+    more = False
+    try:
         report = timers.sweep(database.factory, database.runtime)
         click.echo(f"{clock.now():%Y-%m-%d %H:%M} timers fired: {report.timers_fired}, "
                    f"reminders: {report.reminders}, escalations: {report.escalations}, "
                    f"mails sent: {report.mails_sent}, mail errors: {report.mail_errors}")
-        for error in report.errors:
-            click.echo(f"  error: {error}", err=True)
+        errors += report.errors
+    except Exception as exc:  # noqa: BLE001 - the worker's outermost boundary
+        log.exception("the sweep failed; the worker goes on")
+        errors.append(f"sweep: {type(exc).__name__}: {exc}")
+    try:
         # Import jobs get about one interval of work, then timers are swept again.
-        jobs = caseload_job_runner.work(database, worker_name, seconds=interval,
-                                  lease=timedelta(seconds=import_lease))
+        jobs = caseload_job_runner.work(database, worker_name, seconds=interval, lease=lease)
         if not jobs.idle:
             click.echo(f"{clock.now():%Y-%m-%d %H:%M} import jobs: {jobs.children} rows in "
                        f"{jobs.batches} batches, finished: {len(jobs.jobs_finished)}")
-        for error in jobs.errors:
-            click.echo(f"  error: {error}", err=True)
-        if once and not jobs.more:
-            sys.exit(1 if report.errors or jobs.errors else 0)
-        if not jobs.more:
-            time.sleep(interval)
+        errors += jobs.errors
+        more = jobs.more
+    except Exception as exc:  # noqa: BLE001 - the worker's outermost boundary
+        log.exception("the caseload import step failed; the worker goes on")
+        errors.append(f"import jobs: {type(exc).__name__}: {exc}")
+    for error in errors:
+        click.echo(f"  error: {error}", err=True)
+    return errors, more
+
+
+@worker_command.command("failures")
+@click.option("--limit", default=50, show_default=True, help="How many to list, newest first.")
+@with_appcontext
+def worker_failures_command(limit):
+    """E-mail the worker gave up on (it could not be built or the server refused it for
+    good), with the reason; an administrator can send one again from the outbox page."""
+    from engine import outbox
+    with _db().transaction() as session:
+        counts, rows = outbox.not_sent(session, limit, failed_only=True)
+    waiting = counts.get("pending", 0) + counts.get("sending", 0)
+    click.echo(f"{counts.get('failed', 0)} e-mail(s) failed; {waiting} waiting to be sent")
+    for row in rows:
+        click.echo(f"  #{row.id} to {row.to_address!r}: {row.subject!r}\n"
+                   f"      {row.last_error or 'no error recorded'}")
 
 
 @click.group("user")

@@ -7,7 +7,7 @@ worker should do.
 """
 from __future__ import annotations
 
-from jsonschema import Draft202012Validator, FormatChecker
+from engine import form_schemas
 
 from engine.errors import FieldError
 
@@ -66,8 +66,7 @@ def _message(error, schema: dict, path: str) -> str:
 def messages(schema: dict, data: dict) -> dict[str, str]:
     """First message per data path; "" is the form as a whole."""
     found: dict[str, str] = {}
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
-    for error in validator.iter_errors(data):
+    for error in form_schemas.problems(schema, data):
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "required":
             missing = error.message.split("'")[1] if "'" in error.message else ""

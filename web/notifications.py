@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 
 from engine import clock
 from engine import notifications as engine_notifications
+from engine import outbox as outbox_queue
 from engine.models import Notification, OutboxMessage, UserAccount
 
 from . import db
@@ -116,11 +117,7 @@ def preferences():
 def outbox():
     """Administrators: e-mail that failed or is waiting, with the last error."""
     with db().transaction() as session:
-        counts = dict(session.execute(select(OutboxMessage.status, func.count())
-                                      .group_by(OutboxMessage.status)).all())
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.status != "sent")
-                               .order_by(OutboxMessage.status, OutboxMessage.id.desc())
-                               .limit(100)).all()
+        counts, rows = outbox_queue.not_sent(session)
     return render_template("notifications/outbox.html", rows=rows, counts=counts,
                            mail_on=_policy().mail_settings().enabled)
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine import clock, work_items
+from engine.form_schemas import FormCannotBeChecked
 from engine.errors import Conflict, InvalidData
 from engine.models import ProcessInstance, WorkItem
 from engine.queues import due_status
@@ -129,11 +130,11 @@ def submit(item_id: int):
         abort(403)
     if action == "draft":
         return _save_draft(view, data, problems)
-    if problems:
-        errors = form_errors.messages(view.schema, data)
-        errors.update(problems)
-        return _render(view, data, errors, status=422)
     try:
+        if problems:
+            errors = form_errors.messages(view.schema, data)
+            errors.update(problems)
+            return _render(view, data, errors, status=422)
         with db().transaction() as session:
             item = task_or_404(session, current_user, item_id)
             user = account(session, current_user)
@@ -146,7 +147,7 @@ def submit(item_id: int):
     except InvalidData as exc:
         errors = form_errors.for_field_errors(view.schema, data, exc.errors)
         return _render(view, data, errors, status=422)
-    except Conflict as exc:
+    except (Conflict, FormCannotBeChecked) as exc:
         return _render(view, data, problems, conflict=str(exc), status=409)
     flash(message, "success")
     return redirect(url_for("queue.my_work"))

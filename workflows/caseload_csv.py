@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from engine.plain_text import single_line_problem
+
 from .vocabulary import CSO_HOME, PERMANENCE
 
 ACCOMMODATED, CSO_AT_HOME = "accommodated", "cso_home"
@@ -232,11 +234,15 @@ def validate_row(raw: Mapping, row: int, today: date, teams: Mapping[str, str],
         problem("reference", "required: the child's case reference")
     elif len(reference) > 80:
         problem("reference", "longer than 80 characters")
+    elif single_line_problem(reference):
+        problem("reference", single_line_problem(reference))
     name = cells["name"]
     if not name:
         problem("name", "required: the child's name")
     elif len(name) > 200:
         problem("name", "longer than 200 characters")
+    elif single_line_problem(name):
+        problem("name", single_line_problem(name))
     team = teams.get(cells["team"].lower()) if cells["team"] else None
     if not cells["team"]:
         problem("team", "required: the team's code")

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.errors import Conflict
+from engine.errors import Conflict, FieldError, InvalidData
 from engine.models import ProcessInstance, Subject, Team
+from engine.plain_text import single_line_problem
 from engine.runtime import Runtime
 
 from . import profiles
@@ -21,6 +22,10 @@ class ChildError(ValueError):
 
 def register_child(session: Session, reference: str, name: str, team: str, actor: str,
                    date_of_birth: date | None = None, allocated_worker_id: int | None = None) -> Subject:
+    problems = [FieldError(field, problem) for field, value in (("reference", reference), ("name", name))
+                if (problem := single_line_problem(value))]
+    if problems:  # every way in (page, API, import, demo) comes through here
+        raise InvalidData(problems)
     if session.get(Team, team) is None:
         raise ChildError(f"there is no team {team!r}")
     if session.scalar(select(Subject).where(Subject.reference == reference)):

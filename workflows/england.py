@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import form_schemas
 from engine.errors import Conflict
 from engine.models import ProcessInstance, Subject
 from engine.runtime import Runtime
@@ -102,11 +103,9 @@ def register_child(session: Session, reference: str, name: str, team: str, actor
 
 
 def set_header(child: Subject, header: Mapping) -> None:
-    from jsonschema import Draft202012Validator, FormatChecker
     data = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in header.items()
             if v is not None}
-    errors = sorted(Draft202012Validator(HEADER_SCHEMA, format_checker=FormatChecker())
-                    .iter_errors(data), key=lambda e: list(e.path))
+    errors = form_schemas.problems(HEADER_SCHEMA, data)
     if errors:
         raise children.ChildError("; ".join(e.message for e in errors))
     child.attributes = {**(child.attributes or {}), "ssda903": data}

@@ -15,10 +15,9 @@ import random
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
-from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 
-from engine import clock
+from engine import clock, form_schemas
 from engine.models import ProcessInstance, Timer, WorkItem
 
 from . import demo, england, form_filler
@@ -189,17 +188,6 @@ class _Child:
         return _weighted(self.rng, options)
 
 
-_validators: dict[int, tuple[dict, Draft202012Validator]] = {}
-
-
-def _validator(schema: dict) -> Draft202012Validator:
-    cached = _validators.get(id(schema))
-    if cached is None or cached[0] is not schema:
-        cached = _validators[id(schema)] = (schema, Draft202012Validator(
-            schema, format_checker=FormatChecker()))
-    return cached[1]
-
-
 def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
     """The form filled around the given answers; dates not given are the day itself."""
     props = schema.get("properties", {})
@@ -208,7 +196,7 @@ def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
         if name in props and name not in answers:
             data[name] = form_filler._value(name, props[name], day, rng, {})
     data.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in answers.items()})
-    validator = _validator(schema)
+    validator = form_schemas.validator(schema)
     for _ in range(5):  # answers may make further fields required (if/then)
         missing = [e.message.split("'")[1] for e in validator.iter_errors(data)
                    if e.validator == "required" and "'" in e.message]

@@ -8,7 +8,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from jsonschema import Draft202012Validator, FormatChecker
+from engine import form_schemas
+
 
 # Dates a worker records relative to the day the task is completed.
 DATE_OFFSETS = {"next_review_date": 56, "substantive_lar_date": 105, "review_date": 28,
@@ -70,7 +71,7 @@ def fill(schema: dict, day: date, rng: random.Random, weights: dict | None = Non
     props = schema.get("properties", {})
     data = {k: _value(k, props[k], day, rng, weights)
             for k in props if k in schema.get("required", []) or k in weights}
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = form_schemas.validator(schema)
     for _ in range(5):
         missing = [e.message.split("'")[1] for e in validator.iter_errors(data)
                    if e.validator == "required" and "'" in e.message]

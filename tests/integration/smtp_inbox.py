@@ -21,6 +21,7 @@ def free_port() -> int:
 class Inbox:
     messages: list = field(default_factory=list)
     refuse: list = field(default_factory=list)   # SMTP replies to give instead of accepting, in turn
+    recipients: list = field(default_factory=list)  # each accepted message's envelope RCPT TO
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):
@@ -30,6 +31,7 @@ class Inbox:
             message = email.message_from_bytes(envelope.original_content or envelope.content,
                                                policy=email.policy.default)
             self.messages.append(message)
+            self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
     # -- reading ----------------------------------------------------------------------
@@ -51,6 +53,7 @@ class Inbox:
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
+            self.recipients.clear()
 
 
 class SmtpServer:

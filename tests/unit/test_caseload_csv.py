@@ -97,6 +97,8 @@ def test_a_clean_row_becomes_a_child():
     ({"date_of_birth": "2026-02-01"} | ACC, {("date_of_birth", "after the start date")}),
     ({"name": ""} | ACC, {("name", "required")}),
     ({"reference": ""} | ACC, {("reference", "required")}),
+    ({"reference": "R1\r\nBcc: x@example.org"} | ACC, {("reference", "must be one line of text")}),
+    ({"name": "Ava\tSmith"} | ACC, {("name", "must be one line of text")}),
     ({"legal_status": "cso_home", "CSO_START": "2025-01-10", "LA_START": "2025-01-10"},
      {("LA_START", "an accommodated-journey date, but the legal status is cso_home")}),
     ({"legal_status": "cso_home", "CSO_START": "2025-01-10", "route": "home"},

@@ -158,6 +158,13 @@ def test_registering_a_child_refuses_what_it_cannot_do(world):
                  "reference")
     assert_error(client.post(f"{P}/children", json={**good, "start_date": "2026-02-30"}), 422,
                  "start_date")
+    # A line break in a reference would forge a mail header (Bcc) in every reminder.
+    forged = assert_error(client.post(f"{P}/children", json={
+        **good, "reference": "N0201\r\nBcc: someone@example.org"}), 422, "reference")
+    assert "one line of text" in forged["errors"]["reference"][0]
+    assert_error(client.post(f"{P}/children", json={**good, "name": "Ava\u2028Smith"}), 422, "name")
+    with world.database.transaction() as session:
+        assert session.scalar(select(Subject).where(Subject.reference.like("N0201%"))) is None
     assert_error(client.post(f"{P}/children", json={"name": "x"}), 422, "reference",
                  "pathway", "start_date")
     manager = api(world, "manager")

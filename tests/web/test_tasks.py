@@ -196,3 +196,32 @@ def test_claim_and_release_are_audited(world, client_for):
             event = session.scalars(select(AuditEvent).where(
                 AuditEvent.event_type == event_type)).one()
             assert event.actor == "sw.north" and event.subject_id == world.children["north"]
+
+
+def test_a_form_naming_a_url_is_refused_with_entries_kept_and_nothing_fetched(world, client_for):
+    """A form stored before forms were checked for outside references: the page says what
+    to do (409), keeps what was typed, and the server requests nothing."""
+    import json
+
+    from sqlalchemy import update
+
+    from engine.models import ProcessInstance, ProcessModel
+    with world.database.transaction() as session:
+        item = session.get(WorkItem, world.tasks["north"])
+        model = session.get(ProcessInstance, item.instance_id).model
+        forms = dict(model.forms)
+        for name, text in forms.items():
+            schema = json.loads(text)
+            schema["allOf"] = [{"$ref": "http://192.0.2.1/x.json"}]
+            forms[name] = json.dumps(schema)
+        session.execute(update(ProcessModel).where(ProcessModel.id == model.id)
+                        .values(forms=forms, content_hash="stored before the check"))
+    client = client_for("sw.north")
+    _claim(client, world.tasks["north"])
+    response = post(client, f"/tasks/{world.tasks['north']}", {**REFERRAL, "action": "complete"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409  # 192.0.2.1 is unroutable: a fetch would hang, not pass
+    assert "refers to &#39;http://192.0.2.1/x.json&#39;, outside the form" in page
+    assert "ask a process owner to correct the form" in page
+    assert 'value="Ms A. Law"' in page
+    assert _item(world, world.tasks["north"]).status == "claimed"

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
+from engine.plain_text import single_line_problem
 from engine.queues import SORTS
 
 WORK_STATUSES = ("ready", "claimed", "completed", "cancelled")
@@ -30,11 +31,18 @@ def _clean_text(value: str) -> None:
         raise ma.ValidationError("Must be valid Unicode text.") from None
 
 
-class Text(fields.String):
-    """A string input with optional length limits that the databases can store."""
+def _one_line(value: str) -> None:
+    if problem := single_line_problem(value):
+        raise ma.ValidationError(problem[0].upper() + problem[1:] + ".")
 
-    def __init__(self, *, min_length: int | None = None, max_length: int | None = None, **kw):
-        checks = [_clean_text]
+
+class Text(fields.String):
+    """A string input with optional length limits that the databases can store;
+    ``single_line`` refuses line breaks and other control characters (references, names)."""
+
+    def __init__(self, *, min_length: int | None = None, max_length: int | None = None,
+                 single_line: bool = False, **kw):
+        checks = [_clean_text] + ([_one_line] if single_line else [])
         if min_length is not None or max_length is not None:
             checks.append(validate.Length(min=min_length, max=max_length))
         super().__init__(validate=checks, **kw)
@@ -248,8 +256,8 @@ class ChildPageSchema(PageSchema):
 
 
 class NewChildSchema(Schema):
-    reference = Text(required=True, min_length=1, max_length=80)
-    name = Text(required=True, min_length=1, max_length=200)
+    reference = Text(required=True, min_length=1, max_length=80, single_line=True)
+    name = Text(required=True, min_length=1, max_length=200, single_line=True)
     team = Text(max_length=40, load_default=None, allow_none=True,
                 metadata={"description": "Team code; default your own team"})
     date_of_birth = fields.Date(load_default=None, allow_none=True)
