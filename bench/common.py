@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from engine import scratch_db
-from web.database import Database
+from workflows.app import Database
 
 PG_URL = os.environ.get("PACE_BENCH_PG_URL",
                         os.environ.get("PACE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))

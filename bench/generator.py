@@ -39,7 +39,7 @@ from types import SimpleNamespace
 from sqlalchemy import JSON, func, select, text
 
 from engine import audit
-from web.database import Database
+from workflows.app import Database
 from workflows import accounts, demo
 
 from .templates import (BENCH_USER, CHILD_TABLES, TABLES, TEMPLATE_TEAM,  # noqa: F401

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from engine import audit, clock
 from engine.models import Base
-from web.database import Database
+from workflows.app import Database
 from workflows import accounts, demo
 from workflows.models_deploy import deploy_bundled
 from workflows.vocabulary import QUEUE_ROLES

@@ -36,7 +36,7 @@ def cso_templates(ctx: Context) -> list:
 
 
 def _worker(url, connect_args, seconds, chunk, barrier, results):
-    from web.database import Database
+    from workflows.app import Database
     database = Database.connect(url, connect_args=connect_args) if connect_args else Database.connect(url)
     clock.set_now(at(TODAY, 6))
     fired, errors = 0, []

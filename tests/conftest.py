@@ -13,7 +13,7 @@ import pytest
 
 from engine import clock
 from engine.scratch_db import pg_problem, scratch_database
-from web.database import Database
+from workflows.app import Database
 from workflows.models_deploy import deploy_bundled
 
 PG_URL = os.environ.get("PACE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .database import Database
+from workflows.app import Database
 
 
 def _secret_key(instance_path: Path) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from engine import clock, work_items
 from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, ProcessInstance, UserAccount, WorkItem
-from web.database import Database
+from workflows.app import Database
 from workflows import children, demo, form_filler
 
 from .caseload import seed_children, url_with_search_path

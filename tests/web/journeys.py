@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.models import ProcessInstance, UserAccount, WorkItem
 from web import create_app
-from web.database import Database
+from workflows.app import Database
 from workflows import children, demo, form_filler
 
 

@@ -1,4 +1,6 @@
-"""The app's database handle: one engine, session factory and runtime per app."""
+"""Wiring, built once and used by the web app, the CLI, tests and bench alike: one engine,
+session factory and PACE runtime per database (``Database.connect``), the unit of work
+(``transaction``) and the schema upgrade (``migrate``)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -12,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
-from workflows.engine_config import pace_runtime
-from workflows import settings_models  # noqa: F401 - aims/PDSA tables on the engine's Base
+from .engine_config import pace_runtime
+from . import settings_models  # noqa: F401 - aims/PDSA tables on the engine's Base
 
 ROOT = Path(__file__).resolve().parent.parent
 
