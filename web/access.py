@@ -1,9 +1,9 @@
-"""Who may see and do what: the one place role and team scoping is decided.
+"""The signed-in user and the web's gate on routes; the rules come from ``workflows.policy``.
 
-Every view asks here. A route the user's roles do not open is 403; a record outside the
-user's team scope is 404, so the existence of another team's child is never disclosed.
-A user with no team holds a service-wide role (chair, legal, panel, ADM, manager, auditor)
-and sees every team.
+Who may do what is declared once, in ``workflows.policy``, and the services consult it
+before acting; this module only adapts it to Flask: ``Principal`` (the Flask-Login user,
+an ``Actor`` to the services), ``require_roles`` (403 for a route the user's roles do not
+open) and 404 for a record outside the user's team scope.
 """
 from __future__ import annotations
 
@@ -12,19 +12,12 @@ from dataclasses import dataclass
 
 from flask import abort
 from flask_login import UserMixin, current_user, login_required
-from sqlalchemy import select, true
+from sqlalchemy import true
 from sqlalchemy.orm import Session
 
-from engine.models import Subject, UserAccount, WorkItem
-from workflows import profiles
-
-# Lane roles of every profile (PACE_PROFILES picks which are in use; a user holds only those).
-QUEUE_ROLES = profiles.queue_roles(profiles.PROFILES.values())
-# Roles whose holders work with children's records (the auditor reads them, read-only).
-CHILD_ROLES = frozenset(QUEUE_ROLES | {"auditor"})
-# First-line and service managers: those overdue work escalates to, in every profile.
-OVERVIEW_ROLES = profiles.manager_roles(profiles.PROFILES.values())
-MANAGER_ROLES = OVERVIEW_ROLES
+from engine.models import Subject, UserAccount
+from workflows import policy, profiles
+from workflows.policy import CHILD_ROLES, OVERVIEW_ROLES, QUEUE_ROLES  # noqa: F401 - for views
 
 
 @dataclass(frozen=True)
@@ -49,14 +42,14 @@ class Principal(UserMixin):
         return f"{self.id}:{self.fingerprint}:{self.session_token}"
 
     def has_any(self, roles) -> bool:
-        return any(role in roles for role in self.roles)
+        return policy.holds_any(self, roles)
 
     @property
     def all_teams(self) -> bool:
-        return self.team is None
+        return policy.all_teams(self)
 
     def sees_team(self, team: str | None) -> bool:
-        return self.all_teams or team == self.team
+        return policy.sees_team(self, team)
 
     @property
     def queue_roles(self) -> tuple[str, ...]:
@@ -70,11 +63,15 @@ class Principal(UserMixin):
 
     @property
     def can_view_children(self) -> bool:
-        return self.has_any(CHILD_ROLES)
+        return policy.can_view_children(self)
 
     @property
     def can_view_overview(self) -> bool:
         return self.has_any(OVERVIEW_ROLES)
+
+    @property
+    def can_add_child(self) -> bool:
+        return policy.can_add_child(self)
 
     @property
     def has_queue(self) -> bool:
@@ -98,14 +95,6 @@ def require_roles(roles):
     return decorator
 
 
-def account(session: Session, principal: Principal) -> UserAccount:
-    """The principal's row, for engine calls that record who acted."""
-    found = session.get(UserAccount, principal.id)
-    if found is None or not found.active:
-        abort(403)
-    return found
-
-
 # -- children -------------------------------------------------------------------------
 def children_clause(principal: Principal):
     return true() if principal.all_teams else Subject.team == principal.team
@@ -113,52 +102,6 @@ def children_clause(principal: Principal):
 
 def child_or_404(session: Session, principal: Principal, subject_id: int) -> Subject:
     child = session.get(Subject, subject_id)
-    if child is None or not principal.can_view_children or not principal.sees_team(child.team):
+    if child is None or not policy.can_view_child(principal, child.team):
         abort(404)
     return child
-
-
-# -- tasks ----------------------------------------------------------------------------
-def manages(principal: Principal, item: WorkItem) -> bool:
-    """Team leaders (of the child's team) and service managers oversee a team's tasks."""
-    return principal.has_any(MANAGER_ROLES) and principal.sees_team(item.team)
-
-
-def can_work(principal: Principal, item: WorkItem) -> bool:
-    return item.role in principal.roles and principal.sees_team(item.team)
-
-
-def can_claim(principal: Principal, item: WorkItem) -> bool:
-    return can_work(principal, item) and item.status == "ready"
-
-
-def can_release(principal: Principal, item: WorkItem) -> bool:
-    return item.status == "claimed" and (item.assignee_id == principal.id or manages(principal, item))
-
-
-def can_edit(principal: Principal, item: WorkItem) -> bool:
-    """Save a draft or complete: the holder, or a worker with the role picking it up."""
-    if not can_work(principal, item):
-        return False
-    return item.status == "ready" or item.assignee_id == principal.id
-
-
-def can_view_task(principal: Principal, item: WorkItem) -> bool:
-    if not principal.sees_team(item.team):
-        return False
-    return item.role in principal.roles or item.assignee_id == principal.id or manages(principal, item)
-
-
-def task_or_404(session: Session, principal: Principal, item_id: int) -> WorkItem:
-    item = session.get(WorkItem, item_id)
-    if item is None or not can_view_task(principal, item):
-        abort(404)
-    return item
-
-
-def eligible_assignees(session: Session, item: WorkItem) -> list[UserAccount]:
-    """Active users holding the task's role who see the child's team."""
-    users = session.scalars(select(UserAccount).where(UserAccount.active.is_(True))
-                            .order_by(UserAccount.display_name)).all()
-    return [u for u in users if item.role in (u.roles or [])
-            and (u.team is None or u.team == item.team)]

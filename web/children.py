@@ -1,8 +1,8 @@
 """Children: the list of children in the user's scope, each child's page, and adding a child.
 
-A child's page speaks its profile's words (milestones, roles, processes). Adding a child by
-hand is offered where the English profile runs (its children have no other way in); with
-several profiles the worker first picks which one the child is on.
+A child's page speaks its profile's words (milestones, roles, processes). Adding a child is
+the service ``workflows.services.children.add_child``, as for the API; with several
+profiles the worker first picks which one the child is on.
 """
 from __future__ import annotations
 
@@ -10,33 +10,24 @@ from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from engine import audit, clock
 from engine.errors import Conflict, InvalidData
-from engine.models import Team
 from workflows import child_entry, profiles
 from workflows.children import ChildError
+from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
+from workflows.services import children as child_service
 
 from . import db, form_errors, schema_form
-from .access import CHILD_ROLES, child_or_404, children_clause, require_roles
+from .access import child_or_404, children_clause, require_roles
 from .read_models import child_page, children_list
 
 bp = Blueprint("children", __name__, url_prefix="/children")
 PER_PAGE = 50
-# Who may add a child: as for the API's POST /children, with each profile's first-line manager.
-ENTRY_ROLES = frozenset({"social_worker", "team_leader", "team_manager", "service_manager"})
-
-
-def entry_profiles() -> tuple[profiles.Profile, ...]:
-    """Profiles a child can be added on here: none in a Scotland-only deployment (its
-    children come through the API and the caseload import, as before profiles existed)."""
-    enabled = profiles.enabled()
-    return () if enabled == (profiles.SCOTLAND_PROFILE,) else enabled
 
 
 def can_add() -> bool:
-    return bool(entry_profiles()) and current_user.has_any(ENTRY_ROLES)
+    return current_user.can_add_child
 
 
 @bp.get("")
@@ -91,11 +82,9 @@ def show(subject_id: int):
 
 # -- adding a child -------------------------------------------------------------------------
 @bp.get("/new")
-@require_roles(ENTRY_ROLES)
+@require_roles(ADD_CHILD_ROLES)
 def new():
-    choices = entry_profiles()
-    if not choices:
-        abort(404)
+    choices = child_service.entry_profiles()
     wanted = request.args.get("profile")
     if len(choices) == 1 or wanted in {p.name for p in choices}:
         return redirect(url_for("children.new_on", profile=wanted or choices[0].name))
@@ -107,16 +96,11 @@ def new():
 
 
 def _entry_form(profile_name: str):
-    profile = next((p for p in entry_profiles() if p.name == profile_name), None)
+    profile = next((p for p in child_service.entry_profiles() if p.name == profile_name), None)
     if profile is None:
         abort(404)
     schema, ui = child_entry.form(profile)
     return profile, schema, ui
-
-
-def _teams(session) -> list[tuple[str, str]]:
-    teams = session.scalars(select(Team).order_by(Team.name)).all()
-    return [(t.code, t.name) for t in teams if current_user.sees_team(t.code)]
 
 
 def _render_entry(profile, schema, ui, values, errors=None, teams=(), team="", status=200):
@@ -133,34 +117,35 @@ def _render_entry(profile, schema, ui, values, errors=None, teams=(), team="", s
 
 
 @bp.route("/new/<profile>", methods=["GET", "POST"])
-@require_roles(ENTRY_ROLES)
+@require_roles(ADD_CHILD_ROLES)
 def new_on(profile: str):
     profile, schema, ui = _entry_form(profile)
     with db().transaction() as session:
-        teams = _teams(session) if current_user.all_teams else []
+        teams = child_service.teams_to_choose(session, current_user) \
+            if current_user.all_teams else []
     if request.method == "GET":
         return _render_entry(profile, schema, ui, {}, teams=teams)
     data, problems = schema_form.read(schema, request.form)
-    team = current_user.team or (request.form.get("team") or "")
-    errors = form_errors.messages(schema, data)
-    errors.update(problems)
-    if current_user.all_teams and team not in dict(teams):
-        errors["team"] = "Select the child's team"
-    if errors:
-        return _render_entry(profile, schema, ui, data, errors, teams, team, 422)
+    team = current_user.team or (request.form.get("team") or None)
     try:
+        if problems:  # what the form could not read (an impossible date) beside the rest
+            errors = form_errors.messages(schema, data)
+            errors.update(problems)
+            if current_user.all_teams and team not in dict(teams):
+                errors["team"] = "Select the child's team"
+            return _render_entry(profile, schema, ui, data, errors, teams, team or "", 422)
         with db().transaction() as session:
-            child = child_entry.enter(session, db().runtime, profile, data, team,
-                                      current_user.username)
+            child = child_service.add_child(session, db().runtime, current_user, data,
+                                            profile=profile.name, team=team)
             child_id, name, reference = child.id, child.display_name, child.reference
     except InvalidData as exc:
         errors = form_errors.for_field_errors(schema, data, exc.errors)
-        return _render_entry(profile, schema, ui, data, errors, teams, team, 422)
+        return _render_entry(profile, schema, ui, data, errors, teams, team or "", 422)
     except (Conflict, ChildError) as exc:
         field = "reference" if "reference" in str(exc) else "entry-form"
         message = str(exc)
         return _render_entry(profile, schema, ui, data, {field: message[:1].upper() + message[1:]},
-                             teams, team, 409 if isinstance(exc, Conflict) else 422)
+                             teams, team or "", 409 if isinstance(exc, Conflict) else 422)
     flash(f"{name} ({reference}) is added and on the {profile.title} profile. "
           "Their first tasks are in the team queue.", "success")
     return redirect(url_for("children.show", subject_id=child_id))

@@ -16,10 +16,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine import clock
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, EngineError, NotFound
 from workflows import profiles
-
-from .access import can_view_task
+from workflows.policy import MEASURE_ROLES, MODEL_READ_ROLES, can_view_task
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -93,8 +92,6 @@ def _role_name(code: str, child=None) -> str:
     return profiles.role_label(code, child)
 
 
-MEASURE_ROLES = {"service_manager", "team_leader", "process_owner", "auditor", "admin"}
-PROCESS_ROLES = {"process_owner", "service_manager", "auditor", "admin"}  # web/models_views.py
 
 
 def _nav():
@@ -110,7 +107,7 @@ def _nav():
         items.append(("overview.index", "Overview"))
     if set(current_user.roles) & MEASURE_ROLES:
         items.append(("measures.index", "Measures"))
-    if set(current_user.roles) & PROCESS_ROLES:
+    if set(current_user.roles) & MODEL_READ_ROLES:
         items.append(("models.index", "Processes"))
     if "auditor" in current_user.roles:
         items.append(("audit.index", "Audit"))
@@ -139,6 +136,7 @@ ERROR_TEXT = {
     404: ("Page not found", "There is no such page, or it is outside your team's records."),
     405: ("This action is not available here", "Use the buttons on the page."),
     409: ("This record has changed", "Someone else changed it. Reload the page and try again."),
+    422: ("There is a problem with what was entered", "Go back, correct it and try again."),
     429: ("Too many attempts", "Wait a few minutes and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you "
           "entered has been saved unless you were told it was."),
@@ -169,6 +167,12 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def _conflict(exc):
         return render_error(409, str(exc))
+
+    @app.errorhandler(EngineError)
+    def _refused(exc):
+        """A service's typed refusal (403, 409, 422 …) a page did not handle itself: its
+        message on the error page, never a 500."""
+        return render_error(exc.status, str(exc) or None)
 
     @app.errorhandler(OperationalError)
     def _busy(_exc):

@@ -13,7 +13,6 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from engine.errors import FieldError, InvalidData
 from engine.models import Subject
 from engine.runtime import Runtime
 
@@ -21,7 +20,7 @@ from . import children, england, profiles
 
 SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema"
 CHILD_PROPERTIES: dict = {
-    "reference": {"type": "string", "title": "Council reference", "minLength": 1, "maxLength": 40,
+    "reference": {"type": "string", "title": "Council reference", "minLength": 1, "maxLength": 80,
                   "description": "The child's reference in the case recording system."},
     "name": {"type": "string", "title": "Name", "minLength": 1, "maxLength": 200},
     "date_of_birth": {"type": "string", "format": "date", "title": "Date of birth"},
@@ -69,30 +68,31 @@ def form(profile: profiles.Profile) -> tuple[dict, dict]:
     return FORMS[profile.name]
 
 
+def start_field(profile: profiles.Profile) -> str:
+    """The entry form's field holding the date the child's journey starts."""
+    return "la_start" if profile is profiles.ENGLAND_PROFILE else "start_date"
+
+
 def _day(value) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) and value else value
 
 
 def enter(session: Session, runtime: Runtime, profile: profiles.Profile, data: Mapping,
-          team: str, actor: str) -> Subject:
-    """Register the child on ``profile`` and start its processes (``data`` answers the
-    profile's form and has been validated against it)."""
-    schema, _ = form(profile)
-    runtime.validate(schema, data)
+          team: str, actor: str, allocated_worker_id: int | None = None) -> Subject:
+    """Register the child on ``profile`` and start its processes. ``data`` answers the
+    profile's form and has been checked (``workflows.services.children.add_child``)."""
     profiles.check_enabled(profile)
     reference, name = data["reference"].strip(), data["name"].strip()
     born = _day(data.get("date_of_birth"))
-    start_field = "la_start" if profile is profiles.ENGLAND_PROFILE else "start_date"
-    if born and _day(data[start_field]) < born:
-        raise InvalidData([FieldError(start_field, "must not be before the date of birth")])
     if profile is profiles.ENGLAND_PROFILE:
         header = {k: data[k] for k in england.HEADER_SCHEMA["properties"] if k in data}
         entry = {k: data[k] for k in england.ENTRY_SCHEMA["properties"] if k in data}
-        child = england.register_child(session, reference, name, team, actor,
-                                       date_of_birth=born, **header)
+        child = england.register_child(session, reference, name, team, actor, date_of_birth=born,
+                                       allocated_worker_id=allocated_worker_id, **header)
         england.become_looked_after(session, runtime, child, entry, actor)
         return child
-    child = children.register_child(session, reference, name, team, actor, date_of_birth=born)
+    child = children.register_child(session, reference, name, team, actor, date_of_birth=born,
+                                    allocated_worker_id=allocated_worker_id)
     start = children.accommodate if data["pathway"] == "accommodated" else \
         children.place_on_cso_at_home
     start(session, runtime, child, _day(data["start_date"]), actor)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from .conftest import cached_client
 
 
-def test_no_profile_choice_or_entry_form(shared_world):
+def test_no_profile_choice_but_the_scottish_entry_form(shared_world):
     client = cached_client(shared_world, "sw.north")
     children = client.get("/children").get_data(as_text=True)
-    assert "Add a child" not in children
-    assert client.get("/children/new").status_code == 404
-    assert client.get("/children/new/scotland").status_code == 404
+    assert "Add a child" in children
+    assert client.get("/children/new").headers["Location"] == "/children/new/scotland"
+    form = client.get("/children/new/scotland").get_data(as_text=True)
+    assert "Accommodate a child" in form and "Start date" in form and "Sex" not in form
     assert client.get("/children/new/england").status_code == 404
     page = client.get(f"/children/{shared_world.children['north']}").get_data(as_text=True)
     assert ">Processes<" not in page and "England" not in page and "Scotland:" not in page

@@ -32,11 +32,12 @@ MATRIX = {
      "302  404  404  200  200  200   200   200   200  200  403   200   403"),
     "GET /children/999999": (None,
      "302  404  404  404  404  404   404   404   404  404  403   404   403"),
-    # adding a child (web/children.py): not offered where only the Scottish profile runs
+    # adding a child (workflows/services/children.py): on every enabled profile; a single
+    # profile goes straight to its form, a profile not enabled is not there
     "GET /children/new": (None,
-     "302  404  404  404  404  403   403   403   403  404  403   403   403"),
+     "302  302  302  302  302  403   403   403   403  302  403   403   403"),
     "GET /children/new/scotland": (None,
-     "302  404  404  404  404  403   403   403   403  404  403   403   403"),
+     "302  200  200  200  200  403   403   403   403  200  403   403   403"),
     "POST /children/new/england": (None,
      "302  404  404  404  404  403   403   403   403  404  403   403   403"),
     "GET /overview": (None,

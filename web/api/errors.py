@@ -7,6 +7,7 @@ caller's scope cannot be told apart from one that does not exist.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from http import HTTPStatus
 
 import marshmallow as ma
@@ -15,7 +16,7 @@ from flask_smorest import abort
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, EngineError, Forbidden, InvalidData
+from engine.errors import Conflict, EngineError, FieldError, Forbidden, InvalidData
 
 from .schemas import ErrorSchema
 
@@ -126,14 +127,24 @@ def engine_error(exc: EngineError):
     if isinstance(exc, InvalidData):
         errors: dict[str, list[str]] = {}
         for problem in exc.errors:
-            path = ".".join(filter(None, ["data", problem.field]))
-            errors.setdefault(path, []).append(problem.message)
+            errors.setdefault(problem.field or "body", []).append(problem.message)
         return response(422, MESSAGES[422], errors)
     if isinstance(exc, Conflict):
         return response(409, with_reload(str(exc)))
     if isinstance(exc, Forbidden):
         return response(403, str(exc) or MESSAGES[403])
     return response(exc.status, str(exc) or MESSAGES.get(exc.status, "Error"))
+
+
+@contextmanager
+def answers_under(key: str):
+    """Name a service's field errors as the request body does: a task's answers are sent
+    under ``data``, so the form's field ``x`` is ``data.x`` to the client."""
+    try:
+        yield
+    except InvalidData as exc:
+        raise InvalidData([FieldError(".".join(filter(None, [key, e.field])), e.message)
+                           for e in exc.errors]) from None
 
 
 def busy(_exc):

@@ -7,15 +7,13 @@ from sqlalchemy import select
 
 from engine.models import ApiToken, UserAccount
 from web import db
-from web.access import OVERVIEW_ROLES
+from workflows.policy import ADD_CHILD_ROLES, MEASURE_ROLES, OVERVIEW_ROLES
 
 from . import auth, present, tokens
 from .errors import documented, fail
 from .schemas import IssuedTokenSchema, MeSchema, NewTokenSchema, TokenArgs, TokenListSchema
 
 bp = Blueprint("me", __name__, url_prefix="/api/v1", description="The caller and their API tokens")
-MEASURE_ROLES = frozenset({"service_manager", "team_leader", "process_owner", "auditor", "admin"})
-CREATE_CHILD_ROLES = frozenset({"social_worker", "team_leader", "service_manager"})
 auth.protect(bp)
 
 
@@ -29,7 +27,7 @@ def me():
             "roles": list(caller.roles), "team": caller.team, "all_teams": caller.all_teams,
             "queue_roles": list(caller.queue_roles), "authenticated_by": g.api_auth,
             "can": {"has_queue": caller.has_queue, "view_children": caller.can_view_children,
-                    "create_children": caller.has_any(CREATE_CHILD_ROLES),
+                    "create_children": caller.has_any(ADD_CHILD_ROLES),
                     "view_overview": caller.has_any(OVERVIEW_ROLES),
                     "view_measures": caller.has_any(MEASURE_ROLES),
                     "manage_tokens_of_others": caller.has_any({tokens.ISSUER_ROLE})}}

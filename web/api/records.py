@@ -5,21 +5,22 @@ not exist. An auditor's reading of a record is recorded, as on the child page.
 """
 from __future__ import annotations
 
-from dateutil.relativedelta import relativedelta
+from datetime import date
+
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from engine import audit, clock
-from engine.models import (AuditEvent, ProcessInstance, Subject, Team, Timer, UserAccount,
-                           WorkItem)
+from engine.models import AuditEvent, ProcessInstance, Subject, Timer, WorkItem
+from engine.work_items import OPEN
 from web import db
-from web.access import CHILD_ROLES, child_or_404, children_clause
+from web.access import child_or_404, children_clause
 from web.read_models import child_page, children_list
-from workflows import children as child_records
+from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
+from workflows.services import children as child_service
 
 from . import auth, present
 from .errors import documented, fail
-from .me import CREATE_CHILD_ROLES
 from .schemas import (ChildArgs, ChildDetailSchema, ChildPageSchema, HistoryArgs,
                       HistoryPageSchema, InstanceStateSchema, NewChildSchema)
 
@@ -27,7 +28,6 @@ bp = Blueprint("records", __name__, url_prefix="/api/v1",
                description="Children (team-scoped), registering a child onto a process, and "
                            "process instances: state and history.")
 ID = "<int(max=2147483647):{}>"
-OLDEST_YEARS = 30  # a start date or date of birth further back is a typing mistake
 auth.protect(bp)
 
 
@@ -92,65 +92,23 @@ def show_child(subject_id: int):
         return _detail(session, child)
 
 
-def _check_new_child(session, caller, body: dict) -> tuple[str, int | None]:
-    """(team, allocated worker id) when the request can be carried out; fails otherwise."""
-    today = clock.today()
-    oldest = today - relativedelta(years=OLDEST_YEARS)
-    errors: dict[str, list[str]] = {}
-    for name in ("reference", "name"):
-        if not body[name].strip():
-            errors[name] = ["Must not be blank."]
-    team = body.get("team") or caller.team
-    if team is None:
-        errors["team"] = ["Give the team code: you work with every team."]
-    elif not caller.sees_team(team):
-        fail(403, "You can register children in your own team only.")
-    elif session.get(Team, team) is None:
-        errors["team"] = ["There is no team with this code."]
-    start, born = body["start_date"], body.get("date_of_birth")
-    if start > today:
-        errors.setdefault("start_date", []).append("Must not be in the future.")
-    if start < oldest:
-        errors.setdefault("start_date", []).append(f"Must be within the last {OLDEST_YEARS} years.")
-    if born is not None:
-        if born > today or born < oldest:
-            errors.setdefault("date_of_birth", []).append(
-                f"Must be a past date within the last {OLDEST_YEARS} years.")
-        elif start < born:
-            errors.setdefault("start_date", []).append("Must not be before the date of birth.")
-    worker_id = None
-    if body.get("allocated_worker"):
-        worker = session.scalar(select(UserAccount).where(
-            UserAccount.username == body["allocated_worker"]))
-        if worker is None or not worker.active or "social_worker" not in (worker.roles or []) \
-                or worker.team not in (None, team):
-            errors["allocated_worker"] = ["Choose an active social worker in the child's team."]
-        else:
-            worker_id = worker.id
-    if errors:
-        fail(422, errors=errors)
-    return team, worker_id
-
-
 @bp.post("/children")
 @documented(bp, 403, 409, 422)
-@auth.roles(CREATE_CHILD_ROLES)
+@auth.roles(ADD_CHILD_ROLES)
 @bp.arguments(NewChildSchema)
 @bp.response(201, ChildDetailSchema)
 def create_child(body):
-    """Register a child and start their process.
+    """Register a child and start their process, as the "Add a child" page does.
 
-    `accommodated` starts the permanence journey, `cso_home` the review loop for a
+    The fields are the profile's entry form (`GET /api/v1/catalog` lists the profiles): in
+    Scotland `accommodated` starts the permanence journey, `cso_home` the review loop for a
     Compulsory Supervision Order at home. 409 when the reference is already in use."""
     caller = auth.principal()
+    choice = {key: body.pop(key, None) for key in ("profile", "team", "allocated_worker")}
+    answers = {key: value.isoformat() if isinstance(value, date) else value
+               for key, value in body.items() if value is not None}
     with db().transaction() as session:
-        team, worker_id = _check_new_child(session, caller, body)
-        child = child_records.register_child(
-            session, body["reference"].strip(), body["name"].strip(), team, caller.username,
-            date_of_birth=body.get("date_of_birth"), allocated_worker_id=worker_id)
-        start = child_records.accommodate if body["pathway"] == "accommodated" \
-            else child_records.place_on_cso_at_home
-        start(session, db().runtime, child, body["start_date"], caller.username)
+        child = child_service.add_child(session, db().runtime, caller, answers, **choice)
         return _detail(session, child)
 
 
@@ -177,7 +135,7 @@ def show_instance(instance_id: int):
         instance = _instance_or_404(session, caller, instance_id)
         _viewed(session, caller, instance.subject, "instance")
         items = session.scalars(select(WorkItem).where(
-            WorkItem.instance_id == instance.id, WorkItem.status.in_(("ready", "claimed")))
+            WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN))
             .order_by(WorkItem.due_date, WorkItem.id)).unique().all()
         timers = session.scalars(select(Timer).where(Timer.instance_id == instance.id)
                                  .order_by(Timer.fire_at)).all()

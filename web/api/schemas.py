@@ -256,17 +256,28 @@ class ChildPageSchema(PageSchema):
 
 
 class NewChildSchema(Schema):
-    reference = Text(required=True, min_length=1, max_length=80, single_line=True)
-    name = Text(required=True, min_length=1, max_length=200, single_line=True)
+    """The "Add a child" page's fields. What else is required, and any field of another
+    profile's entry form (the English profile's SSDA903 details), is checked against the
+    profile's form by the service, so the page and the API refuse the same things."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # a profile's own fields, checked against its entry form
+
+    profile = Text(max_length=40, load_default=None, allow_none=True, metadata={
+        "description": "The profile the child is on (scotland, england); default the only "
+                       "one enabled"})
+    reference = Text(max_length=80, single_line=True, metadata={"description": "Required"})
+    name = Text(max_length=200, single_line=True, metadata={"description": "Required"})
     team = Text(max_length=40, load_default=None, allow_none=True,
                 metadata={"description": "Team code; default your own team"})
     date_of_birth = fields.Date(load_default=None, allow_none=True)
     allocated_worker = Text(max_length=80, load_default=None, allow_none=True,
                             metadata={"description": "Username of the allocated social worker"})
-    pathway = fields.String(required=True, validate=validate.OneOf(PATHWAYS), metadata={
-        "description": "accommodated: starts the permanence journey (LA_START = start_date); "
-                       "cso_home: starts the CSO at home review loop (CSO_START = start_date)"})
-    start_date = fields.Date(required=True)
+    pathway = fields.String(validate=validate.OneOf(PATHWAYS), metadata={
+        "description": "Scotland, required: accommodated starts the permanence journey "
+                       "(LA_START = start_date); cso_home starts the CSO at home review loop "
+                       "(CSO_START = start_date)"})
+    start_date = fields.Date(metadata={"description": "Scotland, required"})
 
 
 class MilestoneSchema(Schema):

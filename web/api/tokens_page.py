@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from engine.models import ApiToken
 from web import db
-from web.access import account
+from workflows.services.actors import account
 
 from . import tokens
 

@@ -1,0 +1,105 @@
+"""Who may do what: every role set and permission rule, declared once.
+
+The services consult these functions before they act; the pages, the API and the CLI read
+the same sets to decide which routes a role opens, and the RBAC matrices in the tests are
+built from them. A route the user's roles do not open is 403; a record outside the user's
+team scope is 404, so the existence of another team's child is never disclosed. A user
+with no team holds a service-wide role (chair, legal, panel, ADM, manager, auditor) and
+sees every team.
+
+The rules take any *actor* with ``id``, ``username``, ``roles`` and ``team``: the signed-in
+browser user, an API token's user and a CLI operator alike.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from engine.models import WorkItem
+
+from . import profiles
+
+
+class Actor(Protocol):
+    id: int
+    username: str
+    roles: tuple[str, ...]
+    team: str | None
+
+
+# Lane roles of every profile (PACE_PROFILES picks which are in use; a user holds only those).
+QUEUE_ROLES = profiles.queue_roles(profiles.PROFILES.values())
+# Roles whose holders work with children's records (the auditor reads them, read-only).
+CHILD_ROLES = frozenset(QUEUE_ROLES | {"auditor"})
+# First-line and service managers: those overdue work escalates to, in every profile.
+MANAGER_ROLES = profiles.manager_roles(profiles.PROFILES.values())
+OVERVIEW_ROLES = MANAGER_ROLES
+# Adding a newly looked-after child: the social worker, or a manager, of any profile.
+ADD_CHILD_ROLES = frozenset({"social_worker"} | MANAGER_ROLES)
+# The measures (Aims 1-3, stage delays, run charts) and who changes what they count.
+MEASURE_ROLES = frozenset({"service_manager", "team_leader", "process_owner", "auditor", "admin"})
+PDSA_ROLES = frozenset({"process_owner", "service_manager"})
+SETTINGS_ROLES = frozenset({"process_owner", "admin"})
+FORECAST_ROLES = CHILD_ROLES & MEASURE_ROLES
+# Process models: process owners change them; these others may read them.
+OWNER_ROLES = frozenset({"process_owner"})
+MODEL_READ_ROLES = frozenset({"process_owner", "service_manager", "auditor", "admin"})
+AUDIT_ROLES = frozenset({"auditor"})
+ADMIN_ROLES = frozenset({"admin"})
+IMPORT_ROLES = ADMIN_ROLES
+
+
+def holds_any(actor: Actor, roles) -> bool:
+    return any(role in roles for role in actor.roles)
+
+
+def all_teams(actor: Actor) -> bool:
+    return actor.team is None
+
+
+def sees_team(actor: Actor, team: str | None) -> bool:
+    return actor.team is None or team == actor.team
+
+
+# -- children -------------------------------------------------------------------------
+def can_view_children(actor: Actor) -> bool:
+    return holds_any(actor, CHILD_ROLES)
+
+
+def can_view_child(actor: Actor, team: str | None) -> bool:
+    return can_view_children(actor) and sees_team(actor, team)
+
+
+def can_add_child(actor: Actor) -> bool:
+    return holds_any(actor, ADD_CHILD_ROLES)
+
+
+# -- tasks ----------------------------------------------------------------------------
+def manages(actor: Actor, item: WorkItem) -> bool:
+    """Team leaders (of the child's team) and service managers oversee a team's tasks."""
+    return holds_any(actor, MANAGER_ROLES) and sees_team(actor, item.team)
+
+
+def can_work(actor: Actor, item: WorkItem) -> bool:
+    return item.role in actor.roles and sees_team(actor, item.team)
+
+
+def can_claim(actor: Actor, item: WorkItem) -> bool:
+    return can_work(actor, item) and item.status == "ready"
+
+
+def can_release(actor: Actor, item: WorkItem) -> bool:
+    """Put a held task back in the team queue: its holder, or a manager."""
+    return item.status == "claimed" and (item.assignee_id == actor.id or manages(actor, item))
+
+
+def can_edit(actor: Actor, item: WorkItem) -> bool:
+    """Save a draft or complete: the holder, or a worker with the role picking it up."""
+    if not can_work(actor, item):
+        return False
+    return item.status == "ready" or item.assignee_id == actor.id
+
+
+def can_view_task(actor: Actor, item: WorkItem) -> bool:
+    if not sees_team(actor, item.team):
+        return False
+    return item.role in actor.roles or item.assignee_id == actor.id or manages(actor, item)

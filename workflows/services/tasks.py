@@ -1,0 +1,187 @@
+"""Working a task: claim, release, reassign, save a draft, complete.
+
+The task page and ``/api/v1/work-items`` both come here, so a task completed through either
+leaves the same state, the same audit events and the same refusals. Completing is
+idempotent in the engine: a repeated identical submit gets the first result.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import form_schemas, work_items
+from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
+from engine.models import ProcessInstance, UserAccount, WorkItem
+from engine.runtime import Runtime
+from engine.work_items import OPEN
+
+from .. import policy
+from ..policy import Actor
+from .actors import account
+
+# A draft is kept with the task; more than this is not a worker's typing (a form's text
+# fields are limited far below it) and would only weigh down every read of the task.
+MAX_DRAFT_BYTES = 256 * 1024
+# Draft checks: only what would make a draft unstorable or oversized. A draft may be
+# incomplete or still wrong in other ways; completing checks everything.
+_DRAFT_LIMITS = frozenset({"maxLength", "maxItems", "maxProperties", "additionalProperties"})
+
+
+@dataclass
+class Completed:
+    work_item: WorkItem
+    instance: ProcessInstance
+    repeated: bool
+    open_tasks: list[WorkItem]   # the child's tasks open after this one, oldest first
+
+
+def visible_task(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    """The task, if the actor may see it; otherwise 404 as for one that does not exist."""
+    item = session.get(WorkItem, item_id)
+    if item is None or not policy.can_view_task(actor, item):
+        raise NotFound("There is no such task, or it is not in your team's work.")
+    return item
+
+
+def assignees(session: Session, item: WorkItem) -> list[UserAccount]:
+    """Active users holding the task's role who see the child's team."""
+    users = session.scalars(select(UserAccount).where(UserAccount.active.is_(True))
+                            .order_by(UserAccount.display_name)).all()
+    return [u for u in users if item.role in (u.roles or [])
+            and (u.team is None or u.team == item.team)]
+
+
+def claim(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    item = visible_task(session, actor, item_id)
+    if not policy.can_work(actor, item):
+        raise Forbidden("Your roles do not include this task's role.")
+    return work_items.claim(session, item.id, account(session, actor))
+
+
+def release(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    """Back to the team queue: by its holder, or by a team leader or service manager."""
+    item = visible_task(session, actor, item_id)
+    allowed = policy.can_release(actor, item) if item.status == "claimed" else \
+        (policy.can_work(actor, item) or policy.manages(actor, item))
+    if not allowed:
+        raise Forbidden("Only the holder, a team leader or a service manager can release it.")
+    as_manager = item.assignee_id != actor.id and policy.manages(actor, item)
+    return work_items.release(session, item.id, account(session, actor), as_manager=as_manager)
+
+
+def reassign(session: Session, actor: Actor, item_id: int,
+             assignee: int | str | None) -> tuple[WorkItem, UserAccount]:
+    """Give the task to another worker with its role (``assignee``: user id or username)."""
+    item = visible_task(session, actor, item_id)
+    if not policy.manages(actor, item):
+        raise Forbidden("Only a team leader or service manager can reassign tasks.")
+    target = next((u for u in assignees(session, item)
+                   if assignee is not None and assignee in (u.id, u.username)), None)
+    if target is None:
+        raise InvalidData([FieldError("assignee", "Choose an active worker with this task's "
+                                                  "role who works with the child's team.")])
+    work_items.reassign(session, item.id, target, account(session, actor))
+    return item, target
+
+
+def check_may_edit(session: Session, actor: Actor, item: WorkItem) -> None:
+    """403 without the task's role; 409 when it moved on or someone else holds it."""
+    if item.status == "completed":
+        if not policy.can_work(actor, item):
+            raise Forbidden("Your roles do not include this task's role.")
+        return
+    if policy.can_edit(actor, item):
+        return
+    if not policy.can_work(actor, item):
+        raise Forbidden("Your roles do not include this task's role.")
+    if item.status == "claimed":
+        holder = session.get(UserAccount, item.assignee_id) if item.assignee_id else None
+        raise Conflict(f"{holder.display_name if holder else 'Another worker'} holds this task, "
+                       "so nothing was saved. Ask them or a team leader to release it.")
+    raise Conflict("This task is no longer open: the process moved on without it, so nothing "
+                   "was saved. Reload the child's record to see what is open now.")
+
+
+def save_draft(session: Session, runtime: Runtime, actor: Actor, item_id: int,
+               data: dict) -> WorkItem:
+    """Keep the entries with the task (claiming it if ready). Not checked as a whole, but
+    refused when it could not be stored or is larger than the form allows."""
+    item = visible_task(session, actor, item_id)
+    check_may_edit(session, actor, item)
+    schema = _schema(session, runtime, item)
+    _check_storable(schema, data)
+    if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_DRAFT_BYTES:
+        raise InvalidData([FieldError("", f"The draft is larger than {MAX_DRAFT_BYTES // 1024} "
+                                          "KB, more than this task's form can hold.")])
+    limits = [FieldError(_path(e), e.message) for e in form_schemas.problems(schema, data)
+              if e.validator in _DRAFT_LIMITS]
+    if limits:
+        raise InvalidData(limits)
+    user = account(session, actor)
+    if item.status == "ready":
+        work_items.claim(session, item.id, user)
+    return work_items.save_draft(session, item.id, data, user)
+
+
+def complete(session: Session, runtime: Runtime, actor: Actor, item_id: int,
+             data: dict) -> Completed:
+    """Complete with the form's answers (claiming the task if ready). 422 with each field's
+    problem; 409 when the task moved on, is held by someone else, or was completed with
+    different answers; the same answers again return the first result, ``repeated``."""
+    item = visible_task(session, actor, item_id)
+    check_may_edit(session, actor, item)
+    _check_storable(_schema(session, runtime, item), data)
+    user = account(session, actor)
+    if item.status == "ready":
+        work_items.claim(session, item.id, user)
+    result = runtime.complete(session, item.id, data, user)
+    still_open = session.scalars(select(WorkItem).where(
+        WorkItem.subject_id == item.subject_id, WorkItem.status.in_(OPEN),
+        WorkItem.id != item.id).order_by(WorkItem.id)).unique().all()
+    return Completed(result.work_item, result.instance, result.repeated, list(still_open))
+
+
+def _schema(session: Session, runtime: Runtime, item: WorkItem) -> dict:
+    instance = session.get(ProcessInstance, item.instance_id)
+    return runtime.form_for(instance, item.task_name)[0]
+
+
+def _path(error) -> str:
+    return ".".join(str(p) for p in error.absolute_path)
+
+
+def _check_storable(schema: dict, data: dict) -> None:
+    """Only the form's own fields, as storable text and finite numbers (the databases'
+    JSON columns refuse NUL, lone surrogates and NaN); the JSON Schema checks the rest."""
+    errors: list[FieldError] = []
+    _bad_text(data, "", errors)
+    known = schema.get("properties")
+    if isinstance(known, dict):
+        errors += [FieldError(key, "This task's form has no such field.")
+                   for key in data if key not in known]
+    if errors:
+        raise InvalidData(errors)
+
+
+def _bad_text(value, path: str, found: list[FieldError]) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append(FieldError(path, "Must not contain NUL characters."))
+        else:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                found.append(FieldError(path, "Must be valid Unicode text."))
+    elif isinstance(value, float) and not math.isfinite(value):
+        found.append(FieldError(path, "Must be a finite number."))
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _bad_text(key, path, found)
+            _bad_text(inner, f"{path}.{key}" if path else str(key), found)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _bad_text(inner, f"{path}.{index}" if path else str(index), found)
