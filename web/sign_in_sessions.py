@@ -13,18 +13,11 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, and_, bindparam, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy.orm import Session
 
-from engine.models import Base, UserAccount
-
-
-class SignInSession(Base):
-    __tablename__ = "sign_in_session"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+# The table is declared with the others (tables are the schema's, not the web app's).
+from engine.models import SignInSession, UserAccount
 
 
 def _hash(token: str) -> str:

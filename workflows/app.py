@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
 from .engine_config import pace_runtime
-from . import settings_models  # noqa: F401 - aims/PDSA tables on the engine's Base
+from . import schema  # noqa: F401 - every table, in the one metadata (workflows/schema.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import Date, Index, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import Date, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.models import Milestone, ProcessInstance, Subject
@@ -26,35 +26,10 @@ from engine.models import Milestone, ProcessInstance, Subject
 from . import driver_rows, measures
 from .aims import AimSettings
 from .measure_data import Child
+# The indexes the queries read (migrations 0006, 0011, 0012), declared on the domain side.
+from .measure_indexes import CLOCK_INDEXES, END_BY_ID_INDEX
 from .pdsa import AIM_PROCESS
 from .vocabulary import CSO_HOME, PERMANENCE
-
-
-# What the queries below read, in the order they read it (migrations 0006 and 0011 create
-# them): the first dates per instance of a milestone come from the index alone, already
-# grouped; an instance's end too (on SQLite, reading completed_at from the table would walk
-# the overflow pages of the serialized state stored before it: the queries name the index
-# by id, SQLite's only, whose planner would otherwise look the instance up in the table).
-REACHED_INDEX = Index("ix_milestone_reached", Milestone.process_id, Milestone.code,
-                      Milestone.instance_id, Milestone.actual_date, Milestone.occurrence,
-                      Milestone.model_version)
-ENDED_INDEX = Index("ix_process_instance_ended", ProcessInstance.process_id, ProcessInstance.id,
-                    ProcessInstance.status, ProcessInstance.completed_at,
-                    ProcessInstance.subject_id)
-END_BY_ID_INDEX = Index("ix_process_instance_end_by_id", ProcessInstance.id,
-                        ProcessInstance.process_id, ProcessInstance.status,
-                        ProcessInstance.completed_at, ProcessInstance.subject_id)
-# Migration 0012 (SQLite): the milestones an aim's clock seeks, each in an index of its own
-# that begins with the instance, so a seek compares integers and dates, not the process
-# name and code. Partial indexes: the queries name the process and code inline (a bound
-# parameter is unknown when SQLite plans, and it would refuse the index).
-CLOCK_INDEXES = {
-    (CSO_HOME, "CSO_START"): "ix_milestone_cso_start",
-    (CSO_HOME, "AIM1_REVIEW"): "ix_milestone_aim1_review",
-    (PERMANENCE, "LA_START"): "ix_milestone_la_start",
-    (PERMANENCE, "PERM_RECOMMENDATION"): "ix_milestone_perm_recommendation",
-    (PERMANENCE, "ADM"): "ix_milestone_adm",
-}
 
 
 def aim_result(session: Session, settings: AimSettings, measured_on: date,

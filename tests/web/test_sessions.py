@@ -6,8 +6,7 @@ import time
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from engine.models import UserAccount
-from web.sign_in_sessions import SignInSession
+from engine.models import SignInSession, UserAccount
 
 from .conftest import csrf_token, make_app, post, sign_in
 
