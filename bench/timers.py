@@ -2,8 +2,8 @@
 
 Children on a CSO at home wait on the "Review alert" timer (CSO_START + 18 months − 6
 weeks); the generator writes thousands of them whose alert is due, then worker processes
-run ``engine.timers.fire_due_timers`` as ``pace worker`` does (on PostgreSQL up to
-``timers.BATCH`` children per transaction, their locks taken with SKIP LOCKED and their
+run ``engine.sweeper.fire_due_timers`` as ``pace worker`` does (on PostgreSQL up to
+``sweeper.BATCH`` children per transaction, their locks taken with SKIP LOCKED and their
 rows written by one flush; on SQLite one child per transaction), each for a bounded time.
 Each firing loads the workflow, fires the timer, opens "Schedule Aim 1 review" (work item,
 audit events, the alert notification) and saves. Baseline: the same timer fired in memory by the engine's
@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from engine import clock, serialization, timers
+from engine import clock, serialization, sweeper
 from engine.models import Timer
 
 from . import generator
@@ -43,8 +43,8 @@ def _worker(url, connect_args, seconds, chunk, barrier, results):
     barrier.wait()
     start = time.time()
     while time.time() - start < seconds:
-        report = timers.SweepReport()
-        seen = timers.fire_due_timers(database.factory, database.runtime, report, limit=chunk)
+        report = sweeper.SweepReport()
+        seen = sweeper.fire_due_timers(database.factory, database.runtime, report, limit=chunk)
         fired += report.timers_fired
         errors += report.errors
         if not seen:
@@ -122,7 +122,7 @@ def run(ctx: Context) -> None:
                 left = session.scalar(select(func.count()).select_from(Timer).where(
                     Timer.fire_at <= at(TODAY, 6)))
         rate = fired / wall if wall else 0.0
-        per = 1 if backend == "sqlite" else timers.BATCH
+        per = 1 if backend == "sqlite" else sweeper.BATCH
         note = (f"{fired:,} fired in {wall:.1f} s, {left:,} still due; up to {per} "
                 f"child{'ren' if per > 1 else ''} per transaction")
         if errors:

@@ -2,7 +2,7 @@
 
 Tests, the demo generator and imports of historic caseloads must run the same code as
 production at a chosen time. SpiffWorkflow reads ``datetime.now(timezone.utc)`` inside its
-timer definitions, so the patch point below redirects that one module to this clock.
+timer definitions; engine/spiff_fixes.py points that one module at this clock.
 """
 from __future__ import annotations
 
@@ -49,18 +49,3 @@ def set_now(moment: datetime | date | None) -> None:
 def advance(delta: timedelta) -> None:
     set_now(now() + delta)
 
-
-class _ClockedDatetime(datetime):
-    """datetime whose ``now`` answers from this module's clock."""
-
-    @classmethod
-    def now(cls, tz=None):  # noqa: D102 - mirrors datetime.now
-        moment = now()
-        return moment if tz is None else moment.astimezone(tz)
-
-
-def patch_spiffworkflow() -> None:
-    """Point SpiffWorkflow's timer module at this clock (idempotent)."""
-    from SpiffWorkflow.bpmn.specs.event_definitions import timer
-
-    timer.datetime = _ClockedDatetime

@@ -539,7 +539,7 @@ class DigestGroup:
 def _responsible(user: UserAccount, item: WorkItem, escalation_roles,
                  session: Session | None = None) -> str | None:
     """Why ``item`` belongs in ``user``'s digest, or None. ``escalation_roles`` is one chain,
-    or a function from process id to chain (see engine/timers.chain_for)."""
+    or a function from process id to chain (see engine/escalation.EscalationChains)."""
     in_team = user.team is None or user.team == item.team
     if item.assignee_id == user.id:
         return "assigned to you"
@@ -548,8 +548,8 @@ def _responsible(user: UserAccount, item: WorkItem, escalation_roles,
         return "in your queue"
     level = item.escalation_level or 0
     if level and in_team:
-        from .timers import chain_for
-        if roles & set(chain_for(session, item, escalation_roles)[:level]):
+        from .escalation import EscalationChains
+        if roles & set(EscalationChains(session, escalation_roles).of(item)[:level]):
             return "escalated to you"
     return None
 

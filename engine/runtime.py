@@ -17,15 +17,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import (audit, clock, form_schemas, milestones, notifications, registry, serialization, timers,
-               work_items, writer)
+from . import (audit, clock, form_schemas, milestones, notifications, registry, serialization,
+               spiff_fixes, timers, work_items, writer)
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
 from .expressions import SandboxedScriptEngine
 from .models import ProcessInstance, ProcessModel, Subject, UserAccount, WorkItem
 from .rules import RulePolicy
-
-clock.patch_spiffworkflow()
 
 
 @dataclass
@@ -63,6 +61,7 @@ def digest(data: Mapping) -> str:
 class Runtime:
     def __init__(self, config: EngineConfig):
         self.config = config
+        spiff_fixes.apply()  # SpiffWorkflow's timers read engine/clock.py
         notifications.install(config.notifications)  # derive notices from audit events
         self.script_engine = SandboxedScriptEngine(self._timer_date, config.script_functions)
 
@@ -93,12 +92,13 @@ class Runtime:
         # Milestones are recorded *before* a task runs: running it updates its successors,
         # and a successor's timer may be anchored on the milestone just reached.
         wf.refresh_timers()
-        timers.hold_later_interrupting(wf)
+        spiff_fixes.hold_later_interrupting(wf)
         wf.do_engine_steps(will_complete_task=milestones.on_task_completed,
-                           did_complete_task=timers.after_task)
+                           did_complete_task=spiff_fixes.after_task)
 
     def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
-             *, flush: bool = True, milestone_rows: list | None = None) -> None:
+             *, flush: bool = True, milestone_rows: list | None = None,
+             timer_rows: timers.DeferredRows | None = None) -> None:
         """Write indexes, then the state (version-checked), all in the caller's transaction.
 
         Everything is read first and written by one flush at the end (``flush=False``: by
@@ -106,7 +106,8 @@ class Runtime:
         database together instead of a flush before every read. The changed milestone rows
         go with that flush too (on PostgreSQL in its statement): with ``flush=False`` only
         when the caller passes ``milestone_rows``, a list for its own ``flush`` to write;
-        else they are written at once.
+        else they are written at once. ``timer_rows``: the timer rows' changes are kept
+        there, for the caller to write with others' (the sweeper's batch).
         """
         if flush and milestone_rows is None:
             milestone_rows = []
@@ -115,7 +116,7 @@ class Runtime:
             work_items.sync(session, instance, wf, self.config.rules, actor,  # may plan milestones
                             indexed)
             milestones.sync_rows(session, instance, wf, indexed, milestone_rows)
-            timers.sync(session, instance, wf, indexed)
+            timers.sync(session, instance, wf, indexed, timer_rows)
             instance.state = serialization.dumps(wf)
             if wf.is_completed() and instance.status == "running":
                 self._finish(session, instance, wf, actor)
@@ -235,9 +236,11 @@ class Runtime:
         return Completion(item, instance)
 
     def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "timer",
-                    *, flush: bool = True) -> list[str]:
+                    *, flush: bool = True,
+                    timer_rows: timers.DeferredRows | None = None) -> list[str]:
         """Refresh waiting timers of one instance; returns the names of those that fired.
-        ``flush=False`` leaves the rows to the caller's flush (the sweeper's, for a batch)."""
+        ``flush=False`` leaves the rows to the caller's flush and ``timer_rows`` the timer
+        rows' changes to the caller's writing (the sweeper's, for a batch)."""
         wf = self.load_workflow(instance)
         waiting = wf.indexed_rows["timers"]  # task id -> (name, fire at), found by the load
         self.step(wf)
@@ -245,14 +248,14 @@ class Runtime:
         for name in fired:
             audit.record(session, "timer_fired", actor, subject_id=instance.subject_id,
                          instance_id=instance.id, data={"timer": name})
-        self.save(session, instance, wf, actor, flush=flush)
+        self.save(session, instance, wf, actor, flush=flush, timer_rows=timer_rows)
         return fired
 
 
 def _ran(wf: BpmnWorkflow, task_id: str) -> bool:
     """Whether a timer that was waiting has fired: its task ran. One cancelled in the same
     step (an earlier interrupting timer of the same task fired, see
-    timers.hold_later_interrupting) did not, and an audit event saying so would mislead."""
+    spiff_fixes.hold_later_interrupting) did not, and an audit event saying so would mislead."""
     task = wf.get_task_from_id(UUID(task_id))
     return task is not None and task.has_state(TaskState.READY | TaskState.STARTED
                                                | TaskState.COMPLETED)

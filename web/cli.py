@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from engine import audit, clock, timers
+from engine import audit, clock, sweeper
 from workflows import accounts, demo
 from workflows.models_deploy import deploy_bundled
 
@@ -137,7 +137,7 @@ def _one_round(database, worker_name: str, interval: float, lease) -> tuple[list
     errors: list[str] = []
     more = False
     try:
-        report = timers.sweep(database.factory, database.runtime)
+        report = sweeper.sweep(database.factory, database.runtime)
         click.echo(f"{clock.now():%Y-%m-%d %H:%M} timers fired: {report.timers_fired}, "
                    f"reminders: {report.reminders}, escalations: {report.escalations}, "
                    f"mails sent: {report.mails_sent}, mail errors: {report.mail_errors}")

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from engine import clock, timers
+from engine import clock, sweeper
 from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
 
 from . import accounts, form_filler
@@ -144,8 +144,8 @@ def finish(database, result: DemoResult, today: date, *, sweep: bool = True,
     """What a worker running every night would have done by today, then the open tasks."""
     if sweep:
         clock.set_now(at(today, 6))
-        result.timers_fired += timers.sweep(database.factory, database.runtime,
-                                            mail=mail).timers_fired
+        result.timers_fired += sweeper.sweep(database.factory, database.runtime,
+                                             mail=mail).timers_fired
     return count_open(database, result, today)
 
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select, update
 
-from engine import clock, form_schemas, registry, timers
+from engine import clock, form_schemas, registry, sweeper
 from engine.form_schemas import FormCannotBeChecked
 from engine.models import ProcessModel, WorkItem
 from engine.registry import InvalidModel, ModelBundle, parse_bundle
@@ -91,7 +91,7 @@ def test_a_form_deployed_before_the_check_is_refused_without_a_request(empty_dat
         accounts.create_user(session, "sw", "Sam", "long-password-1", ["social_worker"], "north")
     _start(db)
     clock.set_now(date(2026, 1, 20))
-    timers.sweep(db.factory, db.runtime)
+    sweeper.sweep(db.factory, db.runtime)
     with db.transaction() as session:
         item_id = session.scalars(select(WorkItem.id)).one()
         sw = accounts.find_user(session, "sw")

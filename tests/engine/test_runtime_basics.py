@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from engine import audit, clock, registry, timers
+from engine import audit, clock, registry, sweeper, timers
 from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, Milestone, ProcessInstance, Timer, WorkItem
 from workflows import accounts, children
@@ -62,12 +62,12 @@ def test_timer_waits_then_fires_once_and_task_gets_due_dates(mini):
         assert timer.fire_at.date() == date(2026, 1, 19)
         assert session.scalar(select(func.count()).select_from(WorkItem)) == 0
     clock.set_now(date(2026, 1, 18))
-    assert timers.sweep(db.factory, db.runtime).timers_fired == 0
+    assert sweeper.sweep(db.factory, db.runtime).timers_fired == 0
     clock.set_now(date(2026, 2, 20))  # the worker was down for a month
-    report = timers.sweep(db.factory, db.runtime)
+    report = sweeper.sweep(db.factory, db.runtime)
     assert report.errors == []
     assert (report.timers_fired, report.reminders, report.escalations) == (1, 1, 2)
-    again = timers.sweep(db.factory, db.runtime)
+    again = sweeper.sweep(db.factory, db.runtime)
     assert (again.timers_fired, again.reminders, again.escalations) == (0, 0, 0)
     with db.transaction() as session:
         item = session.scalars(select(WorkItem)).one()
@@ -86,7 +86,7 @@ def test_completion_validates_records_milestone_and_is_idempotent(mini):
     db = mini
     instance_id = _start(db)
     clock.set_now(date(2026, 1, 20))
-    timers.sweep(db.factory, db.runtime)
+    sweeper.sweep(db.factory, db.runtime)
     with db.transaction() as session:
         item_id = session.scalars(select(WorkItem.id)).one()
         sw = accounts.find_user(session, "sw")
@@ -115,7 +115,7 @@ def test_claim_is_won_once(mini):
     db = mini
     _start(db)
     clock.set_now(date(2026, 1, 20))
-    timers.sweep(db.factory, db.runtime)
+    sweeper.sweep(db.factory, db.runtime)
     from engine import work_items
     with db.transaction() as session:
         item_id = session.scalars(select(WorkItem.id)).one()
@@ -202,7 +202,7 @@ def test_timers_and_tasks_inside_a_subprocess_are_indexed_and_fire(mini):
 
     assert indexed_as_iterated() == {"wait", "top_task"}
     clock.set_now(date(2026, 1, 20))
-    report = timers.sweep(db.factory, db.runtime)
+    report = sweeper.sweep(db.factory, db.runtime)
     assert (report.errors, report.timers_fired) == ([], 1)
     assert indexed_as_iterated() == {"task", "top_task"}
     with db.transaction() as session:
@@ -251,7 +251,7 @@ def test_of_two_interrupting_timers_due_at_one_sweep_only_the_earlier_fires(mini
     with db.transaction() as session:
         assert {t.name for t in session.scalars(select(Timer))} == {"Chase", "Escalate"}
     clock.set_now(date(2026, 1, 30))  # the worker was down: both overdue
-    report = timers.sweep(db.factory, db.runtime)
+    report = sweeper.sweep(db.factory, db.runtime)
     assert (report.errors, report.timers_fired) == ([], 1)
     with db.transaction() as session:
         fired = session.scalars(select(AuditEvent.data).where(
@@ -261,7 +261,7 @@ def test_of_two_interrupting_timers_due_at_one_sweep_only_the_earlier_fires(mini
         assert fired == [{"timer": "Chase"}]
         assert items == {"Hold meeting": "cancelled", "Chase meeting": "ready"}
         assert session.scalars(select(Timer)).all() == []
-    assert timers.sweep(db.factory, db.runtime).timers_fired == 0  # nothing left to fire
+    assert sweeper.sweep(db.factory, db.runtime).timers_fired == 0  # nothing left to fire
 
 
 def test_interrupting_timers_falling_due_one_by_one_fire_the_first_only(mini):
@@ -269,9 +269,9 @@ def test_interrupting_timers_falling_due_one_by_one_fire_the_first_only(mini):
     db = mini
     instance_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C4")
     clock.set_now(date(2026, 1, 13))  # a week and a day: only "Chase" is due
-    assert timers.sweep(db.factory, db.runtime).timers_fired == 1
+    assert sweeper.sweep(db.factory, db.runtime).timers_fired == 1
     clock.set_now(date(2026, 1, 30))
-    assert timers.sweep(db.factory, db.runtime).timers_fired == 0
+    assert sweeper.sweep(db.factory, db.runtime).timers_fired == 0
     with db.transaction() as session:
         items = {i.title: i.status for i in session.scalars(select(WorkItem).where(
             WorkItem.instance_id == instance_id))}
@@ -289,4 +289,4 @@ def test_a_task_reached_after_both_its_timer_dates_opens_only_the_earlier_path(m
             WorkItem.instance_id == late_id))}
         assert items == {"Chase meeting": "ready"}
         assert session.scalars(select(Timer).where(Timer.instance_id == late_id)).all() == []
-    assert timers.sweep(db.factory, db.runtime).timers_fired == 0
+    assert sweeper.sweep(db.factory, db.runtime).timers_fired == 0

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import event, select, update
 
-from engine import audit, clock, timers
+from engine import audit, clock, sweeper
 from engine.errors import Conflict
 from engine.models import AuditEvent, Milestone, ProcessInstance, WorkItem
 from workflows import accounts
@@ -47,7 +47,7 @@ def test_events_written_together_get_their_own_rows_ids(mini):  # noqa: F811
 def _ready_for_completion(db):
     instance_id = _start(db)
     clock.set_now(date(2026, 1, 20))
-    timers.sweep(db.factory, db.runtime)
+    sweeper.sweep(db.factory, db.runtime)
     with db.transaction() as session:
         return instance_id, session.scalars(select(WorkItem.id)).one(), accounts.find_user(session, "sw")
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from engine import clock, timers
+from engine import clock, sweeper
 from engine.models import AuditEvent, Milestone, ProcessInstance, WorkItem
 from workflows import accounts, children, demo, form_filler
 
@@ -110,4 +110,4 @@ class Journey:
 
     def sweep(self, on: date):
         clock.set_now(on)
-        return timers.sweep(self.db.factory, self.db.runtime, mail=self.mail)
+        return sweeper.sweep(self.db.factory, self.db.runtime, mail=self.mail)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock, timers
+from engine import clock, sweeper
 from engine.errors import Conflict
 from engine.models import AuditEvent
 from workflows import accounts, children
@@ -75,7 +75,7 @@ def test_two_workers_never_fire_the_same_timer_twice(pg_database):
 
     def sweep():
         clock.set_now(date(2026, 1, 1))
-        return timers.sweep(db.factory, db.runtime)
+        return sweeper.sweep(db.factory, db.runtime)
     reports = _race([sweep, sweep])
     assert all(not isinstance(r, Exception) for r in reports), reports
     assert sum(r.timers_fired for r in reports) == 24

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from engine import clock, outbox, timers
+from engine import clock, outbox, sweeper
 from engine.models import AuditEvent, Notification, OutboxMessage, UserAccount
 from workflows import accounts
 
@@ -39,7 +39,7 @@ def give_emails(db) -> None:
 def sweep(db, day, hour=5):
     """A sweep early in the morning, before the day's digests (from 06:00)."""
     clock.set_now(datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc))
-    return timers.sweep(db.factory, db.runtime)
+    return sweeper.sweep(db.factory, db.runtime)
 
 
 def utc(moment: datetime) -> datetime:
@@ -247,7 +247,7 @@ def test_two_workers_sweeping_together_send_each_mail_once(pg_database, smtp):
 
     def worker(day, hour):
         clock.set_now(datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc))
-        return timers.sweep(db.factory, db.runtime)
+        return sweeper.sweep(db.factory, db.runtime)
 
     for day in (date(2026, 1, 21), date(2026, 1, 28), date(2026, 2, 2)):
         barrier = threading.Barrier(2)
@@ -286,7 +286,7 @@ def test_mail_queued_long_before_any_worker_could_send_it_is_not_sent(database, 
     give_emails(database)
     j.complete("planning_meeting", date(2026, 1, 7))
     clock.set_now(date(2026, 1, 21))
-    timers.sweep(database.factory, database.runtime, mail=False)  # e.g. an import of old cases
+    sweeper.sweep(database.factory, database.runtime, mail=False)  # e.g. an import of old cases
     [row] = outbox_rows(database, kind="reminder")
     assert row.status == "pending"
     clock.set_now(date(2026, 1, 25))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 
-from engine import audit, clock, timers
+from engine import audit, clock, sweeper
 from engine.models import AuditChain, AuditEvent, Notification, ProcessInstance, Timer, UserAccount
 from workflows import children
 
@@ -33,8 +33,8 @@ def test_a_child_that_cannot_fire_loses_no_other_childs_firing(database):
                         .values(state='{"not": "a workflow"}'))
 
     clock.set_now(datetime(2026, 1, 1, 9))
-    report = timers.SweepReport()
-    timers.fire_due_timers(database.factory, database.runtime, report, batch=10)  # all in one
+    report = sweeper.SweepReport()
+    sweeper.fire_due_timers(database.factory, database.runtime, report, batch=10)  # all in one
 
     assert report.timers_fired == 5
     assert len(report.errors) == 1 and report.errors[0].startswith(f"instance {broken}:")
@@ -48,8 +48,8 @@ def test_a_child_that_cannot_fire_loses_no_other_childs_firing(database):
     with database.transaction() as session:  # repaired, it fires on the next sweep
         session.execute(update(ProcessInstance).where(ProcessInstance.id == broken)
                         .values(state=good_state))
-    again = timers.SweepReport()
-    timers.fire_due_timers(database.factory, database.runtime, again, batch=10)
+    again = sweeper.SweepReport()
+    sweeper.fire_due_timers(database.factory, database.runtime, again, batch=10)
     assert (again.timers_fired, again.errors) == (1, [])
     assert _due_instances(database) == set()
     assert_indexes_match_workflows(database)
@@ -74,8 +74,8 @@ def test_a_child_whose_rows_cannot_be_written_loses_no_other_childs_firing(datab
                                          dedupe_key=f"{head.chain}#{seq}:{user_id}"))
 
     clock.set_now(datetime(2026, 1, 1, 9))
-    report = timers.SweepReport()
-    timers.fire_due_timers(database.factory, database.runtime, report, batch=10)
+    report = sweeper.SweepReport()
+    sweeper.fire_due_timers(database.factory, database.runtime, report, batch=10)
 
     assert report.timers_fired == 5
     assert len(report.errors) == 1 and report.errors[0].startswith(f"instance {broken}:")
@@ -86,7 +86,7 @@ def test_a_child_whose_rows_cannot_be_written_loses_no_other_childs_firing(datab
                                      .group_by(AuditEvent.instance_id)).all())
         assert fired == {instance: 1 for instance in waiting - {broken}}
         session.execute(delete(Notification).where(Notification.title == "in the way"))
-    again = timers.SweepReport()
-    timers.fire_due_timers(database.factory, database.runtime, again, batch=10)
+    again = sweeper.SweepReport()
+    sweeper.fire_due_timers(database.factory, database.runtime, again, batch=10)
     assert (again.timers_fired, again.errors) == (1, [])
     assert_indexes_match_workflows(database)

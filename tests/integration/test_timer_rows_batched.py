@@ -1,5 +1,5 @@
 """A sweep's batch writes the timer rows of all its children together (engine.timers
-.defer_writes): the fired timers' rows go in one statement, whatever the batch's size,
+.DeferredRows): the fired timers' rows go in one statement, whatever the batch's size,
 and what is left matches every workflow's waiting timers."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import clock, timers
+from engine import clock, sweeper, timers
 from engine.models import ProcessInstance, Timer
 from workflows import children
 
@@ -27,8 +27,8 @@ def test_a_batch_deletes_its_fired_timers_rows_in_one_statement(database):
     clock.set_now(datetime(2026, 1, 1, 9))
     event.listen(database.engine, "before_cursor_execute", seen)
     try:
-        report = timers.SweepReport()
-        timers.fire_due_timers(database.factory, database.runtime, report, batch=5)
+        report = sweeper.SweepReport()
+        sweeper.fire_due_timers(database.factory, database.runtime, report, batch=5)
     finally:
         event.remove(database.engine, "before_cursor_execute", seen)
 
@@ -49,17 +49,15 @@ def test_rows_read_while_writes_are_kept_are_the_ones_written_so_far(database):
     with database.transaction() as session:
         first, second = (runtime.instance(session, i) for i in
                          session.scalars(select(Timer.instance_id).order_by(Timer.instance_id)))
-        timers.defer_writes(session)
-        runtime.fire_timers(session, first, flush=False)
+        deferred = timers.DeferredRows()
+        runtime.fire_timers(session, first, flush=False, timer_rows=deferred)
         assert session.scalar(select(Timer.instance_id).where(Timer.instance_id == first.id)) \
             == first.id  # kept, not written yet
         wf = runtime.load_workflow(second)
         runtime.step(wf)
-        timers.sync(session, second, wf)  # reads the rows: the first child's are written
+        timers.sync(session, second, wf, deferred=deferred)  # reads the rows: the first child's are written
         assert session.scalars(select(Timer.instance_id)).all() == []
-        assert session.info[timers._DEFERRED] == {}
-        timers.write_deferred(session)
-        assert timers._DEFERRED not in session.info
+        assert deferred.changes == {}  # still keeping, from nothing
 
 
 def test_a_batchs_states_are_written_at_the_version_read(database):
@@ -76,7 +74,7 @@ def test_a_batchs_states_are_written_at_the_version_read(database):
         versions = (first.version, second.version)
         for instance in (first, second):
             runtime.fire_timers(session, instance, flush=False)
-        timers._write_states(session, [first, second])
+        sweeper._write_states(session, [first, second])
         assert (first.version, second.version) == (versions[0] + 1, versions[1] + 1)
         assert not any(session.is_modified(o) for o in (first, second))  # nothing left to flush
         stored = dict(session.execute(select(ProcessInstance.id, ProcessInstance.version)
@@ -91,7 +89,7 @@ def test_a_batchs_states_are_written_at_the_version_read(database):
         session.connection().execute(update(table).where(table.c.id == second.id)
                                      .values(version=table.c.version + 1))
         with pytest.raises(StaleDataError):
-            timers._write_states(session, [first, second])
+            sweeper._write_states(session, [first, second])
     finally:
         session.rollback()
         session.close()

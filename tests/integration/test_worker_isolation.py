@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from engine import clock, timers
+from engine import clock, escalation, sweeper
 from engine.models import OutboxMessage, Subject, WorkItem
 from web import create_app
 
@@ -43,7 +43,7 @@ def test_a_line_break_in_a_reference_cannot_add_a_recipient(database, smtp):  # 
     j.complete("planning_meeting", date(2026, 1, 7))
     reference_stored_before_the_rule(database, j.child_id)
     at(date(2026, 1, 21))
-    report = timers.sweep(database.factory, database.runtime)
+    report = sweeper.sweep(database.factory, database.runtime)
     assert report.errors == [] and report.mails_sent == 1
     [reminder] = smtp.of_kind("reminder")
     assert smtp.recipients == [["chair@council.example"]]
@@ -58,7 +58,7 @@ def test_a_mail_that_cannot_be_built_is_parked_and_the_rest_still_go(database, s
     j.complete("planning_meeting", date(2026, 1, 7))
     at(date(2026, 1, 21))
     queue_unbuildable_mail(database)
-    report = timers.sweep(database.factory, database.runtime)
+    report = sweeper.sweep(database.factory, database.runtime)
     assert report.reminders == 1 and report.mails_sent == 1 and report.mail_errors == 1
     assert len(smtp.of_kind("reminder")) == 1
     [bad] = outbox_rows(database, dedupe_key="test:bad")
@@ -68,7 +68,7 @@ def test_a_mail_that_cannot_be_built_is_parked_and_the_rest_still_go(database, s
 
     # Parked for good: later sweeps neither retry it nor report it again, and timers go on.
     at(date(2026, 1, 28))
-    later = timers.sweep(database.factory, database.runtime)
+    later = sweeper.sweep(database.factory, database.runtime)
     assert later.errors == [] and later.escalations >= 1
     assert outbox_rows(database, dedupe_key="test:bad")[0].attempts == 1
 
@@ -90,9 +90,9 @@ def test_a_failing_step_is_reported_and_the_other_steps_still_run(database, smtp
     def broken(*args, **kwargs):  # fault injection: the step meets something no one foresaw
         raise RuntimeError("escalation rules could not be read")
 
-    monkeypatch.setattr(timers, "escalate", broken)
+    monkeypatch.setattr(escalation, "escalate", broken)
     at(date(2026, 1, 21))
-    report = timers.sweep(database.factory, database.runtime)
+    report = sweeper.sweep(database.factory, database.runtime)
     assert report.errors == ["escalations: RuntimeError: escalation rules could not be read"]
     assert report.reminders == 1 and report.mails_sent == 1  # the steps after it still ran
     assert len(smtp.of_kind("reminder")) == 1
@@ -107,7 +107,7 @@ def test_the_worker_loop_reports_a_failed_round_and_goes_on(database, monkeypatc
         calls.append(1)
         raise ConnectionError("database went away")
 
-    monkeypatch.setattr(timers, "sweep", sweep_fails_once)
+    monkeypatch.setattr(sweeper, "sweep", sweep_fails_once)
     app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
     app.extensions["pace_db"] = database
     result = app.test_cli_runner().invoke(args=["worker", "--once", "--now", "2026-01-21T05:00:00"])

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import audit, audit_export, clock, timers, work_items
+from engine import audit, audit_export, clock, sweeper, work_items
 from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
 from web import audit_views
@@ -100,7 +100,7 @@ def cso_child(database, reference: str, team: str, start: date) -> int:
             assert database.runtime.fire_timers(session, instance, "timer")
         due = max(i.due_date for i in open_items(database, subject_id))
         clock.set_now(_at(due + timedelta(days=40), 6))
-        timers.sweep(database.factory, database.runtime, mail=False)
+        sweeper.sweep(database.factory, database.runtime, mail=False)
         return subject_id
     finally:
         clock.set_now(None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from engine import clock, timers
+from engine import clock, sweeper
 
 from .conftest import post
 
@@ -31,7 +31,7 @@ def test_workload_overdue_and_escalations(world, client_for):
     later = date.today() + timedelta(days=30)  # past the referral's due date and its escalations
     clock.set_now(later)
     try:
-        timers.sweep(world.database.factory, world.database.runtime)
+        sweeper.sweep(world.database.factory, world.database.runtime)
         page = leader.get("/overview").get_data(as_text=True)
         manager = client_for("manager").get("/overview").get_data(as_text=True)
         south_only = client_for("manager").get("/overview?team=south").get_data(as_text=True)
