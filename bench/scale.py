@@ -105,8 +105,8 @@ def queue_bench(ctx: Context, database, backend: str, size: int) -> None:
 
 def measures_available() -> str | None:
     for name in ("workflows.measures", "workflows.measure_data", "workflows.measure_sql",
-                 "workflows.stage_sql", "workflows.aims", "workflows.stage_delays",
-                 "workflows.forecast", "workflows.forecast_sql"):
+                 "workflows.stage_sql", "workflows.aims", "workflows.aim_store",
+                 "workflows.stage_delays", "workflows.forecast", "workflows.forecast_sql"):
         try:
             importlib.import_module(name)
         except ImportError as exc:
@@ -124,7 +124,7 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
         ctx.add(Figure("3 measures", f"aims 1-3, {backend}", None, "s",
                        note=f"skipped: {missing}"))
         return
-    from workflows import (aims, forecast, forecast_sql, measure_data, measure_sql, measures,
+    from workflows import (aim_store, forecast, forecast_sql, measure_data, measure_sql, measures,
                            stage_delays, stage_sql)
     from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
     runs = 3
@@ -135,7 +135,7 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
             for table in ("milestone", "process_instance", "subject"):
                 conn.execute(text(f"VACUUM ANALYZE {table}"))
     with database.transaction() as session:
-        settings = aims.load(session)
+        settings = aim_store.load(session)
 
     def fast(aim: int):
         with database.transaction(read_only=True) as session:

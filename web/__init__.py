@@ -9,6 +9,10 @@ from flask import Flask
 
 from workflows.app import Database
 
+from .database import db
+
+__all__ = ["create_app", "db"]
+
 
 def _secret_key(instance_path: Path) -> str:
     """A stable secret per installation, kept in the instance folder (never in git)."""
@@ -35,12 +39,14 @@ def create_app(test_config: dict | None = None) -> Flask:
                                                  **app.config.get("ENGINE_OPTIONS", {}))
     from . import fault_points
     fault_points.install(app.extensions["pace_db"])  # test-only; off unless PACE_TEST_PAUSE_AT
-    from . import cli, measures, ui
+    from . import cli, ui
     cli.init_app(app)
     ui.init_app(app)  # worker UI: sign-in, CSRF, blueprints, error pages
     from . import browser_security
     browser_security.init_app(app)  # cookie flags, HTTPS (PACE_HTTPS), extra headers
-    app.register_blueprint(measures.bp)  # aims, run charts, stage delays, PDSA
+    # Aims, run charts, stage delays and PDSA; time to decision; forecast: one blueprint.
+    from . import measures, measures_blueprint, measures_forecast, measures_survival  # noqa: F401
+    app.register_blueprint(measures_blueprint.bp)  # after the three pages joined it
     from . import notifications
     notifications.init_app(app)  # notification centre: header count, list, e-mail choices
     from . import api
@@ -52,8 +58,3 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import import_views
     app.register_blueprint(import_views.bp)  # administrators: caseload upload and import jobs
     return app
-
-
-def db(app: Flask | None = None) -> Database:
-    from flask import current_app
-    return (app or current_app).extensions["pace_db"]

@@ -28,8 +28,8 @@ from engine.models import (AuditChain, AuditEvent, ProcessInstance, ProcessModel
 from engine.xml_safety import UnsafeXml, parse_untrusted
 from workflows import profiles
 
-from . import db
 from .access import child_or_404, children_clause, require_roles
+from .database import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 AUDIT_ROLES = frozenset({"auditor"})

@@ -22,10 +22,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import audit, clock
 from engine.models import AuditEvent
-from workflows import accounts, demo, profiles
+from workflows import accounts, demo, demo_casts, profiles
 
-from . import db, sign_in_sessions
+from . import sign_in_sessions
 from .access import Principal, fingerprint
+from .database import db
 
 bp = Blueprint("auth", __name__)
 
@@ -55,7 +56,7 @@ def _demo_users():
         return None
     return [{"username": u, "name": n, "roles": ", ".join(profiles.role_label(r) for r in roles),
              "team": cast.teams.get(t, "All teams") if t else "All teams"}
-            for cast in demo.casts() for u, n, roles, t in cast.users]
+            for cast in demo_casts.enabled() for u, n, roles, t in cast.users]
 
 
 def _page(errors: dict[str, str] | None = None, username: str = "", status: int = 200):

@@ -1,4 +1,8 @@
-"""The ``pace`` command line (a Flask CLI group)."""
+"""The ``pace`` command line's commands (``init_app`` adds them to the app's Flask CLI).
+
+The ``pace`` group itself, which builds the app, is in cli_main.py: the app factory imports
+this module, so this module does not import the factory.
+"""
 from __future__ import annotations
 
 import logging
@@ -8,7 +12,7 @@ from datetime import date, datetime
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from engine import audit, clock, sweeper
 from workflows import accounts, demo
@@ -18,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _db():
-    from . import db
+    from .database import db
     return db()
 
 
@@ -267,11 +271,3 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     from .api.tokens_cli import token_group  # API tokens (issue 5)
     app.cli.add_command(token_group)
-
-
-def _factory():
-    from . import create_app
-    return create_app()
-
-
-cli = FlaskGroup(create_app=_factory, help="PACE Flow command line.")

@@ -1,5 +1,18 @@
-"""``python -m web.cli_main …`` runs the ``pace`` command without the installed script."""
-from web.cli import cli
+"""The ``pace`` command (``[project.scripts]``), and ``python -m web.cli_main …`` without it.
+
+The entry point builds the app (``web.create_app``), whose factory adds the commands of
+cli.py, import_cli.py and api/tokens_cli.py; those modules never import the factory.
+"""
+from flask.cli import FlaskGroup
+
+from web import create_app
+
+
+def _factory():
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_factory, help="PACE Flow command line.")
 
 if __name__ == "__main__":
     cli()

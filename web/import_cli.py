@@ -75,7 +75,7 @@ def import_command(csv_file, dry_run, skip_invalid, rejects, today, by, template
         raise click.UsageError("give the caseload CSV file (or --template for the header)")
     if today is not None and today.date() > date.today():
         raise click.BadParameter("the import date cannot be in the future", param_hint="--today")
-    from . import db
+    from .database import db
     database = db()
     imported_by = _importer(database, by)
     data = csv_file.read_bytes()

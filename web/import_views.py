@@ -20,8 +20,8 @@ from engine.models import WorkItem
 from workflows import caseload_import, caseload_jobs
 from workflows.caseload_jobs import MAX_UPLOAD_BYTES, ImportJob, JobRefused, UploadRefused
 
-from . import db
 from .access import require_roles
+from .database import db
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 IMPORT_ROLES = frozenset({"admin"})

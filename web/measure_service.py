@@ -11,6 +11,7 @@ from datetime import date
 
 from flask import current_app
 
+from workflows import aim_store
 from workflows import aims as aim_settings
 from workflows import (forecast, forecast_sql, measure_sql, measures, pdsa, run_charts,
                        stage_delays, stage_sql, survival)
@@ -30,7 +31,7 @@ def aim_results(session, teams, on: date, numbers=AIMS, *,
     """Aims for the scope, read by aggregate queries (``measure_sql``: the same pure rules
     as ``measures.measure`` over episodes, without building every episode). The figures
     only, unless ``listed``: the drill-downs ask for the children behind them."""
-    settings = aim_settings.load(session, council())
+    settings = aim_store.load(session, council())
     return measure_sql.aim_results(session, settings, on, teams, numbers, listed=listed)
 
 
@@ -103,7 +104,7 @@ def survival_report(session, clock: str, teams, on: date, grouping: str = "none"
     spec = survival.CLOCKS[clock]
     episodes = load_episodes(session, PERMANENCE, codes=(spec.start_code, spec.event_code),
                              teams=teams)
-    settings = aim_settings.load(session, council())[spec.aim]
+    settings = aim_store.load(session, council())[spec.aim]
     return survival.analyse(episodes, spec, on, grouping=grouping, ranges=ranges,
                             threshold_days=threshold_days(settings.threshold))
 
@@ -113,5 +114,5 @@ def forecast_report(session, teams, on: date,
     """The pace from counted stages and only the episodes still open (``forecast_sql``:
     the same forecasts as ``forecast.forecast`` over every episode, in a fraction of the
     time for a whole council)."""
-    settings = aim_settings.load(session, council())
+    settings = aim_store.load(session, council())
     return forecast_sql.forecast_report(session, settings, on, teams, clocks)

@@ -1,7 +1,8 @@
 """Measures: the PACE aims with run charts, drill-downs, stage delays and PDSA cycles.
 
 (Time to decision and the breach forecast are in measures_survival.py and
-measures_forecast.py, on this same blueprint.)
+measures_forecast.py, on this same blueprint, ``measures_blueprint.bp``, with the scope and
+CSV helpers all three share; the app factory imports the three before registering it.)
 
 Figures are computed by the pure functions in ``workflows`` from the milestone index, scoped
 to the user's team (a team-scoped user sees their team's figures; a service-wide user sees
@@ -10,29 +11,24 @@ work with children's records; process owners and administrators see the figures.
 """
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from engine import clock
-from engine.models import Team
-from workflows import aims as aim_settings
-from workflows import measures, pdsa, run_charts, survival
+from workflows import aim_store, measures, pdsa, run_charts, survival
 from workflows import publication as exports
 from workflows.aims import AIMS, Population, SettingError, Threshold
 from workflows.settings_models import PDSA_ACTS, PdsaCycle
 from workflows.vocabulary import CSO_HOME, MILESTONES, PERMANENCE
 
-from . import db, measure_service, run_chart_svg
+from . import measure_service, run_chart_svg
 from .access import CHILD_ROLES, require_roles
+from .database import db
+from .measures_blueprint import (MEASURE_ROLES, Scope, bp, csv_response, parse_day,
+                                 publication_requested, scope_label)
 
-bp = Blueprint("measures", __name__, url_prefix="/measures")
-MEASURE_ROLES = frozenset({"service_manager", "team_leader", "process_owner", "auditor", "admin"})
 PDSA_ROLES = frozenset({"process_owner", "service_manager"})
 SETTINGS_ROLES = frozenset({"process_owner", "admin"})
 _preloading = threading.Event()
@@ -68,34 +64,6 @@ def _baseline() -> tuple[date, date] | None:
     "the default baseline" rather than an error, so a half-filled form still draws."""
     first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
     return (first, last) if first and last and first <= last else None
-
-
-def _day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-class Scope:
-    """Whose figures: the user's team, or (service-wide users) every team or one team."""
-
-    def __init__(self, session):
-        teams = session.scalars(select(Team).order_by(Team.name)).all()
-        self.choices = [(t.code, t.name) for t in teams if current_user.sees_team(t.code)]
-        wanted = request.args.get("team") or ""
-        if current_user.all_teams:
-            self.team = wanted if wanted in dict(self.choices) else ""
-        else:
-            self.team = current_user.team
-        self.teams = (self.team,) if self.team else None
-        self.on = _day(request.args.get("on")) or clock.today()
-
-    def args(self, **more) -> dict:
-        found = {"team": self.team} if self.team and current_user.all_teams else {}
-        if request.args.get("on"):
-            found["on"] = self.on.isoformat()
-        return {**found, **{k: v for k, v in more.items() if v not in (None, "")}}
 
 
 def _compute(session, scope: Scope, aim_numbers=AIMS, *,
@@ -163,24 +131,6 @@ def aim_page(aim: int):
                            can_edit=current_user.has_any(SETTINGS_ROLES))
 
 
-def _publication() -> bool:
-    return request.args.get("publication") == "1"
-
-
-def csv_response(rows, stem: str, scope: Scope, publication: bool = False) -> Response:
-    """A CSV download named after the measure, scope, date and whether it is for publication."""
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    name = f"pace-{stem}-{scope.team or 'all-teams'}-{scope.on.isoformat()}" \
-           f"{'-publication' if publication else ''}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def scope_label(scope: Scope) -> str:
-    return f"team {scope.team}" if scope.team else "all teams"
-
-
 def _denominator() -> str:
     return "decided" if request.args.get("denominator") == "decided" else "due"
 
@@ -189,7 +139,7 @@ def _denominator() -> str:
 @require_roles(MEASURE_ROLES)
 def aim_csv(aim: int):
     _aim_or_404(aim)
-    publication = _publication()
+    publication = publication_requested()
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
@@ -201,7 +151,7 @@ def aim_csv(aim: int):
 @require_roles(MEASURE_ROLES)
 def run_chart_csv(aim: int):
     _aim_or_404(aim)
-    publication, denominator = _publication(), _denominator()
+    publication, denominator = publication_requested(), _denominator()
     baseline = _baseline()
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
@@ -214,7 +164,7 @@ def run_chart_csv(aim: int):
 @bp.get("/aims/1/outcome-mix.csv")
 @require_roles(MEASURE_ROLES)
 def outcome_mix_csv():
-    publication = _publication()
+    publication = publication_requested()
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (1,))[1]
@@ -289,7 +239,7 @@ def aim_settings_page(aim: int):
     _aim_or_404(aim)
     errors = []
     with db().transaction() as session:
-        current = aim_settings.load(session, _council())[aim]
+        current = aim_store.load(session, _council())[aim]
         form = request.form if request.method == "POST" else None
         if form is not None:
             try:
@@ -300,12 +250,12 @@ def aim_settings_page(aim: int):
                     threshold=Threshold.parse(form.get("threshold", "")),
                     population=Population(max_age=int(max_age) if max_age else None,
                                           teams=current.population.teams),
-                    start_date=_day(form.get("start_date")), end_date=_day(form.get("end_date")))
+                    start_date=parse_day(form.get("start_date")), end_date=parse_day(form.get("end_date")))
             except (SettingError, ValueError) as exc:
                 errors.append(str(exc) if isinstance(exc, SettingError)
                               else "Enter the target and age as numbers")
             else:
-                aim_settings.save(session, changed, current_user.username)
+                aim_store.save(session, changed, current_user.username)
                 flash(f"{current.title} settings saved.", "success")
                 return redirect(url_for("measures.aim_page", aim=aim))
     return render_template("measures/settings.html", settings=current, form=form, errors=errors,
@@ -320,7 +270,7 @@ def _cycle_input(form) -> pdsa.CycleInput:
     return pdsa.CycleInput(
         aim=aim, change_idea=form.get("change_idea", "").strip(),
         cycle_number=int(number) if number.isdigit() else 0,
-        start_date=_day(form.get("start_date")) or date.min, end_date=_day(form.get("end_date")),
+        start_date=parse_day(form.get("start_date")) or date.min, end_date=parse_day(form.get("end_date")),
         plan=form.get("plan", ""), prediction=form.get("prediction", ""),
         what_happened=form.get("what_happened", ""), study=form.get("study", ""),
         act=form.get("act") or None,
@@ -374,7 +324,7 @@ def _stage_report(session, scope: Scope) -> measure_service.StageReport:
     if before_v.isdigit() and after_v.isdigit():
         return measure_service.stage_report(session, process, scope.teams, scope.on,
                                             before=int(before_v), after=int(after_v))
-    ranges = [_day(request.args.get(k)) for k in ("from1", "to1", "from2", "to2")]
+    ranges = [parse_day(request.args.get(k)) for k in ("from1", "to1", "from2", "to2")]
     usable = all(ranges) and ranges[0] <= ranges[1] and ranges[2] <= ranges[3]
     return measure_service.stage_report(session, process, scope.teams, scope.on,
                                         ranges=tuple(ranges) if usable else None)
@@ -396,7 +346,7 @@ def stages():
 @bp.get("/stages.csv")
 @require_roles(MEASURE_ROLES)
 def stages_csv():
-    publication = _publication()
+    publication = publication_requested()
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
         report = _stage_report(session, scope)
@@ -406,5 +356,3 @@ def stages_csv():
     return csv_response(rows, f"stage-delays-{report.process.replace('_', '-')}", scope,
                         publication)
 
-
-from . import measures_forecast, measures_survival  # noqa: E402,F401 - their views join bp

@@ -12,9 +12,11 @@ from workflows import forecast
 from workflows import publication as exports
 from workflows.vocabulary import MILESTONES
 
-from . import db, measure_service
+from . import measure_service
 from .access import CHILD_ROLES, require_roles
-from .measures import MEASURE_ROLES, Scope, _publication, bp, csv_response, scope_label
+from .database import db
+from .measures_blueprint import (MEASURE_ROLES, Scope, bp, csv_response, publication_requested,
+                                 scope_label)
 
 FORECAST_ROLES = CHILD_ROLES & MEASURE_ROLES
 
@@ -45,7 +47,7 @@ def forecast_page():
 @bp.get("/forecast.csv")
 @require_roles(FORECAST_ROLES)
 def forecast_csv():
-    publication = _publication()
+    publication = publication_requested()
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
         items = measure_service.forecast_report(session, scope.teams, scope.on, _clocks())

@@ -10,9 +10,11 @@ from flask import render_template, request
 from workflows import publication as exports
 from workflows import survival
 
-from . import db, measure_service
+from . import measure_service
 from .access import require_roles
-from .measures import MEASURE_ROLES, Scope, _day, _publication, bp, csv_response, scope_label
+from .database import db
+from .measures_blueprint import (MEASURE_ROLES, Scope, bp, csv_response, parse_day,
+                                 publication_requested, scope_label)
 
 
 class SurvivalQuery:
@@ -22,7 +24,7 @@ class SurvivalQuery:
         self.clock = args.get("clock") if args.get("clock") in survival.CLOCKS \
             else survival.RECOMMENDATION
         self.grouping = args.get("group") if args.get("group") in survival.GROUPINGS else "none"
-        dates = [_day(args.get(k)) for k in ("from1", "to1", "from2", "to2")]
+        dates = [parse_day(args.get(k)) for k in ("from1", "to1", "from2", "to2")]
         self.ranges, self.problem = (), ""
         if self.grouping == "ranges":
             if all(dates) and dates[0] <= dates[1] and dates[2] <= dates[3]:
@@ -74,7 +76,7 @@ def survival_page():
 @bp.get("/survival.csv")
 @require_roles(MEASURE_ROLES)
 def survival_csv():
-    query, publication = SurvivalQuery(request.args), _publication()
+    query, publication = SurvivalQuery(request.args), publication_requested()
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, query)

@@ -22,8 +22,8 @@ from engine.models import ProcessModel
 from workflows import aims, model_changes, model_drafts, profiles
 from workflows.model_drafts import MAX_UPLOAD_BYTES, ModelDraft, UploadRefused
 
-from . import db
 from .access import require_roles
+from .database import db
 
 bp = Blueprint("models", __name__, url_prefix="/models")
 OWNER_ROLES = frozenset({"process_owner"})

@@ -16,8 +16,8 @@ from engine import notifications as engine_notifications
 from engine import outbox as outbox_queue
 from engine.models import Notification, OutboxMessage, UserAccount
 
-from . import db
 from .access import require_roles
+from .database import db
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PAGE_SIZE = 25

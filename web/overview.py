@@ -10,8 +10,8 @@ from engine import clock
 from engine.models import Team
 from workflows import profiles
 
-from . import db
 from .access import OVERVIEW_ROLES, require_roles
+from .database import db
 from .read_models import overview
 
 bp = Blueprint("overview", __name__, url_prefix="/overview")

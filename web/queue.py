@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 from engine import clock
 from engine.queues import QueueFilter, due_status, list_work
 
-from . import db
 from .access import QUEUE_ROLES, require_roles
+from .database import db
 from .read_models import display_names, task_choices
 
 bp = Blueprint("queue", __name__)

@@ -64,14 +64,6 @@ class Cast:
 SCOTTISH_CAST = Cast("Demo sign-ins", TEAMS, DEMO_USERS)
 
 
-def casts() -> list[Cast]:
-    """The demo casts of the enabled profiles, for the sign-in page of a demo deployment."""
-    from . import england_demo, profiles  # england_demo builds on this module
-    by_profile = {profiles.SCOTLAND_PROFILE.name: SCOTTISH_CAST,
-                  profiles.ENGLAND_PROFILE.name: england_demo.CAST}
-    return [by_profile[p.name] for p in profiles.enabled()]
-
-
 @dataclass
 class DemoResult:
     children: int = 0

@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 from . import stage_delays
 from .aims import AimSettings, Threshold
-from .measure_data import Child, Episode, Reached
+from .measure_records import Child, Episode, Reached
 from .measures import AWAY_ROUTES
 from .vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, MILESTONES, PERMANENCE
 

@@ -1,6 +1,6 @@
 """PACE Aims 1–3 by cohort month of the deadline (pure: no database, no Flask).
 
-Each aim turns episodes (``measure_data.Episode``) into entries: one child (or, for Aim 3,
+Each aim turns episodes (``measure_records.Episode``) into entries: one child (or, for Aim 3,
 one recommendation) with an anchor date, a deadline (anchor + the aim's threshold) and the
 date the required step happened, if it has. At the measurement date each entry is
 
@@ -27,7 +27,7 @@ from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from .aims import AimSettings, Threshold
-from .measure_data import Child, Episode, Reached
+from .measure_records import Child, Episode, Reached
 
 DEFINITIONS_VERSION = "1"
 DEFINITIONS = {

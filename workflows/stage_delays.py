@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from .measure_data import Child, Episode
+from .measure_records import Child, Episode
 from .vocabulary import JOURNEY_ORDER, MILESTONES
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
 
-from .measure_data import Child, Episode, Reached
+from .measure_records import Child, Episode, Reached
 from .measures import AWAY_ROUTES, LeftOut
 
 RECOMMENDATION, RATIFICATION = "recommendation", "ratification"

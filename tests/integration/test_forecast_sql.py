@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.models import ProcessModel
-from workflows import aims, forecast, forecast_sql
+from workflows import aim_store, forecast, forecast_sql
 from workflows.measure_data import load_episodes
 from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
 
@@ -37,7 +37,7 @@ def test_forecast_from_counts_equals_forecast_from_episodes(caseload):  # noqa: 
         _ended_later(session)
     seen, ended_later = set(), set()
     with caseload.transaction() as session:
-        settings = aims.load(session)
+        settings = aim_store.load(session)
         for on, teams in itertools.product(DATES, (None, ("north",))):
             episodes = {p: load_episodes(session, p, codes=ORDER[p], teams=teams) for p in ORDER}
             for process_id, order in ORDER.items():

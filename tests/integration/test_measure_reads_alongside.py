@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select, text
 
 from engine.models import Subject
-from workflows import accounts, aims, demo, driver_rows, measure_sql
+from workflows import accounts, aim_store, demo, driver_rows, measure_sql
 
 TODAY = date(2026, 3, 2)
 QUERIES = {"children": select(Subject.id, Subject.reference).order_by(Subject.id),
@@ -68,7 +68,7 @@ def test_one_after_another_on_sqlite(sqlite_database):
 def test_aims_read_alongside_equal_aims_read_one_after_another(pg_database):
     demo.build(pg_database, children=16, seed=7, today=TODAY)
     with pg_database.transaction() as session:
-        settings = aims.load(session)
+        settings = aim_store.load(session)
     with pg_database.transaction(read_only=True) as session:
         alongside = measure_sql.aim_results(session, settings, TODAY)
     with pg_database.transaction() as session:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine.errors import NotFound
 from engine.models import AuditEvent, Milestone, ProcessInstance, ProcessModel, Subject
-from workflows import aims, demo, measures, pdsa, stage_delays
+from workflows import aim_store, aims, demo, measures, pdsa, stage_delays
 from workflows.aims import Population, SettingError, Threshold
 from workflows.measure_data import load_deployments, load_episodes
 from workflows.vocabulary import CSO_HOME, PERMANENCE
@@ -127,18 +127,18 @@ def test_three_aims_and_stage_delays_from_the_database(caseload):
 
 def test_default_aims_are_seeded_and_changes_are_audited(database):
     with database.transaction() as session:
-        stored = aims.load(session)
+        stored = aim_store.load(session)
         assert {a: (s.target_pct, s.threshold.text) for a, s in stored.items()} == \
             {1: (80, "18m"), 2: (75, "30w"), 3: (60, "30w")}
-        assert aims.load(session, "midlothian")[2] == aims.default_for(2, "midlothian")
+        assert aim_store.load(session, "midlothian")[2] == aims.default_for(2, "midlothian")
         midlothian = aims.PRESETS["midlothian"][2]
-        aims.save(session, midlothian, "owner")
+        aim_store.save(session, midlothian, "owner")
     with database.transaction() as session:
-        assert aims.load(session, "midlothian")[2] == midlothian
+        assert aim_store.load(session, "midlothian")[2] == midlothian
         changed = aims.DEFAULT_AIMS[1].with_changes(threshold=Threshold.parse("24m"), target_pct=100)
-        aims.save(session, changed, "owner")
+        aim_store.save(session, changed, "owner")
     with database.transaction() as session:
-        assert aims.load(session)[1].threshold.text == "24m"
+        assert aim_store.load(session)[1].threshold.text == "24m"
         events = session.scalars(select(AuditEvent).where(
             AuditEvent.event_type == "aim_settings_changed").order_by(AuditEvent.id)).all()
         assert [e.data["after"]["threshold"] for e in events] == ["7.5m", "24m"]

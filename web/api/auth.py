@@ -47,7 +47,7 @@ def authenticate() -> None:
         scheme, _, secret = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             fail(401, "Send the token as 'Authorization: Bearer <token>'.")
-        from web import db
+        from web.database import db
         with db().transaction() as session:
             user = tokens.authenticate(session, secret.strip())
             principal = Principal.from_account(user) if user is not None else None

@@ -16,8 +16,9 @@ from flask_smorest import Blueprint
 
 from engine import clock
 from engine.models import Team
-from web import db, measure_service
+from web import measure_service
 from web.access import CHILD_ROLES
+from web.database import db
 from workflows import forecast, measures, publication, run_charts
 from workflows.aims import AIMS
 

@@ -11,7 +11,7 @@ from . import tokens
 
 
 def _db():
-    from web import db
+    from web.database import db
     return db()
 
 
