@@ -114,6 +114,10 @@ class ProcessInstance(Base):
 _OPEN = "status IN ('ready', 'claimed')"
 
 
+# A work item's statuses while someone still has to act on it (the rest: completed, cancelled).
+OPEN = ("ready", "claimed")
+
+
 class WorkItem(Base):
     """A READY (or claimed) user task, as a queue row."""
     __tablename__ = "work_item"

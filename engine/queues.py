@@ -7,9 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from .models import Subject, WorkItem
-
-OPEN = ("ready", "claimed")
+from .models import OPEN, Subject, WorkItem
 SORTS = {
     "due": (WorkItem.due_date.asc(), WorkItem.id.asc()),
     "-due": (WorkItem.due_date.desc(), WorkItem.id.desc()),

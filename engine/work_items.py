@@ -13,11 +13,10 @@ from . import audit, clock
 from .db import new_row
 from .errors import Conflict, NotFound
 from .milestones import anchors, plan, properties
-from .models import AuditChain, ProcessInstance, UserAccount, WorkItem
+from .models import OPEN, AuditChain, ProcessInstance, UserAccount, WorkItem
 from .rules import RulePolicy
 from .task_maps import every_task
 
-OPEN = ("ready", "claimed")
 
 
 def due_dates(task, rules: RulePolicy, fallback):

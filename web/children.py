@@ -18,7 +18,8 @@ from workflows.children import ChildError
 from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
 from workflows.services import children as child_service
 
-from . import db, form_errors, schema_form
+from . import form_errors, schema_form
+from .database import db
 from .access import child_or_404, children_clause, require_roles
 from .read_models import child_page, children_list
 

@@ -13,12 +13,11 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from engine.models import (AuditEvent, Milestone, ProcessInstance, Subject, Team, Timer,
+from engine.models import (OPEN, AuditEvent, Milestone, ProcessInstance, Subject, Team, Timer,
                            UserAccount, WorkItem)
 from engine.queues import due_status
 from workflows.vocabulary import CSO_ORDER, JOURNEY_ORDER, MILESTONES
 
-OPEN = ("ready", "claimed")
 JOURNEY_EVENTS = {
     "child_registered": "Child registered",
     "instance_started": "Process started",

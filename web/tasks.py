@@ -16,11 +16,12 @@ from engine.errors import Conflict, InvalidData
 from engine.form_schemas import FormCannotBeChecked
 from engine.models import ProcessInstance, WorkItem
 from engine.queues import due_status
-from engine.work_items import OPEN
+from engine.models import OPEN
 from workflows import policy, profiles
 from workflows.services import tasks as task_service
 
-from . import db, form_errors, schema_form
+from . import form_errors, schema_form
+from .database import db
 from .access import QUEUE_ROLES, require_roles
 from .auth import safe_next
 from .read_models import display_names

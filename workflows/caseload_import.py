@@ -35,15 +35,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, clock, notifications
-from engine.models import ProcessInstance, Subject, Team, Timer, UserAccount, WorkItem
+from engine import audit, clock, notice_derivation
+from engine.models import OPEN, ProcessInstance, Subject, Team, Timer, UserAccount, WorkItem
 
 from . import caseload_csv
 from . import children as child_records
 from .caseload_csv import ACCOMMODATED, ChildRow, RowError
 from .caseload_steps import Step, answers, steps as placement_steps
 
-OPEN = ("ready", "claimed")
 IMPORTED_EVENT = "child_imported"
 TIMER_LAG = timedelta(minutes=1)  # a timer fires once its time has passed
 
@@ -186,9 +185,7 @@ def import_session(database) -> Session:
     """A session for placing children. Historic steps notify nobody: the alert that fired
     in 2025 is not news. Open tasks are the queues' business from now on (reminders and
     escalation on the next sweep)."""
-    session = database.factory()
-    session.info[notifications.POLICY_KEY] = None
-    return session
+    return notice_derivation.switch_off(database.factory())
 
 
 def place_children(session: Session, context: "ImportContext", children: list[ChildRow],

@@ -22,16 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # cycle through the engine and back into workflows or web is still found).
 CHECK_ENGINE_CYCLES = False
 
-# until the services redesign (issue 22): these modules, being rewritten, still reach the
-# database through the app factory's package (`from web import db`); web.database replaces it.
-CYCLE_EXEMPT_IMPORTS = frozenset({
-    ("web.tasks", "web"),
-    ("web.children", "web"),
-    ("web.api.me", "web"),
-    ("web.api.records", "web"),
-    ("web.api.tokens_page", "web"),
-    ("web.api.work", "web"),
-})
+CYCLE_EXEMPT_IMPORTS: frozenset[tuple[str, str]] = frozenset()  # none left
 
 
 def _lint_imports() -> list[str]:

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from engine.models import ApiToken, UserAccount
-from web import db
+from web.database import db
 from workflows.policy import ADD_CHILD_ROLES, MEASURE_ROLES, OVERVIEW_ROLES
 
 from . import auth, present, tokens

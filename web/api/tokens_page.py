@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from engine.models import ApiToken
-from web import db
+from web.database import db
 from workflows.services.actors import account
 
 from . import tokens

@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from engine import clock
 from engine.models import ProcessInstance, WorkItem
 from engine.queues import QueueFilter, list_work
-from engine.work_items import OPEN
-from web import db
+from engine.models import OPEN
+from web.database import db
 from workflows import policy
 from workflows.policy import QUEUE_ROLES
 from workflows.services import tasks as task_service

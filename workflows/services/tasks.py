@@ -17,7 +17,7 @@ from engine import form_schemas, work_items
 from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
 from engine.models import ProcessInstance, UserAccount, WorkItem
 from engine.runtime import Runtime
-from engine.work_items import OPEN
+from engine.models import OPEN
 
 from .. import policy
 from ..policy import Actor
