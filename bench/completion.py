@@ -292,7 +292,7 @@ PHASES = [  # (label, file suffix, function name); cumulative time inside Runtim
     ("    serialization.dumps", "engine/serialization.py", "dumps"),
     ("  audit.record", "engine/audit.py", "record"),
     ("  flush (engine/writer.py: the rows, by Core statements)", "engine/writer.py", "flush"),
-    ("    notifications derived", "engine/notifications.py", "derive_written"),
+    ("  notifications derived", "engine/notice_derivation.py", "derive_written"),
     ("commit", "sqlalchemy/orm/session.py", "commit"),
     ("SQL executed (all statements)", "sqlalchemy/engine/base.py", "_execute_context"),
 ]

@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import Select, String, cast, literal, select
 from sqlalchemy.orm import Session
 
 from . import clock
 from .db import new_row
 from .models import AuditChain, AuditEvent
+from .session_memo import memo
 
 GENESIS = "0" * 64
 
@@ -52,22 +52,10 @@ def _json_safe(data: dict | None) -> dict:
     return json.loads(json.dumps(data or {}, default=str))
 
 
-_LOCKED = "audit_locked_heads"  # session.info: {chain: head row this transaction locked}
-
-
-def _forget_locks(session: Session, transaction) -> None:
-    # A row lock lives as long as the transaction that took it; a rolled-back savepoint may
-    # release locks taken inside it, so any rollback makes the next append lock again.
-    if transaction.parent is None:
-        session.info.pop(_LOCKED, None)
-
-
-def _forget_locks_on_rollback(session: Session, _previous) -> None:
-    session.info.pop(_LOCKED, None)
-
-
-sa_event.listen(Session, "after_transaction_end", _forget_locks)
-sa_event.listen(Session, "after_soft_rollback", _forget_locks_on_rollback)
+# The heads this transaction locked are remembered in the session's memo
+# (engine/session_memo.py ``locked_heads``): a row lock lives as long as the transaction
+# that took it, and a rolled-back savepoint may release locks taken inside it, so the memo
+# forgets them at the transaction's end and on any rollback, and the next append locks again.
 
 
 def _locked_head(session: Session, chain: str, *, skip_locked: bool = False) -> AuditChain | None:
@@ -76,7 +64,7 @@ def _locked_head(session: Session, chain: str, *, skip_locked: bool = False) -> 
                            .with_for_update(skip_locked=skip_locked)
                            .execution_options(populate_existing=True)).first()
     if head is not None:
-        session.info.setdefault(_LOCKED, {})[chain] = head
+        memo(session).locked_heads[chain] = head
     return head
 
 
@@ -89,7 +77,7 @@ def lock_chain(session: Session, subject_id: int | None, *, skip_locked: bool = 
     row stays in the session, so the events this transaction appends reuse it.
     """
     chain = chain_for(subject_id)
-    if chain in session.info.get(_LOCKED, ()):
+    if chain in memo(session).locked_heads:
         return True
     if _locked_head(session, chain, skip_locked=skip_locked) is not None:
         return True
@@ -102,7 +90,7 @@ def lock_chains(session: Session, subject_ids) -> set:
     """``lock_chain(skip_locked=True)`` for many children in one statement: the ids of
     those this transaction now holds (or whose chain does not exist yet). Never waits, so
     taking many at once cannot deadlock; a busy child is left for the next sweep."""
-    held = session.info.setdefault(_LOCKED, {})
+    held = memo(session).locked_heads
     chains = {chain_for(subject_id): subject_id for subject_id in subject_ids}
     wanted = [chain for chain in chains if chain not in held]
     unborn: set[str] = set()
@@ -134,7 +122,7 @@ def chain_lock(subject_id) -> Select:
 def hold(session: Session, head: AuditChain) -> None:
     """Count ``head``, read freshly by a statement of the caller's, as locked by this
     transaction (SQLite: see work_items.get_open_with_instance)."""
-    session.info.setdefault(_LOCKED, {})[head.chain] = head
+    memo(session).locked_heads[head.chain] = head
 
 
 def lock_chain_of(session: Session, statement: Select, params: dict) -> bool:
@@ -152,7 +140,7 @@ def record(session: Session, event_type: str, actor: str, *, subject_id: int | N
            instance_id: int | None = None, task_id: str | None = None,
            data: dict | None = None) -> AuditEvent:
     chain = chain_for(subject_id)
-    head = session.info.get(_LOCKED, {}).get(chain)  # locked earlier in this transaction
+    head = memo(session).locked_heads.get(chain)  # locked earlier in this transaction
     if head is None:  # a chain begun earlier in this transaction, not yet flushed
         head = next((obj for obj in session.new
                      if isinstance(obj, AuditChain) and obj.chain == chain), None)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict
+from .session_memo import forget_at_transaction_ends
 
 STALE_MESSAGE = ("Someone else changed this child's record at the same time; reload the page "
                  "and try again. Nothing was saved.")
@@ -108,7 +109,13 @@ def _read_only_options(engine: Engine) -> dict:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    """The engine's sessions: objects stay readable after commit, and what a session
+    remembers for a transaction (engine/session_memo.py) is forgotten when it ends. Notices
+    are derived only once the runtime is wired to the factory (``NoticeDerivation.listen``,
+    see workflows/app.py)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    forget_at_transaction_ends(factory)
+    return factory
 
 
 @contextlib.contextmanager

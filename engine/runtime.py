@@ -19,6 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import (audit, clock, form_schemas, milestones, notifications, registry, serialization,
                spiff_fixes, timers, work_items, writer)
+from .notice_derivation import NoticeDerivation
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
 from .expressions import SandboxedScriptEngine
@@ -62,7 +63,11 @@ class Runtime:
     def __init__(self, config: EngineConfig):
         self.config = config
         spiff_fixes.apply()  # SpiffWorkflow's timers read engine/clock.py
-        notifications.install(config.notifications)  # derive notices from audit events
+        # Notices of audit events under the config's policy: derived here for the events
+        # the save path writes itself (``flush``), and by the session factory's flush
+        # listener for the others once the wiring attaches it (``notices.listen(factory)``,
+        # workflows/app.py).
+        self.notices = NoticeDerivation(config.notifications)
         self.script_engine = SandboxedScriptEngine(self._timer_date, config.script_functions)
 
     # -- timers resolve their due rules through the domain's policy ------------------
@@ -123,12 +128,15 @@ class Runtime:
         if flush:
             self.flush(session, milestone_rows)
 
-    @staticmethod
-    def flush(session: Session, milestone_rows: list | None = None) -> None:
+    def flush(self, session: Session, milestone_rows: list | None = None) -> None:
+        """The save path's flush (engine/writer.py), then the notices of the audit events
+        it wrote by its own statements, in the same transaction."""
         try:
-            writer.flush(session, milestone_rows)
+            events, inserted = writer.flush(session, milestone_rows)
         except StaleDataError:
             raise Conflict(STALE_MESSAGE) from None
+        if events:
+            self.notices.derive_written(session, events, inserted)
 
     def instance(self, session: Session, instance_id: int) -> ProcessInstance | None:
         """The instance with its model row, but not the model's diagram and forms: the

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, clock, escalation, notifications, outbox, timers, writer
+from . import audit, clock, digests, escalation, outbox, timers, writer
 from .db import unit_of_work
 from .models import ProcessInstance, Timer
 from .runtime import INSTANCE_LOAD, Runtime
@@ -221,7 +221,7 @@ def send_mail(factory: sessionmaker, runtime: Runtime, report: SweepReport) -> N
     policy = runtime.config.notifications
     if policy is None:
         return
-    report.digests += notifications.queue_digests(factory, policy, runtime.config.escalation_chain)
+    report.digests += digests.queue_digests(factory, policy, runtime.config.escalation_chain)
     sent = outbox.send_due(factory, policy.mail_settings())
     report.mails_sent += sent.sent
     report.mail_errors += sent.failed

@@ -8,8 +8,10 @@ statement), so ``flush`` writes those objects itself, in one order, then tells t
 they are persistent, exactly as a flush leaves them. Anything else pending (rows of other
 tables, deletions, a new chain or instance) goes through ``session.flush()`` as before.
 
-After the writes, the notices of the new events are derived (``notifications.derive_written``)
-as the ORM's ``after_flush`` listener derives them for events flushed the usual way.
+``flush`` returns the audit events it wrote so (and the work items it inserted): the
+ORM's ``after_flush`` listener, which derives the notices of events flushed the usual way,
+never sees them, so the runtime derives theirs (``Runtime.flush``,
+engine/notice_derivation.py).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
 
-from . import milestones, notifications
+from . import milestones
 from .db import STALE_MESSAGE
 from .errors import Conflict
 from .models import AuditChain, AuditEvent, Milestone, ProcessInstance, WorkItem
@@ -28,18 +30,20 @@ _UPDATED = (ProcessInstance, WorkItem, AuditChain)  # persistent objects written
 _INSERTED = (WorkItem, AuditEvent)                  # new objects written here
 
 
-def flush(session: Session, milestone_rows: list | None = None) -> None:
+def flush(session: Session, milestone_rows: list | None = None) -> tuple[list[AuditEvent], dict]:
     """``session.flush()``, with the save path's objects written by Core statements, and
     ``milestone_rows`` (milestones.sync_rows' ``pending``) upserted: on PostgreSQL in the
-    statement of the other writes when there is one, else first, by a statement of their own."""
+    statement of the other writes when there is one, else first, by a statement of their own.
+    Returns the audit events written by those statements, in order, and the work items
+    inserted with them ((instance id, task id) -> item); none when the ORM flushed them."""
     new = session.new
     if not new and not session.dirty:
         _write_milestones(session, milestone_rows)
-        return
+        return [], {}
     if session.deleted or any(type(obj) not in _INSERTED for obj in new):
         _write_milestones(session, milestone_rows)
         session.flush()  # rare shapes (a first event of a chain, a new instance): the ORM's way
-        return
+        return [], {}
     connection = session.connection()
     written = set()
     # Updates first, the instance's version check before anything else.
@@ -98,9 +102,7 @@ def flush(session: Session, milestone_rows: list | None = None) -> None:
     # transaction remembers them, so a rollback expunges or expires them as after a flush.
     session._register_persistent(written)
     session.flush()  # whatever else is pending (nothing, on a completion)
-    if events:
-        notifications.derive_written(session, events,
-                                     {(item.instance_id, item.task_id): item for item in items})
+    return events, {(item.instance_id, item.task_id): item for item in items} if events else {}
 
 
 def _write_milestones(session: Session, rows: list | None) -> None:

@@ -28,8 +28,16 @@ class Database:
 
     @classmethod
     def connect(cls, url: str, **engine_kwargs) -> "Database":
-        engine = make_engine(url, **engine_kwargs)
-        return cls(engine, make_session_factory(engine), pace_runtime())
+        return cls.wire(make_engine(url, **engine_kwargs), pace_runtime())
+
+    @classmethod
+    def wire(cls, engine: Engine, runtime: Runtime) -> "Database":
+        """A session factory for ``engine`` whose flushes derive ``runtime``'s notices (its
+        configuration's policy) from the audit events they write; the runtime derives those
+        of its own save path itself (engine/notice_derivation.py)."""
+        factory = make_session_factory(engine)
+        runtime.notices.listen(factory)
+        return cls(engine, factory, runtime)
 
     @contextmanager
     def transaction(self, read_only: bool = False):

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from engine import clock, notifications
+from engine import clock, digests
 from engine.models import UserAccount, WorkItem
 from workflows import accounts, profiles
 
@@ -32,9 +32,9 @@ def digest_reasons(db, username: str, day: date) -> dict[str, str]:
     policy = db.runtime.config.notifications
     with db.transaction() as session:
         user = session.scalar(select(UserAccount).where(UserAccount.username == username))
-        groups = notifications.digest_groups(session, policy, user, day,
-                                             db.runtime.config.escalation_chain,
-                                             policy.mail_settings())
+        groups = digests.digest_groups(session, policy, user, day,
+                                       db.runtime.config.escalation_chain,
+                                       policy.mail_settings())
         names = {i.id: i.task_name for i in session.scalars(select(WorkItem))}
     return {names[t.item_id]: t.why for g in groups for t in g.tasks}
 
