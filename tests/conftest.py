@@ -1,7 +1,8 @@
 """Fixtures shared by every level: real SQLite and the real local PostgreSQL.
 
-Each PostgreSQL test gets its own schema in database ``test`` so parallel runs never
-collide. With CI=true a missing PostgreSQL is a failure, not a skip.
+Each test process has its own PostgreSQL schemas in database ``test`` so parallel runs
+never collide; a function-scoped database reuses one emptied after the previous test
+(``PgSchemas``). With CI=true a missing PostgreSQL is a failure, not a skip.
 """
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from datetime import date
 
 import pytest
 
+from sqlalchemy import create_engine, text
+
 from engine import clock
 from engine.scratch_db import pg_problem, scratch_database
+from workflows import schema
 from workflows.app import Database
 from workflows.models_deploy import deploy_bundled
 
@@ -34,17 +38,91 @@ def pg_ready():
         pytest.skip(f"PostgreSQL not reachable: {problem}")
 
 
+class PgSchemas:
+    """Migrated PostgreSQL schemas of this test process, reused by function-scoped databases.
+
+    Building a schema (CREATE SCHEMA, every migration, DROP SCHEMA) costs about half a
+    second; emptying one (DELETE from every table, sequences restarted) about 20 ms. So a
+    test that is done with its database gives the schema back, emptied, for the next test
+    in the same process. A schema whose shape changed (a column, index or trigger), or
+    that could not be emptied within the lock timeout (a connection left holding a lock),
+    is dropped instead, so no test inherits another's leftovers. Module-scoped databases
+    (shared worlds) keep schemas of their own."""
+
+    def __init__(self):
+        self.free: list[tuple[object, str]] = []   # (ScratchDatabase, shape when made)
+        self.scratch = contextlib.ExitStack()
+
+    def take(self, tmp_path) -> tuple[object, str | None]:
+        """A schema (with its shape) ready for a test; shape None: new, not migrated yet."""
+        if self.free:
+            return self.free.pop()
+        where = self.scratch.enter_context(scratch_database(
+            "postgres", tmp_path, PG_URL, prefix="t", pg_options=NO_FLUSH_WAIT))
+        return where, None
+
+    def give_back(self, where, shape: str) -> None:
+        engine = create_engine(where.url, **where.engine_kwargs())
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                if _shape(conn) != shape:
+                    return
+                for table in reversed(schema.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                for (sequence,) in conn.execute(text(
+                        "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")):
+                    conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+            self.free.append((where, shape))
+        except Exception:  # noqa: BLE001 - not reusable: left for the drop at the end
+            pass
+        finally:
+            engine.dispose()
+
+
+def _shape(conn) -> str:
+    """Columns, indexes, triggers and the migration head of the current schema."""
+    return conn.execute(text("""
+        SELECT concat_ws('|',
+          (SELECT string_agg(table_name || '.' || column_name || ':' || data_type || is_nullable,
+                             ',' ORDER BY table_name, column_name)
+             FROM information_schema.columns WHERE table_schema = current_schema()),
+          (SELECT string_agg(indexdef, ',' ORDER BY indexdef) FROM pg_indexes
+            WHERE schemaname = current_schema()),
+          (SELECT string_agg(trigger_name, ',' ORDER BY trigger_name)
+             FROM information_schema.triggers WHERE trigger_schema = current_schema()),
+          (SELECT string_agg(version_num, ',') FROM alembic_version))""")).scalar()
+
+
+@pytest.fixture(scope="session")
+def pg_schemas():
+    pool = PgSchemas()
+    yield pool
+    pool.scratch.close()
+
+
 def make_database(backend: str, tmp_path, request, deploy: bool = True) -> Database:
     if backend == "postgres":
         request.getfixturevalue("pg_ready")
-    scratch = contextlib.ExitStack()
-    request.addfinalizer(scratch.close)  # finalizers run last-first: after the dispose below
-    where = scratch.enter_context(scratch_database(backend, tmp_path, PG_URL, prefix="t",
-                                                   pg_options=NO_FLUSH_WAIT))
     pool = {"pool_size": 10, "max_overflow": 10} if backend == "postgres" else {}
-    database = Database.connect(where.url, **where.engine_kwargs(), **pool)
-    request.addfinalizer(database.engine.dispose)
-    database.migrate()
+    if backend == "postgres" and request.scope == "function":
+        schemas = request.getfixturevalue("pg_schemas")
+        where, shape = schemas.take(tmp_path)
+        database = Database.connect(where.url, **where.engine_kwargs(), **pool)
+        if shape is None:
+            database.migrate()
+            with database.engine.connect() as conn:
+                shape = _shape(conn)
+        request.addfinalizer(lambda: schemas.give_back(where, shape))
+        request.addfinalizer(database.engine.dispose)  # runs first: finalizers go last-first
+    else:
+        scratch = contextlib.ExitStack()
+        request.addfinalizer(scratch.close)  # finalizers run last-first: after the dispose below
+        where = scratch.enter_context(scratch_database(backend, tmp_path, PG_URL, prefix="t",
+                                                       pg_options=NO_FLUSH_WAIT))
+        database = Database.connect(where.url, **where.engine_kwargs(), **pool)
+        request.addfinalizer(database.engine.dispose)
+        database.migrate()
     if deploy:
         with database.transaction() as session:
             deploy_bundled(session)
