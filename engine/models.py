@@ -38,6 +38,9 @@ class Team(Base):
     __tablename__ = "team"
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # A closed team keeps its row (children's history names it) but takes no new children
+    # or people; None while the team is open.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserAccount(Base):
@@ -46,7 +49,9 @@ class UserAccount(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(300))
+    # None: no local password, so the person cannot sign in with one (they use the
+    # council's sign-in, or are a service user with API tokens only).
+    password_hash: Mapped[str | None] = mapped_column(String(300))
     roles: Mapped[list] = mapped_column(JSON, default=list)
     team: Mapped[str | None] = mapped_column(ForeignKey("team.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
