@@ -225,7 +225,9 @@ def claim(session: Session, work_item_id: int, user: UserAccount) -> WorkItem:
     return item
 
 
-def release(session: Session, work_item_id: int, user: UserAccount, *, as_manager: bool = False) -> WorkItem:
+def release(session: Session, work_item_id: int, user: UserAccount, *, as_manager: bool = False,
+            reason: str | None = None) -> WorkItem:
+    """Back to the queue; ``reason`` (e.g. the holder left) is kept in the audit event."""
     item = get_open(session, work_item_id)
     if item.status == "ready":
         return item
@@ -238,9 +240,11 @@ def release(session: Session, work_item_id: int, user: UserAccount, *, as_manage
     if not _conditional(session, item, [WorkItem.status == "claimed", WorkItem.assignee_id == previous],
                         {"status": "ready", "assignee_id": None}):
         raise Conflict("Someone changed this task just now; reload the page.")
+    data = {"task": item.task_name, "previous_assignee": previous}
+    if reason:
+        data["reason"] = reason
     audit.record(session, "task_released", user.username, subject_id=item.subject_id,
-                 instance_id=item.instance_id, task_id=item.task_id,
-                 data={"task": item.task_name, "previous_assignee": previous})
+                 instance_id=item.instance_id, task_id=item.task_id, data=data)
     return item
 
 
