@@ -19,7 +19,7 @@ from tests.conftest import make_database
 from tests.web.journeys import make_app
 from workflows import demo
 
-from .test_worker_journey import sign_in
+from .steps import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.integration.test_caseload_import import EXAMPLE
+from tests.integration.caseload_example import EXAMPLE
 from workflows import caseload_job_runner
 from workflows.demo import DEMO_PASSWORD
 

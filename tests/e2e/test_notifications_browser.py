@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from engine import work_items
 from engine.models import UserAccount
 
-from .test_worker_journey import sign_in
+from .steps import sign_in
 
 pytestmark = pytest.mark.browser
 

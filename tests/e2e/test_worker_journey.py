@@ -11,18 +11,9 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from workflows.demo import DEMO_PASSWORD
+from .steps import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, axe, base: str, username: str) -> None:
-    page.goto(f"{base}/sign-in")
-    expect(page).to_have_title("Sign in – PACE Flow")
-    axe.check(page)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_social_worker_completes_the_legal_referral(live_world, page, axe, artifacts):

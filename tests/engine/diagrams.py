@@ -45,3 +45,27 @@ def linear(task_props: str | None = None, *, lane: str = "social_worker",
             f'<bpmn:userTask id="task" name="Do it">{task_props}<bpmn:incoming>f1</bpmn:incoming>'
             '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>' + tail + extra)
     return diagram(body, lane=lane, nodes=nodes)
+
+
+# The runtime tests' small process: start, a two-week timer, one task with due rules.
+TIMER_FORM = ('{"type": "object", "required": ["date_held"], "properties": {'
+              '"date_held": {"type": "string", "format": "date"}, "note": {"type": "string", "maxLength": 20}}}')
+
+
+def timer_diagram() -> str:
+    """start → timer (START+2w) → task (due START+3w, remind -5d, escalate +2d +7d) → end."""
+    body = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start") +
+            '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />'
+            '<bpmn:intermediateCatchEvent id="wait" name="Alert"><bpmn:incoming>f1</bpmn:incoming>'
+            '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDate '
+            'xsi:type="bpmn:tFormalExpression">START+2w</bpmn:timeDate></bpmn:timerEventDefinition>'
+            '</bpmn:intermediateCatchEvent>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="task" />'
+            '<bpmn:userTask id="task" name="Hold meeting">' +
+            props(formJsonSchemaFilename="task.schema.json", due="START+3w", remind="-5d",
+                  escalate="+2d +7d", milestone="MEETING") +
+            '<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>'
+            '<bpmn:sequenceFlow id="f3" sourceRef="task" targetRef="end" />'
+            '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>')
+    return diagram(body, process_id="mini", nodes=("start", "wait", "task", "end"))

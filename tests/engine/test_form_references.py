@@ -19,7 +19,7 @@ from workflows import accounts
 from workflows.engine_config import pace_config
 
 from .diagrams import linear
-from .test_runtime_basics import FORM, _start, timer_diagram
+from .diagrams import TIMER_FORM, timer_diagram
 
 CTX = pace_config().validation_context()
 
@@ -78,18 +78,18 @@ def test_references_inside_the_form_still_work():
     assert form_schemas.problems(schema, {"held": "2026-02-28"}) == []
 
 
-def test_a_form_deployed_before_the_check_is_refused_without_a_request(empty_database, listener):
+def test_a_form_deployed_before_the_check_is_refused_without_a_request(empty_database, listener, start_child):
     url, requests = listener
     db = empty_database
     with db.transaction() as session:
-        registry.deploy(session, ModelBundle("mini", timer_diagram(), {"task.schema.json": FORM}),
+        registry.deploy(session, ModelBundle("mini", timer_diagram(), {"task.schema.json": TIMER_FORM}),
                         CTX, "test")
         # As an older version could store it: the form now names a URL.
         session.execute(update(ProcessModel).values(forms={"task.schema.json": remote_form(url)},
                                                     content_hash=f"older version {url}"))
         accounts.ensure_team(session, "north")
         accounts.create_user(session, "sw", "Sam", "long-password-1", ["social_worker"], "north")
-    _start(db)
+    start_child(db)
     clock.set_now(date(2026, 1, 20))
     sweeper.sweep(db.factory, db.runtime)
     with db.transaction() as session:

@@ -10,53 +10,11 @@ from engine.models import AuditEvent, Milestone, ProcessInstance, Timer, WorkIte
 from workflows import accounts, children
 from workflows.engine_config import pace_config
 
-from .diagrams import diagram, props
+from .diagrams import TIMER_FORM, diagram, props, timer_diagram
 
-FORM = ('{"type": "object", "required": ["date_held"], "properties": {'
-        '"date_held": {"type": "string", "format": "date"}, "note": {"type": "string", "maxLength": 20}}}')
-
-
-def timer_diagram() -> str:
-    body = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start") +
-            '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
-            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />'
-            '<bpmn:intermediateCatchEvent id="wait" name="Alert"><bpmn:incoming>f1</bpmn:incoming>'
-            '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDate '
-            'xsi:type="bpmn:tFormalExpression">START+2w</bpmn:timeDate></bpmn:timerEventDefinition>'
-            '</bpmn:intermediateCatchEvent>'
-            '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="task" />'
-            '<bpmn:userTask id="task" name="Hold meeting">' +
-            props(formJsonSchemaFilename="task.schema.json", due="START+3w", remind="-5d",
-                  escalate="+2d +7d", milestone="MEETING") +
-            '<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>'
-            '<bpmn:sequenceFlow id="f3" sourceRef="task" targetRef="end" />'
-            '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>')
-    return diagram(body, process_id="mini", nodes=("start", "wait", "task", "end"))
-
-
-@pytest.fixture
-def mini(empty_database):
-    db = empty_database
-    with db.transaction() as session:
-        registry.deploy(session, registry.ModelBundle("mini", timer_diagram(), {"task.schema.json": FORM}),
-                        pace_config().validation_context(), "test")
-        accounts.ensure_team(session, "north")
-        accounts.create_user(session, "sw", "Sam", "long-password-1", ["social_worker"], "north")
-        accounts.create_user(session, "sw2", "Sue", "long-password-2", ["social_worker"], "north")
-    return db
-
-
-def _start(db, day=date(2026, 1, 5)):
-    clock.set_now(day)
-    with db.transaction() as session:
-        child = children.register_child(session, "C1", "Ava", "north", "test")
-        instance = db.runtime.start(session, "mini", child, {"start": day.isoformat()}, "test")
-        return instance.id
-
-
-def test_timer_waits_then_fires_once_and_task_gets_due_dates(mini):
+def test_timer_waits_then_fires_once_and_task_gets_due_dates(mini, start_child):
     db = mini
-    instance_id = _start(db)
+    instance_id = start_child(db)
     with db.transaction() as session:
         timer = session.scalars(select(Timer)).one()
         assert timer.fire_at.date() == date(2026, 1, 19)
@@ -82,9 +40,9 @@ def test_timer_waits_then_fires_once_and_task_gets_due_dates(mini):
         assert audit.verify(session) is None
 
 
-def test_completion_validates_records_milestone_and_is_idempotent(mini):
+def test_completion_validates_records_milestone_and_is_idempotent(mini, start_child):
     db = mini
-    instance_id = _start(db)
+    instance_id = start_child(db)
     clock.set_now(date(2026, 1, 20))
     sweeper.sweep(db.factory, db.runtime)
     with db.transaction() as session:
@@ -111,9 +69,9 @@ def test_completion_validates_records_milestone_and_is_idempotent(mini):
                               .where(AuditEvent.event_type == "task_completed")) == 1
 
 
-def test_claim_is_won_once(mini):
+def test_claim_is_won_once(mini, start_child):
     db = mini
-    _start(db)
+    start_child(db)
     clock.set_now(date(2026, 1, 20))
     sweeper.sweep(db.factory, db.runtime)
     from engine import work_items
@@ -128,12 +86,12 @@ def test_claim_is_won_once(mini):
         db.runtime.complete(session, item_id, {"date_held": "2026-01-20"}, sw2)
 
 
-def _deploy_and_start(db, process_id: str, xml: str, reference: str, day=date(2026, 1, 5),
+def _deploy_andstart_child(db, process_id: str, xml: str, reference: str, day=date(2026, 1, 5),
                       started: date | None = None) -> int:
     """Deploy ``xml`` as ``process_id`` and start it on ``day`` for a new child whose start
     date is ``started`` (``day`` when not given)."""
     with db.transaction() as session:
-        registry.deploy(session, registry.ModelBundle(process_id, xml, {"task.schema.json": FORM}),
+        registry.deploy(session, registry.ModelBundle(process_id, xml, {"task.schema.json": TIMER_FORM}),
                         pace_config().validation_context(), "test")
     clock.set_now(day)
     with db.transaction() as session:
@@ -175,7 +133,7 @@ def subprocess_diagram() -> str:
         "start", "split", "sub", "sub_start", "wait", "task", "sub_end", "top_task", "join", "end"))
 
 
-def test_timers_and_tasks_inside_a_subprocess_are_indexed_and_fire(mini):
+def test_timers_and_tasks_inside_a_subprocess_are_indexed_and_fire(mini, start_child):
     """The engine reads WAITING timers and READY tasks from each task map (not through
     SpiffWorkflow's tree iterator): at every step they are exactly what get_tasks finds,
     inside the subprocess too."""
@@ -183,7 +141,7 @@ def test_timers_and_tasks_inside_a_subprocess_are_indexed_and_fire(mini):
 
     from engine import work_items
     db = mini
-    instance_id = _deploy_and_start(db, "nested", subprocess_diagram(), "C2")
+    instance_id = _deploy_andstart_child(db, "nested", subprocess_diagram(), "C2")
 
     def indexed_as_iterated():
         with db.transaction() as session:
@@ -242,12 +200,12 @@ def two_boundary_timers_diagram() -> str:
         "start", "task", "early", "late", "chase", "push", "end"))
 
 
-def test_of_two_interrupting_timers_due_at_one_sweep_only_the_earlier_fires(mini):
+def test_of_two_interrupting_timers_due_at_one_sweep_only_the_earlier_fires(mini, start_child):
     """After downtime both interrupting timers of a task are overdue. As BPMN has it, the
     earlier fires, cancelling the task and the other timer, which is not recorded as fired
     (SpiffWorkflow 3.2 alone would run both and open both follow-up tasks)."""
     db = mini
-    instance_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C3")
+    instance_id = _deploy_andstart_child(db, "two_timers", two_boundary_timers_diagram(), "C3")
     with db.transaction() as session:
         assert {t.name for t in session.scalars(select(Timer))} == {"Chase", "Escalate"}
     clock.set_now(date(2026, 1, 30))  # the worker was down: both overdue
@@ -264,10 +222,10 @@ def test_of_two_interrupting_timers_due_at_one_sweep_only_the_earlier_fires(mini
     assert sweeper.sweep(db.factory, db.runtime).timers_fired == 0  # nothing left to fire
 
 
-def test_interrupting_timers_falling_due_one_by_one_fire_the_first_only(mini):
+def test_interrupting_timers_falling_due_one_by_one_fire_the_first_only(mini, start_child):
     """With the worker running, the first timer fires on its day and cancels the other."""
     db = mini
-    instance_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C4")
+    instance_id = _deploy_andstart_child(db, "two_timers", two_boundary_timers_diagram(), "C4")
     clock.set_now(date(2026, 1, 13))  # a week and a day: only "Chase" is due
     assert sweeper.sweep(db.factory, db.runtime).timers_fired == 1
     clock.set_now(date(2026, 1, 30))
@@ -278,11 +236,11 @@ def test_interrupting_timers_falling_due_one_by_one_fire_the_first_only(mini):
         assert items == {"Hold meeting": "cancelled", "Chase meeting": "ready"}
 
 
-def test_a_task_reached_after_both_its_timer_dates_opens_only_the_earlier_path(mini):
+def test_a_task_reached_after_both_its_timer_dates_opens_only_the_earlier_path(mini, start_child):
     """A child entered late (accommodated three weeks back): both timers are past when the
     task is reached, inside the start's own engine steps, and still only the earlier fires."""
     db = mini
-    late_id = _deploy_and_start(db, "two_timers", two_boundary_timers_diagram(), "C5",
+    late_id = _deploy_andstart_child(db, "two_timers", two_boundary_timers_diagram(), "C5",
                                 day=date(2026, 1, 30), started=date(2026, 1, 5))
     with db.transaction() as session:
         items = {i.title: i.status for i in session.scalars(select(WorkItem).where(

@@ -10,12 +10,11 @@ from engine.errors import Conflict
 from engine.models import AuditEvent, Milestone, ProcessInstance, WorkItem
 from workflows import accounts
 
-from .test_runtime_basics import _start, mini  # noqa: F401 (the fixture)
 
 
-def test_events_written_together_get_their_own_rows_ids(mini):  # noqa: F811
+def test_events_written_together_get_their_own_rows_ids(mini, start_child):
     db = mini
-    instance_id, item_id, sw = _ready_for_completion(db)
+    instance_id, item_id, sw = _ready_for_completion(db, start_child)
     inserts = []
 
     def count(_conn, _cursor, statement, *_args):
@@ -44,8 +43,8 @@ def test_events_written_together_get_their_own_rows_ids(mini):  # noqa: F811
         assert audit.verify(session) is None
 
 
-def _ready_for_completion(db):
-    instance_id = _start(db)
+def _ready_for_completion(db, start_child):
+    instance_id = start_child(db)
     clock.set_now(date(2026, 1, 20))
     sweeper.sweep(db.factory, db.runtime)
     with db.transaction() as session:
@@ -57,11 +56,11 @@ def _milestones(db) -> set:
         return {(m.code, m.planned_date, m.actual_date) for m in session.scalars(select(Milestone))}
 
 
-def test_milestones_go_with_the_state(mini):  # noqa: F811
+def test_milestones_go_with_the_state(mini, start_child):
     """On PostgreSQL the milestone upsert rides in the statement that writes the state and
     checks its version (no round trip of its own); on SQLite it is a statement before it."""
     db = mini
-    _instance_id, item_id, sw = _ready_for_completion(db)
+    _instance_id, item_id, sw = _ready_for_completion(db, start_child)
     statements = []
 
     def seen(_conn, _cursor, statement, *_args):
@@ -82,11 +81,11 @@ def test_milestones_go_with_the_state(mini):  # noqa: F811
                                ("MEETING", date(2026, 1, 26), date(2026, 1, 22))}
 
 
-def test_a_stale_version_writes_no_milestone(mini):  # noqa: F811
+def test_a_stale_version_writes_no_milestone(mini, start_child):
     """The instance changed under the completion (its row's version moved on after this
     transaction read it): Conflict, and the milestone upsert sent with the state is undone."""
     db = mini
-    instance_id, item_id, sw = _ready_for_completion(db)
+    instance_id, item_id, sw = _ready_for_completion(db, start_child)
     before = _milestones(db)
     with pytest.raises(Conflict), db.transaction() as session:
         held = session.get(ProcessInstance, instance_id)  # the copy complete() will use

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.models import Milestone, ProcessInstance, Subject, WorkItem
-from tests.conftest import BACKENDS, make_database
+from tests.conftest import make_database
 from workflows import england, england_demo
 
 from .driver import Journey
@@ -24,12 +24,6 @@ def england_database(request, tmp_path, backend: str, profiles: str = "england")
     mp.setenv("PACE_PROFILES", profiles)
     request.addfinalizer(mp.undo)
     return make_database(backend, tmp_path, request)
-
-
-@pytest.fixture(params=BACKENDS)
-def eng_db(request, tmp_path):
-    """A database with the English profile deployed (SQLite and PostgreSQL)."""
-    return england_database(request, tmp_path, request.param)
 
 
 class EnglandJourney(Journey):

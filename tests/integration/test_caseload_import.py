@@ -1,53 +1,15 @@
 """Importing a caseload mid-journey through the real runtime, on SQLite and PostgreSQL."""
-from datetime import date
-from pathlib import Path
-
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine import audit
-from engine.models import (AuditEvent, Milestone, ProcessInstance, Subject, Timer, UserAccount,
-                           WorkItem)
+from engine.models import AuditEvent, Milestone, Subject, UserAccount, WorkItem
 from web import create_app
 from workflows import aims, caseload_csv, caseload_import, children, demo, measures, stage_delays
 from workflows.measure_data import load_episodes
 
+from .caseload_example import D, EXAMPLE, EXPECTED, TODAY, counts, placement
 from .driver import Journey
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "caseload-example.csv"
-TODAY = date(2026, 11, 23)
-D = date.fromisoformat
-
-# Where each child of the example file lands: (task, role, due) or what it waits for.
-EXPECTED = {
-    "EX001": ("planning_meeting", "team_leader", D("2026-11-23")),        # LA_START + 3d
-    "EX002": ("initial_lar", "independent_chair", D("2026-11-23")),       # LA_START + 3w
-    "EX003": ("interim_lar", "independent_chair", D("2026-12-07")),       # LA_START + 3m
-    "EX004": ("legal_referral", "social_worker", D("2026-10-19")),        # LA_START + 30w - 2w
-    "EX005": ("legal_referral", "social_worker", D("2026-11-30")),        # booked LAR - 2w
-    "EX006": ("legal_opinion", "legal_services", D("2026-09-27")),        # LA_START + 30w - 1d
-    "EX007": ("substantive_lar", "independent_chair", D("2026-08-31")),   # LA_START + 30w
-    "EX008": ("substantive_lar", "independent_chair", D("2026-12-07")),   # the booked review
-    "EX009": ("return_home_plan", "social_worker", D("2026-08-31")),      # recommendation + 4w
-    "EX010": ("return_home_review", "independent_chair", D("2026-09-22")),  # RETURN_HOME + 3m
-    "EX011": ("kinship_application", "social_worker", D("2026-09-28")),   # recommendation + 8w
-    "EX012": ("kinship_order", "legal_services", D("2026-08-31")),        # lodged + 16w
-    "EX013": ("capr", "social_worker", D("2026-10-12")),                  # recommendation + 8w
-    "EX014": ("panel", "panel_adviser", D("2026-09-21")),                 # recommendation + 12w
-    "EX015": ("adm_decision", "adm", D("2026-10-05")),                    # PANEL + 14d
-    "EX016": ("lodge_application", "legal_services", D("2026-05-14")),    # ADM + 6w
-    "EX017": ("court_order", "legal_services", D("2026-08-31")),          # lodged + 26w
-    "EX018": "order_granted",
-    "EX019": "permanence_at_home",
-    "EX020": ("timer", D("2027-07-22")),                                  # CSO_START + 18m - 6w
-    "EX021": ("schedule_aim1_review", "team_leader", D("2026-06-12")),    # CSO_START + 18m - 4w
-    "EX022": ("hold_aim1_review", "independent_chair", D("2026-12-01")),  # the booked review
-    "EX023": ("record_hearing_decision", "social_worker", D("2026-12-01")),  # review + 6w
-    "EX024": ("schedule_aim1_review", "team_leader", D("2026-03-04")),    # review + 6m - 4w
-    "EX025": ("hold_aim1_review", "independent_chair", D("2026-01-12")),  # the booked review
-    "EX026": ("timer", D("2027-01-09")),                                  # review + 6m - 6w
-}
-
 
 @pytest.fixture
 def db(database):
@@ -59,30 +21,6 @@ def db(database):
 def import_example(db, **options):
     options = {"today": TODAY, "imported_by": "admin"} | options
     return caseload_import.import_file(db, EXAMPLE, **options)
-
-
-def placement(db) -> dict:
-    found = {}
-    with db.transaction() as session:
-        for child in session.scalars(select(Subject).order_by(Subject.reference)):
-            items = session.execute(select(WorkItem.task_name, WorkItem.role, WorkItem.due_date).where(
-                WorkItem.subject_id == child.id, WorkItem.status == "ready")).all()
-            (instance,) = session.scalars(select(ProcessInstance).where(
-                ProcessInstance.subject_id == child.id)).all()
-            timers = session.scalars(select(Timer.fire_at).where(Timer.instance_id == instance.id)).all()
-            if items:
-                (found[child.reference],) = [tuple(i) for i in items]
-            elif instance.status == "completed":
-                found[child.reference] = instance.end_event
-            else:
-                (found[child.reference],) = [("timer", t.date()) for t in timers]
-    return found
-
-
-def counts(db) -> dict:
-    with db.transaction() as session:
-        return {model.__name__: session.scalar(select(func.count()).select_from(model))
-                for model in (Subject, ProcessInstance, WorkItem, Milestone, Timer, AuditEvent)}
 
 
 def test_every_stage_lands_in_the_right_queue_with_the_right_due_date(db):

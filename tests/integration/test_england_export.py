@@ -15,7 +15,7 @@ from workflows import england_demo
 from workflows.england_export import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS,
                                       export_and_validate, read_csv, validate)
 
-from .england_journey import EnglandJourney, eng_db, england_database  # noqa: F401 - fixture
+from .england_journey import EnglandJourney, england_database
 
 TODAY = date(2026, 3, 31)
 YEAR = (date(2025, 4, 1), TODAY)

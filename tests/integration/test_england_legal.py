@@ -7,7 +7,7 @@ import pytest
 
 from workflows.profiles import ENG_CARE_PROCEEDINGS, ENG_LEGAL_STATUS
 
-from .england_journey import EnglandJourney, eng_db  # noqa: F401 - fixture
+from .england_journey import EnglandJourney
 
 LA = date(2026, 1, 5)
 

@@ -14,7 +14,7 @@ import pytest
 from workflows.due_rules import DueRules
 from workflows.profiles import ENG_LOOKED_AFTER
 
-from .england_journey import EnglandJourney, eng_db  # noqa: F401 - fixture
+from .england_journey import EnglandJourney
 
 EASTER_2026 = date(2026, 3, 23)  # a Monday: 20 working days later crosses Good Friday and Easter Monday
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from workflows.profiles import ENG_LEGAL_STATUS, ENG_LOOKED_AFTER
 
-from .england_journey import EnglandJourney, eng_db  # noqa: F401 - fixture
+from .england_journey import EnglandJourney
 
 LA = date(2026, 1, 5)
 

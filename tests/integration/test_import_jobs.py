@@ -20,7 +20,7 @@ from workflows import caseload_csv, caseload_job_runner, caseload_jobs, caseload
 from workflows.caseload_jobs import ImportJob
 
 from .caseload import url_with_search_path
-from .test_caseload_import import EXAMPLE, EXPECTED, TODAY, counts, placement
+from .caseload_example import EXAMPLE, EXPECTED, TODAY, counts, placement
 
 
 @pytest.fixture

@@ -13,27 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import clock, outbox, sweeper
-from engine.models import AuditEvent, Notification, OutboxMessage, UserAccount
+from engine.models import AuditEvent, Notification, OutboxMessage
 from workflows import accounts
 
 from .driver import Journey
-from .smtp_inbox import SmtpServer
+from .mail_rows import give_emails, outbox_rows
 
 CHILD_NAME = "Test Child"
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    with SmtpServer() as server:
-        for key, value in server.env().items():
-            monkeypatch.setenv(key, value)
-        yield server.inbox
-
-
-def give_emails(db) -> None:
-    with db.transaction() as session:
-        for user in session.scalars(select(UserAccount)):
-            user.email = f"{user.username}@council.example"
 
 
 def sweep(db, day, hour=5):
@@ -44,14 +30,6 @@ def sweep(db, day, hour=5):
 
 def utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def outbox_rows(db, **where):
-    with db.transaction() as session:
-        query = select(OutboxMessage).order_by(OutboxMessage.id)
-        for key, value in where.items():
-            query = query.where(getattr(OutboxMessage, key) == value)
-        return list(session.scalars(query))
 
 
 def assert_no_child_name(inbox):

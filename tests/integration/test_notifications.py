@@ -11,7 +11,7 @@ from engine.models import Notification, ProcessInstance, Subject, UserAccount
 from workflows import accounts, demo
 
 from .driver import Journey
-from .test_migration import deploy_variant
+from .diagram_variants import deploy_variant
 
 
 def notes(db, username: str | None = None) -> list[tuple[str, str, str]]:

@@ -3,17 +3,16 @@ a mail header, a row that cannot become an e-mail is parked (listed for the oper
 the rest of the batch is sent, and a step that fails does not stop the others."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from engine import clock, escalation, sweeper
-from engine.models import OutboxMessage, Subject, WorkItem
+from engine.models import OutboxMessage, Subject
 from web import create_app
 
 from .driver import Journey
-from .test_mail import give_emails, outbox_rows, smtp  # noqa: F401 - the real SMTP fixture
+from .mail_rows import give_emails, outbox_rows
 
 FORGED = "C00001\r\nBcc: someone@example.org"
 
@@ -37,7 +36,7 @@ def queue_unbuildable_mail(db) -> None:
                                   created_at=clock.now(), next_attempt_at=clock.now()))
 
 
-def test_a_line_break_in_a_reference_cannot_add_a_recipient(database, smtp):  # noqa: F811
+def test_a_line_break_in_a_reference_cannot_add_a_recipient(database, smtp):
     j = Journey(database).accommodate(date(2026, 1, 5))
     give_emails(database)
     j.complete("planning_meeting", date(2026, 1, 7))
@@ -52,7 +51,7 @@ def test_a_line_break_in_a_reference_cannot_add_a_recipient(database, smtp):  # 
     assert "C00001  Bcc: someone@example.org" in reminder["Subject"]  # folded, shown as typed
 
 
-def test_a_mail_that_cannot_be_built_is_parked_and_the_rest_still_go(database, smtp):  # noqa: F811
+def test_a_mail_that_cannot_be_built_is_parked_and_the_rest_still_go(database, smtp):
     j = Journey(database).accommodate(date(2026, 1, 5))
     give_emails(database)
     j.complete("planning_meeting", date(2026, 1, 7))
@@ -81,7 +80,7 @@ def test_a_mail_that_cannot_be_built_is_parked_and_the_rest_still_go(database, s
     assert "cannot build the message: ValueError" in listed.output
 
 
-def test_a_failing_step_is_reported_and_the_other_steps_still_run(database, smtp,  # noqa: F811
+def test_a_failing_step_is_reported_and_the_other_steps_still_run(database, smtp,
                                                                   monkeypatch):
     j = Journey(database).accommodate(date(2026, 1, 5))
     give_emails(database)

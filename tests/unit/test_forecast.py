@@ -11,7 +11,7 @@ from workflows.forecast import MISSED, ON_TRACK, UNKNOWN, WILL_MISS
 from workflows.measure_data import Reached, episode
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 
-from .test_measures import child
+from .caseloads import child
 
 ON = date(2025, 6, 30)
 SETTINGS = dict(DEFAULT_AIMS)  # Aim 1: 18 months; Aims 2 and 3: 30 weeks (210 days)

@@ -6,27 +6,12 @@ import pytest
 from workflows import measures, stage_delays
 from workflows.aims import (DEFAULT_AIMS, PRESETS, AimSettings, Population, SettingError,
                             Threshold, age_on)
-from workflows.measure_data import Child, Reached, episode
+from workflows.measure_data import Reached, episode
 from workflows.measures import ENDED, LATE, ON_TIME, OVERDUE, PENDING, classify, rounded
 
+from .caseloads import child, journey
+
 D = date.fromisoformat
-_ids = iter(range(1, 1_000_000))
-
-
-def child(team="north", dob=date(2014, 1, 1), ref=None):
-    number = next(_ids)
-    return Child(number, ref or f"C{number:05d}", f"Child {number}", team, dob)
-
-
-def journey(la_start, decided=None, route="home", dob=date(2014, 1, 1), team="north",
-            ended_on=None, more=()):
-    reached = [Reached("LA_START", la_start)]
-    if decided:
-        reached.append(Reached("PERM_RECOMMENDATION", decided, data={"route": route}))
-    reached += list(more)
-    c = child(team, dob)
-    return episode(c.id, c, reached, process_id="permanence_journey",
-                   status="completed" if ended_on else "running", ended_on=ended_on)
 
 
 def cso(start, review=None, recommendation="terminate", ended_on=None, dob=date(2012, 5, 5)):

@@ -7,7 +7,7 @@ import pytest
 from workflows import survival
 from workflows.measure_data import Reached, episode
 
-from .test_measures import child, journey
+from .caseloads import child, journey
 
 D = date.fromisoformat
 ON = D("2025-06-30")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine.models import Subject
 from tests.conftest import BACKENDS, make_database
-from tests.integration.test_caseload_import import EXAMPLE, EXPECTED, TODAY, placement
+from tests.integration.caseload_example import EXAMPLE, EXPECTED, TODAY, placement
 from workflows import caseload_import, caseload_job_runner, demo
 from workflows.caseload_jobs import ImportJob
 

@@ -21,7 +21,7 @@ from engine import clock, work_items
 from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel, UserAccount,
                            WorkItem)
 from engine.registry import ModelBundle
-from tests.integration.test_migration import without_legal_referral
+from tests.integration.diagram_variants import without_legal_referral
 from workflows import children, demo, form_filler, model_changes, model_drafts, pdsa
 from workflows.engine_config import BPMN_DIR
 from workflows.model_drafts import ModelDraft
