@@ -79,7 +79,7 @@ class Principal(UserMixin):
 
 
 def fingerprint(account: UserAccount) -> str:
-    return account.password_hash[-16:]
+    return (account.password_hash or "")[-16:]  # no local password: ""
 
 
 def require_roles(roles):

@@ -247,7 +247,7 @@ def validate_row(raw: Mapping, row: int, today: date, teams: Mapping[str, str],
     if not cells["team"]:
         problem("team", "required: the team's code")
     elif team is None:
-        known = ", ".join(sorted(set(teams.values()))) or "none yet (create the teams first)"
+        known = ", ".join(sorted(set(teams.values()))) or "none yet (create the teams first: pace team create)"
         problem("team", f"unknown team {cells['team']!r}; known: {known}")
     worker = None
     if cells["allocated_worker"]:

@@ -109,9 +109,10 @@ def rows_digest(rows: Iterable[Mapping]) -> str:
 def reference_data(session: Session) -> tuple[dict[str, str], dict[str, str], dict[str, int]]:
     """(team code or name → code, user name → user name, user name → id), keys lower-case."""
     teams: dict[str, str] = {}
-    for team in session.scalars(select(Team)):
+    open_teams = session.scalars(select(Team).where(Team.closed_at.is_(None))).all()  # closed: none
+    for team in open_teams:
         teams[team.name.lower()] = team.code
-    for team in session.scalars(select(Team)):
+    for team in open_teams:
         teams[team.code.lower()] = team.code
     users = list(session.scalars(select(UserAccount).where(UserAccount.active.is_(True))))
     return teams, {u.username.lower(): u.username for u in users}, {u.username: u.id for u in users}

@@ -34,6 +34,11 @@ KINDS = {
                      hint="After a process owner deploys a change (a PDSA cycle)."),
     DIGEST: Kind("Daily e-mail of tasks due this week and overdue", mode="digest",
                  hint="One e-mail each morning, grouped by child.", choices=("digest", "none")),
+    # Written by workflows/services/handover.py (a leaver, a changed role or team), not
+    # derived from a rule: shown in the notification centre only.
+    "team_change": Kind("A person in your team leaves or changes role, and their tasks come "
+                        "back to the queue", mode="none", choices=("none",),
+                        hint="Shown here only, not by e-mail."),
 }
 
 TEXTS = {

@@ -46,6 +46,15 @@ MODEL_READ_ROLES = frozenset({"process_owner", "service_manager", "auditor", "ad
 AUDIT_ROLES = frozenset({"auditor"})
 ADMIN_ROLES = frozenset({"admin"})
 IMPORT_ROLES = ADMIN_ROLES
+# Teams and people (workflows/services/teams.py, people.py): administrators.
+PEOPLE_ROLES = ADMIN_ROLES
+# First-line managers (team leader, team manager): a team's first escalation level, told
+# when a person of their team leaves and their tasks come back to the queue.
+FIRST_LINE_MANAGER_ROLES = frozenset(p.escalation_roles[0] for p in profiles.PROFILES.values()
+                                     if p.escalation_roles)
+# Roles worked within one team: a person holding one must belong to a team (with no team a
+# person sees every team's children).
+TEAM_ROLES = frozenset({"social_worker"} | FIRST_LINE_MANAGER_ROLES)
 
 
 def holds_any(actor: Actor, roles) -> bool:
@@ -71,6 +80,12 @@ def can_view_child(actor: Actor, team: str | None) -> bool:
 
 def can_add_child(actor: Actor) -> bool:
     return holds_any(actor, ADD_CHILD_ROLES)
+
+
+# -- teams and people -------------------------------------------------------------------
+def can_manage_people(actor: Actor) -> bool:
+    """Create, rename and close teams; add, change, deactivate and list people."""
+    return holds_any(actor, PEOPLE_ROLES)
 
 
 # -- tasks ----------------------------------------------------------------------------

@@ -44,8 +44,9 @@ def entry_profile(name: str | None) -> profiles.Profile:
 
 
 def teams_to_choose(session: Session, actor: Actor) -> list[tuple[str, str]]:
-    """(code, name) of the teams the actor may add a child to."""
-    return [(t.code, t.name) for t in session.scalars(select(Team).order_by(Team.name))
+    """(code, name) of the open teams the actor may add a child to."""
+    return [(t.code, t.name) for t in session.scalars(
+        select(Team).where(Team.closed_at.is_(None)).order_by(Team.name))
             if policy.sees_team(actor, t.code)]
 
 
@@ -64,8 +65,10 @@ def add_child(session: Session, runtime: Runtime, actor: Actor, data: Mapping, *
     problems = _form_problems(runtime, schema, data)
     if team is None:
         problems.append(FieldError("team", "Choose the child's team: you work with every team."))
-    elif session.get(Team, team) is None:
+    elif (found := session.get(Team, team)) is None:
         problems.append(FieldError("team", "There is no team with this code."))
+    elif found.closed_at is not None:
+        problems.append(FieldError("team", f"{found.name} is closed; choose an open team."))
     worker_id = _allocated_worker(session, allocated_worker, team, problems)
     if not problems:
         problems += _date_problems(chosen, data, clock.today())
