@@ -26,6 +26,9 @@ _TERM = re.compile(r"\s*(\d{1,4}(?:\.\d{1,2})?)\s*(d|w|m|y)\s*")
 _UNIT_NAMES = {"d": ("day", "days"), "w": ("week", "weeks"), "m": ("month", "months"),
                "y": ("year", "years")}
 AVERAGE_MONTH_DAYS = Decimal("30.4375")  # 365.25 / 12
+THRESHOLD_MAX_LENGTH = 20  # as stored (aim_setting.threshold)
+THRESHOLD_MAX_YEARS = 10   # longer is a typing mistake, and would push deadlines past any date
+WORDING_MAX_LENGTH = 2000
 
 
 class SettingError(ValueError):
@@ -63,6 +66,18 @@ class Threshold:
         if sum(amount for amount, _ in terms) <= 0:
             raise SettingError("the threshold must be longer than zero")
         return terms
+
+    @classmethod
+    def for_setting(cls, text: str) -> "Threshold":
+        """``parse``, and within what a council would set: at most 10 years, as stored."""
+        found = cls.parse(text)
+        if len(found.text) > THRESHOLD_MAX_LENGTH:
+            raise SettingError(f"the threshold must be {THRESHOLD_MAX_LENGTH} characters or "
+                               "fewer; write e.g. 30w, 18m or 7.5m")
+        reference = date(2001, 1, 1)
+        if found.add_to(reference) > reference + relativedelta(years=THRESHOLD_MAX_YEARS):
+            raise SettingError(f"the threshold must be {THRESHOLD_MAX_YEARS} years or shorter")
+        return found
 
     def add_to(self, day: date) -> date:
         result, extra_days = day, Decimal(0)
@@ -176,10 +191,8 @@ class AimSettings:
     def __post_init__(self):
         if self.aim not in AIMS:
             raise SettingError(f"there is no Aim {self.aim}; PACE Flow measures Aims 1, 2 and 3")
-        if not (0 < float(self.target_pct) <= 100):
-            raise SettingError("the target must be a percentage above 0 and at most 100")
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise SettingError("the aim's end date is before its start date")
+        check_target(self.target_pct)
+        check_dates(self.start_date, self.end_date)
         if not (self.wording or "").strip():
             raise SettingError("write the aim's wording")
 
@@ -189,6 +202,24 @@ class AimSettings:
 
     def with_changes(self, **changes) -> "AimSettings":
         return replace(self, **changes)
+
+
+def check_target(target_pct: float) -> None:
+    if not (0 < float(target_pct) <= 100):
+        raise SettingError("the target must be a percentage above 0 and at most 100")
+
+
+def check_dates(start_date: date | None, end_date: date | None) -> None:
+    if start_date and end_date and end_date < start_date:
+        raise SettingError("the aim's end date is before its start date")
+
+
+def check_wording(wording: str) -> None:
+    """A new wording: not blank, and no longer than a paragraph."""
+    if not (wording or "").strip():
+        raise SettingError("write the aim's wording")
+    if len(wording) > WORDING_MAX_LENGTH:
+        raise SettingError(f"the wording must be {WORDING_MAX_LENGTH} characters or fewer")
 
 
 def _aim(aim, wording, target, threshold, council=DEFAULT_COUNCIL, **kw) -> AimSettings:

@@ -1,10 +1,14 @@
 """Wiring, built once and used by the web app, the CLI, tests and bench alike: one engine,
-session factory and PACE runtime per database (``Database.connect``), the unit of work
-(``transaction``) and the schema upgrade (``migrate``)."""
+session factory and PACE runtime per database (``Database.connect``), the deployment's
+settings read from the environment (``Settings``), the unit of work (``transaction``) and
+the schema upgrade (``migrate``)."""
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
@@ -14,10 +18,37 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
+from .aims import DEFAULT_COUNCIL
 from .engine_config import pace_runtime
 from . import schema  # noqa: F401 - every table, in the one metadata (workflows/schema.py)
 
 ROOT = Path(__file__).resolve().parent.parent
+_COUNCIL_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")  # fits aim_setting.council
+
+
+class SettingsError(ValueError):
+    """A deployment setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment says about this deployment, read once by ``Database.connect``
+    and used by the pages, the API and the CLI alike.
+
+    ``council``: ``PACE_COUNCIL``, the council whose aim settings, PDSA cycles and run-chart
+    flags are read and written (a short code such as ``midlothian``; default ``default``).
+    """
+    council: str = DEFAULT_COUNCIL
+
+    def __post_init__(self):
+        if not _COUNCIL_CODE.match(self.council):
+            raise SettingsError(
+                f"PACE_COUNCIL={self.council!r} is not a council code: use lower-case letters, "
+                "digits, '_' or '-', at most 60 characters (e.g. midlothian)")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
+        return cls(council=environ.get("PACE_COUNCIL", "").strip() or DEFAULT_COUNCIL)
 
 
 @dataclass
@@ -25,19 +56,23 @@ class Database:
     engine: Engine
     factory: sessionmaker[Session]
     runtime: Runtime
+    settings: Settings = field(default_factory=Settings)
 
     @classmethod
-    def connect(cls, url: str, **engine_kwargs) -> "Database":
-        return cls.wire(make_engine(url, **engine_kwargs), pace_runtime())
+    def connect(cls, url: str, settings: Settings | None = None, **engine_kwargs) -> "Database":
+        """``settings``: by default read from the environment (``Settings.from_environ``)."""
+        return cls.wire(make_engine(url, **engine_kwargs), pace_runtime(),
+                        settings or Settings.from_environ())
 
     @classmethod
-    def wire(cls, engine: Engine, runtime: Runtime) -> "Database":
+    def wire(cls, engine: Engine, runtime: Runtime,
+             settings: Settings | None = None) -> "Database":
         """A session factory for ``engine`` whose flushes derive ``runtime``'s notices (its
         configuration's policy) from the audit events they write; the runtime derives those
         of its own save path itself (engine/notice_derivation.py)."""
         factory = make_session_factory(engine)
         runtime.notices.listen(factory)
-        return cls(engine, factory, runtime)
+        return cls(engine, factory, runtime, settings or Settings())
 
     @contextmanager
     def transaction(self, read_only: bool = False):

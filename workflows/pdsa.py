@@ -24,6 +24,7 @@ from .settings_models import PDSA_ACTS, PdsaCycle, RunChartFlag
 from .vocabulary import CSO_HOME, PERMANENCE
 
 AIM_PROCESS = {1: CSO_HOME, 2: PERMANENCE, 3: PERMANENCE}
+CHANGE_IDEA_MAX_LENGTH = 300  # as stored (pdsa_cycle.change_idea)
 FIELDS = ("aim", "change_idea", "cycle_number", "plan", "prediction", "start_date", "end_date",
           "what_happened", "study", "act", "process_id", "model_version")
 
@@ -43,24 +44,30 @@ class CycleInput:
     process_id: str | None = None
     model_version: int | None = None
 
-    def check(self) -> None:
-        problems = []
+    def problems(self) -> list[tuple[str, str]]:
+        """(field, message) for each rule the cycle breaks."""
+        found = []
         if self.aim not in AIMS:
-            problems.append("choose Aim 1, 2 or 3")
+            found.append(("aim", "choose Aim 1, 2 or 3"))
         if not self.change_idea.strip():
-            problems.append("describe the change idea")
-        if len(self.change_idea) > 300:
-            problems.append("the change idea must be 300 characters or fewer")
+            found.append(("change_idea", "describe the change idea"))
+        if len(self.change_idea) > CHANGE_IDEA_MAX_LENGTH:
+            found.append(("change_idea", f"the change idea must be {CHANGE_IDEA_MAX_LENGTH} "
+                                         "characters or fewer"))
         if self.cycle_number < 1:
-            problems.append("the cycle number must be 1 or more")
+            found.append(("cycle_number", "the cycle number must be 1 or more"))
         if self.end_date and self.end_date < self.start_date:
-            problems.append("the end date must be on or after the start date")
+            found.append(("end_date", "the end date must be on or after the start date"))
         if self.act is not None and self.act not in PDSA_ACTS:
-            problems.append("act must be adopt, adapt or abandon")
+            found.append(("act", "act must be adopt, adapt or abandon"))
         if self.model_version is not None and not self.process_id:
-            problems.append("name the diagram the version belongs to")
+            found.append(("model_version", "name the diagram the version belongs to"))
+        return found
+
+    def check(self) -> None:
+        problems = self.problems()
         if problems:
-            raise SettingError("; ".join(problems))
+            raise SettingError("; ".join(message for _field, message in problems))
 
 
 def _values(cycle: PdsaCycle) -> dict:

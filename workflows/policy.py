@@ -39,7 +39,9 @@ ADD_CHILD_ROLES = frozenset({"social_worker"} | MANAGER_ROLES)
 MEASURE_ROLES = frozenset({"service_manager", "team_leader", "process_owner", "auditor", "admin"})
 PDSA_ROLES = frozenset({"process_owner", "service_manager"})
 SETTINGS_ROLES = frozenset({"process_owner", "admin"})
-FORECAST_ROLES = CHILD_ROLES & MEASURE_ROLES
+# The measures' lists that name children (an aim's drill-down, the breach forecast).
+DRILL_DOWN_ROLES = CHILD_ROLES & MEASURE_ROLES
+FORECAST_ROLES = DRILL_DOWN_ROLES
 # Process models: process owners change them; these others may read them.
 OWNER_ROLES = frozenset({"process_owner"})
 MODEL_READ_ROLES = frozenset({"process_owner", "service_manager", "auditor", "admin"})
@@ -80,6 +82,21 @@ def can_view_child(actor: Actor, team: str | None) -> bool:
 
 def can_add_child(actor: Actor) -> bool:
     return holds_any(actor, ADD_CHILD_ROLES)
+
+
+# -- measures -------------------------------------------------------------------------
+def can_view_measures(actor: Actor) -> bool:
+    """The aims' figures, settings, run charts and PDSA cycles."""
+    return holds_any(actor, MEASURE_ROLES)
+
+
+def can_change_aim_settings(actor: Actor) -> bool:
+    return holds_any(actor, SETTINGS_ROLES)
+
+
+def can_record_pdsa(actor: Actor) -> bool:
+    """Record and edit PDSA cycles, flag and unflag run-chart points."""
+    return holds_any(actor, PDSA_ROLES)
 
 
 # -- teams and people -------------------------------------------------------------------
