@@ -16,6 +16,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine import audit, clock
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, FieldError, InvalidData, NotFound
 from engine.models import Base, ProcessModel, _now
 from engine.registry import ModelBundle
 from engine.xml_safety import MAX_BYTES as MAX_DIAGRAM_BYTES
@@ -32,14 +33,32 @@ from engine.xml_safety import UnsafeXml, parse_untrusted
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024     # one upload request, every file together
 MAX_FORM_BYTES = 256 * 1024            # as engine.registry checks forms
 MAX_FILES = 200
+# A zip may unpack to no more than one upload (MAX_UPLOAD_BYTES) in all, and no entry may be
+# compressed more than this many times over: diagrams and forms compress 5-20 times, a zip
+# bomb thousands of times. Only the methods read with bounded memory are accepted: stored
+# and deflate, which every zip tool writes (the standard library's bzip2 and LZMA readers
+# unpack a whole block at once, however large it becomes).
+MAX_ZIP_RATIO = 100
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 FORM_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.json$")
 PROCESS_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
-class UploadRefused(ValueError):
-    """An upload that is not stored; the message says what to do."""
+class UploadRefused(InvalidData):
+    """An upload that is not stored (400, or 413 when it is too large); the message says
+    which file and what to do."""
+    status = 400
+
+    def __init__(self, message: str, *, too_large: bool = False):
+        super().__init__([FieldError("files", message)])
+        self.message = message
+        if too_large:
+            self.status = 413
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class ModelDraft(Base):
@@ -134,17 +153,21 @@ def _form(name: str, data: bytes) -> str:
 
 def _zip_entries(name: str, data: bytes) -> list[tuple[str, bytes]]:
     """The .bpmn and forms of a zip as downloaded from PACE Flow (``x.bpmn``,
-    ``forms/y.json``, optionally inside one folder). Sizes are checked on what is actually
-    read, not on what the archive claims (zip bombs)."""
+    ``forms/y.json``, optionally inside one folder). Every way a zip can fail to unpack is
+    refused with a message (password, unsupported compression, damaged contents), never an
+    error page. Zip bombs: the sizes the archive declares are checked before anything is
+    unpacked (in all, per entry and compression ratio), and reading stops at the limit
+    whatever the archive claims."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError,
+            NotImplementedError):
         raise UploadRefused(f"{name} is not a readable .zip file.") from None
     files = [i for i in infos if not i.is_dir()]
     if len(files) > MAX_FILES:
         raise UploadRefused(f"{name} holds {len(files)} files; at most {MAX_FILES} are allowed.")
-    entries, total = [], 0
+    wanted = []
     for info in files:
         parts = info.filename.split("/")
         if info.filename.startswith("/") or "\\" in info.filename or \
@@ -155,22 +178,76 @@ def _zip_entries(name: str, data: bytes) -> list[tuple[str, bytes]]:
                                 "'..' or absolute paths.")
         if parts[0] == "__MACOSX" or parts[-1].startswith("."):
             continue
-        limit = MAX_DIAGRAM_BYTES if parts[-1].endswith(".bpmn") else MAX_FORM_BYTES
-        with archive.open(info) as handle:
-            content = handle.read(limit + 1)
+        _check_zip_entry(name, info)
+        wanted.append((info, parts[-1]))
+    declared = sum(info.file_size for info, _ in wanted)
+    if declared > MAX_UPLOAD_BYTES:
+        raise UploadRefused(f"{name} unpacks to {declared:,} bytes; a diagram and its forms may "
+                            f"be at most {MAX_UPLOAD_BYTES:,} bytes in all.", too_large=True)
+    entries, total = [], 0
+    for info, short in wanted:
+        limit = _entry_limit(short)
+        room = min(limit, MAX_UPLOAD_BYTES - total)
+        try:
+            with archive.open(info) as handle:
+                content = handle.read(room + 1)
+        except RuntimeError:  # encrypted, though the flag said otherwise
+            raise UploadRefused(_ENCRYPTED.format(name=name, entry=info.filename)) from None
+        except NotImplementedError:
+            raise UploadRefused(_METHOD.format(name=name, entry=info.filename)) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError):
+            raise UploadRefused(f"{name} is damaged: {info.filename} cannot be unpacked (its "
+                                "contents fail the zip's own check). Make the .zip again, or "
+                                "upload the .bpmn and .json files themselves.") from None
         total += len(content)
-        if len(content) > limit or total > MAX_UPLOAD_BYTES:
+        if len(content) > room:
             raise UploadRefused(f"{name}: {info.filename} is larger than {limit:,} bytes once "
-                                "unpacked.")
-        entries.append((parts[-1], content))
+                                "unpacked.", too_large=True)
+        entries.append((short, content))
     return entries
+
+
+_ENCRYPTED = ("{name} is protected with a password ({entry} is encrypted), so it cannot be "
+              "read. Make the .zip again without a password, or upload the .bpmn and .json "
+              "files themselves.")
+_METHOD = ("{name} uses a compression method PACE Flow does not read for {entry} (such as "
+           "Deflate64, bzip2, LZMA or AES encryption). Make the .zip again with ordinary "
+           "(deflate) compression, as your computer's own 'compress' or 'send to zip' does, or "
+           "upload the .bpmn and .json files themselves.")
+_AES = 99  # WinZip's AES encryption: the compression method an encrypted entry declares
+DIAGRAM_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
+
+
+def _entry_limit(name: str) -> int:
+    return MAX_DIAGRAM_BYTES if name.lower().endswith(DIAGRAM_SUFFIXES) else MAX_FORM_BYTES
+
+
+def _check_zip_entry(name: str, info: zipfile.ZipInfo) -> None:
+    """Refuse an entry before unpacking it: encrypted, compressed in a way that is not read
+    with bounded memory, nested archive, or declaring a size or ratio of a zip bomb."""
+    short = info.filename.rsplit("/", 1)[-1]
+    if info.flag_bits & 0x1 or info.compress_type == _AES:
+        raise UploadRefused(_ENCRYPTED.format(name=name, entry=info.filename))
+    if info.compress_type not in ZIP_METHODS:
+        raise UploadRefused(_METHOD.format(name=name, entry=info.filename))
+    if short.lower().endswith((".zip", ".jar", ".7z", ".gz", ".tar", ".rar")):
+        raise UploadRefused(f"{name} holds another archive, {info.filename}: put the diagram "
+                            "and its forms in one .zip, not a .zip inside a .zip.")
+    limit = _entry_limit(short)
+    if info.file_size > limit:
+        raise UploadRefused(f"{name}: {info.filename} is larger than {limit:,} bytes once "
+                            "unpacked.", too_large=True)
+    if info.file_size > 64 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+        raise UploadRefused(f"{name}: {info.filename} is compressed more than {MAX_ZIP_RATIO} "
+                            "times over, as no diagram or form is; it looks like a zip bomb "
+                            "and was not unpacked.", too_large=True)
 
 
 def read_upload(files: list[tuple[str, bytes]]) -> Upload:
     """Check every uploaded file; raise UploadRefused with a plain message, or return it."""
     if sum(len(d) for _, d in files) > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"The upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
-                            "a diagram and its forms are far smaller.")
+                            "a diagram and its forms are far smaller.", too_large=True)
     expanded: list[tuple[str, bytes]] = []
     for name, data in files:
         name = _plain_name(name or "")
@@ -184,7 +261,7 @@ def read_upload(files: list[tuple[str, bytes]]) -> Upload:
     for name, data in expanded:
         name = _plain_name(name)
         lower = name.lower()
-        if lower.endswith((".bpmn", ".bpmn20.xml", ".xml")):
+        if lower.endswith(DIAGRAM_SUFFIXES):
             if result.bpmn_xml is not None:
                 raise UploadRefused("Upload one diagram (.bpmn) at a time.")
             result.bpmn_xml, result.process_ids = _diagram(name, data)
