@@ -105,6 +105,17 @@ def can_manage_people(actor: Actor) -> bool:
     return holds_any(actor, PEOPLE_ROLES)
 
 
+# -- process models ---------------------------------------------------------------------
+def can_read_models(actor: Actor) -> bool:
+    """See the processes, their versions and diagrams, and download them."""
+    return holds_any(actor, MODEL_READ_ROLES)
+
+
+def can_change_models(actor: Actor) -> bool:
+    """Drafts, checks, deployments, and moving children between versions."""
+    return holds_any(actor, OWNER_ROLES)
+
+
 # -- tasks ----------------------------------------------------------------------------
 def manages(actor: Actor, item: WorkItem) -> bool:
     """Team leaders (of the child's team) and service managers oversee a team's tasks."""

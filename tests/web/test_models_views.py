@@ -498,3 +498,189 @@ def test_children_on_a_removed_step_are_refused_one_by_one(world):
         assert session.get(ProcessInstance, ids["N0001"]).model.version == 1
         assert session.get(ProcessInstance, ids["N0002"]).model.version == 2
         assert session.get(WorkItem, world.tasks["north"]).status == "ready"
+
+
+# -- zips that cannot be unpacked, an unknown PDSA cycle (issue 26): never a 500 --------------
+def _single(name: str, body: str, method: int = zipfile.ZIP_DEFLATED) -> bytearray:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        archive.writestr(name, body)
+    return bytearray(out.getvalue())
+
+
+def _set_method(data: bytearray, method: int) -> bytes:
+    """The compression method a zip tool wrote (9 Deflate64, 99 AES) in the local and the
+    central header of the zip's one entry."""
+    central = data.rfind(b"PK\x01\x02")
+    for at in (8, central + 10):
+        data[at:at + 2] = method.to_bytes(2, "little")
+    return bytes(data)
+
+
+def encrypted_zip(folder, bundle: ModelBundle) -> bytes:
+    """A password-protected zip of the diagram and its forms: made by the zip command
+    (``-P``: ``zip -e`` without a terminal), or flagged encrypted where zip is missing."""
+    import shutil
+    import subprocess
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{bundle.process_id}.bpmn").write_text(bundle.bpmn_xml, encoding="utf-8")
+    target = folder / "locked.zip"
+    if shutil.which("zip"):
+        subprocess.run(["zip", "-q", "-j", "-P", "secret", str(target),
+                        str(folder / f"{bundle.process_id}.bpmn")], check=True)
+        return target.read_bytes()
+    data = _single(f"{bundle.process_id}.bpmn", bundle.bpmn_xml)
+    central = data.rfind(b"PK\x01\x02")
+    data[6] |= 1
+    data[central + 8] |= 1
+    return bytes(data)
+
+
+def _bad_crc() -> bytes:
+    data = _single(f"{PJ}.bpmn", shipped().bpmn_xml, zipfile.ZIP_STORED)
+    data[30 + len(f"{PJ}.bpmn") + 200] ^= 0x01  # one bit of the stored diagram
+    return bytes(data)
+
+
+def _corrupt_stream() -> bytes:
+    data = _single(f"{PJ}.bpmn", shipped().bpmn_xml)
+    start = 30 + len(f"{PJ}.bpmn")
+    data[start:start + 16] = b"\xff" * 16  # the deflate stream's first blocks
+    return bytes(data)
+
+
+def _bomb() -> bytes:  # a 1.5 MB "diagram" of spaces, compressed about a thousand times
+    return bytes(_single(f"{PJ}.bpmn", "<x>" + " " * (1536 * 1024) + "</x>"))
+
+
+def _too_much() -> bytes:  # 25 forms of 256,000 bytes: more than 5 MB unpacked, 3.6 MB packed
+    import os
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number in range(25):
+            archive.writestr(f"forms/f{number}.schema.json", os.urandom(128000).hex())
+    return out.getvalue()
+
+
+BAD_ZIPS = {
+    "password": (lambda folder: encrypted_zip(folder, shipped()), 400,
+                 "locked.zip is protected with a password"),
+    "deflate64": (lambda _: _set_method(_single(f"{PJ}.bpmn", shipped().bpmn_xml), 9), 400,
+                  "uses a compression method PACE Flow does not read"),
+    "aes": (lambda _: _set_method(_single(f"{PJ}.bpmn", shipped().bpmn_xml), 99), 400,
+            "is protected with a password"),
+    "bad crc": (lambda _: _bad_crc(), 400, "is damaged: permanence_journey.bpmn cannot be unpacked"),
+    "corrupt stream": (lambda _: _corrupt_stream(), 400,
+                       "is damaged: permanence_journey.bpmn cannot be unpacked"),
+    "zip in a zip": (lambda _: bytes(_single("inner.zip", "PK")), 400, "holds another archive"),
+    "zip bomb": (lambda _: _bomb(), 413, "it looks like a zip bomb and was not unpacked"),
+    "too much unpacked": (lambda _: _too_much(), 413, "may be at most 5,242,880 bytes in all"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ZIPS)
+def test_zips_that_cannot_be_unpacked_are_refused_on_the_upload_page(shared, tmp_path, case):
+    make, status, words = BAD_ZIPS[case]
+    owner = cached_client(shared, "owner")
+    before = drafts(shared)
+    name = "locked.zip" if case == "password" else "pj.zip"
+    for url in (f"/models/{PJ}/upload", "/models/upload"):
+        response = upload(owner, [(io.BytesIO(make(tmp_path)), name)], url=url)
+        assert response.status_code == status, (case, text(response)[:500])
+        assert words in text(response) and "There is a problem" in text(response), case
+        assert "Traceback" not in text(response)
+    assert drafts(shared) == before
+
+
+@pytest.mark.parametrize("case", BAD_ZIPS)
+def test_zips_that_cannot_be_unpacked_are_refused_when_added_to_a_draft(shared, tmp_path, case):
+    make, status, words = BAD_ZIPS[case]
+    owner = cached_client(shared, "owner")
+    draft = draft_id(post(owner, f"/models/{PJ}/drafts", {"version": "1"}))
+    with shared.database.transaction() as session:
+        found = session.get(ModelDraft, draft)
+        before = (found.revision, found.bpmn_xml, dict(found.forms))
+    response = owner.post(f"/models/drafts/{draft}/files", content_type="multipart/form-data",
+                          data={"csrf_token": csrf_token(owner),
+                                "files": [(io.BytesIO(make(tmp_path)), "locked.zip"
+                                           if case == "password" else "pj.zip")]})
+    body = text(response)
+    assert response.status_code == status, (case, body[:500])
+    assert "There is a problem" in body and "Nothing was added: " in body and words in body
+    assert 'id="add-files-error"' in response.get_data(as_text=True)
+    with shared.database.transaction() as session:
+        found = session.get(ModelDraft, draft)
+        assert (found.revision, found.bpmn_xml, dict(found.forms)) == before
+    post(owner, f"/models/drafts/{draft}/discard")
+
+
+def test_deploying_with_a_pdsa_cycle_that_does_not_exist_says_so(shared):
+    owner = cached_client(shared, "owner")
+    draft = draft_id(post(owner, f"/models/{PJ}/drafts", {"version": "1"}))
+    post(owner, f"/models/drafts/{draft}/properties", {"p.initial_lar.due": "LA_START+2w"})
+    before = versions(shared)
+    for cycle in ("99999", "abc"):
+        response = post(owner, f"/models/drafts/{draft}/deploy",
+                        {"reason": "Two weeks", "pdsa_cycle": cycle})
+        body = text(response)
+        assert response.status_code == 400, body[:500]
+        assert f"There is no PDSA cycle {cycle}: choose another, or none." in body
+        assert "There is a problem" in body and "Two weeks" in body  # the reason kept
+    assert versions(shared) == before
+    with shared.database.transaction() as session:
+        assert session.get(ModelDraft, draft).status == "open"
+    post(owner, f"/models/drafts/{draft}/discard")
+
+
+def _page_findings(response) -> set[tuple[str, str, str]]:
+    from lxml import html as lxml_html
+    rows = lxml_html.fromstring(response.get_data(as_text=True)).xpath(
+        "//table[@id='problems']/tbody/tr")
+    found = set()
+    for row in rows:
+        cells = row.xpath("./td")
+        element = cells[0].xpath(".//code/text()")
+        found.add((element[0] if element else "", cells[1].text_content().strip().replace("–", "-"),
+                   cells[2].text_content().strip()))
+    return found
+
+
+def _cli_findings(output: str) -> set[tuple[str, str, str]]:
+    found = set()
+    for line in output.splitlines():
+        match = re.match(r"^(\S+)(?: \(.*?\))?, line (\S+): (.*)$", line)
+        if match:
+            element = "" if match.group(1) == "the" else match.group(1)
+            found.add((element, match.group(2), match.group(3)))
+    return found
+
+
+@pytest.mark.parametrize("case", ["camunda", "broken due rule and missing form"])
+def test_the_page_and_the_command_line_list_the_same_problems(shared, tmp_path, case):
+    owner = cached_client(shared, "owner")
+    if case == "camunda":
+        files, url, options = {"review.bpmn": CAMUNDA}, "/models/upload", []
+    else:
+        broken = shipped()
+        broken.bpmn_xml = broken.bpmn_xml.replace('value="LA_START+3w"', 'value="LA_START+2 weeks"')
+        del broken.forms["legal_opinion.schema.json"]
+        files = {f"{PJ}.bpmn": broken.bpmn_xml, **broken.forms}
+        url, options = f"/models/{PJ}/upload", ["--process", PJ]
+    for name, body in files.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    response = upload(owner, [(io.BytesIO(body.encode()), name) for name, body in files.items()],
+                      url=url)
+    draft = draft_id(response)
+    page = _page_findings(owner.get(f"/models/drafts/{draft}"))
+    result = shared.app.test_cli_runner().invoke(
+        args=["models", "check", *[str(tmp_path / n) for n in files], *options])
+    assert result.exit_code == 1, result.output
+    assert page and _cli_findings(result.output) == page
+    post(owner, f"/models/drafts/{draft}/discard")
+    # and the same refusal for the same unreadable zip
+    locked = encrypted_zip(tmp_path / "zip", shipped())
+    refused = text(upload(owner, [(io.BytesIO(locked), "locked.zip")]))
+    cli = shared.app.test_cli_runner().invoke(args=["models", "check",
+                                                    str(tmp_path / "zip" / "locked.zip")])
+    message = re.search(r"Refused: (.*)", cli.output).group(1)
+    assert cli.exit_code == 1 and message in refused

@@ -1,0 +1,415 @@
+"""Process models: a process owner's actions, for the pages (web/models_*.py) and
+``pace models`` (web/cli_models.py) alike.
+
+Reading versions is open to ``policy.MODEL_READ_ROLES``; everything that changes a process
+(drafts, deploying, moving children) and the migration dry run (it lists children by
+reference) to ``policy.OWNER_ROLES``. Uploads are checked by ``workflows.model_drafts``
+(``UploadRefused``: an ``InvalidData`` answered 400, or 413 when too large) and diagrams by
+``workflows.model_changes`` (a ``Report`` of every problem with element id, line and fix);
+the same functions serve the browser and the command line, so both list the same problems.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import registry
+from engine.errors import FieldError, Forbidden, InvalidData, NotFound
+from engine.migration import ModelDiff
+from engine.models import ProcessModel
+from engine.runtime import Runtime
+
+from .. import model_changes, model_drafts, policy
+from ..model_changes import Candidate, Outcome, Report
+from ..model_drafts import PROCESS_ID, ModelDraft, Upload, UploadRefused
+from ..policy import Actor
+from ..settings_models import PdsaCycle
+from .actors import account
+
+MAX_REASON = 500
+Files = Sequence[tuple[str, bytes]]  # (file name, content) as uploaded or read from disk
+
+
+class ModelHasProblems(InvalidData):
+    """The diagram has problems (``report.findings``), so it was not deployed."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__([FieldError("draft", "Correct the problems listed before deploying.")])
+
+
+def _may_read(actor: Actor) -> None:
+    if not policy.can_read_models(actor):
+        raise Forbidden("Your roles do not include reading process models.")
+
+
+def _may_change(actor: Actor, session: Session | None = None) -> None:
+    if not policy.can_change_models(actor):
+        raise Forbidden("Only process owners can change a process.")
+    if session is not None:
+        account(session, actor)  # still active
+
+
+# -- reading ----------------------------------------------------------------------------
+@dataclass
+class ProcessSummary:
+    process_id: str
+    name: str
+    latest: ProcessModel
+    running: int
+    on_latest: int
+    drafts: int
+
+
+@dataclass
+class ProcessHistory:
+    process_id: str
+    name: str
+    versions: list[ProcessModel]          # newest first
+    running: dict[int, int]               # children running, per version
+    cycles: dict[int, list[PdsaCycle]]    # PDSA cycles, per version
+    drafts: list[ModelDraft]              # open drafts (process owners only)
+
+
+@dataclass
+class VersionDetail:
+    model: ProcessModel
+    latest: ProcessModel
+    cycles: list[PdsaCycle]
+    running: dict[int, int]
+
+
+def list_processes(session: Session, actor: Actor) -> list[ProcessSummary]:
+    """Every process with its latest version and how many children run on it."""
+    _may_read(actor)
+    latest = session.execute(select(ProcessModel.process_id, func.max(ProcessModel.version))
+                             .group_by(ProcessModel.process_id)).all()
+    found = []
+    for process_id, number in sorted(latest):
+        model = _version(session, process_id, number)
+        counts = model_changes.running_counts(session, process_id)
+        found.append(ProcessSummary(process_id, model_changes.process_name(process_id, model.name),
+                                    model, sum(counts.values()), counts.get(number, 0),
+                                    len(model_drafts.open_drafts(session, process_id))))
+    return found
+
+
+def process_history(session: Session, actor: Actor, process_id: str) -> ProcessHistory:
+    _may_read(actor)
+    versions = list(session.scalars(select(ProcessModel).where(
+        ProcessModel.process_id == process_id).order_by(ProcessModel.version.desc())))
+    if not versions:
+        raise NotFound(f"There is no process {process_id!r}.")
+    drafts = model_drafts.open_drafts(session, process_id) \
+        if policy.can_change_models(actor) else []
+    return ProcessHistory(process_id, model_changes.process_name(process_id, versions[0].name),
+                          versions, model_changes.running_counts(session, process_id),
+                          model_changes.cycles_by_version(session, process_id, versions), drafts)
+
+
+def latest_version(session: Session, actor: Actor, process_id: str) -> ProcessModel:
+    _may_read(actor)
+    found = registry.latest(session, process_id)
+    if found is None:
+        raise NotFound(f"There is no process {process_id!r}.")
+    return found
+
+
+def get_version(session: Session, actor: Actor, process_id: str, version: int) -> VersionDetail:
+    _may_read(actor)
+    model = _version(session, process_id, version)
+    cycles = model_changes.cycles_by_version(session, process_id, [model]).get(version, [])
+    return VersionDetail(model, registry.latest(session, process_id), cycles,
+                         model_changes.running_counts(session, process_id))
+
+
+def _version(session: Session, process_id: str, version: int) -> ProcessModel:
+    model = session.scalars(select(ProcessModel).where(ProcessModel.process_id == process_id,
+                                                       ProcessModel.version == version)).first()
+    if model is None:
+        raise NotFound(f"Process {process_id!r} has no version {version}.")
+    return model
+
+
+# -- drafts -----------------------------------------------------------------------------
+def get_draft(session: Session, actor: Actor, draft_id: int, *,
+              open_only: bool = True) -> ModelDraft:
+    """The draft (404 if none); with ``open_only``, 409 once deployed or discarded."""
+    _may_change(actor)
+    return model_drafts.get(session, draft_id, open_only=open_only)
+
+
+def _changing(session: Session, actor: Actor, draft_id: int) -> ModelDraft:
+    """The open draft an active process owner is about to change."""
+    _may_change(actor, session)
+    return model_drafts.get(session, draft_id, open_only=True)
+
+
+def start_draft(session: Session, actor: Actor, process_id: str,
+                version: int | None = None) -> ModelDraft:
+    """A draft copied from ``version`` (the latest when None or not found)."""
+    _may_change(actor, session)
+    latest = latest_version(session, actor, process_id)
+    model = _version(session, process_id, version) \
+        if version is not None and 0 < version <= latest.version else latest
+    return model_drafts.copy_version(session, model, actor.username)
+
+
+def _target(upload: Upload, process_id: str | None) -> str:
+    """The process an upload is for: ``process_id`` (which must exist), or the one
+    executable process the diagram declares (a new process, or the next version of one)."""
+    if upload.bpmn_xml is None:
+        raise UploadRefused("The upload has no diagram: include the .bpmn file.")
+    if process_id is not None:
+        return process_id
+    ids = upload.process_ids
+    if len(ids) != 1 or not PROCESS_ID.match(ids[0]) or ids[0] in ("upload", "drafts"):
+        raise UploadRefused("The diagram must hold exactly one executable process with an id "
+                            "of letters, digits and '_' (tick 'Executable' on the process in "
+                            "the modeler).")
+    return ids[0]
+
+
+def _existing(session: Session, process_id: str | None) -> None:
+    if process_id is not None and registry.latest(session, process_id) is None:
+        raise NotFound(f"There is no process {process_id!r}.")
+
+
+def upload_draft(session: Session, actor: Actor, files: Files, *, process_id: str | None = None,
+                 note: str = "") -> ModelDraft:
+    """Uploaded files (a .bpmn and its forms, or a .zip) as a draft of ``process_id`` or of
+    the process the diagram declares. Nothing is stored if any file is refused."""
+    _may_change(actor, session)
+    _existing(session, process_id)
+    upload = model_drafts.read_upload(list(files))
+    target = _target(upload, process_id)
+    latest = registry.latest(session, target)
+    return model_drafts.create(session, target, upload.bpmn_xml, upload.forms or {},
+                               actor.username, source="upload",
+                               base_version=latest.version if latest else None,
+                               note=(note or "Uploaded diagram").strip())
+
+
+def save_diagram(session: Session, actor: Actor, draft_id: int, files: Files,
+                 revision: int | None = None) -> ModelDraft:
+    """The editor's diagram (one .bpmn file) replaces the draft's; 409 when someone saved
+    the draft after ``revision``."""
+    draft = _changing(session, actor, draft_id)
+    upload = model_drafts.read_upload(list(files))
+    if upload.bpmn_xml is None or upload.forms:
+        raise UploadRefused("The editor sends one diagram; nothing else can be saved here.")
+    return model_drafts.save_diagram(session, draft, upload.bpmn_xml, actor.username, revision)
+
+
+def set_properties(session: Session, actor: Actor, draft_id: int,
+                   values: Mapping[str, Mapping[str, str]], revision: int | None = None) -> int:
+    """Write PACE properties ({element id: {property: value}}; an empty value removes one)
+    into the draft's diagram; returns how many changed."""
+    draft = _changing(session, actor, draft_id)
+    rows = {r.element_id: r for r in model_changes.element_rows(draft.bpmn_xml)}
+    unknown = [FieldError(f"p.{element_id}.{name}", "There is no such element or property.")
+               for element_id, given in values.items() for name in given
+               if element_id not in rows or name not in model_changes.PACE_PROPERTIES]
+    if unknown:
+        raise InvalidData(unknown)
+    changes: dict[str, dict[str, str]] = {}
+    for element_id, given in values.items():
+        for name, value in given.items():
+            value = (value or "").strip()[:500]
+            if rows[element_id].properties.get(name, "") != value:
+                changes.setdefault(element_id, {})[name] = value
+    if changes:
+        model_drafts.save_diagram(session, draft, model_changes.set_properties(
+            draft.bpmn_xml, changes), actor.username, revision)
+    return sum(len(v) for v in changes.values())
+
+
+def add_files(session: Session, actor: Actor, draft_id: int, files: Files) -> list[str]:
+    """Forms (added or replaced) and/or a diagram (replaced); returns what changed."""
+    draft = _changing(session, actor, draft_id)
+    upload = model_drafts.read_upload(list(files))
+    return model_drafts.add_files(session, draft, upload, actor.username)
+
+
+def remove_form(session: Session, actor: Actor, draft_id: int, name: str) -> None:
+    draft = _changing(session, actor, draft_id)
+    model_drafts.remove_form(session, draft, name, actor.username)
+
+
+def discard_draft(session: Session, actor: Actor, draft_id: int) -> ModelDraft:
+    draft = _changing(session, actor, draft_id)
+    model_drafts.discard(session, draft, actor.username)
+    return draft
+
+
+# -- check, compare ---------------------------------------------------------------------
+def _validate(runtime: Runtime, bundle: registry.ModelBundle) -> Report:
+    return model_changes.validate(bundle, model_changes.validation_context(runtime,
+                                                                           bundle.process_id))
+
+
+@dataclass
+class DraftCheck:
+    draft: ModelDraft
+    latest: ProcessModel | None   # the latest deployed version of its process
+    report: Report | None         # None once the draft is deployed or discarded
+
+
+def check_draft(session: Session, runtime: Runtime, actor: Actor, draft_id: int) -> DraftCheck:
+    """Every problem with the draft, as deploying would find them."""
+    draft = get_draft(session, actor, draft_id, open_only=False)
+    report = _validate(runtime, draft.bundle()) if draft.status == "open" else None
+    return DraftCheck(draft, registry.latest(session, draft.process_id), report)
+
+
+@dataclass
+class FilesCheck:
+    process_id: str
+    report: Report
+
+
+def check_files(session: Session, runtime: Runtime, actor: Actor, files: Files, *,
+                process_id: str | None = None) -> FilesCheck:
+    """Check files as uploading them would, and then the draft's check: nothing is stored."""
+    _may_read(actor)
+    _existing(session, process_id)
+    upload = model_drafts.read_upload(list(files))
+    target = _target(upload, process_id)
+    return FilesCheck(target, _validate(runtime, registry.ModelBundle(
+        target, upload.bpmn_xml, upload.forms or {})))
+
+
+@dataclass
+class DraftChanges:
+    draft: ModelDraft
+    latest: ProcessModel | None
+    report: Report
+    diff: ModelDiff | None      # None while the draft has problems, or for a new process
+
+
+def draft_changes(session: Session, runtime: Runtime, actor: Actor,
+                  draft_id: int) -> DraftChanges:
+    draft = get_draft(session, actor, draft_id)
+    latest = registry.latest(session, draft.process_id)
+    report = _validate(runtime, draft.bundle())
+    diff = model_changes.compare(latest, report) if report.ok and latest else None
+    return DraftChanges(draft, latest, report, diff)
+
+
+# -- deploy -----------------------------------------------------------------------------
+@dataclass
+class Deployment:
+    model: ProcessModel
+    created: bool               # False: identical to the latest version, nothing deployed
+
+
+def _deploy(session: Session, runtime: Runtime, actor: Actor, bundle: registry.ModelBundle,
+            reason: str, pdsa_cycle_id: int | None, council: str) -> Deployment:
+    report = _validate(runtime, bundle)
+    if not report.ok:
+        raise ModelHasProblems(report)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidData([FieldError("reason", "Enter why this version is being deployed")])
+    if len(reason) > MAX_REASON:
+        raise InvalidData([FieldError("reason", f"The reason must be {MAX_REASON} characters "
+                                                "or fewer")])
+    if pdsa_cycle_id is not None:
+        cycle = session.get(PdsaCycle, pdsa_cycle_id)
+        if cycle is None or cycle.council != council:
+            raise InvalidData([FieldError("pdsa_cycle", f"There is no PDSA cycle {pdsa_cycle_id}: "
+                                                        "choose another, or none.")])
+    ctx = model_changes.validation_context(runtime, bundle.process_id)
+    try:
+        model, created = model_changes.deploy(session, bundle, ctx, actor.username, reason,
+                                              pdsa_cycle_id, council)
+    except registry.InvalidModel:
+        raise ModelHasProblems(report) from None
+    return Deployment(model, created)
+
+
+def deploy_draft(session: Session, runtime: Runtime, actor: Actor, draft_id: int, reason: str,
+                 pdsa_cycle_id: int | None, council: str) -> Deployment:
+    """The draft as version N+1 with the reason and (optionally) the PDSA cycle it tests.
+    400 for problems, a missing reason or an unknown cycle; an identical draft is not
+    deployed (``created`` False) and stays open."""
+    draft = _changing(session, actor, draft_id)
+    done = _deploy(session, runtime, actor, draft.bundle(), reason, pdsa_cycle_id, council)
+    if done.created:
+        model_drafts.mark_deployed(session, draft, done.model, actor.username)
+    return done
+
+
+def deploy_files(session: Session, runtime: Runtime, actor: Actor, files: Files, reason: str,
+                 pdsa_cycle_id: int | None, council: str, *,
+                 process_id: str | None = None) -> Deployment:
+    """Files (a .bpmn and its forms, or a .zip) deployed as the next version, checked as an
+    upload and a draft are: the command line's deploy, for diagrams kept elsewhere."""
+    _may_change(actor, session)
+    _existing(session, process_id)
+    upload = model_drafts.read_upload(list(files))
+    target = _target(upload, process_id)
+    return _deploy(session, runtime, actor, registry.ModelBundle(target, upload.bpmn_xml,
+                                                                 upload.forms or {}),
+                   reason, pdsa_cycle_id, council)
+
+
+# -- migrate ----------------------------------------------------------------------------
+@dataclass
+class MigrationPlan:
+    target: ProcessModel
+    candidates: list[Candidate]   # every running child on another version
+
+    @property
+    def movable(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.can_move]
+
+
+def migration_plan(session: Session, runtime: Runtime, actor: Actor, process_id: str,
+                   version: int) -> MigrationPlan:
+    """Dry run: each running child on another version, whether it can move and where its
+    open steps land. Nothing is written."""
+    _may_change(actor)
+    target = _version(session, process_id, version)
+    return MigrationPlan(target, model_changes.plan(session, runtime, target))
+
+
+def choose_children(plan: MigrationPlan, *, instance_ids: Sequence[int] | None = None,
+                    references: Sequence[str] | None = None) -> list[Candidate]:
+    """The children to move: those named (by process instance id, from the page; by
+    reference, from the command line), or every one that can move when none are named."""
+    if references:
+        known = {c.reference: c for c in plan.candidates}
+        unknown = [r for r in references if r not in known]
+        if unknown:
+            raise InvalidData([FieldError("child", f"{r} is not a running child on another "
+                                                   f"version of this process") for r in unknown])
+        chosen = [c for c in plan.candidates if c.reference in set(references)]
+    elif instance_ids is not None:
+        picked = set(instance_ids)
+        chosen = [c for c in plan.candidates if c.instance_id in picked]
+    else:
+        chosen = plan.movable
+    if not chosen:
+        raise InvalidData([FieldError("instance", "Choose at least one child who can move."
+                                      if plan.movable else "No child can move to this version.")])
+    return chosen
+
+
+def migrate_children(database, actor: Actor, process_id: str, version: int, *,
+                     instance_ids: Sequence[int] | None = None,
+                     references: Sequence[str] | None = None) -> list[Outcome]:
+    """Move the chosen children (``choose_children``) to the version, each in its own
+    transaction (so this takes the ``workflows.app.Database``, not a session): a child that
+    cannot move, or changed meanwhile, is reported and left exactly as it was."""
+    with database.transaction() as session:
+        _may_change(actor, session)
+        plan = migration_plan(session, database.runtime, actor, process_id, version)
+        chosen = choose_children(plan, instance_ids=instance_ids, references=references)
+        target_id = plan.target.id
+    return model_changes.migrate_each(database, target_id, [c.instance_id for c in chosen],
+                                      actor.username)
+
