@@ -6,10 +6,11 @@ and measures can be read without deserializing any workflow.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text, UniqueConstraint, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index,
+                        Integer, String, Text, UniqueConstraint, event, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from . import clock
@@ -56,9 +57,29 @@ class UserAccount(Base):
     team: Mapped[str | None] = mapped_column(ForeignKey("team.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    # Random, in every session cookie of this user; replaced (ending every session at once)
+    # whenever the password changes or the account is deactivated, by the listeners below.
+    # The cookie carries nothing derived from the password hash.
+    session_epoch: Mapped[str] = mapped_column(String(32), default=lambda: new_session_epoch())
 
     def has_role(self, role: str) -> bool:
         return role in (self.roles or [])
+
+
+def new_session_epoch() -> str:
+    return secrets.token_hex(16)
+
+
+@event.listens_for(UserAccount.password_hash, "set")
+def _password_changed(account: UserAccount, value, old, _initiator) -> None:
+    if value != old:
+        account.session_epoch = new_session_epoch()
+
+
+@event.listens_for(UserAccount.active, "set")
+def _deactivated(account: UserAccount, value, old, _initiator) -> None:
+    if not value and old is not False:
+        account.session_epoch = new_session_epoch()
 
 
 class ProcessModel(Base):
@@ -304,3 +325,38 @@ class SignInSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# -- sign-in limits (web/sign_in_limits.py) ----------------------------------------------
+class SignInLimit(Base):
+    """Failed sign-ins counted for one client address (``kind`` "address", ``key`` the
+    address or its IPv6 /64) or one account (``kind`` "account", ``key`` its id) in the
+    current window, and the address's block. Shared by every web worker."""
+    __tablename__ = "sign_in_limit"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # weighted, for an address
+    unknown_names: Mapped[int] = mapped_column(Integer, default=0)  # failures naming no account
+    refused: Mapped[int] = mapped_column(Integer, default=0)  # attempts refused while blocked
+    window_started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_ends: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    strikes: Mapped[int] = mapped_column(Integer, default=0)  # blocks in a row: each doubles
+
+
+# -- worker heartbeat (engine/heartbeat.py) ----------------------------------------------
+class WorkerHeartbeat(Base):
+    """One row per running (or lately running) ``pace worker``: when it last finished a
+    round, what the round did and how many errors it met."""
+    __tablename__ = "worker_heartbeat"
+    worker: Mapped[str] = mapped_column(String(120), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    interval_seconds: Mapped[float] = mapped_column(Float)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+    last_round: Mapped[dict] = mapped_column(JSON, default=dict)
+    errors: Mapped[int] = mapped_column(Integer, default=0)  # in the last round
+    errors_total: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -37,7 +37,7 @@ class Principal(UserMixin):
                    tuple(account.roles or ()), account.team, fingerprint(account))
 
     def get_id(self) -> str:
-        # A changed password (or deactivation) changes the fingerprint and ends old sessions;
+        # A changed password (or deactivation) changes the session epoch and ends old sessions;
         # signing out deletes the session token's row and ends this one.
         return f"{self.id}:{self.fingerprint}:{self.session_token}"
 
@@ -79,7 +79,10 @@ class Principal(UserMixin):
 
 
 def fingerprint(account: UserAccount) -> str:
-    return (account.password_hash or "")[-16:]  # no local password: ""
+    """What every session cookie of the account carries besides its id: the account's
+    random session epoch, replaced when the password changes or the account is deactivated
+    (engine/models.py), so those end every session. Nothing derived from the password."""
+    return account.session_epoch or ""
 
 
 def require_roles(roles):

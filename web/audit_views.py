@@ -58,7 +58,9 @@ EVENT_LABELS = {
     "model_deployed": "Diagram version deployed",
     "signed_in": "Signed in",
     "sign_in_failed": "Failed sign-in",
-    "sign_in_throttled": "Sign-in refused (too many failures)",
+    "sign_in_throttled": "Sign-in refused (too many failures)",  # before issue 30
+    "sign_in_blocked": "Sign-in blocked for an address (too many failures)",
+    "sign_in_summary": "Failed sign-ins from one address, counted",
     "signed_out": "Signed out",
     "user_created": "User created",
     "api_token_created": "API token created",

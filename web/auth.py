@@ -1,30 +1,36 @@
 """Sign-in and sign-out, and what makes a session cookie valid.
 
-Failed attempts are audit events, so throttling works across several web workers with no
-state in process memory, and auditors see the attempts. A session is valid only while its
-row in ``sign_in_session`` exists (web/sign_in_sessions.py): sign-out deletes it, so a
-copied cookie is worthless afterwards, and sign-in starts a new session, so a cookie
-planted before sign-in never becomes a signed-in one.
+Failed attempts are limited per client address and weighed per account
+(web/sign_in_limits.py): an address over its limit is answered 429 without a password
+being hashed, and no stream of wrong passwords keeps a user out who signs in from
+elsewhere. The counts live in the database, so every web worker shares them. A password
+is hashed outside any database transaction (SQLite's write lock is not held for it). A
+session is valid only while its row in ``sign_in_session`` exists
+(web/sign_in_sessions.py): sign-out deletes it, so a copied cookie is worthless
+afterwards, and sign-in starts a new session, so a cookie planted before sign-in never
+becomes a signed-in one; the cookie also carries the account's session epoch, replaced
+when the password changes or the account is deactivated.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine import audit, clock
-from engine.models import AuditEvent
+from engine import audit
+from engine.models import UserAccount
 from workflows import accounts, demo, demo_casts, profiles
 
-from . import sign_in_sessions
+from . import sign_in_limits, sign_in_sessions
 from .access import Principal, fingerprint
 from .database import db
 
@@ -36,19 +42,38 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
+def password_matches(user: UserAccount | None, password: str) -> bool:
+    """The one place sign-in hashes a password: always exactly once, so a wrong name, an
+    account without a local password and a wrong password all take as long."""
+    if user is None or not user.password_hash:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return accounts.check_password(user, password)
+
+
+def limits() -> sign_in_limits.Limits:
+    return sign_in_limits.Limits.from_config(current_app.config)
+
+
+def _local_time(moment: datetime) -> str:
+    try:
+        return f"{moment.astimezone(ZoneInfo('Europe/London')):%H:%M}"
+    except ZoneInfoNotFoundError:  # no tz database installed
+        return f"{moment:%H:%M} UTC"
+
+
+def try_again_text(until: datetime) -> str:
+    minutes = max(1, math.ceil((until - sign_in_limits.now()).total_seconds() / 60))
+    return (f"Try again after {_local_time(until)} (in {minutes} minute"
+            f"{'s' if minutes != 1 else ''}).")
+
+
 def safe_next(target: str | None) -> str | None:
     """Only same-site paths, so a crafted link cannot send a worker elsewhere after sign-in."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     parts = urlsplit(target)
     return None if parts.scheme or parts.netloc else target
-
-
-def _recent_failures(dbs, username: str) -> int:
-    since = clock.now() - timedelta(minutes=current_app.config["SIGN_IN_LOCK_MINUTES"])
-    return dbs.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.event_type == "sign_in_failed", AuditEvent.actor == username,
-        AuditEvent.at >= since)) or 0
 
 
 def _demo_users():
@@ -78,7 +103,7 @@ def _max_hours() -> float:
 
 
 def load_user(user_id: str) -> Principal | None:
-    """Flask-Login's user loader: "<user id>:<password fingerprint>:<session token>"."""
+    """Flask-Login's user loader: "<user id>:<session epoch>:<session token>"."""
     ident, _, rest = user_id.partition(":")
     print_, _, token = rest.partition(":")
     if not ident.isdigit() or not token:
@@ -113,33 +138,43 @@ def sign_in_post():
         errors["password"] = "Enter your password"
     if errors:
         return _page(errors, username, 400)
-    limit = current_app.config["SIGN_IN_MAX_FAILURES"]
+    address = sign_in_limits.address_key(request.remote_addr)
+    now = sign_in_limits.now()
+    with db().transaction(read_only=True) as dbs:
+        until = sign_in_limits.refused_until(dbs, address, now)
+        user = accounts.find_user(dbs, username) if until is None else None
+    if until is not None:  # answered without reading the account or hashing the password
+        with db().transaction() as dbs:
+            sign_in_limits.count_refused(dbs, address)
+        return _too_many(until, username)
+    ok = password_matches(user, password) and user.active
     with db().transaction() as dbs:
-        if _recent_failures(dbs, username) >= limit:
-            audit.record(dbs, "sign_in_throttled", username, data={"ip": request.remote_addr})
-            throttled = True
+        if ok:
+            token = sign_in_sessions.start(dbs, user.id, _max_hours())
+            principal = dataclasses.replace(Principal.from_account(user), session_token=token)
+            audit.record(dbs, "signed_in", user.username, data={"ip": request.remote_addr})
         else:
-            throttled = False
-            user = accounts.find_user(dbs, username)
-            if user is None:
-                check_password_hash(_dummy_hash(), password)
-            ok = user is not None and user.active and accounts.check_password(user, password)
-            if ok:
-                token = sign_in_sessions.start(dbs, user.id, _max_hours())
-                principal = dataclasses.replace(Principal.from_account(user), session_token=token)
-                audit.record(dbs, "signed_in", username, data={"ip": request.remote_addr})
-            else:
-                audit.record(dbs, "sign_in_failed", username, data={"ip": request.remote_addr})
-    if throttled:
-        minutes = current_app.config["SIGN_IN_LOCK_MINUTES"]
-        return _page({"username": f"Too many failed attempts to sign in as this user. "
-                                  f"Wait {minutes} minutes and try again."}, username, 429)
+            blocked = sign_in_limits.record_failure(dbs, limits(), address,
+                                                    user.id if user else None, now)
+            if user is not None:  # a name that is no account is only counted (see above)
+                audit.record(dbs, "sign_in_failed", user.username,
+                             data={"ip": request.remote_addr})
     if not ok:
+        if blocked is not None:
+            return _too_many(blocked, username, "The username or password is not right. ")
         return _page({"username": "The username or password is not right"}, username, 401)
     session.clear()  # a fresh session on sign-in, so a planted session id is worthless
     session.permanent = True  # PERMANENT_SESSION_LIFETIME is the idle timeout
     login_user(principal)
     return redirect(safe_next(request.form.get("next")) or default_page(principal))
+
+
+def _too_many(until: datetime, username: str, before: str = ""):
+    body, status = _page({"username": f"{before}There have been too many failed attempts to "
+                                      f"sign in from your network. {try_again_text(until)}"},
+                         username, 429)
+    seconds = max(1, math.ceil((until - sign_in_limits.now()).total_seconds()))
+    return body, status, {"Retry-After": str(seconds)}
 
 
 @bp.post("/sign-out")

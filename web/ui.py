@@ -52,8 +52,6 @@ def _config_defaults(app: Flask) -> None:
         "SESSION_COOKIE_NAME": "pace_session",
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token
-        "SIGN_IN_MAX_FAILURES": 5,
-        "SIGN_IN_LOCK_MINUTES": 15,
         "QUEUE_PAGE_SIZE": 25,
     }
     for key, value in ours.items():
