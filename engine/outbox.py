@@ -1,8 +1,8 @@
 """Send queued e-mail (the ``outbox`` table) over SMTP: at least once, made idempotent.
 
-Rows are written by ``engine.notifications`` in the transaction of the event behind them,
-so no mail is lost when a process dies. The sender works in three short steps, so no
-database transaction is held open while talking to the mail server:
+Rows are written by ``engine.notice_derivation`` (and ``engine.digests``) in the transaction
+of the event behind them, so no mail is lost when a process dies. The sender works in three
+short steps, so no database transaction is held open while talking to the mail server:
 
 1. *claim* due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's single writer
    serialises the same step): status ``sending``, one more attempt, and a lease — the row

@@ -271,3 +271,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     from .api.tokens_cli import token_group  # API tokens (issue 5)
     app.cli.add_command(token_group)
+    from .cli_models import models_group  # process models: list, check, deploy, migrate
+    app.cli.add_command(models_group)
