@@ -11,12 +11,14 @@ import time
 from datetime import date, datetime
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from engine import audit, clock, sweeper
+from engine import audit, clock, heartbeat, sweeper
 from workflows import accounts, demo
 from workflows.models_deploy import deploy_bundled
+
+from . import sign_in_limits
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +48,15 @@ def init_db_command():
               help="The date the demo caseload ends on (default: today).")
 @click.option("--profile", type=click.Choice(["scotland", "england"]), default="scotland",
               show_default=True, help="Whose caseload (the profile must be in PACE_PROFILES).")
+@click.option("--force", is_flag=True,
+              help="Build it even on a database with accounts that are not the demo's.")
 @with_appcontext
-def demo_command(if_empty, children, seed, today, profile):
-    """Build a demo caseload through the real runtime, with demo users for every role."""
+def demo_command(if_empty, children, seed, today, profile, force):
+    """Build a demo caseload through the real runtime, with demo users for every role.
+
+    Only in demo mode (PACE_DEMO=1, as `make run` sets): the demo users share a published
+    password. A database with other accounts is refused unless --force."""
+    _check_demo_allowed(if_empty, force)
     end = today.date() if today else date.today()
     if profile == "england":  # the English profile (docs/england-profile.md)
         from workflows import england_demo, profiles
@@ -69,6 +77,27 @@ def demo_command(if_empty, children, seed, today, profile):
     else:
         click.echo(result.summary())
     click.echo(demo.sign_in_text())
+
+
+def _check_demo_allowed(if_empty: bool, force: bool) -> None:
+    if not current_app.config.get("DEMO_MODE"):
+        raise click.ClickException(
+            "demo mode is off: `pace demo` adds accounts whose password is published, so it "
+            "runs only with PACE_DEMO=1 (as `make run` sets), never on a real installation")
+    from sqlalchemy import func, select
+
+    from engine.models import Subject
+    from workflows import demo_casts
+    with _db().transaction(read_only=True) as session:
+        if if_empty and session.scalar(select(func.count()).select_from(Subject)):
+            return  # nothing will be built
+        real = demo_casts.real_users(session)
+    if real and not force:
+        raise click.ClickException(
+            f"this database has {len(real)} account(s) that are not the demo's "
+            f"({', '.join(real[:3])}{', …' if len(real) > 3 else ''}), so it looks like a real "
+            "installation; nothing done. Add --force to put the demo's accounts and children "
+            "into it anyway")
 
 
 @click.command("export-ssda903")
@@ -126,22 +155,31 @@ def worker_command(context, once, interval, now_text, import_lease):
     settings = mail.mail_settings() if mail else None
     if settings and settings.enabled:  # when off, the first sweep logs one line saying so
         click.echo(f"E-mail: on, via {settings.describe()}")
+    started = heartbeat.now()
     while True:
-        errors, more = _one_round(database, worker_name, interval, timedelta(seconds=import_lease))
+        errors, more, did = _one_round(database, worker_name, interval,
+                                       timedelta(seconds=import_lease))
+        _beat(database, worker_name, started, interval, did, errors)
         if once and not more:
             sys.exit(1 if errors else 0)
         if not more:
             time.sleep(interval)
 
 
-def _one_round(database, worker_name: str, interval: float, lease) -> tuple[list[str], bool]:
-    """One sweep and about one interval of import work; (errors, more import work queued).
-    An exception no step caught (the database gone) is reported, never raised."""
+def _one_round(database, worker_name: str, interval: float,
+               lease) -> tuple[list[str], bool, dict[str, int]]:
+    """One sweep, about one interval of import work and the sign-in windows that ended;
+    (errors, more import work queued, what was done). An exception no step caught (the
+    database gone) is reported, never raised."""
     from workflows import caseload_job_runner
     errors: list[str] = []
     more = False
+    did: dict[str, int] = {}
     try:
         report = sweeper.sweep(database.factory, database.runtime)
+        did.update(timers_fired=report.timers_fired, reminders=report.reminders,
+                   escalations=report.escalations, digests=report.digests,
+                   mails_sent=report.mails_sent, mail_errors=report.mail_errors)
         click.echo(f"{clock.now():%Y-%m-%d %H:%M} timers fired: {report.timers_fired}, "
                    f"reminders: {report.reminders}, escalations: {report.escalations}, "
                    f"mails sent: {report.mails_sent}, mail errors: {report.mail_errors}")
@@ -157,12 +195,31 @@ def _one_round(database, worker_name: str, interval: float, lease) -> tuple[list
                        f"{jobs.batches} batches, finished: {len(jobs.jobs_finished)}")
         errors += jobs.errors
         more = jobs.more
+        did.update(import_rows=jobs.children, import_jobs_finished=len(jobs.jobs_finished))
     except Exception as exc:  # noqa: BLE001 - the worker's outermost boundary
         log.exception("the caseload import step failed; the worker goes on")
         errors.append(f"import jobs: {type(exc).__name__}: {exc}")
+    try:  # failed sign-ins counted per address: summaries of the windows that ended
+        with database.transaction() as session:
+            limits = sign_in_limits.Limits.from_config(current_app.config)
+            did["sign_in_summaries"] = sign_in_limits.close_windows(
+                session, sign_in_limits.now(), limits)
+    except Exception as exc:  # noqa: BLE001 - the worker's outermost boundary
+        log.exception("closing the sign-in windows failed; the worker goes on")
+        errors.append(f"sign-in windows: {type(exc).__name__}: {exc}")
     for error in errors:
         click.echo(f"  error: {error}", err=True)
-    return errors, more
+    return errors, more, did
+
+
+def _beat(database, worker_name: str, started, interval: float, did: dict[str, int],
+          errors: list[str]) -> None:
+    """The heartbeat after each round (engine/heartbeat.py, read by `pace doctor`)."""
+    try:
+        heartbeat.beat(database.factory, worker_name, started_at=started, interval=interval,
+                       did=did, errors=errors)
+    except Exception:  # noqa: BLE001 - a missed beat must not stop the worker
+        log.exception("the worker's heartbeat could not be recorded; the worker goes on")
 
 
 @worker_command.command("failures")
@@ -203,6 +260,24 @@ def user_create_command(username, display_name, roles, team, email, password):
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Created {username}.")
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command():
+    """Check the database (reachable, migrated), the diagrams, the worker's heartbeat, e-mail
+    and the e-mail the worker gave up on (workflows/doctor.py). Exits 1 when a check fails;
+    warnings leave the exit code 0."""
+    from workflows import doctor
+    found = doctor.checks(_db())
+    labels = {doctor.OK: "ok  ", doctor.WARN: "WARN", doctor.FAIL: "FAIL"}
+    width = max(len(c.name) for c in found)
+    for check in found:
+        click.echo(f"{labels[check.status]}  {check.name:<{width}}  {check.message}")
+    failed = [c.name for c in found if c.failed]
+    if failed:
+        click.echo(f"{len(failed)} check(s) failed: {', '.join(failed)}", err=True)
+        sys.exit(1)
 
 
 @click.group("audit")
@@ -273,3 +348,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(token_group)
     from .cli_models import models_group  # process models: list, check, deploy, migrate
     app.cli.add_command(models_group)
+    app.cli.add_command(doctor_command)  # is the installation working (issue 30)

@@ -1,5 +1,6 @@
 """Notification centre: unread count in the header, the list, mark read, e-mail preferences,
-and (for administrators) the e-mail outbox with failed sends.
+and (for administrators) the e-mail outbox with failed sends, under the service's status
+(database, diagrams, worker heartbeat, e-mail: workflows/doctor.py, as `pace doctor`).
 
 Notifications are written by the engine in the transaction of the event behind them
 (engine/notifications.py); this module only reads them and records what the user did.
@@ -16,6 +17,9 @@ from engine import notifications as engine_notifications
 from engine import outbox as outbox_queue
 from engine.models import Notification, OutboxMessage, UserAccount
 
+from workflows import doctor
+
+from . import sign_in_limits
 from .access import require_roles
 from .database import db
 
@@ -115,11 +119,15 @@ def preferences():
 @bp.get("/outbox")
 @require_roles(ADMIN_ROLES)
 def outbox():
-    """Administrators: e-mail that failed or is waiting, with the last error."""
+    """Administrators: the service's status (as `pace doctor` reports it) and e-mail that
+    failed or is waiting, with the last error."""
+    status = doctor.checks(db())
     with db().transaction() as session:
         counts, rows = outbox_queue.not_sent(session)
+        blocked = sign_in_limits.blocked_now(session, sign_in_limits.now())
     return render_template("notifications/outbox.html", rows=rows, counts=counts,
-                           mail_on=_policy().mail_settings().enabled)
+                           mail_on=_policy().mail_settings().enabled, status=status,
+                           blocked_addresses=blocked)
 
 
 @bp.post("/outbox/<int:item_id>/retry")  # item_id: the outbox row

@@ -6,6 +6,11 @@ module imports the other's caller (``england_demo`` builds on ``demo``, never th
 """
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import UserAccount
+
 from . import demo, england_demo, profiles
 
 
@@ -14,3 +19,12 @@ def enabled() -> list[demo.Cast]:
     by_profile = {profiles.SCOTLAND_PROFILE.name: demo.SCOTTISH_CAST,
                   profiles.ENGLAND_PROFILE.name: england_demo.CAST}
     return [by_profile[p.name] for p in profiles.enabled()]
+
+
+def real_users(session: Session) -> list[str]:
+    """Usernames of the accounts no demo cast has: the people of a real installation, which
+    ``pace demo`` will not add accounts with a published password to unless forced."""
+    cast_names = {user[0] for cast in (demo.SCOTTISH_CAST, england_demo.CAST)
+                  for user in cast.users}
+    return sorted(name for name in session.scalars(select(UserAccount.username))
+                  if name not in cast_names)

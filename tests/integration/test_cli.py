@@ -10,7 +10,7 @@ from web import create_app
 
 @pytest.fixture
 def runner(empty_database):
-    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "DEMO_MODE": True})
     app.extensions["pace_db"] = empty_database  # the test database, with its own schema
     return app.test_cli_runner(), empty_database
 

@@ -103,7 +103,7 @@ def test_late_first_review_reported_through_the_runtime(eng_db):
 def test_pace_demo_england_and_export_commands(request, tmp_path):
     from web import create_app
     database = england_database(request, tmp_path, "sqlite")  # PACE_PROFILES=england
-    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
+    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://", "DEMO_MODE": True})
     app.extensions["pace_db"] = database
     cli = app.test_cli_runner()
     made = cli.invoke(args=["demo", "--profile", "england", "--children", "6",
