@@ -346,6 +346,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     from .api.tokens_cli import token_group  # API tokens (issue 5)
     app.cli.add_command(token_group)
+    from . import cli_measures  # pace measures settings, pace pdsa (issue 27)
+    cli_measures.init_app(app)
     from .cli_models import models_group  # process models: list, check, deploy, migrate
     app.cli.add_command(models_group)
     app.cli.add_command(doctor_command)  # is the installation working (issue 30)

@@ -14,3 +14,9 @@ from workflows.app import Database
 def db(app: Flask | None = None) -> Database:
     """The Database the app factory connected, kept in ``app.extensions["pace_db"]``."""
     return (app or current_app).extensions["pace_db"]
+
+
+def council(app: Flask | None = None) -> str:
+    """The council whose aims and PDSA cycles the app shows (``PACE_COUNCIL``, read once
+    by ``Database.connect``: ``workflows.app.Settings``)."""
+    return db(app).settings.council

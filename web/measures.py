@@ -17,20 +17,22 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from workflows import aim_store, measures, pdsa, run_charts, survival
+from engine.errors import InvalidData, NotFound
+from workflows import measure_reports, measures, pdsa, run_charts, survival
 from workflows import publication as exports
-from workflows.aims import AIMS, Population, SettingError, Threshold
-from workflows.settings_models import PDSA_ACTS, PdsaCycle
+from workflows.aims import AIMS
+from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES, PDSA_ROLES,
+                              SETTINGS_ROLES)
+from workflows.services import aim_settings, pdsa_cycles
+from workflows.settings_models import PDSA_ACTS
 from workflows.vocabulary import CSO_HOME, MILESTONES, PERMANENCE
 
-from . import measure_service, run_chart_svg
-from .access import CHILD_ROLES, require_roles
-from .database import db
-from .measures_blueprint import (MEASURE_ROLES, Scope, bp, csv_response, parse_day,
-                                 publication_requested, scope_label)
+from . import run_chart_svg
+from .access import require_roles
+from .database import council, db
+from .measures_blueprint import (Scope, bp, csv_response, parse_day, publication_requested,
+                                 scope_label)
 
-PDSA_ROLES = frozenset({"process_owner", "service_manager"})
-SETTINGS_ROLES = frozenset({"process_owner", "admin"})
 _preloading = threading.Event()
 
 
@@ -46,10 +48,6 @@ def _preload_survival_library() -> None:
 @bp.app_template_filter("pct")
 def _pct(value, places: int = 0) -> str:
     return "–" if value is None else f"{measures.rounded(float(value), places)}%"
-
-
-def _council() -> str:
-    return measure_service.council()
 
 
 def _month(text: str | None) -> date | None:
@@ -68,7 +66,7 @@ def _baseline() -> tuple[date, date] | None:
 
 def _compute(session, scope: Scope, aim_numbers=AIMS, *,
              listed: bool = False) -> dict[int, measures.AimResult]:
-    return measure_service.aim_results(session, scope.teams, scope.on, aim_numbers,
+    return measure_reports.aim_results(session, council(), scope.teams, scope.on, aim_numbers,
                                        listed=listed)
 
 
@@ -86,11 +84,11 @@ def index():
         results = _compute(session, scope)
     return render_template("measures/index.html", results=results, scope=scope,
                            definitions=measures.DEFINITIONS,
-                           can_forecast=current_user.has_any(CHILD_ROLES & MEASURE_ROLES))
+                           can_forecast=current_user.has_any(FORECAST_ROLES))
 
 
 def _chart(session, result: measures.AimResult, baseline, denominator: str) -> run_charts.RunChart:
-    return measure_service.run_chart(session, result, baseline, denominator)
+    return measure_reports.run_chart(session, council(), result, baseline, denominator)
 
 
 def chart_json(chart: run_charts.RunChart, title: str) -> dict:
@@ -118,15 +116,15 @@ def aim_page(aim: int):
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
         chart = _chart(session, result, baseline, denominator)
-        cycles = pdsa.cycles(session, aim, _council())
-        flags = pdsa.flagged_months(session, aim, _council())
+        cycles = pdsa_cycles.cycles(session, current_user, council(), aim)
+        flags = pdsa.flagged_months(session, aim, council())
     return render_template("measures/aim.html", result=result, chart=chart, scope=scope,
                            chart_data=chart_json(chart, result.settings.title), cycles=cycles,
                            flags=flags, denominator=denominator, baseline=baseline,
                            definition=measures.DEFINITIONS[aim], acts=PDSA_ACTS,
                            done_word=measures.DONE_WORDS[aim], labels=measures.STATUS_LABELS,
                            rules=run_charts.RULE_LABELS, active_nav="measures.index",
-                           can_drill=current_user.has_any(CHILD_ROLES),
+                           can_drill=current_user.has_any(DRILL_DOWN_ROLES),
                            can_flag=current_user.has_any(PDSA_ROLES),
                            can_edit=current_user.has_any(SETTINGS_ROLES))
 
@@ -191,7 +189,7 @@ def aim_svg(aim: int):
 
 
 @bp.get("/aims/<int:aim>/children")
-@require_roles(CHILD_ROLES & MEASURE_ROLES)
+@require_roles(DRILL_DOWN_ROLES)
 def drill_down(aim: int):
     _aim_or_404(aim)
     status = request.args.get("status") or ""
@@ -218,19 +216,25 @@ def drill_down(aim: int):
 @require_roles(PDSA_ROLES)
 def flag(aim: int):
     _aim_or_404(aim)
-    month = _month(request.form.get("month"))
-    if month is None:
-        flash("Choose the month to flag.", "error")
-    else:
+    month = request.form.get("month", "")
+    try:
         with db().transaction() as session:
             if request.form.get("remove"):
-                pdsa.unflag_month(session, aim, month, current_user.username, _council())
-                flash(f"{month:%B %Y} is no longer flagged.", "success")
+                first = pdsa_cycles.unflag_point(session, current_user, council(), aim, month)
+                done = "is no longer flagged."
             else:
-                pdsa.flag_month(session, aim, month, request.form.get("note", "")[:500],
-                                current_user.username, _council())
-                flash(f"{month:%B %Y} flagged as an astronomical point.", "success")
+                first = pdsa_cycles.flag_point(session, current_user, council(), aim, month,
+                                               request.form.get("note", "")[:500]).month
+                done = "flagged as an astronomical point."
+    except InvalidData as exc:
+        flash(" ".join(e.message for e in exc.errors), "error")
+    else:
+        flash(f"{first:%B %Y} {done}", "success")
     return redirect(url_for("measures.aim_page", aim=aim))
+
+
+# The settings the page's form shows (the population's teams and lower age are kept).
+SETTING_FIELDS = ("wording", "target_pct", "threshold", "max_age", "start_date", "end_date")
 
 
 @bp.route("/aims/<int:aim>/settings", methods=["GET", "POST"])
@@ -238,24 +242,16 @@ def flag(aim: int):
 def aim_settings_page(aim: int):
     _aim_or_404(aim)
     errors = []
+    form = request.form if request.method == "POST" else None
     with db().transaction() as session:
-        current = aim_store.load(session, _council())[aim]
-        form = request.form if request.method == "POST" else None
+        current = aim_settings.aim_settings(session, current_user, council(), aim)
         if form is not None:
+            changes = {key: form.get(key, "") for key in SETTING_FIELDS}
             try:
-                max_age = form.get("max_age", "").strip()
-                changed = current.with_changes(
-                    wording=form.get("wording", "").strip(),
-                    target_pct=float(form.get("target_pct", "")),
-                    threshold=Threshold.parse(form.get("threshold", "")),
-                    population=Population(max_age=int(max_age) if max_age else None,
-                                          teams=current.population.teams),
-                    start_date=parse_day(form.get("start_date")), end_date=parse_day(form.get("end_date")))
-            except (SettingError, ValueError) as exc:
-                errors.append(str(exc) if isinstance(exc, SettingError)
-                              else "Enter the target and age as numbers")
+                aim_settings.change(session, current_user, council(), aim, changes)
+            except InvalidData as exc:
+                errors = [(e.field or "wording", e.message) for e in exc.errors]
             else:
-                aim_store.save(session, changed, current_user.username)
                 flash(f"{current.title} settings saved.", "success")
                 return redirect(url_for("measures.aim_page", aim=aim))
     return render_template("measures/settings.html", settings=current, form=form, errors=errors,
@@ -263,26 +259,11 @@ def aim_settings_page(aim: int):
         (400 if errors else 200)
 
 
-def _cycle_input(form) -> pdsa.CycleInput:
-    number = form.get("cycle_number", "1").strip()
-    version = form.get("model_version", "").strip()
-    aim = int(form.get("aim", "0")) if form.get("aim", "").isdigit() else 0
-    return pdsa.CycleInput(
-        aim=aim, change_idea=form.get("change_idea", "").strip(),
-        cycle_number=int(number) if number.isdigit() else 0,
-        start_date=parse_day(form.get("start_date")) or date.min, end_date=parse_day(form.get("end_date")),
-        plan=form.get("plan", ""), prediction=form.get("prediction", ""),
-        what_happened=form.get("what_happened", ""), study=form.get("study", ""),
-        act=form.get("act") or None,
-        process_id=pdsa.AIM_PROCESS.get(aim) if version.isdigit() else None,
-        model_version=int(version) if version.isdigit() else None)
-
-
 @bp.get("/pdsa")
 @require_roles(MEASURE_ROLES)
 def pdsa_list():
     with db().transaction(read_only=True) as session:
-        cycles = pdsa.cycles(session, None, _council())
+        cycles = pdsa_cycles.cycles(session, current_user, council())
     return render_template("measures/pdsa_list.html", cycles=cycles, acts=PDSA_ACTS,
                            can_edit=current_user.has_any(PDSA_ROLES), active_nav="measures.index")
 
@@ -293,22 +274,22 @@ def pdsa_list():
 def pdsa_form(cycle_id: int | None):
     errors = []
     with db().transaction() as session:
-        cycle = session.get(PdsaCycle, cycle_id) if cycle_id else None
-        if cycle_id and (cycle is None or cycle.council != _council()):
+        try:
+            cycle = pdsa_cycles.cycle(session, current_user, council(), cycle_id) \
+                if cycle_id else None
+        except NotFound:
             abort(404)
         if request.method == "POST":
-            given = _cycle_input(request.form)
-            if given.start_date == date.min:
-                errors.append("Enter the start date")
+            values = {key: request.form.get(key, "") for key in pdsa_cycles.CYCLE_FIELDS
+                      if key in request.form}
             try:
-                given.check()
-            except SettingError as exc:
-                errors += [str(exc)]
-            if not errors:
                 if cycle is None:
-                    pdsa.record_cycle(session, given, current_user.username, _council())
+                    pdsa_cycles.record(session, current_user, council(), values)
                 else:
-                    pdsa.update_cycle(session, cycle.id, given, current_user.username, _council())
+                    pdsa_cycles.edit(session, current_user, council(), cycle.id, values)
+            except InvalidData as exc:
+                errors = [(e.field or "change_idea", e.message) for e in exc.errors]
+            else:
                 flash("PDSA cycle saved.", "success")
                 return redirect(url_for("measures.pdsa_list"))
         values = request.form if request.method == "POST" else cycle
@@ -318,15 +299,15 @@ def pdsa_form(cycle_id: int | None):
         (400 if errors else 200)
 
 
-def _stage_report(session, scope: Scope) -> measure_service.StageReport:
+def _stage_report(session, scope: Scope) -> measure_reports.StageReport:
     process = CSO_HOME if request.args.get("process") == CSO_HOME else PERMANENCE
     before_v, after_v = request.args.get("before", ""), request.args.get("after", "")
     if before_v.isdigit() and after_v.isdigit():
-        return measure_service.stage_report(session, process, scope.teams, scope.on,
+        return measure_reports.stage_report(session, process, scope.teams, scope.on,
                                             before=int(before_v), after=int(after_v))
     ranges = [parse_day(request.args.get(k)) for k in ("from1", "to1", "from2", "to2")]
     usable = all(ranges) and ranges[0] <= ranges[1] and ranges[2] <= ranges[3]
-    return measure_service.stage_report(session, process, scope.teams, scope.on,
+    return measure_reports.stage_report(session, process, scope.teams, scope.on,
                                         ranges=tuple(ranges) if usable else None)
 
 

@@ -4,7 +4,8 @@ Its pages are in measures.py (aims, run charts, stage delays, PDSA cycles),
 measures_survival.py (time to decision) and measures_forecast.py (breach forecast). Each
 imports this module and none imports another, so the app factory imports all three before
 it registers ``bp``. Here: the scope (team and measurement date), the publication switch
-and the CSV download every page offers.
+and the CSV download every page offers. Who may open which page is ``workflows.policy``'s
+(``MEASURE_ROLES`` and the sets beside it).
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from engine import clock
 from engine.models import Team
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
-MEASURE_ROLES = frozenset({"service_manager", "team_leader", "process_owner", "auditor", "admin"})
 
 
 def parse_day(text: str | None) -> date | None:

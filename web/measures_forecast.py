@@ -8,17 +8,14 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from workflows import forecast
+from workflows import forecast, measure_reports
 from workflows import publication as exports
+from workflows.policy import FORECAST_ROLES
 from workflows.vocabulary import MILESTONES
 
-from . import measure_service
-from .access import CHILD_ROLES, require_roles
-from .database import db
-from .measures_blueprint import (MEASURE_ROLES, Scope, bp, csv_response, publication_requested,
-                                 scope_label)
-
-FORECAST_ROLES = CHILD_ROLES & MEASURE_ROLES
+from .access import require_roles
+from .database import council, db
+from .measures_blueprint import Scope, bp, csv_response, publication_requested, scope_label
 
 
 def _clocks() -> tuple[str, ...]:
@@ -33,7 +30,8 @@ def forecast_page():
     show_all = request.args.get("show") == "all"
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
-        items = measure_service.forecast_report(session, scope.teams, scope.on, clocks)
+        items = measure_reports.forecast_report(session, council(), scope.teams, scope.on,
+                                                clocks)
     listed = items if show_all else [f for f in items if f.status in forecast.AT_RISK]
     return render_template("measures/forecast.html", listed=listed, teams=forecast.by_team(items),
                            scope=scope, clocks=forecast.CLOCKS, clock=request.args.get("clock")
@@ -50,6 +48,7 @@ def forecast_csv():
     publication = publication_requested()
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
-        items = measure_service.forecast_report(session, scope.teams, scope.on, _clocks())
+        items = measure_reports.forecast_report(session, council(), scope.teams, scope.on,
+                                                _clocks())
     return csv_response(exports.forecast_rows(items, scope.on, scope_label(scope), publication),
                         "breach-forecast", scope, publication)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from workflows import measure_reports, survival
 from workflows import publication as exports
-from workflows import survival
+from workflows.policy import MEASURE_ROLES
 
-from . import measure_service
 from .access import require_roles
-from .database import db
-from .measures_blueprint import (MEASURE_ROLES, Scope, bp, csv_response, parse_day,
-                                 publication_requested, scope_label)
+from .database import council, db
+from .measures_blueprint import (Scope, bp, csv_response, parse_day, publication_requested,
+                                 scope_label)
 
 
 class SurvivalQuery:
@@ -55,8 +55,8 @@ def chart_json(result: survival.Survival) -> dict:
 
 
 def _compute(session, scope: Scope, query: SurvivalQuery) -> survival.Survival:
-    return measure_service.survival_report(session, query.clock, scope.teams, scope.on,
-                                           query.grouping, query.ranges)
+    return measure_reports.survival_report(session, council(), query.clock, scope.teams,
+                                           scope.on, query.grouping, query.ranges)
 
 
 @bp.get("/survival")

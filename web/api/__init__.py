@@ -11,14 +11,14 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import catalog, docs, errors, me, measures, records, tokens_page, work
+from . import catalog, docs, errors, me, measures, pdsa, records, tokens_page, work
 from .schemas import ErrorSchema
 
-RESOURCES = (me.bp, work.bp, records.bp, catalog.bp, measures.bp)
+RESOURCES = (me.bp, work.bp, records.bp, catalog.bp, measures.bp, pdsa.bp)
 DESCRIPTION = """\
 The PACE Flow JSON API mirrors what the worker UI can do, with the same role and team
 scoping: work queues, claiming and completing tasks, children, process instances and their
-history, process-model versions and the PACE measures.
+history, process-model versions, the PACE measures with the aims' settings, and PDSA cycles.
 
 Authenticate with a personal API token: `Authorization: Bearer pace_…`. Create one with
 `pace token create USERNAME --name …`, on the *API tokens* page (/account/api-tokens),

@@ -1,11 +1,13 @@
-"""The PACE measures through /api/v1/measures/…, read-only.
+"""The PACE measures through /api/v1/measures/…, and the aims' settings.
 
-The same computations as the Measures pages (web/measure_service.py over the pure
+The same computations as the Measures pages (workflows/measure_reports.py over the pure
 functions in workflows/), scoped the same way: a team-scoped user gets their team's
 figures (asking for another team is 403), a service-wide user every team's or one team's.
 Figures are for every measures role; the lists that name children (an aim's drill-down and
 the per-child forecast) are for the roles that also work with children's records, as on
-the pages.
+the pages. An aim's settings are read by every measures role and changed by process owners
+and administrators, through the settings page's own service
+(``workflows.services.aim_settings``).
 """
 from __future__ import annotations
 
@@ -16,17 +18,18 @@ from flask_smorest import Blueprint
 
 from engine import clock
 from engine.models import Team
-from web import measure_service
-from web.access import CHILD_ROLES
-from web.database import db
-from workflows import forecast, measures, publication, run_charts
-from workflows.aims import AIMS
+from web.database import council, db
+from workflows import forecast, measure_reports, measures, publication, run_charts
+from workflows.aims import AIMS, AimSettings
+from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES,
+                              SETTINGS_ROLES)
+from workflows.services import aim_settings
 
 from . import auth
 from .errors import documented, fail
-from .me import MEASURE_ROLES
-from .measure_schemas import (AimResultListSchema, AimResultSchema, DefinitionListSchema,
-                              DrillArgs, DrillDownSchema, ForecastArgs, ForecastChildArgs,
+from .measure_schemas import (AimResultListSchema, AimResultSchema, AimSettingsChangeSchema,
+                              AimSettingsSchema, DefinitionListSchema, DrillArgs,
+                              DrillDownSchema, ForecastArgs, ForecastChildArgs,
                               ForecastChildrenSchema, ForecastSummarySchema, RunChartArgs,
                               RunChartSchema, ScopeArgs, StageArgs, StageDelaysSchema,
                               SurvivalArgs, SurvivalSchema)
@@ -35,7 +38,6 @@ bp = Blueprint("measures_api", __name__, url_prefix="/api/v1",
                description="The PACE measures: Aims 1-3 with drill-downs and run charts, stage "
                            "delays, time to decision (Kaplan-Meier) and the breach forecast.")
 auth.protect(bp)
-NAMED_ROLES = CHILD_ROLES & MEASURE_ROLES  # lists that name children
 
 
 def _scope(session, args) -> tuple[str | None, tuple[str, ...] | None, date]:
@@ -93,7 +95,8 @@ def _results(args, numbers,
              listed: bool = False) -> tuple[str | None, dict[int, measures.AimResult]]:
     with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
-        return team, measure_service.aim_results(session, teams, on, numbers, listed=listed)
+        return team, measure_reports.aim_results(session, council(), teams, on, numbers,
+                                                 listed=listed)
 
 
 @bp.get("/measures/aims")
@@ -129,7 +132,7 @@ def _child(child) -> dict:
 
 @bp.get("/measures/aims/<int(max=2147483647):aim>/children")
 @documented(bp, 403, 404, 422)
-@auth.roles(NAMED_ROLES)
+@auth.roles(DRILL_DOWN_ROLES)
 @bp.arguments(DrillArgs, location="query")
 @bp.response(200, DrillDownSchema)
 def aim_children(args, aim: int):
@@ -204,9 +207,51 @@ def aim_run_chart(args, aim: int):
     _aim_or_404(aim)
     with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
-        result = measure_service.aim_results(session, teams, on, (aim,))[aim]
-        chart = measure_service.run_chart(session, result, _baseline(args), args["denominator"])
+        result = measure_reports.aim_results(session, council(), teams, on, (aim,))[aim]
+        chart = measure_reports.run_chart(session, council(), result, _baseline(args),
+                                          args["denominator"])
     return _run_chart(chart, result, team, args["denominator"])
+
+
+# -- an aim's settings --------------------------------------------------------------------------
+def _settings(settings: AimSettings) -> dict:
+    population = settings.population
+    return {"aim": settings.aim, "title": settings.title, "council": settings.council,
+            "wording": settings.wording, "target_pct": float(settings.target_pct),
+            "threshold": settings.threshold.text,
+            "threshold_description": settings.threshold.describe(),
+            "max_age": population.max_age, "min_age": population.min_age,
+            "teams": list(population.teams), "population": population.describe(),
+            "start_date": settings.start_date, "end_date": settings.end_date}
+
+
+@bp.get("/measures/aims/<int(max=2147483647):aim>/settings")
+@documented(bp, 403, 404)
+@auth.roles(MEASURE_ROLES)
+@bp.response(200, AimSettingsSchema)
+def show_aim_settings(aim: int):
+    """An aim's settings for this council (`PACE_COUNCIL`): wording, target, threshold,
+    population (ages at the clock's start, teams) and the aim's start and end dates."""
+    with db().transaction(read_only=True) as session:
+        found = aim_settings.aim_settings(session, auth.principal(), council(), aim)
+    return _settings(found)
+
+
+@bp.put("/measures/aims/<int(max=2147483647):aim>/settings")
+@documented(bp, 403, 404, 422)
+@auth.roles(SETTINGS_ROLES)
+@bp.arguments(AimSettingsChangeSchema)
+@bp.response(200, AimSettingsSchema)
+def change_aim_settings(body, aim: int):
+    """Change an aim's settings (process owners, administrators), as the settings page does.
+
+    Send only the settings to change; the others keep their values, and `null` clears an
+    optional one (`max_age`, `min_age`, `teams`, `start_date`, `end_date`). Refused values
+    are 422 with the same field names and messages as the page. Audited
+    (`aim_settings_changed`, with the old and new values)."""
+    with db().transaction() as session:
+        changed = aim_settings.change(session, auth.principal(), council(), aim, body)
+    return _settings(changed)
 
 
 # -- stage delays ------------------------------------------------------------------------------
@@ -229,7 +274,7 @@ def stage_delays(args):
         if args.get("from1") else None
     with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
-        report = measure_service.stage_report(session, args["process"], teams, on,
+        report = measure_reports.stage_report(session, args["process"], teams, on,
                                               before=args.get("before"),
                                               after=args.get("after"), ranges=ranges)
     comparison = None
@@ -263,7 +308,7 @@ def time_to_decision(args):
         if args["group"] == "ranges" else ()
     with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
-        result = measure_service.survival_report(session, args["clock"], teams, on,
+        result = measure_reports.survival_report(session, council(), args["clock"], teams, on,
                                                  args["group"], ranges)
     comparison = result.comparison
     return {"clock": result.clock.code, "title": result.clock.title, "measured_on": on,
@@ -289,7 +334,8 @@ def _forecast(args) -> tuple[str | None, date, list[forecast.Forecast]]:
     clocks = (args["clock"],) if args.get("clock") else tuple(forecast.CLOCKS)
     with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
-        return team, on, measure_service.forecast_report(session, teams, on, clocks)
+        return team, on, measure_reports.forecast_report(session, council(), teams, on,
+                                                         clocks)
 
 
 @bp.get("/measures/forecast")
@@ -308,7 +354,7 @@ def forecast_summary(args):
 
 @bp.get("/measures/forecast/children")
 @documented(bp, 403, 422)
-@auth.roles(NAMED_ROLES)
+@auth.roles(FORECAST_ROLES)
 @bp.arguments(ForecastChildArgs, location="query")
 @bp.response(200, ForecastChildrenSchema)
 def forecast_children(args):
