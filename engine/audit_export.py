@@ -2,8 +2,8 @@
 
 An export carries every field that goes into an event's hash, so anyone holding the file
 can recompute each chain link (``pace audit verify-export``). CSV cells that a spreadsheet
-would run as a formula are prefixed with an apostrophe (OWASP CSV injection advice);
-verification undoes exactly that prefix before hashing.
+would run as a formula are prefixed with an apostrophe (engine/csv_cells.py, the writer of
+every CSV); verification undoes exactly that prefix before hashing.
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import csv_cells
 from .audit import Break, _utc_text, compute_hash
 from .models import AuditEvent
 
 FIELDS = ("id", "chain", "chain_seq", "at", "event_type", "actor", "subject_id", "instance_id",
           "task_id", "data", "prev_hash", "hash")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def rows(session: Session, *, subject_id: int | None = None, start: datetime | None = None,
@@ -44,23 +44,14 @@ def to_json(export_rows: list[dict]) -> str:
                       ensure_ascii=False)
 
 
-def _cell(value) -> str:
-    text = "" if value is None else (json.dumps(value, sort_keys=True, ensure_ascii=False)
-                                     if isinstance(value, (dict, list)) else str(value))
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def _text(value):
+    return json.dumps(value, sort_keys=True, ensure_ascii=False) \
+        if isinstance(value, (dict, list)) else value
 
 
 def to_csv(export_rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(FIELDS)
-    for row in export_rows:
-        writer.writerow([_cell(row[f]) for f in FIELDS])
-    return out.getvalue()
-
-
-def _uncell(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    return csv_cells.to_text(([_text(row[f]) for f in FIELDS] for row in export_rows),
+                             header=FIELDS)
 
 
 def read_export(text: str) -> list[dict]:
@@ -69,7 +60,7 @@ def read_export(text: str) -> list[dict]:
         return json.loads(text)["events"]
     found = []
     for raw in csv.DictReader(io.StringIO(text)):
-        row = {k: _uncell(v) for k, v in raw.items()}
+        row = {k: csv_cells.uncell(v) for k, v in raw.items()}
         for key in ("id", "chain_seq", "subject_id", "instance_id"):
             row[key] = int(row[key]) if row[key] not in ("", None) else None
         row["task_id"] = row["task_id"] or None

@@ -22,6 +22,7 @@ from workflows.caseload_jobs import MAX_UPLOAD_BYTES, ImportJob, JobRefused, Upl
 
 from .access import require_roles
 from .database import db
+from .downloads import attachment
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 IMPORT_ROLES = frozenset({"admin"})
@@ -32,8 +33,7 @@ REFRESH_SECONDS = 3   # the job page's <meta> refresh while the job runs (IMPORT
 
 
 def _csv(body: str | bytes, name: str) -> Response:
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(body, "text/csv", name)  # the name may be an upload's: any characters
 
 
 def _job(session, job_id: int) -> ImportJob:

@@ -9,16 +9,16 @@ and the CSV download every page offers. Who may open which page is ``workflows.p
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, Response, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import clock
+from engine import clock, csv_cells
 from engine.models import Team
+
+from .downloads import attachment
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
 
@@ -58,12 +58,9 @@ def publication_requested() -> bool:
 
 def csv_response(rows, stem: str, scope: Scope, publication: bool = False) -> Response:
     """A CSV download named after the measure, scope, date and whether it is for publication."""
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
     name = f"pace-{stem}-{scope.team or 'all-teams'}-{scope.on.isoformat()}" \
            f"{'-publication' if publication else ''}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return attachment(csv_cells.to_text(rows), "text/csv", name)
 
 
 def scope_label(scope: Scope) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from engine.csv_cells import uncell
 from engine.plain_text import single_line_problem
 
 from .vocabulary import CSO_HOME, PERMANENCE
@@ -160,7 +161,8 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     for cells in reader:
         if len(rows) >= MAX_ROWS:
             raise FileError(f"the file has more than {MAX_ROWS} rows; split it")
-        row = {c: (cells[i] if i < len(cells) else "") for i, c in enumerate(columns)
+        # uncell: a rejects file (caseload_import.rejects_csv) fixed and uploaded again
+        row = {c: (uncell(cells[i]) if i < len(cells) else "") for i, c in enumerate(columns)
                if c not in REJECT_COLUMNS}
         if any(c.strip() for c in cells[len(columns):]):
             row[EXTRA] = "yes"  # reported by validate_row

@@ -22,8 +22,6 @@ with identical facts, is skipped and counted.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections import Counter
@@ -35,7 +33,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit, clock, notice_derivation
+from engine import audit, clock, csv_cells, notice_derivation
 from engine.models import OPEN, ProcessInstance, Subject, Team, Timer, UserAccount, WorkItem
 
 from . import caseload_csv
@@ -388,13 +386,12 @@ def _tally(session: Session, subject_id: int, instance_id: int, result: ImportRe
 
 def template_csv() -> str:
     """The header row: every column, in the documented order."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(caseload_csv.COLUMNS)
-    return out.getvalue()
+    return csv_cells.to_text([], header=caseload_csv.COLUMNS, lineterminator="\r\n")
 
 
 def rejects_csv(rows: list[Mapping], errors: Iterable[RowError]) -> str:
-    """The rejected rows as they were read, plus the row number and every reason."""
+    """The rejected rows as they were read, plus the row number and every reason (cells a
+    spreadsheet would run are written as text: engine/csv_cells.py)."""
     by_row: dict[int, list[str]] = {}
     for error in errors:
         by_row.setdefault(error.row, []).append(f"{error.column}: {error.reason}"
@@ -402,11 +399,9 @@ def rejects_csv(rows: list[Mapping], errors: Iterable[RowError]) -> str:
     rows = [caseload_csv.canonical(r) for r in rows]
     columns = [c for c in caseload_csv.COLUMNS if any(caseload_csv.cell(r, c) for r in rows)] \
         or list(caseload_csv.REQUIRED_COLUMNS)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([*columns, *caseload_csv.REJECT_COLUMNS])
-    for number in sorted(by_row):
+
+    def line(number: int) -> list:
         raw = rows[number - 2] if 0 <= number - 2 < len(rows) else {}
-        writer.writerow([caseload_csv.cell(raw, c) for c in columns]
-                        + [number, "; ".join(by_row[number])])
-    return out.getvalue()
+        return [caseload_csv.cell(raw, c) for c in columns] + [number, "; ".join(by_row[number])]
+    return csv_cells.to_text(map(line, sorted(by_row)),
+                             header=[*columns, *caseload_csv.REJECT_COLUMNS], lineterminator="\r\n")

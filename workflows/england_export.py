@@ -35,6 +35,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import csv_cells
 from engine.models import Milestone, Subject
 
 from .due_rules import ENGLAND, add_working_days
@@ -112,12 +113,8 @@ def parse(text: str | None) -> date | None:
 
 
 def to_csv(rows: Iterable[Mapping], columns: list[str]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
-    return out.getvalue()
+    return csv_cells.to_text(([row.get(c) for c in columns] for row in rows), header=columns,
+                             lineterminator="\r\n")
 
 
 def read_csv(text: str) -> list[dict]:

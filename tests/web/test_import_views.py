@@ -12,6 +12,7 @@ from tests.conftest import BACKENDS, make_database
 from tests.integration.caseload_example import EXAMPLE, EXPECTED, TODAY, placement
 from workflows import caseload_import, caseload_job_runner, demo
 from workflows.caseload_jobs import ImportJob
+from web.downloads import attachment
 
 from .conftest import csrf_token, post, sign_in
 from .journeys import make_app
@@ -162,8 +163,26 @@ def test_template_and_example_downloads(site):
     client = admin(site)
     template = client.get("/import/template.csv")
     assert template.get_data(as_text=True) == caseload_import.template_csv()
-    assert 'filename="caseload-template.csv"' in template.headers["Content-Disposition"]
+    assert template.headers["Content-Disposition"] == "attachment; filename=caseload-template.csv"
     assert client.get("/import/example.csv").get_data() == EXAMPLE.read_bytes()
+
+
+def test_a_file_name_in_any_script_downloads_its_rejects(site):
+    """The upload's name goes into the rejects file's name: ASCII in ``filename``, the name
+    itself in ``filename*`` (RFC 5987); every header is Latin-1, as a server must send it.
+    (A line break in a name is folded to a space: web/downloads.py.)"""
+    client = admin(site)
+    number = job_id(upload(client, BAD, "caseload-Ŝkye-€.csv"))
+    response = client.get(f"/import/jobs/{number}/rejects.csv")
+    assert response.status_code == 200 and "B2" in response.get_data(as_text=True)
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=caseload-Skye-.rejects.csv; "
+        "filename*=UTF-8''caseload-%C5%9Ckye-%E2%82%AC.rejects.csv")
+    for value in response.headers.values():
+        value.encode("latin-1")
+    with site.test_request_context():
+        folded = attachment("x", "text/csv", "bad\r\nSet-Cookie: x=1.csv")
+    assert folded.headers["Content-Disposition"] == 'attachment; filename="bad  Set-Cookie: x=1.csv"'
 
 
 @pytest.mark.parametrize("user", ["sw.north", "tl.north", "manager", "owner", "auditor", "legal"])
