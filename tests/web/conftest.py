@@ -77,6 +77,13 @@ def profile_world(request, tmp_path_factory) -> World:
     return world
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(request, tmp_path_factory) -> dict:
+    """The measures' constructed caseload (measures_site.py), one per module and backend."""
+    from .measures_site import build_site  # it signs in with this module's helpers
+    return build_site(make_database(request.param, tmp_path_factory.mktemp("measures"), request))
+
+
 def hold(world: World, holder: str | None) -> None:
     """Put the north referral back to 'ready', or in ``holder``'s hands."""
     with world.database.transaction() as session:

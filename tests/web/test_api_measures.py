@@ -13,13 +13,13 @@ from workflows import publication
 
 from .api_client import api, assert_error
 from .journeys import World
-from .test_measures_pages import ON, site  # noqa: F401 - the module's caseload fixture
+from .measures_site import ON
 
 P = "/api/v1/measures"
 
 
 @pytest.fixture(scope="module")
-def world(site):  # noqa: F811
+def world(site):
     return World(site["db"], site["app"])
 
 

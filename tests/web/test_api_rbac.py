@@ -5,9 +5,12 @@ sign-in, 200 instead of a redirect after a POST, 404 for records outside the cal
 """
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from engine.models import WorkItem
+from workflows import pdsa
 
 from .api_client import api
 from .conftest import hold
@@ -81,15 +84,43 @@ MATRIX = {
      "401  403  200  403  200  403   403   403   403  200  403   200   403"),
     f"GET {P}/measures/definitions": (None, None,
      "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    # An aim's settings: read by the measures roles, changed by process owners and admins.
+    f"GET {P}/measures/aims/2/settings": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"PUT {P}/measures/aims/2/settings": (None, {},  # an empty body: 422 for those who may
+     "401  403  403  403  403  403   403   403   403  403  422   403   422"),
+    # PDSA cycles: read by the measures roles, recorded by process owners and service managers.
+    f"GET {P}/pdsa-cycles": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"POST {P}/pdsa-cycles": (None, {},  # an empty body: 422 for those who may record
+     "401  403  403  403  403  403   403   403   403  422  422   403   403"),
+    f"GET {P}/pdsa-cycles/{{pdsa}}": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    f"GET {P}/pdsa-cycles/999999": (None, None,
+     "401  403  404  403  404  403   403   403   403  404  404   404   404"),
+    f"PUT {P}/pdsa-cycles/{{pdsa}}": (None, {"study": "Two of three reviews on time"},
+     "401  403  403  403  403  403   403   403   403  200  200   403   403"),
 }
 CASES = [(route, user, int(statuses.split()[index]))
          for route, (_, _, statuses) in MATRIX.items() for index, user in enumerate(USERS)]
+
+
+def _pdsa_cycle(world) -> int:
+    """A PDSA cycle of the world's council, recorded once."""
+    if "pdsa_cycle" not in world.__dict__:
+        with world.database.transaction() as session:
+            world.__dict__["pdsa_cycle"] = pdsa.record_cycle(session, pdsa.CycleInput(
+                aim=2, change_idea="Legal referral at 20 weeks", cycle_number=1,
+                start_date=date(2025, 9, 1)), "test", world.database.settings.council).id
+    return world.__dict__["pdsa_cycle"]
 
 
 def _url(world, template: str) -> str:
     with world.database.transaction() as session:
         instances = {f"i_{k}": session.get(WorkItem, v).instance_id for k, v in world.tasks.items()}
     values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()}, **instances}
+    if "{pdsa}" in template:
+        values["pdsa"] = _pdsa_cycle(world)
     return template.format(**values)
 
 

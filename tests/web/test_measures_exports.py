@@ -12,7 +12,7 @@ import pytest
 
 from workflows import publication
 
-from .test_measures_pages import ON, client, site, text  # noqa: F401 - the caseload fixture
+from .measures_site import ON, client, text
 
 USERS = ["anonymous", "sw.north", "tl.north", "chair", "manager", "owner", "auditor", "admin"]
 MATRIX = {
@@ -31,7 +31,7 @@ MATRIX = {
 @pytest.mark.parametrize("url, user, status", [
     (url, user, int(statuses.split()[i])) for url, statuses in MATRIX.items()
     for i, user in enumerate(USERS)])
-def test_who_sees_what(site, url, user, status):  # noqa: F811
+def test_who_sees_what(site, url, user, status):
     assert client(site, user).get(url).status_code == status
 
 
@@ -52,7 +52,7 @@ EXPORTS = {  # url -> definitions it must print
 
 @pytest.mark.parametrize("url", sorted(EXPORTS))
 @pytest.mark.parametrize("for_publication", [False, True])
-def test_every_export_prints_its_versioned_definitions(site, url, for_publication):  # noqa: F811
+def test_every_export_prints_its_versioned_definitions(site, url, for_publication):
     query = f"?on={ON}" + ("&publication=1" if for_publication else "")
     rows = rows_of(client(site, "manager").get(url + query))
     head = "\n".join(r[0] for r in rows[:12] if r)
@@ -62,7 +62,7 @@ def test_every_export_prints_its_versioned_definitions(site, url, for_publicatio
     assert ("Small numbers (1-4) suppressed" in head) is for_publication
 
 
-def test_publication_suppresses_small_counts(site):  # noqa: F811
+def test_publication_suppresses_small_counts(site):
     manager = client(site, "manager")
     mix = rows_of(manager.get(f"/measures/aims/1/outcome-mix.csv?on={ON}"))
     published = rows_of(manager.get(f"/measures/aims/1/outcome-mix.csv?on={ON}&publication=1"))
@@ -79,7 +79,7 @@ def test_publication_suppresses_small_counts(site):  # noqa: F811
     assert all(r[1] == "suppressed" and r[3] == "<5" for r in chart[header + 1:header + 15])
 
 
-def test_survival_page_draws_the_curve_from_its_data(site):  # noqa: F811
+def test_survival_page_draws_the_curve_from_its_data(site):
     page = text(client(site, "manager").get(f"/measures/survival?on={ON}"))
     data = json.loads(re.search(r'id="survival-chart-data">(.*?)</script>', page, re.S).group(1))
     [curve] = data["curves"]
@@ -91,7 +91,7 @@ def test_survival_page_draws_the_curve_from_its_data(site):  # noqa: F811
     assert "Enter both date ranges" in bad
 
 
-def test_forecast_page_lists_only_the_team_leaders_children(site):  # noqa: F811
+def test_forecast_page_lists_only_the_team_leaders_children(site):
     north = text(client(site, "tl.north").get(f"/measures/forecast?on={ON}"))
     assert "Child N13" in north and "Child S00" not in north
     everyone = text(client(site, "manager").get(f"/measures/forecast?on={ON}"))
