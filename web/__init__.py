@@ -57,4 +57,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(models_views.bp)  # process owners: versions, drafts, deploy, migrate
     from . import import_views
     app.register_blueprint(import_views.bp)  # administrators: caseload upload and import jobs
+    from . import people_views
+    app.register_blueprint(people_views.bp)  # administrators: teams, people, who holds each role
     return app

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from engine import audit, clock, heartbeat, sweeper
-from workflows import accounts, demo
+from workflows import demo
 from workflows.models_deploy import deploy_bundled
 
 from . import sign_in_limits
@@ -238,30 +238,6 @@ def worker_failures_command(limit):
                    f"      {row.last_error or 'no error recorded'}")
 
 
-@click.group("user")
-def user_group():
-    """Manage user accounts."""
-
-
-@user_group.command("create")
-@click.argument("username")
-@click.option("--name", "display_name", required=True)
-@click.option("--role", "roles", multiple=True, required=True)
-@click.option("--team", default=None)
-@click.option("--email", default=None)
-@click.password_option()
-@with_appcontext
-def user_create_command(username, display_name, roles, team, email, password):
-    """Create a user with one or more roles."""
-    try:
-        with _db().transaction() as session:
-            accounts.create_user(session, username, display_name, password, list(roles), team,
-                                 actor="cli", email=email)
-    except accounts.AccountError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"Created {username}.")
-
-
 @click.command("doctor")
 @with_appcontext
 def doctor_command():
@@ -339,9 +315,11 @@ def audit_verify_export_command(export_file):
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, demo_command, worker_command, user_group, audit_group,
+    for command in (init_db_command, demo_command, worker_command, audit_group,
                     export_ssda903_command):
         app.cli.add_command(command)
+    from . import cli_people  # pace team …, pace user … (issue 25)
+    cli_people.init_app(app)
     from .import_cli import import_command  # caseload import (issue 9)
     app.cli.add_command(import_command)
     from .api.tokens_cli import token_group  # API tokens (issue 5)

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from engine import clock
 from engine.errors import Conflict, EngineError, NotFound
 from workflows import profiles
-from workflows.policy import MEASURE_ROLES, MODEL_READ_ROLES, can_view_task
+from workflows.policy import MEASURE_ROLES, MODEL_READ_ROLES, PEOPLE_ROLES, can_view_task
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -111,6 +111,8 @@ def _nav():
         items.append(("audit.index", "Audit"))
     if "admin" in current_user.roles:
         items.append(("imports.index", "Import"))  # web/import_views.py
+    if set(current_user.roles) & PEOPLE_ROLES:
+        items.append(("people_admin.index", "Teams and people"))  # web/people_views.py
     return items
 
 

@@ -101,6 +101,38 @@ MATRIX = {
     f"PUT {P}/pdsa-cycles/{{pdsa}}": (None, {"study": "Two of three reviews on time"},
      "401  403  403  403  403  403   403   403   403  200  200   403   403"),
 }
+# Teams and people (web/api/people.py): administrators only. The writes change nothing: an
+# empty body (422) or a team or person that does not exist (404).
+MATRIX.update({
+    # anon sw.n tl.n sw.s tl.s chair legal panel adm  mgr  owner audit admin
+    f"GET {P}/teams": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   200"),
+    f"POST {P}/teams": (None, {},
+     "401  403  403  403  403  403   403   403   403  403  403   403   422"),
+    f"GET {P}/teams/{{team}}": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   200"),
+    f"PATCH {P}/teams/{{nowhere}}": (None, {"name": "Nowhere"},
+     "401  403  403  403  403  403   403   403   403  403  403   403   404"),
+    f"POST {P}/teams/{{nowhere}}/close": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   404"),
+    f"GET {P}/people": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   200"),
+    f"POST {P}/people": (None, {},
+     "401  403  403  403  403  403   403   403   403  403  403   403   422"),
+    f"GET {P}/people/{{person}}": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   200"),
+    f"PATCH {P}/people/{{nobody}}": (None, {"display_name": "Nobody"},
+     "401  403  403  403  403  403   403   403   403  403  403   403   404"),
+    f"PUT {P}/people/{{nobody}}/password": (None, {"password": None},
+     "401  403  403  403  403  403   403   403   403  403  403   403   404"),
+    f"POST {P}/people/{{nobody}}/deactivate": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   404"),
+    f"POST {P}/people/{{nobody}}/reactivate": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   404"),
+    f"GET {P}/roles": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  403   403   200"),
+})
+PEOPLE_VALUES = {"team": "north", "nowhere": "nowhere", "person": "sw.north", "nobody": "nobody"}
 CASES = [(route, user, int(statuses.split()[index]))
          for route, (_, _, statuses) in MATRIX.items() for index, user in enumerate(USERS)]
 
@@ -118,7 +150,8 @@ def _pdsa_cycle(world) -> int:
 def _url(world, template: str) -> str:
     with world.database.transaction() as session:
         instances = {f"i_{k}": session.get(WorkItem, v).instance_id for k, v in world.tasks.items()}
-    values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()}, **instances}
+    values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()}, **instances,
+              **PEOPLE_VALUES}
     if "{pdsa}" in template:
         values["pdsa"] = _pdsa_cycle(world)
     return template.format(**values)

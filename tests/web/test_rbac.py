@@ -108,6 +108,48 @@ MATRIX = {
      "302  403  403  403  403  403   403   403   403  403  200   403   403"),
     "POST /models/permanence_journey/drafts": (None,  # starts a draft: nothing deployed
      "302  403  403  403  403  403   403   403   403  403  302   403   403"),
+    # teams and people (web/people_views.py): administrators only. The POSTs change nothing:
+    # an empty form (422) or a team or person that does not exist (404).
+    "GET /teams": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "GET /teams/new": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /teams/new": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   422"),
+    "GET /teams/north/rename": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /teams/nowhere/rename": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   404"),
+    "GET /teams/north/close": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /teams/nowhere/close": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   404"),
+    "GET /people": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "GET /people/new": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /people/new": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   422"),
+    "GET /people/sw.north": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "GET /people/nobody": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   404"),
+    "GET /people/sw.north/edit": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /people/nobody/edit": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   404"),
+    "GET /people/sw.north/password": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /people/nobody/password": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   404"),
+    "GET /people/sw.north/deactivate": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    "POST /people/nobody/deactivate": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   404"),
+    "POST /people/nobody/reactivate": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   404"),
+    "GET /roles": (None,
+     "302  403  403  403  403  403   403   403   403  403  403   403   200"),
 }
 CASES = [(route, user, int(statuses.split()[index]))
          for route, (_, statuses) in MATRIX.items() for index, user in enumerate(USERS)]
@@ -166,7 +208,8 @@ def test_sign_out_ends_the_session(shared, user):
 
 
 MATRIX_BLUEPRINTS = {"auth", "queue", "tasks", "children", "overview",  # the worker UI
-                     "audit"}  # and the auditor pages
+                     "audit",  # the auditor pages
+                     "people_admin"}  # and the administrators' teams and people
 
 
 def test_matrix_covers_every_worker_ui_route(shared):
@@ -178,7 +221,10 @@ def test_matrix_covers_every_worker_ui_route(shared):
                     "/tasks/999999": "/tasks/<int:item_id>", "{t_north}": "<int:item_id>",
                     "{t_south}": "<int:item_id>", "{t_north_legal}": "<int:item_id>",
                     "/children/new/scotland": "/children/new/<profile>",
-                    "/children/new/england": "/children/new/<profile>"}
+                    "/children/new/england": "/children/new/<profile>",
+                    "/teams/north/": "/teams/<code>/", "/teams/nowhere/": "/teams/<code>/",
+                    "/people/sw.north": "/people/<username>",
+                    "/people/nobody": "/people/<username>"}
     normalised = set()
     for path in covered:
         for old, new in placeholders.items():
