@@ -1,12 +1,13 @@
 """The test suite's reused PostgreSQL schemas (tests/conftest.py ``PgSchemas``): a schema
-given back is empty with its sequences restarted; one whose shape a test changed is not
-handed out again."""
+given back holds only what the migrations seeded (the default aim settings), even if a test
+deleted those; one whose shape a test changed is not handed out again."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from engine.models import Team
+from workflows.settings_models import AimSetting
 from workflows.app import Database
 
 from ..conftest import PgSchemas, _shape
@@ -19,6 +20,7 @@ def _migrated(pool: PgSchemas, tmp_path):
         database.migrate()
         with database.engine.connect() as conn:
             shape = _shape(conn)
+            pool.remember_seed(where, conn)
     return where, shape, database
 
 
@@ -28,6 +30,8 @@ def test_a_schema_given_back_is_empty_and_one_changed_is_dropped(pg_ready, tmp_p
     try:
         where, shape, database = _migrated(pool, tmp_path)
         with database.transaction() as session:
+            seeded_aims = session.scalar(select(func.count()).select_from(AimSetting))
+            session.execute(delete(AimSetting))
             session.add(Team(code="north", name="North"))
             session.execute(text("CREATE TEMP TABLE scratch_note (x int)"))  # gone on close
         database.engine.dispose()
@@ -38,6 +42,7 @@ def test_a_schema_given_back_is_empty_and_one_changed_is_dropped(pg_ready, tmp_p
         assert again is where and same_shape == shape
         with database.transaction() as session:
             assert session.scalar(select(func.count()).select_from(Team)) == 0
+            assert session.scalar(select(func.count()).select_from(AimSetting)) == seeded_aims > 0
             session.execute(text("ALTER TABLE team ADD COLUMN colour text"))
         database.engine.dispose()
         pool.give_back(again, shape)
