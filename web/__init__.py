@@ -15,10 +15,27 @@ __all__ = ["create_app", "db"]
 
 
 def _secret_key(instance_path: Path) -> str:
-    """A stable secret per installation, kept in the instance folder (never in git)."""
+    """A stable secret per installation, kept in the instance folder (never in git).
+
+    Made readable by its owner only from the first byte: written to a new file opened with
+    mode 0600, then linked into place, so there is no moment it is world-readable and no
+    moment a second process starting alongside reads it half-written (the link fails for
+    the process that comes second, which reads the first one's)."""
     path = instance_path / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        draft = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink(missing_ok=True)
+    elif path.stat().st_mode & 0o077:  # made by an older release, or by hand
         path.chmod(0o600)
     return path.read_text().strip()
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
@@ -28,6 +26,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import audit
 from engine.models import UserAccount
+from engine.plain_text import single_line_problem
 from workflows import accounts, demo, demo_casts, profiles
 
 from . import sign_in_limits, sign_in_sessions
@@ -55,22 +54,11 @@ def limits() -> sign_in_limits.Limits:
     return sign_in_limits.Limits.from_config(current_app.config)
 
 
-def _local_time(moment: datetime) -> str:
-    try:
-        return f"{moment.astimezone(ZoneInfo('Europe/London')):%H:%M}"
-    except ZoneInfoNotFoundError:  # no tz database installed
-        return f"{moment:%H:%M} UTC"
-
-
-def try_again_text(until: datetime) -> str:
-    minutes = max(1, math.ceil((until - sign_in_limits.now()).total_seconds() / 60))
-    return (f"Try again after {_local_time(until)} (in {minutes} minute"
-            f"{'s' if minutes != 1 else ''}).")
-
-
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths, so a crafted link cannot send a worker elsewhere after sign-in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths, so a crafted link cannot send a worker elsewhere after sign-in;
+    and one line (a line break would split the Location header: a 500 after the sign-in)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or single_line_problem(target):
         return None
     parts = urlsplit(target)
     return None if parts.scheme or parts.netloc else target
@@ -171,10 +159,9 @@ def sign_in_post():
 
 def _too_many(until: datetime, username: str, before: str = ""):
     body, status = _page({"username": f"{before}There have been too many failed attempts to "
-                                      f"sign in from your network. {try_again_text(until)}"},
-                         username, 429)
-    seconds = max(1, math.ceil((until - sign_in_limits.now()).total_seconds()))
-    return body, status, {"Retry-After": str(seconds)}
+                                      f"sign in from your network. "
+                                      f"{sign_in_limits.try_again_text(until)}"}, username, 429)
+    return body, status, {"Retry-After": str(sign_in_limits.seconds_left(until))}
 
 
 @bp.post("/sign-out")

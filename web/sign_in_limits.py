@@ -30,10 +30,12 @@ proxy the app must be told how many proxies to trust, or every client is the pro
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -97,6 +99,20 @@ class Limits:
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def seconds_left(until: datetime) -> int:
+    return max(1, math.ceil((until - now()).total_seconds()))
+
+
+def try_again_text(until: datetime) -> str:
+    """"Try again after 10:45 (in 15 minutes)." in the workers' clock (GMT/BST)."""
+    try:
+        local = f"{until.astimezone(ZoneInfo('Europe/London')):%H:%M}"
+    except ZoneInfoNotFoundError:  # no tz database installed
+        local = f"{until:%H:%M} UTC"
+    minutes = math.ceil(seconds_left(until) / 60)
+    return f"Try again after {local} (in {minutes} minute{'s' if minutes != 1 else ''})."
 
 
 def address_key(remote_addr: str | None) -> str:

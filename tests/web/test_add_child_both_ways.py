@@ -50,6 +50,8 @@ CASES = [
     ("a line break in the reference", "sw.north", {"reference": "B1\r\nBcc: x@example.org"},
      422, 422, ("reference",)),
     ("a reference already in use", "sw.north", {"reference": "N0001"}, 409, 409, ()),
+    ("a reference another team holds", "sw.south", {"reference": "N0001"}, 422, 422,
+     ("reference",)),
 ]
 
 
@@ -84,3 +86,20 @@ def test_page_and_api_accept_and_refuse_alike(shared_world, case, user, changes,
         assert set(added.values()) == {"permanence_journey"}
     elif "reference" not in changes:
         assert set(added.values()) == {None}  # nothing half-added
+
+
+def test_a_reference_held_by_another_team_is_not_disclosed(shared_world):
+    """The 404 policy for references: north's N0001 tried from south says only that the
+    reference cannot be used, exactly as the API does; north still hears "already exists"."""
+    world = shared_world
+    from workflows.services.children import REFERENCE_UNUSABLE
+    body = {**_good("N0001"), "name": "Someone Else"}
+    answer = api(world, "sw.south").post(P, json=body)
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"] == {"reference": [REFERENCE_UNUSABLE]}
+    page = post(cached_client(world, "tl.south"), "/children/new/scotland", _page_form(body))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and REFERENCE_UNUSABLE in html
+    assert "already exists" not in html and "already exists" not in answer.get_data(as_text=True)
+    inside = api(world, "tl.north").post(P, json=body)
+    assert inside.status_code == 409 and "already exists" in inside.get_json()["message"]

@@ -17,6 +17,7 @@ from .api_client import ApiClient, api, assert_error, token_for
 from .conftest import hold, post, sign_in
 
 P = "/api/v1"
+RIGHT = "pace-demo-2026"  # the demo users' password
 
 
 def _events(world, kind: str) -> list[AuditEvent]:
@@ -93,6 +94,7 @@ def test_last_used_is_recorded_at_most_once_a_minute(world, at):
 def test_a_revoked_token_stops_working_at_once(world):
     client = api(world, "sw.north")
     issued = client.post(f"{P}/tokens", json={"name": "short-lived"}).get_json()
+    assert issued["expires_at"] is not None  # 90 days unless asked otherwise
     own = ApiClient(world.app.test_client(), issued["token"])
     assert own.get(f"{P}/me").status_code == 200
     assert client.delete(f"{P}/tokens/{issued['id']}").status_code == 204
@@ -225,6 +227,10 @@ def test_token_cli_creates_lists_and_revokes(world):
     runner = world.app.test_cli_runner()
     created = runner.invoke(args=["token", "create", "manager", "--name", "warehouse"])
     assert created.exit_code == 0, created.output
+    assert f"expires {clock.now() + timedelta(days=90):%Y-%m-%d}" in created.output
+    longer = runner.invoke(args=["token", "create", "manager", "--name", "dw",
+                                 "--expires-days", "400"])
+    assert f"expires {clock.now() + timedelta(days=400):%Y-%m-%d}" in longer.output
     secret = created.output.strip().splitlines()[-1]
     assert secret.startswith("pace_")
     client = ApiClient(world.app.test_client(), secret)
@@ -232,7 +238,7 @@ def test_token_cli_creates_lists_and_revokes(world):
     listed = runner.invoke(args=["token", "list", "manager"])
     assert "warehouse" in listed.output and "active" in listed.output
     assert secret not in listed.output
-    token_id = listed.output.split()[0]
+    token_id = next(line.split()[0] for line in listed.output.splitlines() if "warehouse" in line)
     assert runner.invoke(args=["token", "revoke", token_id]).exit_code == 0
     assert_error(client.get(f"{P}/me"), 401)
     assert "already revoked" in runner.invoke(args=["token", "revoke", token_id]).output
@@ -244,8 +250,14 @@ def test_the_api_tokens_page_creates_shows_once_and_revokes(world):
     browser = sign_in(world.app.test_client(), "sw.north")
     page = browser.get("/account/api-tokens")
     assert page.status_code == 200 and "You have no API tokens." in page.get_data(as_text=True)
-    assert post(browser, "/account/api-tokens", {"name": "  "}).status_code == 400
-    created = post(browser, "/account/api-tokens", {"name": "weekly report"})
+    assert post(browser, "/account/api-tokens", {"name": "  ", "password": RIGHT}).status_code == 400
+    unchecked = post(browser, "/account/api-tokens", {"name": "weekly report"})
+    assert unchecked.status_code == 400 and "Enter your password" in unchecked.get_data(as_text=True)
+    wrong = post(browser, "/account/api-tokens", {"name": "weekly report", "password": "not-it"})
+    assert wrong.status_code == 401 and "The password is not right" in wrong.get_data(as_text=True)
+    assert 'value="weekly report"' in wrong.get_data(as_text=True)
+    assert [e.data["when"] for e in _events(world, "sign_in_failed")] == ["creating an API token"]
+    created = post(browser, "/account/api-tokens", {"name": "weekly report", "password": RIGHT})
     html = created.get_data(as_text=True)
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     secret = re.search(r'<code id="new-token" class="app-token">(pace_[^<]+)</code>', html).group(1)
@@ -254,7 +266,9 @@ def test_the_api_tokens_page_creates_shows_once_and_revokes(world):
     again = browser.get("/account/api-tokens").get_data(as_text=True)
     assert secret not in again and "weekly report" in again and secret[:9] in again
     with world.database.transaction() as session:
-        token_id = session.scalar(select(ApiToken.id).where(ApiToken.name == "weekly report"))
+        token_id, expires = session.execute(select(ApiToken.id, ApiToken.expires_at).where(
+            ApiToken.name == "weekly report")).one()
+    assert abs(clock.aware(expires) - clock.now() - timedelta(days=90)) < timedelta(minutes=1)
     other = sign_in(world.app.test_client(), "sw2.north")
     assert post(other, f"/account/api-tokens/{token_id}/revoke").status_code == 404
     assert client.get(f"{P}/me").status_code == 200

@@ -154,7 +154,9 @@ class NewTokenSchema(Schema):
                     metadata={"description": "Administrators: the (service) user the token "
                                              "is for; default yourself"})
     expires_in_days = fields.Integer(load_default=None, allow_none=True,
-                                     validate=validate.Range(min=1, max=3650))
+                                     validate=validate.Range(min=1, max=3650),
+                                     metadata={"description": "Days until the token "
+                                                              "expires; default 90"})
 
 
 # -- queues and work items ----------------------------------------------------------------------

@@ -4,7 +4,8 @@ A token is ``pace_`` followed by 43 random URL-safe characters (256 bits), shown
 its sha256 is stored: a token has far too much entropy to guess, so a slow password hash
 buys nothing and a plain digest lets every request find its row by an indexed lookup.
 Creating and revoking are audit events; using a token updates ``last_used_at`` (at most
-once a minute, so reading the API does not write on every request).
+once a minute, so reading the API does not write on every request). Every token expires:
+after ``DEFAULT_DAYS`` unless its maker chose another lifetime (at most ``MAX_DAYS``).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from engine.models import ApiToken, UserAccount
 PREFIX = "pace_"
 MAX_LENGTH = 200
 TOUCH_EVERY = timedelta(minutes=1)
+DEFAULT_DAYS = 90
+MAX_DAYS = 3650
 # Tokens for someone else are an administrator's act (for service users: accounts made for
 # an integration with `pace user create`, holding only the roles it needs).
 ISSUER_ROLE = "admin"
@@ -46,17 +49,21 @@ def is_active(token: ApiToken, now: datetime | None = None) -> bool:
 
 def create(session: Session, holder: UserAccount, name: str, actor: str,
            expires_in_days: int | None = None) -> tuple[ApiToken, str]:
-    """A new token for ``holder``; returns the row and the secret (shown once)."""
+    """A new token for ``holder``; returns the row and the secret (shown once). It expires
+    after ``expires_in_days`` (default ``DEFAULT_DAYS``)."""
     name = (name or "").strip()
     if not name:
         raise TokenError("give the token a name that says what it is for")
+    days = DEFAULT_DAYS if expires_in_days is None else expires_in_days
+    if not 1 <= days <= MAX_DAYS:
+        raise TokenError(f"a token lasts from 1 to {MAX_DAYS} days, not {days}")
     if not holder.active:
         raise TokenError(f"{holder.username} is not an active user")
     secret = PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken(user_id=holder.id, name=name[:100], token_hash=digest(secret),
                      prefix=secret[:len(PREFIX) + 4], created_at=now, created_by=actor,
-                     expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None)
+                     expires_at=now + timedelta(days=days))
     session.add(token)
     session.flush()
     audit.record(session, "api_token_created", actor,

@@ -23,8 +23,9 @@ def token_group():
 @token_group.command("create")
 @click.argument("username")
 @click.option("--name", required=True, help="What the token is for, e.g. 'data warehouse'.")
-@click.option("--expires-days", type=click.IntRange(1, 3650), default=None,
-              help="Expire after this many days (default: never; revoke when done).")
+@click.option("--expires-days", type=click.IntRange(1, tokens.MAX_DAYS), default=None,
+              help=f"Expire after this many days (default {tokens.DEFAULT_DAYS}; a service user's "
+                   "token may be given longer; revoke it when done).")
 @with_appcontext
 def create_command(username, name, expires_days):
     """Create a token for USERNAME and print it (shown this once only)."""
@@ -36,8 +37,9 @@ def create_command(username, name, expires_days):
             token, secret = tokens.create(session, user, name, "cli", expires_days)
         except tokens.TokenError as exc:
             raise click.ClickException(str(exc)) from None
-        token_id = token.id
-    click.echo(f"Token {token_id} for {username} ({name}). Store it now; it is not shown again:")
+        token_id, expires = token.id, token.expires_at
+    click.echo(f"Token {token_id} for {username} ({name}), expires {expires:%Y-%m-%d}. Store it "
+               "now; it is not shown again:")
     click.echo(secret)
 
 

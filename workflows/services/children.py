@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import FieldError, Forbidden, InvalidData
+from engine.errors import Conflict, FieldError, Forbidden, InvalidData
 from engine.models import Subject, Team, UserAccount
 from engine.runtime import Runtime
 
@@ -72,6 +72,8 @@ def add_child(session: Session, runtime: Runtime, actor: Actor, data: Mapping, *
     worker_id = _allocated_worker(session, allocated_worker, team, problems)
     if not problems:
         problems += _date_problems(chosen, data, clock.today())
+    if not problems:
+        problems += _reference_problems(session, actor, data)
     if problems:
         raise InvalidData(problems)
     return child_entry.enter(session, runtime, chosen, data, team, actor.username,
@@ -86,6 +88,26 @@ def _form_problems(runtime: Runtime, schema: dict, data: Mapping) -> list[FieldE
     except InvalidData as exc:
         problems += [e for e in exc.errors if e.field not in {p.field for p in problems}]
     return problems
+
+
+# A reference another team holds: saying "already exists" would let anyone who adds children
+# probe other teams' references (the 404 policy: records outside the actor's scope are
+# not disclosed). References are unique service-wide, so the add must fail; this says no
+# more than that, and sends the worker to someone who can look.
+REFERENCE_UNUSABLE = "This reference cannot be used. Check it with your team leader."
+
+
+def _reference_problems(session: Session, actor: Actor, data: Mapping) -> list[FieldError]:
+    """A reference in use: within the actor's scope a clear 409 naming it; outside it, a
+    field problem that does not say whether, or where, a child has it."""
+    reference = str(data.get("reference") or "").strip()
+    holder = session.execute(select(Subject.id, Subject.team).where(
+        Subject.reference == reference)).first()
+    if holder is None:
+        return []
+    if policy.can_view_child(actor, holder.team):
+        raise Conflict(f"a child with reference {reference!r} already exists")
+    return [FieldError("reference", REFERENCE_UNUSABLE)]
 
 
 def _allocated_worker(session: Session, username: str | None, team: str | None,
