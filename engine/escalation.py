@@ -15,9 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
-from .models import ProcessInstance, UserAccount, WorkItem
+from .models import OPEN, ProcessInstance, UserAccount, WorkItem
 
-OPEN = ("ready", "claimed")
 
 
 class Counts(Protocol):

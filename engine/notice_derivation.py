@@ -26,13 +26,12 @@ from sqlalchemy import bindparam, event, insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import clock
-from .models import (AuditEvent, Notification, NotificationPreference, OutboxMessage,
+from .models import (OPEN, AuditEvent, Notification, NotificationPreference, OutboxMessage,
                      ProcessInstance, Subject, UserAccount, WorkItem)
 from .notifications import NotificationPolicy, Rule, chosen_mode, format_day, due_in, link_for
 from .outbox import MailSettings
 from .session_memo import forget_notice_reads, memo
 
-OPEN = ("ready", "claimed")
 
 
 def switch_off(session: Session) -> Session:
