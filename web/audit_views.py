@@ -28,6 +28,7 @@ from engine.models import (AuditChain, AuditEvent, ProcessInstance, ProcessModel
 from engine.xml_safety import UnsafeXml, parse_untrusted
 from workflows import profiles
 
+from . import query_args
 from .access import child_or_404, children_clause, require_roles
 from .database import db
 
@@ -95,8 +96,7 @@ def _viewed(session, subject_id: int | None, page: str, **data) -> None:
 
 
 def _int_arg(name: str) -> int | None:
-    raw = (request.args.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return query_args.number(name)  # a 400 page unless a whole number from 1 to MAX_ID
 
 
 def _usernames(session) -> dict[str, str]:
@@ -591,9 +591,9 @@ def _date_arg(name: str, errors: list[tuple[str, str]], label: str) -> date | No
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        return query_args.parse_day(raw)
     except ValueError:
-        errors.append((name, f"{label} must be a real date, like 2026-03-31"))
+        errors.append((name, f"{label} must be a real date from 1900 to 2999, like 2026-03-31"))
         return None
 
 

@@ -18,7 +18,7 @@ from workflows.children import ChildError
 from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
 from workflows.services import children as child_service
 
-from . import form_errors, schema_form
+from . import form_errors, query_args, schema_form
 from .database import db
 from .access import child_or_404, children_clause, require_roles
 from .read_models import child_page, children_list
@@ -35,8 +35,7 @@ def can_add() -> bool:
 @require_roles(CHILD_ROLES)
 def index():
     search = (request.args.get("q") or "").strip()[:80]
-    raw_page = request.args.get("page", "1")
-    number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    number = query_args.page()
     with db().transaction() as session:
         children, total, open_counts, overdue_counts = children_list(
             session, children_clause(current_user), search, clock.today(), number, PER_PAGE)

@@ -27,11 +27,10 @@ from workflows.services import aim_settings, pdsa_cycles
 from workflows.settings_models import PDSA_ACTS
 from workflows.vocabulary import CSO_HOME, MILESTONES, PERMANENCE
 
-from . import run_chart_svg
+from . import query_args, run_chart_svg
 from .access import require_roles
 from .database import council, db
-from .measures_blueprint import (Scope, bp, csv_response, parse_day, publication_requested,
-                                 scope_label)
+from .measures_blueprint import Scope, bp, csv_response, publication_requested, scope_label
 
 _preloading = threading.Event()
 
@@ -50,17 +49,10 @@ def _pct(value, places: int = 0) -> str:
     return "–" if value is None else f"{measures.rounded(float(value), places)}%"
 
 
-def _month(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(f"{text}-01") if text else None
-    except ValueError:
-        return None
-
-
 def _baseline() -> tuple[date, date] | None:
     """The run chart's baseline months from the query; an incomplete or reversed range means
     "the default baseline" rather than an error, so a half-filled form still draws."""
-    first, last = _month(request.args.get("baseline_from")), _month(request.args.get("baseline_to"))
+    first, last = query_args.month("baseline_from"), query_args.month("baseline_to")
     return (first, last) if first and last and first <= last else None
 
 
@@ -193,7 +185,7 @@ def aim_svg(aim: int):
 def drill_down(aim: int):
     _aim_or_404(aim)
     status = request.args.get("status") or ""
-    month = _month(request.args.get("month"))
+    month = query_args.month("month")
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,), listed=True)[aim]
@@ -301,11 +293,11 @@ def pdsa_form(cycle_id: int | None):
 
 def _stage_report(session, scope: Scope) -> measure_reports.StageReport:
     process = CSO_HOME if request.args.get("process") == CSO_HOME else PERMANENCE
-    before_v, after_v = request.args.get("before", ""), request.args.get("after", "")
-    if before_v.isdigit() and after_v.isdigit():
+    before, after = query_args.number("before"), query_args.number("after")
+    if before and after:
         return measure_reports.stage_report(session, process, scope.teams, scope.on,
-                                            before=int(before_v), after=int(after_v))
-    ranges = [parse_day(request.args.get(k)) for k in ("from1", "to1", "from2", "to2")]
+                                            before=before, after=after)
+    ranges = [query_args.day(k) for k in ("from1", "to1", "from2", "to2")]
     usable = all(ranges) and ranges[0] <= ranges[1] and ranges[2] <= ranges[3]
     return measure_reports.stage_report(session, process, scope.teams, scope.on,
                                         ranges=tuple(ranges) if usable else None)

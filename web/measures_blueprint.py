@@ -9,8 +9,6 @@ and the CSV download every page offers. Who may open which page is ``workflows.p
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, request
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,16 +16,10 @@ from sqlalchemy import select
 from engine import clock, csv_cells
 from engine.models import Team
 
+from . import query_args
 from .downloads import attachment
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
-
-
-def parse_day(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 class Scope:
@@ -42,7 +34,7 @@ class Scope:
         else:
             self.team = current_user.team
         self.teams = (self.team,) if self.team else None
-        self.on = parse_day(request.args.get("on")) or clock.today()
+        self.on = query_args.day("on") or clock.today()  # a 400 page for a date out of range
 
     def args(self, **more) -> dict:
         found = {"team": self.team} if self.team and current_user.all_teams else {}

@@ -11,20 +11,22 @@ from workflows import measure_reports, survival
 from workflows import publication as exports
 from workflows.policy import MEASURE_ROLES
 
+from . import query_args
 from .access import require_roles
 from .database import council, db
-from .measures_blueprint import (Scope, bp, csv_response, parse_day, publication_requested,
-                                 scope_label)
+from .measures_blueprint import Scope, bp, csv_response, publication_requested, scope_label
 
 
 class SurvivalQuery:
-    """The page's choices, read leniently from the query string (a bad value falls back)."""
+    """The page's choices from the query string: an unknown clock or grouping falls back, a
+    missing or reversed range is a problem shown on the page, a date that is not one (or is
+    out of range) a 400 page (web/query_args.py)."""
 
     def __init__(self, args):
         self.clock = args.get("clock") if args.get("clock") in survival.CLOCKS \
             else survival.RECOMMENDATION
         self.grouping = args.get("group") if args.get("group") in survival.GROUPINGS else "none"
-        dates = [parse_day(args.get(k)) for k in ("from1", "to1", "from2", "to2")]
+        dates = [query_args.day(k) for k in ("from1", "to1", "from2", "to2")]
         self.ranges, self.problem = (), ""
         if self.grouping == "ranges":
             if all(dates) and dates[0] <= dates[1] and dates[2] <= dates[3]:

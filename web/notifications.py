@@ -20,6 +20,7 @@ from engine.models import Notification, OutboxMessage, UserAccount
 from workflows import doctor
 
 from . import sign_in_limits
+from . import query_args
 from .access import require_roles
 from .database import db
 
@@ -39,8 +40,7 @@ def _policy():
 
 
 def _page() -> int:
-    text = request.args.get("page", "1")
-    return int(text) if text.isdigit() and int(text) > 0 else 1
+    return query_args.page()
 
 
 @bp.get("")

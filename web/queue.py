@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from engine import clock
 from engine.queues import QueueFilter, due_status, list_work
 
+from . import query_args
 from .access import QUEUE_ROLES, require_roles
 from .database import db
 from .read_models import display_names, task_choices
@@ -35,12 +36,11 @@ def _params() -> dict:
     args = request.args
     status = args.get("status", "")
     sort = args.get("sort", "due")
-    page = args.get("page", "1")
     return {"status": status if status in dict(STATUSES) else "",
             "child": (args.get("child") or "").strip()[:80],
             "task": (args.get("task") or "").strip()[:100],
             "sort": sort if sort in SORTS else "due",
-            "page": int(page) if page.isdigit() and int(page) > 0 else 1}
+            "page": query_args.page()}
 
 
 def _render(kind: str, base: QueueFilter, title: str):

@@ -54,15 +54,19 @@ def records(world) -> dict[str, object]:
         made = {"draft_id": draft.id, "cycle_id": cycle.id}
     world.route_records = {"subject_id": world.children["north"], "item_id": world.tasks["north"],
                            "job_id": job_id, "process_id": "permanence_journey", "version": 1,
-                           "aim": 2, "profile": "scotland", **made}
+                           "aim": 2, "profile": "scotland", "username": "sw2.north",
+                           "code": "north", **made}
     return world.route_records
 
 
 def path(world, rule: str) -> str:
     """``rule`` with each ``<converter:name>`` replaced by the world's record."""
     values = records(world)
-    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: str(values[m.group(1)]),
-                  rule)
+
+    def value(match) -> str:
+        assert match.group(1) in values, f"{rule}: give page_routes.records a {match.group(1)}"
+        return str(values[match.group(1)])
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", value, rule)
 
 
 def first_user(world, url: str) -> str:

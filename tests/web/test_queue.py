@@ -85,5 +85,10 @@ def test_sorting_and_paging(world):
     latest = client.get("/team-queue?sort=-due").get_data(as_text=True)
     assert _rows(latest) == ["North Child 1", "North Child 3"]
     assert 'aria-sort="descending"' in latest
-    assert _rows(client.get("/team-queue?page=abc&sort=evil").get_data(as_text=True)) == \
+    # an unknown sort falls back to the default; a page number that is not one is a 400 page
+    assert _rows(client.get("/team-queue?sort=evil").get_data(as_text=True)) == \
         ["North Child 5", "North Child 4"]
+    for page in ("abc", "0", "99999999999999999999"):
+        refused = client.get(f"/team-queue?page={page}")
+        assert refused.status_code == 400 and "must be a whole number from 1 to 100,000" in \
+            refused.get_data(as_text=True)

@@ -6,8 +6,6 @@ is documented as present (``_out``), empty values say so, text inputs refuse NUL
 """
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from workflows import forecast, measures, survival
@@ -17,17 +15,20 @@ from workflows.vocabulary import PROCESSES
 
 from .schemas import (AimSchema, ChildRefSchema, CohortSchema, TallySchema, Text, UtcDateTime,
                       _out)
+from web.query_args import FIRST_DAY, LAST_DAY, MAX_ID  # the pages' bounds, here too
 
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Write the month as YYYY-MM.")
-DATE_RANGE = validate.Range(min=date(1900, 1, 1), max=date(2999, 12, 31),
-                            error="Use a date between 1900-01-01 and 2999-12-31.")
+MONTH = validate.Regexp(r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$",
+                        error="Write the month as YYYY-MM, from 1900-01 to 2999-12.")
+DATE_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY,
+                            error=f"Use a date between {FIRST_DAY} and {LAST_DAY}.")
 STATUSES = (*measures.STATUS_LABELS, "left_out")
 RANGE_KEYS = ("from1", "to1", "from2", "to2")
 
 
 # -- arguments ---------------------------------------------------------------------------------
 class ScopeArgs(Schema):
-    team = Text(max_length=40, metadata={"description": "Service-wide users: one team's figures"})
+    team = Text(max_length=40, single_line=True,
+                metadata={"description": "Service-wide users: one team's figures"})
     on = fields.Date(validate=DATE_RANGE, metadata={"description": "Measurement date (default "
                                                                    "today)"})
 
@@ -78,9 +79,9 @@ class RunChartArgs(ScopeArgs):
 
 class StageArgs(RangeArgs):
     process = fields.String(load_default=PROCESSES[0], validate=validate.OneOf(PROCESSES))
-    before = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+    before = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
                             metadata={"description": "Compare this diagram version…"})
-    after = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+    after = fields.Integer(validate=validate.Range(min=1, max=MAX_ID),
                            metadata={"description": "…with this one"})
 
     @validates_schema

@@ -14,12 +14,12 @@ from marshmallow import Schema, fields, validate
 
 from engine.plain_text import single_line_problem
 from engine.queues import SORTS
+from web.query_args import MAX_ID, MAX_PAGE  # noqa: F401 - the pages' bounds, here too
 
 WORK_STATUSES = ("ready", "claimed", "completed", "cancelled")
 DUE_STATUSES = ("overdue", "this_week", "upcoming")
 MILESTONE_STATUSES = ("done", "on_time", "late", "due", "overdue")
 PATHWAYS = ("accommodated", "cso_home")
-MAX_ID = 2**31 - 1
 
 
 def _clean_text(value: str) -> None:
@@ -75,7 +75,7 @@ class ErrorSchema(Schema):
 
 # -- shared pieces ----------------------------------------------------------------------------
 class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
@@ -143,7 +143,7 @@ class TokenListSchema(Schema):
 
 
 class TokenArgs(Schema):
-    username = Text(max_length=80, metadata={"description": "Administrators: another user's "
+    username = Text(max_length=80, single_line=True, metadata={"description": "Administrators: another user's "
                                                             "tokens"})
 
 
@@ -163,8 +163,10 @@ class NewTokenSchema(Schema):
 class QueueArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(DUE_STATUSES),
                            metadata={"description": "Due status"})
-    child = Text(max_length=80, metadata={"description": "Part of a child's reference or name"})
-    task = Text(max_length=100, metadata={"description": "Task name (the diagram's id)"})
+    child = Text(max_length=80, single_line=True,
+                 metadata={"description": "Part of a child's reference or name"})
+    task = Text(max_length=100, single_line=True,
+                metadata={"description": "Task name (the diagram's id)"})
     sort = fields.String(load_default="due", validate=validate.OneOf(tuple(SORTS)))
 
 
@@ -238,7 +240,7 @@ class CompletionSchema(Schema):
 
 # -- children and instances ----------------------------------------------------------------------
 class ChildArgs(PageArgs):
-    q = Text(max_length=80, metadata={"description": "Part of a reference or name"})
+    q = Text(max_length=80, single_line=True, metadata={"description": "Part of a reference or name"})
 
 
 class ChildSummarySchema(Schema):
@@ -344,7 +346,7 @@ class HistoryArgs(PageArgs):
 
 # -- process models and measures ------------------------------------------------------------------
 class ModelArgs(Schema):
-    process_id = Text(max_length=100)
+    process_id = Text(max_length=100, single_line=True)
 
 
 class ProcessModelSchema(Schema):
