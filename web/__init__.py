@@ -56,8 +56,9 @@ def create_app(test_config: dict | None = None) -> Flask:
                                                  **app.config.get("ENGINE_OPTIONS", {}))
     from . import fault_points
     fault_points.install(app.extensions["pace_db"])  # test-only; off unless PACE_TEST_PAUSE_AT
-    from . import query_args
+    from . import body_limits, query_args
     query_args.init_app(app)  # before any route: bounded <int:…>, one-line query parameters
+    body_limits.init_app(app)  # one body limit (MAX_CONTENT_LENGTH), raised per upload route
     from . import cli, ui
     cli.init_app(app)
     ui.init_app(app)  # worker UI: sign-in, CSRF, blueprints, error pages

@@ -14,12 +14,14 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
                    request, url_for)
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.models import WorkItem
 
 from workflows import caseload_import, caseload_jobs
 from workflows.caseload_jobs import MAX_UPLOAD_BYTES, ImportJob, JobRefused, UploadRefused
 
+from . import body_limits
 from .access import require_roles
 from .database import db
 from .downloads import attachment
@@ -66,12 +68,20 @@ def index():
     return _index()
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc):
+    """Werkzeug stops reading a body over the route's limit (web/body_limits.py): the upload
+    form says how large a file may be."""
+    if request.endpoint != "imports.upload":
+        return body_limits.page()
+    return _index(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it "
+                  "into several files and upload each. Nothing was saved.", 413)
+
+
 @bp.post("")
+@body_limits.allow_body(MAX_UPLOAD_BYTES)
 @require_roles(IMPORT_ROLES)
 def upload():
-    if (request.content_length or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
-        return _index(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split "
-                      "it into several files and upload each. Nothing was saved.", 413)
     chosen = request.files.get("caseload")
     if chosen is None or not chosen.filename:
         return _index("Choose the caseload CSV file to upload", 400)

@@ -15,13 +15,15 @@ import re
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine.errors import Conflict, InvalidData
+from engine.errors import Conflict, EngineError, InvalidData
 from workflows import model_changes, model_drafts, profiles
 from workflows.model_drafts import MAX_UPLOAD_BYTES, UploadRefused
 from workflows.policy import MODEL_READ_ROLES, OWNER_ROLES
 from workflows.services import models as service
 
+from . import body_limits
 from .access import require_roles
 from .database import db
 
@@ -47,10 +49,7 @@ def _attachment(body, mimetype: str, filename: str) -> Response:
 
 
 def _uploaded_files() -> list[tuple[str, bytes]]:
-    if (request.content_length or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise UploadRefused(f"The upload is {request.content_length / (1024 * 1024):.0f} MB; the "
-                            f"limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB for a diagram and "
-                            "its forms together. Nothing was saved.", too_large=True)
+    # A body over the route's limit never gets here: Werkzeug stops reading it (_too_large).
     files = [f for f in request.files.getlist("files") if f.filename]
     if not files:
         raise UploadRefused("Choose the diagram (.bpmn) and its forms (.json), or a .zip of them.")
@@ -138,8 +137,30 @@ def _upload_page(process_id: str | None, error: str | None = None, status: int =
                            active_nav="models.index"), status
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc):
+    """Werkzeug stops reading a body over the route's limit (web/body_limits.py): the upload
+    routes say so where the file was chosen, with the limit."""
+    refused = (f"The upload is too large: the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB "
+               "for a diagram and its forms together. Nothing was saved.")
+    args = request.view_args or {}
+    if request.endpoint == "models.upload":
+        return _upload_page(args.get("process_id"), refused, 413)
+    if request.endpoint == "models.save":
+        flash(f"The diagram was not saved: {refused}", "error")
+        return redirect(url_for("models.edit", draft_id=args["draft_id"]))
+    if request.endpoint == "models.add_files":
+        try:
+            return _draft_page(args["draft_id"], files_error=f"Nothing was added: {refused}",
+                               status=413)
+        except EngineError:  # no such draft for this user: the plain page
+            pass
+    return body_limits.page()
+
+
 @bp.route("/upload", methods=["GET", "POST"], defaults={"process_id": None})
 @bp.route("/<process_id>/upload", methods=["GET", "POST"])
+@body_limits.allow_body(MAX_UPLOAD_BYTES)
 @require_roles(OWNER_ROLES)
 def upload(process_id: str | None):
     if request.method == "GET":
@@ -214,6 +235,7 @@ def draft_zip(draft_id: int):
 
 
 @bp.post("/drafts/<int:draft_id>/edit")
+@body_limits.allow_body(MAX_UPLOAD_BYTES)
 @require_roles(OWNER_ROLES)
 def save(draft_id: int):
     """The editor posts the diagram as a file (the modeler's XML, put in a file field by
@@ -266,6 +288,7 @@ def properties(draft_id: int):
 
 
 @bp.post("/drafts/<int:draft_id>/files")
+@body_limits.allow_body(MAX_UPLOAD_BYTES)
 @require_roles(OWNER_ROLES)
 def add_files(draft_id: int):
     try:

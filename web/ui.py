@@ -20,6 +20,8 @@ from engine.errors import Conflict, EngineError, NotFound
 from workflows import profiles
 from workflows.policy import MEASURE_ROLES, MODEL_READ_ROLES, PEOPLE_ROLES, can_view_task
 
+from . import body_limits
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
@@ -136,6 +138,7 @@ ERROR_TEXT = {
     404: ("Page not found", "There is no such page, or it is outside your team's records."),
     405: ("This action is not available here", "Use the buttons on the page."),
     409: ("This record has changed", "Someone else changed it. Reload the page and try again."),
+    413: (body_limits.TITLE, body_limits.TEXT),  # a body over the route's limit
     422: ("There is a problem with what was entered", "Go back, correct it and try again."),
     429: ("Too many attempts", "Wait a few minutes and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you "

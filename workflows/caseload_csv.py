@@ -129,6 +129,17 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _lines(reader):
+    """The reader's rows; FileError for what the csv module cannot read (a cell over its
+    field limit was a 500 on the upload page)."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        problem = (f"a cell is longer than {csv.field_size_limit():,} characters"
+                   if "field limit" in str(exc) else str(exc))
+        raise FileError(f"line {reader.line_num} cannot be read: {problem}") from None
+
+
 def read_csv(data: bytes) -> list[dict[str, str]]:
     """Rows as {canonical column: cell}; raises FileError for an unreadable file or header."""
     try:
@@ -136,7 +147,7 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     except UnicodeDecodeError as exc:
         raise FileError(f"the file is not UTF-8 text (byte {exc.start}); in Excel use "
                         "'Save as: CSV UTF-8 (comma delimited)'") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _lines(csv.reader(io.StringIO(text, newline="")))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise FileError("the file is empty; the first row must name the columns "

@@ -22,15 +22,13 @@ from . import tokens
 from .errors import fail
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_BODY = 1024 * 1024  # bytes: no form comes near it
 
 
-def _check_body() -> None:
-    """Refuse what the JSON parsers downstream would choke on: an oversized body, or one
-    nested so deeply that decoding it exhausts the recursion limit."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        fail(413)
-    if request.is_json and request.content_length:
+def _check_json() -> None:
+    """Refuse a JSON body nested so deeply that decoding it exhausts the recursion limit
+    (the argument parser downstream would fail on it). Reading it stops at the app's body
+    limit, chunked or not (web/body_limits.py): 413 past it."""
+    if request.is_json:
         try:
             json.loads(request.get_data(cache=True))
         except RecursionError:
@@ -40,8 +38,15 @@ def _check_body() -> None:
 
 
 def authenticate() -> None:
-    """before_request of every API blueprint: sets ``g.api_principal`` or stops with 401."""
-    _check_body()
+    """before_request of every API blueprint: 413 for a body declared over the limit, then
+    ``g.api_principal`` or 401, then the JSON body checked (read only for a known caller)."""
+    if request.content_length is not None and request.content_length > request.max_content_length:
+        fail(413)  # refused before a byte of it is read
+    _identify()
+    _check_json()
+
+
+def _identify() -> None:
     header = request.headers.get("Authorization")
     if header is not None:
         scheme, _, secret = header.strip().partition(" ")

@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, EngineError, FieldError, Forbidden, InvalidData
 
+from web.body_limits import MAX_BODY
+
 from .schemas import ErrorSchema
 
 API_PREFIX = "/api/v1"
@@ -29,7 +31,7 @@ MESSAGES = {
     404: NOT_FOUND,
     405: "This method is not available on this path.",
     409: "The record changed since you read it; reload it and try again.",
-    413: "The request body is too large.",
+    413: f"The request body is too large: the limit is {MAX_BODY:,} bytes (1 MiB).",
     415: "Send the body as application/json.",
     422: "The data is not valid; see the errors for each field.",
     500: "Something went wrong in the service; nothing was saved.",
