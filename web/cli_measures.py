@@ -13,9 +13,10 @@ import click
 from flask.cli import with_appcontext
 
 from engine.errors import EngineError, Forbidden, InvalidData
-from workflows import accounts
 from workflows.aims import AimSettings
 from workflows.services import aim_settings, pdsa_cycles
+
+from .cli_acting import by_user
 
 
 def _database():
@@ -24,12 +25,8 @@ def _database():
 
 
 def _actor(session, username: str):
-    """The ``--by`` user's account (an Actor to the services), if active."""
-    user = accounts.find_user(session, username)
-    if user is None or not user.active:
-        raise click.BadParameter(f"{username!r} is not an active PACE Flow user",
-                                 param_hint="--by")
-    return user
+    """The ``--by`` user (an Actor to the services); the service checks their role."""
+    return by_user(session, username)
 
 
 def _refused(exc: EngineError, username: str | None = None, options: dict | None = None):

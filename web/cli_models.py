@@ -9,50 +9,25 @@ active process owner).
 """
 from __future__ import annotations
 
-import getpass
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
 from engine.errors import EngineError, Forbidden, InvalidData
-from workflows import accounts
 from workflows.model_changes import Report
 from workflows.model_drafts import MAX_UPLOAD_BYTES
 from workflows.services import models as service
 
+from .cli_acting import ActingUser, by_user, shell_reader
 from .database import db
 
 
-@dataclass(frozen=True)
-class _Actor:
-    """An ``Actor`` (workflows.policy) for the services: a snapshot, used after the session."""
-    id: int
-    username: str
-    roles: tuple[str, ...]
-    team: str | None
-
-
-def _reader() -> _Actor:
-    """Whoever runs a read-only command (list, check) at the server's shell: they hold its
-    database settings, so they read as an administrator; nothing is written."""
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "unknown"
-    return _Actor(0, f"os:{name}", ("admin",), None)
-
-
-def _owner(username: str) -> _Actor:
+def _owner(username: str) -> ActingUser:
     """The process owner named by ``--by``; usage error (2) unless active with that role."""
     with db().transaction() as session:
-        user = accounts.find_user(session, username)
-        if user is None or not user.active or not user.has_role("process_owner"):
-            raise click.BadParameter(f"{username!r} is not an active PACE Flow process owner",
-                                     param_hint="--by")
-        return _Actor(user.id, user.username, tuple(user.roles or ()), user.team)
+        return by_user(session, username, "process_owner", "process owner")
 
 
 def _files(paths: tuple[Path, ...]) -> list[tuple[str, bytes]]:
@@ -107,7 +82,7 @@ def models_group():
 def list_command():
     """Every process with its latest version and the children running on it."""
     with db().transaction() as session:
-        processes = service.list_processes(session, _reader())
+        processes = service.list_processes(session, shell_reader())
     for p in processes:
         latest = p.latest
         click.echo(f"{p.process_id}  {p.name}: version {latest.version}, deployed "
@@ -128,7 +103,7 @@ def check_command(files, process_id):
     Nothing is stored."""
     try:
         with db().transaction() as session:
-            checked = service.check_files(session, db().runtime, _reader(), _files(files),
+            checked = service.check_files(session, db().runtime, shell_reader(), _files(files),
                                           process_id=process_id)
     except EngineError as exc:
         _refused(exc)

@@ -10,9 +10,6 @@ a field's problem names the option to correct.
 """
 from __future__ import annotations
 
-import getpass
-from dataclasses import dataclass
-
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -20,6 +17,8 @@ from flask.cli import with_appcontext
 from engine.errors import EngineError, InvalidData
 from workflows import accounts
 from workflows.services import people, teams
+
+from .cli_acting import by_user, shell_login
 
 # A service's field -> the option that sets it.
 OPTIONS = {"username": "USERNAME", "display_name": "--name", "email": "--email",
@@ -32,34 +31,14 @@ def _db():
     return db()
 
 
-def _operator() -> str:
-    try:
-        return f"os:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "os:unknown"
-
-
 def _actor(session, by: str | None, *, bootstrap: bool = False):
     """The administrator named by ``--by``; without it, the operator while no administrator
     exists (``bootstrap``: the first administrator's creation), else a clear refusal."""
     if by is None:
         if bootstrap and not people.has_administrator(session):
-            return people.Operator(_operator())
+            return people.Operator(shell_login())
         raise click.UsageError("Say which administrator you are acting as: --by USERNAME.")
-    user = accounts.find_user(session, by)
-    if user is None or not user.active or not user.has_role("admin"):
-        raise click.BadParameter(f"{by!r} is not an active PACE Flow administrator",
-                                 param_hint="--by")
-    return _Admin(user.id, user.username, tuple(user.roles), user.team)
-
-
-@dataclass(frozen=True)
-class _Admin:
-    """The acting administrator (an ``Actor``), detached from the session that read them."""
-    id: int
-    username: str
-    roles: tuple[str, ...]
-    team: str | None
+    return by_user(session, by, "admin", "administrator")
 
 
 # What to run next, after a field's message (the services' messages serve pages and API too).

@@ -1,7 +1,6 @@
 """``pace import caseload.csv``: bring an existing caseload in (docs/caseload-import.md)."""
 from __future__ import annotations
 
-import getpass
 import sys
 from datetime import date
 from pathlib import Path
@@ -9,7 +8,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from workflows import accounts, caseload_csv, caseload_import
+from workflows import caseload_csv, caseload_import
+
+from .cli_acting import by_user, shell_login
 
 MAX_SHOWN = 500  # errors printed; every one is in the rejects file
 
@@ -32,17 +33,11 @@ class _Progress:
 
 
 def _importer(database, username: str | None) -> str:
+    """The administrator named by ``--by``, or the operator at the shell."""
     if username is None:
-        try:
-            return f"os:{getpass.getuser()}"
-        except (KeyError, OSError):
-            return "os:unknown"
+        return shell_login()
     with database.transaction() as session:
-        user = accounts.find_user(session, username)
-        if user is None or not user.active or not user.has_role("admin"):
-            raise click.BadParameter(f"{username!r} is not an active PACE Flow administrator",
-                                     param_hint="--by")
-    return user.username
+        return by_user(session, username, "admin", "administrator").username
 
 
 @click.command("import")
