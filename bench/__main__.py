@@ -3,7 +3,8 @@ bench/RESULTS.md. ``--quick`` for a smaller run (5k children, about two minutes 
 2-core machine), ``--only`` to pick.
 
 Benchmarks: completion (1), queue (2), measures (3), timers (4), bytes (5), http (6),
-profile (where the time of a completion goes), import (caseload CSV import job). Each prints its figures with a ratio
+profile (where the time of a completion goes), import (caseload CSV import job), slow (slow
+clients against gunicorn, alone and behind nginx: bench/slow_clients.py). Each prints its figures with a ratio
 against a baseline measured in the same run.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from . import common
 
 BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "audit", "profile",
-           "import")
+           "import", "slow")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # Benchmarks that take only the context, run in this order:
 # (name, module in bench/, figure label, heading).
@@ -29,7 +30,9 @@ SIMPLE = (("timers", "timers", "4 timers", "4 timer sweep"),
           ("http", "web_load", "6 http", "6 HTTP under concurrent clients (gunicorn, PostgreSQL)"),
           ("audit", "audit_history", "6 audit", "auditor's timeline of a 10,000-event history"),
           ("import", "imports", "import",
-           "caseload import: 10,000 rows (quick: 1,000) through the background job"))
+           "caseload import: 10,000 rows (quick: 1,000) through the background job"),
+          ("slow", "slow_clients", "slow clients",
+           "slow clients: 4 connections sending a byte a second (gunicorn, nginx)"))
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
