@@ -8,7 +8,7 @@ was wrong and what it must be (``BadQuery``). Before any page runs, every query 
 is checked for control characters (NUL, line breaks, tabs, C1, the Unicode line and
 paragraph separators: ``engine/plain_text.py``), which no page's own links or forms ever
 send. Path arguments declared ``<int:…>`` stop at ``MAX_ID`` (a larger one is a 404, not
-an overflow).
+an overflow), and text ones hold no control character (a 404 too).
 
 The JSON API checks its arguments with marshmallow instead (web/api/schemas.py) and uses the
 same bounds: ``MAX_PAGE``, ``MAX_ID``, ``FIRST_DAY`` and ``LAST_DAY``.
@@ -19,7 +19,7 @@ from datetime import date
 
 from flask import Flask, render_template, request
 from werkzeug.exceptions import BadRequest
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 from engine.plain_text import single_line_problem
 
@@ -41,6 +41,16 @@ class BoundedInt(IntegerConverter):
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class OneLine(UnicodeConverter):
+    """``<name>`` in a route: text without control characters (a NUL there reached
+    PostgreSQL, which refuses it: a 500); anything else does not match, a 404."""
+
+    def to_python(self, value: str) -> str:
+        if single_line_problem(value):
+            raise ValidationError()
+        return value
 
 
 def _refuse(name: str, must: str):
@@ -119,5 +129,6 @@ def _page(exc: BadQuery):
 def init_app(app: Flask) -> None:
     """Before any blueprint is registered (the int converter applies to rules added later)."""
     app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters["default"] = app.url_map.converters["string"] = OneLine
     app.before_request(_one_line_args)
     app.register_error_handler(BadQuery, _page)

@@ -59,11 +59,14 @@ def records(world) -> dict[str, object]:
     return world.route_records
 
 
-def path(world, rule: str) -> str:
-    """``rule`` with each ``<converter:name>`` replaced by the world's record."""
+def path(world, rule: str, text: str | None = None) -> str:
+    """``rule`` with each ``<converter:name>`` replaced by the world's record (each text
+    argument by ``text`` when given: already URL-encoded)."""
     values = records(world)
 
     def value(match) -> str:
+        if text is not None and not match.group(0).startswith("<int"):
+            return text
         assert match.group(1) in values, f"{rule}: give page_routes.records a {match.group(1)}"
         return str(values[match.group(1)])
     return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", value, rule)

@@ -9,10 +9,13 @@ several known parameters at once with huge or negative integers, dates from year
 months, words the pages know; one parameter holding anything, control characters included;
 raw percent-encoded bytes (broken UTF-8, encoded NULs). Any answer but a server error will
 do, and every header must be one a WSGI server can send (Latin-1, one line). Bounded: a few
-examples per route, derandomized, no example database.
+examples per route, derandomized, no example database. Text path arguments (a process id,
+a username, a team code) get NULs, line breaks and broken UTF-8 too.
 """
 from __future__ import annotations
 
+import os
+import re
 import string
 from datetime import date
 from urllib.parse import quote_from_bytes, urlencode
@@ -27,7 +30,9 @@ from .api_client import api, assert_error
 from .conftest import cached_client, post
 from .page_routes import first_user, page_rules, path
 
-EXAMPLES = 4  # random ones per route and database, after the explicit ones below
+# Random examples per route and database, after the explicit ones below; more for a deeper
+# run by hand: PACE_FUZZ_EXAMPLES=200 .venv/bin/python -m pytest tests/web/test_page_fuzz.py
+EXAMPLES = int(os.environ.get("PACE_FUZZ_EXAMPLES", "4"))
 # Every query parameter some page reads, so that generated ones reach the pages' parsing.
 NAMES = ("page", "q", "child", "task", "process", "status", "sort", "on", "team", "clock",
          "show", "group", "from1", "to1", "from2", "to2", "before", "after", "baseline_from",
@@ -126,3 +131,20 @@ def test_a_line_break_in_next_after_sign_in_goes_to_the_start_page(shared):
 ])
 def test_the_api_refuses_the_same_in_json(shared, query, field):
     assert_error(api(shared, "manager").get(f"/api/v1{query}"), 422, field)
+
+
+ODD_SEGMENTS = ("a%00b", "a%0D%0Ab", "%FF%FE", "x" * 300, "%2E%2E", "%C2%85")
+
+
+@pytest.mark.xdist_group("page-fuzz")
+@pytest.mark.parametrize("rule", [r for r in RULES if re.search(r"<(?!int)", r)])
+def test_no_path_segment_makes_a_page_fail(shared, rule):
+    """Text path arguments (a process id, a username, a team code) get NULs, line breaks,
+    broken UTF-8 and long text; a control character does not match the route (a 404)."""
+    client = cached_client(shared, first_user(shared, path(shared, rule)))
+    for odd in ODD_SEGMENTS:
+        url = path(shared, rule, text=odd)
+        response = client.get(url)
+        assert response.status_code < 500, f"GET {url} -> {response.status_code}"
+        if "%00" in odd or "%0D" in odd:
+            assert response.status_code == 404, url
