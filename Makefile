@@ -30,7 +30,7 @@ demo: init
 
 # Serves the app and, beside it, the timer worker (reminders, escalations, mail), stopping both on Ctrl-C.
 run: install assets demo
-	@$(BIN)/python -c "from workflows.demo import sign_in_text; print(sign_in_text())"
+	@$(BIN)/python -c "from workflows.demo.scotland import sign_in_text; print(sign_in_text())"
 	@echo "PACE Flow on http://127.0.0.1:5000 (Ctrl-C to stop); timer worker log: instance/worker.log"
 	@$(BIN)/pace worker --interval 60 > instance/worker.log 2>&1 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

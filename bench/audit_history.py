@@ -9,7 +9,8 @@ from datetime import date
 
 from engine import audit, clock
 from web import create_app
-from workflows import children, demo
+from workflows.children import records as children
+from workflows.demo import scotland as demo
 
 from . import common
 

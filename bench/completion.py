@@ -40,7 +40,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock, serialization
 from engine.models import UserAccount, WorkItem
-from workflows import form_filler
+from workflows.demo import form_filler
 from workflows.engine_config import BPMN_DIR
 
 from . import generator

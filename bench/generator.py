@@ -40,7 +40,8 @@ from sqlalchemy import JSON, func, select, text
 
 from engine import audit
 from workflows.app import Database
-from workflows import accounts, demo
+from workflows import accounts
+from workflows.demo import scotland as demo
 
 from .templates import (BENCH_USER, CHILD_TABLES, TABLES, TEMPLATE_TEAM,  # noqa: F401
                         Template, _check_coverage, _usernames, build_templates, capture,

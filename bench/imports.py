@@ -15,8 +15,11 @@ import time
 from datetime import timedelta
 
 from engine import clock
-from workflows import caseload_job_runner, caseload_jobs, caseload_sample, children, demo
-from workflows.models_deploy import deploy_bundled
+from workflows.caseload import (job_runner as caseload_job_runner, jobs as caseload_jobs,
+                                sample as caseload_sample)
+from workflows.children import records as children
+from workflows.demo import scotland as demo
+from workflows.process_models.bundled import deploy_bundled
 
 from . import common
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.models import ProcessInstance, Timer, UserAccount, WorkItem
-from workflows import children, demo
+from workflows.children import records as children
+from workflows.demo import scotland as demo
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 
 # Route of the permanence journey (the substantive review's decision) and how common it is.
@@ -85,7 +86,7 @@ def start(database, journey: Journey, reference: str, team: str) -> tuple[int, i
 
 def play(database, journey: Journey, instance_id: int) -> None:
     """Complete tasks and fire timers in date order until the next one falls after today,
-    exactly as the demo does (workflows.demo.play); leaves the injected clock set to the last
+    exactly as the demo does (workflows.demo.scotland.play); leaves the injected clock set to the last
     step."""
     rng = random.Random(journey.seed)
     drift = rng.choice(DRIFTS)

@@ -34,7 +34,7 @@ from sqlalchemy import func, select, text
 from engine.models import AuditEvent, ProcessInstance, Subject, WorkItem
 from engine.queues import QueueFilter, list_work
 
-from web.queue import COUNT_LIMIT  # the queue page's count, as the page makes it
+from web.pages.queue import COUNT_LIMIT  # the queue page's count, as the page makes it
 
 from . import generator
 from .common import (KEEP, TODAY, Context, Figure, forget_kept, kept_database, open_database,
@@ -104,9 +104,9 @@ def queue_bench(ctx: Context, database, backend: str, size: int) -> None:
 
 
 def measures_available() -> str | None:
-    for name in ("workflows.measures", "workflows.measure_data", "workflows.measure_sql",
-                 "workflows.stage_sql", "workflows.aims", "workflows.aim_store",
-                 "workflows.stage_delays", "workflows.forecast", "workflows.forecast_sql"):
+    for name in ("workflows.measures.aim_results", "workflows.measures.data", "workflows.measures.aim_reads",
+                 "workflows.measures.stage_reads", "workflows.measures.aims", "workflows.measures.aim_store",
+                 "workflows.measures.stage_delays", "workflows.measures.forecast", "workflows.measures.forecast_reads"):
         try:
             importlib.import_module(name)
         except ImportError as exc:
@@ -124,8 +124,10 @@ def measures_bench(ctx: Context, database, backend: str, size: int) -> None:
         ctx.add(Figure("3 measures", f"aims 1-3, {backend}", None, "s",
                        note=f"skipped: {missing}"))
         return
-    from workflows import (aim_store, forecast, forecast_sql, measure_data, measure_sql, measures,
-                           stage_delays, stage_sql)
+    from workflows.measures import (aim_store, forecast, forecast_reads as forecast_sql,
+                                    data as measure_data, aim_reads as measure_sql,
+                                    aim_results as measures, stage_delays,
+                                    stage_reads as stage_sql)
     from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
     runs = 3
     if database.engine.dialect.name == "postgresql":

@@ -177,7 +177,7 @@ def measure(seconds: float = 45) -> dict:
     gunicorn, port = start_gunicorn(workdir)
     try:
         for _ in range(4 * WORKERS):  # every worker's first requests load what they load once
-            timed_get(port)            # (and start loading the survival library: web/measures.py)
+            timed_get(port)            # (and start loading the survival library: web/pages/measures.py)
         time.sleep(5)
         found = {"gunicorn": probe(port, seconds), "nginx": None}
         proxy = start_nginx(port, workdir)

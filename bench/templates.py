@@ -23,8 +23,9 @@ from sqlalchemy import select
 from engine import audit, clock
 from engine.models import Base
 from workflows.app import Database
-from workflows import accounts, demo
-from workflows.models_deploy import deploy_bundled
+from workflows import accounts
+from workflows.demo import scotland as demo
+from workflows.process_models.bundled import deploy_bundled
 from workflows.vocabulary import QUEUE_ROLES
 
 from . import journeys

@@ -298,7 +298,7 @@ class NotificationPreference(Base):
     mode: Mapped[str] = mapped_column(String(20))
 
 
-# -- API tokens (web/api/tokens.py) ------------------------------------------------------
+# -- API tokens (web/security/api_tokens.py) ------------------------------------------------------
 class ApiToken(Base):
     """A personal API token. Only the sha256 of the token is stored: the token itself is
     shown once, when it is created. Revoking keeps the row (who, when) for the audit."""
@@ -316,7 +316,7 @@ class ApiToken(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(80))
 
 
-# -- sign-in sessions (web/sign_in_sessions.py) ------------------------------------------
+# -- sign-in sessions (web/security/sessions.py) ------------------------------------------
 class SignInSession(Base):
     """One signed-in browser session: the sha256 of the token in its cookie. The web app's
     user loader accepts a cookie only while its row exists; sign-out deletes the row."""
@@ -327,7 +327,7 @@ class SignInSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-# -- sign-in limits (web/sign_in_limits.py) ----------------------------------------------
+# -- sign-in limits (web/security/sign_in_limits.py) ----------------------------------------------
 class SignInLimit(Base):
     """Failed sign-ins counted for one client address (``kind`` "address", ``key`` the
     address or its IPv6 /64) or one account (``kind`` "account", ``key`` its id) in the

@@ -18,7 +18,7 @@ from engine import clock
 from engine.scratch_db import pg_problem, scratch_database
 from workflows import schema
 from workflows.app import Database
-from workflows.models_deploy import deploy_bundled
+from workflows.process_models.bundled import deploy_bundled
 
 PG_URL = os.environ.get("PACE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -9,7 +9,7 @@ from flask import Flask
 
 from workflows.app import Database
 
-from .database import db
+from web.shared.database import db
 
 __all__ = ["create_app", "db"]
 
@@ -54,29 +54,30 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ.get("PACE_SECRET_KEY") or _secret_key(instance)
     app.extensions["pace_db"] = Database.connect(app.config["DATABASE_URL"],
                                                  **app.config.get("ENGINE_OPTIONS", {}))
-    from . import fault_points
+    from web.shared import fault_points
     fault_points.install(app.extensions["pace_db"])  # test-only; off unless PACE_TEST_PAUSE_AT
-    from . import body_limits, query_args
+    from web.shared import body_limits, query_args
     query_args.init_app(app)  # before any route: bounded <int:…>, one-line query parameters
     body_limits.init_app(app)  # one body limit (MAX_CONTENT_LENGTH), raised per upload route
-    from . import cli, ui
+    from web.cli import commands as cli
+    from web.pages import ui
     cli.init_app(app)
     ui.init_app(app)  # worker UI: sign-in, CSRF, blueprints, error pages
-    from . import browser_security
+    from web.security import browser as browser_security
     browser_security.init_app(app)  # cookie flags, HTTPS (PACE_HTTPS), extra headers
     # Aims, run charts, stage delays and PDSA; time to decision; forecast: one blueprint.
-    from . import measures, measures_blueprint, measures_forecast, measures_survival  # noqa: F401
+    from web.pages import measures, measures_blueprint, measures_forecast, measures_survival  # noqa: F401
     app.register_blueprint(measures_blueprint.bp)  # after the three pages joined it
-    from . import notifications
+    from web.pages import notifications
     notifications.init_app(app)  # notification centre: header count, list, e-mail choices
     from . import api
     api.init_app(app)  # JSON API /api/v1 (after ui: wraps its error pages for API paths)
-    from . import audit_views
+    from web.pages import audit as audit_views
     app.register_blueprint(audit_views.bp)  # auditor pages: timeline, diagram path, export
-    from . import models_views
+    from web.pages import process_models as models_views
     app.register_blueprint(models_views.bp)  # process owners: versions, drafts, deploy, migrate
-    from . import import_views
+    from web.pages import imports as import_views
     app.register_blueprint(import_views.bp)  # administrators: caseload upload and import jobs
-    from . import people_views
+    from web.pages import people as people_views
     app.register_blueprint(people_views.bp)  # administrators: teams, people, who holds each role
     return app

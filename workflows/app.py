@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
-from .aims import DEFAULT_COUNCIL
+from workflows.measures.aims import DEFAULT_COUNCIL
 from .engine_config import pace_runtime
 from . import schema  # noqa: F401 - every table, in the one metadata (workflows/schema.py)
 

@@ -3,7 +3,7 @@
 Tables are declared beside the code that owns them: the runtime's in ``engine.models``
 (sign-in sessions and API tokens too), PACE's own in ``workflows`` (aims, PDSA cycles and
 run-chart flags, model drafts, import jobs) and the indexes PACE's measures read on the
-engine's tables in ``workflows.measure_indexes``. Each lands on ``engine.models.Base``'s
+engine's tables in ``workflows.measures.indexes``. Each lands on ``engine.models.Base``'s
 metadata only when its module is imported, so a program that imports some of them sees a
 partial schema: Alembic's env once imported two of them, and ``alembic revision
 --autogenerate`` proposed dropping ``import_job``, ``model_draft`` and ``sign_in_session``.
@@ -22,7 +22,9 @@ from typing import Any
 from engine import models as engine_models
 
 # Imported for the tables (and indexes) they declare on the engine's Base.metadata.
-from . import caseload_jobs, measure_indexes, model_drafts, settings_models  # noqa: F401
+from workflows.caseload import jobs as caseload_jobs
+from workflows.measures import indexes as measure_indexes, tables as settings_models
+from workflows.process_models import drafts as model_drafts  # noqa: F401
 
 metadata = engine_models.Base.metadata
 

@@ -15,7 +15,7 @@ branch_labels = None
 depends_on = None
 
 # DOMAIN.md defaults (South Ayrshire's published aims), frozen as they were when seeded:
-# later changes to workflows/aims.py do not rewrite history.
+# later changes to workflows/measures/aims.py do not rewrite history.
 DEFAULT_AIMS = [
     (1, "80% of children and young people on a Compulsory Supervision Order at home for more "
         "than 18 months to be independently reviewed.", 80.0, "18m"),

@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0001
 Create Date: 2026-11-23 15:40:00
 
-A branch beside the others: the app upgrades to all heads. ``workflows/measure_sql.py``
+A branch beside the others: the app upgrades to all heads. ``workflows/measures/aim_reads.py``
 reads the first dates of milestones per instance and each instance's end; with these
 indexes both are read from the index alone, in instance order, instead of one table row
 (and, on SQLite, the overflow pages of the serialized state) per child.

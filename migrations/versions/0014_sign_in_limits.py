@@ -5,7 +5,7 @@ Revises: 0013_teams_and_people
 Create Date: 2026-11-26 09:00:00
 
 ``sign_in_limit``: failed sign-ins counted per client address and per account, and an
-address's block, shared by every web worker (web/sign_in_limits.py, issue 30).
+address's block, shared by every web worker (web/security/sign_in_limits.py, issue 30).
 ``user_account.session_epoch``: a random value every session cookie of the account
 carries instead of the tail of its password hash; replaced when the password changes or
 the account is deactivated. Existing accounts get one each, so cookies issued before the

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from workflows.demo import DEMO_PASSWORD
+from workflows.demo.scotland import DEMO_PASSWORD
 
 
 def sign_in(page, axe, base: str, username: str) -> None:

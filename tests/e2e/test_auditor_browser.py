@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from engine.models import AuditEvent, ProcessInstance, UserAccount, WorkItem
 from tests.conftest import make_database
 from tests.web.journeys import make_app
-from workflows import demo
+from workflows.demo import scotland as demo
 
 from .steps import sign_in
 

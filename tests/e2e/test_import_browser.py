@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.integration.caseload_example import EXAMPLE
-from workflows import caseload_job_runner
-from workflows.demo import DEMO_PASSWORD
+from workflows.caseload import job_runner as caseload_job_runner
+from workflows.demo.scotland import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

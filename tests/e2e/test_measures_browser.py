@@ -12,7 +12,8 @@ from werkzeug.serving import make_server
 
 from tests.conftest import make_database
 from tests.web.journeys import make_app
-from workflows import demo, pdsa
+from workflows.demo import scotland as demo
+from workflows.measures import pdsa
 
 from .steps import sign_in
 

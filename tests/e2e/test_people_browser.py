@@ -1,12 +1,12 @@
 """An administrator sets up a team and a person and deactivates a leaver in a real browser,
-axe-core on every page (web/people_views.py)."""
+axe-core on every page (web/pages/people.py)."""
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
 from workflows import accounts
-from workflows.demo import DEMO_PASSWORD
+from workflows.demo.scotland import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

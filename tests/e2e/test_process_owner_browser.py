@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.models import ProcessInstance, ProcessModel, WorkItem
-from workflows import pdsa
-from workflows.demo import DEMO_PASSWORD
+from workflows.measures import pdsa
+from workflows.demo.scotland import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 PJ = "permanence_journey"

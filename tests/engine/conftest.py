@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from engine import clock, registry
-from workflows import accounts, children
+from workflows import accounts
+from workflows.children import records as children
 from workflows.engine_config import pace_config
 
 from .diagrams import TIMER_FORM, timer_diagram

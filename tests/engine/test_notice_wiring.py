@@ -13,7 +13,8 @@ from engine.db import make_session_factory, unit_of_work
 from engine.models import Notification, Subject
 from engine.notifications import DEFAULT_TEXTS, NotificationPolicy
 from engine.runtime import Runtime
-from workflows import accounts, children
+from workflows import accounts
+from workflows.children import records as children
 from workflows.app import Database
 from workflows.engine_config import pace_config
 

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from engine import audit, clock, registry, sweeper, timers
 from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, Milestone, ProcessInstance, Timer, WorkItem
-from workflows import accounts, children
+from workflows import accounts
+from workflows.children import records as children
 from workflows.engine_config import pace_config
 
 from .diagrams import TIMER_FORM, diagram, props, timer_diagram

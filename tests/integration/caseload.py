@@ -6,7 +6,8 @@ from datetime import date
 from urllib.parse import quote
 
 from engine import clock
-from workflows import children, demo
+from workflows.children import records as children
+from workflows.demo import scotland as demo
 
 
 def seed_children(db, prefix: str, count: int, start: Callable, day: date) -> list[int]:

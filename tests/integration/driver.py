@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from engine import clock, sweeper
 from engine.models import AuditEvent, Milestone, ProcessInstance, WorkItem
-from workflows import accounts, children, demo, form_filler
+from workflows import accounts
+from workflows.children import records as children
+from workflows.demo import scotland as demo, form_filler
 
 
 class Journey:

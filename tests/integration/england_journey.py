@@ -10,7 +10,8 @@ from sqlalchemy import select
 from engine import clock
 from engine.models import Milestone, ProcessInstance, Subject, WorkItem
 from tests.conftest import make_database
-from workflows import england, england_demo
+from workflows.children import england
+from workflows.demo import england as england_demo
 
 from .driver import Journey
 

@@ -21,7 +21,7 @@ from bench import generator, journeys
 from engine import audit, clock
 from engine.models import (AuditEvent, Milestone, ProcessInstance, Subject, Timer, UserAccount,
                            WorkItem)
-from workflows import form_filler
+from workflows.demo import form_filler
 
 TODAY = date(2026, 11, 2)
 SAMPLE = [

@@ -5,8 +5,11 @@ from sqlalchemy import select
 from engine import audit
 from engine.models import AuditEvent, Milestone, Subject, UserAccount, WorkItem
 from web import create_app
-from workflows import aims, caseload_csv, caseload_import, children, demo, measures, stage_delays
-from workflows.measure_data import load_episodes
+from workflows.measures import aims, aim_results as measures, stage_delays
+from workflows.caseload import csv_rows as caseload_csv, importer as caseload_import
+from workflows.children import records as children
+from workflows.demo import scotland as demo
+from workflows.measures.data import load_episodes
 
 from .caseload_example import D, EXAMPLE, EXPECTED, TODAY, counts, placement
 from .driver import Journey

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from engine.models import AuditEvent, UserAccount
 from web import create_app
-from workflows import aim_store, demo, pdsa
+from workflows.measures import aim_store, pdsa
+from workflows.demo import scotland as demo
 from workflows.app import Settings
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from engine import clock, sweeper
 from engine.errors import Conflict
 from engine.models import AuditEvent
-from workflows import accounts, children
+from workflows import accounts
+from workflows.children import records as children
 
 from .caseload import seed_children
 from .consistency import assert_indexes_match_workflows

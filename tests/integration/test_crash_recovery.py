@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.models import AuditEvent, Timer
-from workflows import children
+from workflows.children import records as children
 
 from .caseload import seed_children, url_with_search_path
 from .consistency import assert_indexes_match_workflows
@@ -36,7 +36,7 @@ def test_worker_killed_mid_sweep_fires_each_timer_once(database):
     count = CHILDREN[database.engine.url.get_backend_name()]
     seed_children(database, "K", count, children.place_on_cso_at_home, date(2024, 1, 10))
     env = _worker_env(database)
-    command = [sys.executable, "-m", "web.cli_main", "worker", "--once", "--now", "2026-01-01T09:00:00"]
+    command = [sys.executable, "-m", "web.cli.main", "worker", "--once", "--now", "2026-01-01T09:00:00"]
     rng = random.Random(11)
     kills = 0
 

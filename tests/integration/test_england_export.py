@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from engine.models import Milestone, Subject
-from workflows import england_demo
-from workflows.england_export import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS,
-                                      export_and_validate, read_csv, validate)
+from workflows.demo import england as england_demo
+from workflows.returns.ssda903 import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS,
+                                       export_and_validate, read_csv, validate)
 
 from .england_journey import EnglandJourney, england_database
 

@@ -12,7 +12,9 @@ from engine import registry
 from engine.errors import Conflict
 from engine.models import ProcessModel, Subject
 from tests.engine.diagrams import FORM, linear, props
-from workflows import accounts, children, demo, england, profiles
+from workflows import accounts, profiles
+from workflows.children import records as children, england
+from workflows.demo import scotland as demo
 from workflows.due_rules import ENGLAND, SCOTLAND, DueRules, add_working_days, is_working_day
 from workflows.engine_config import pace_config
 

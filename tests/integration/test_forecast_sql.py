@@ -1,4 +1,4 @@
-"""The breach forecast of a whole caseload (workflows/forecast_sql.py: the pace from the
+"""The breach forecast of a whole caseload (workflows/measures/forecast_reads.py: the pace from the
 stages the database counts, only the episodes still open read) gives exactly the forecast
 of every episode (load_episodes + forecast.forecast), item for item, on SQLite and
 PostgreSQL: team-scoped and service-wide, today and at past dates."""
@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import select
 
 from engine.models import ProcessModel
-from workflows import aim_store, forecast, forecast_sql
-from workflows.measure_data import load_episodes
+from workflows.measures import aim_store, forecast, forecast_reads as forecast_sql
+from workflows.measures.data import load_episodes
 from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
 
 from .test_measure_sql import TODAY, caseload  # noqa: F401 - the fixture

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from engine import audit, clock
 from engine.models import AuditEvent, Subject
-from workflows import caseload_csv, caseload_job_runner, caseload_jobs, caseload_sample, demo
-from workflows.caseload_jobs import ImportJob
+from workflows.caseload import (csv_rows as caseload_csv, job_runner as caseload_job_runner,
+                                jobs as caseload_jobs, sample as caseload_sample)
+from workflows.demo import scotland as demo
+from workflows.caseload.jobs import ImportJob
 
 from .caseload import url_with_search_path
 from .caseload_example import EXAMPLE, EXPECTED, TODAY, counts, placement
@@ -214,7 +216,7 @@ def test_worker_killed_mid_import_resumes_without_duplicating_children(db):
     job_id = upload(db, sample_file(count, prefix="C"))
     start(db, job_id, caseload_jobs.ALL)
     env = dict(os.environ, PACE_DATABASE_URL=url_with_search_path(db))
-    command = [sys.executable, "-m", "web.cli_main", "worker", "--once", "--interval", "5",
+    command = [sys.executable, "-m", "web.cli.main", "worker", "--once", "--interval", "5",
                "--import-lease", "2"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 600

@@ -6,7 +6,9 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select, text
 
 from engine.models import Subject
-from workflows import accounts, aim_store, demo, driver_rows, measure_sql
+from workflows import accounts
+from workflows.measures import aim_store, driver_rows, aim_reads as measure_sql
+from workflows.demo import scotland as demo
 
 TODAY = date(2026, 3, 2)
 QUERIES = {"children": select(Subject.id, Subject.reference).order_by(Subject.id),

@@ -1,4 +1,4 @@
-"""The aggregate-query path (workflows/measure_sql.py) gives exactly what the episode path
+"""The aggregate-query path (workflows/measures/aim_reads.py) gives exactly what the episode path
 gives (load_episodes + the pure functions), on a caseload played through the runtime plus
 hand-written edge cases, on SQLite and PostgreSQL."""
 import itertools
@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select, text
 
 from engine.models import Milestone, ProcessModel
-from workflows import aims, demo, measure_sql, measures, stage_delays, stage_sql
-from workflows.aims import Population
-from workflows.measure_data import load_episodes
+from workflows.measures import (aims, aim_reads as measure_sql, aim_results as measures,
+                                stage_delays, stage_reads as stage_sql)
+from workflows.demo import scotland as demo
+from workflows.measures.aims import Population
+from workflows.measures.data import load_episodes
 from workflows.vocabulary import CSO_HOME, CSO_ORDER, JOURNEY_ORDER, PERMANENCE
 
 from .test_measures_db import _seed

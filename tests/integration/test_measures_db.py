@@ -6,9 +6,10 @@ from sqlalchemy import select
 
 from engine.errors import NotFound
 from engine.models import AuditEvent, Milestone, ProcessInstance, ProcessModel, Subject
-from workflows import aim_store, aims, demo, measures, pdsa, stage_delays
-from workflows.aims import Population, SettingError, Threshold
-from workflows.measure_data import load_deployments, load_episodes
+from workflows.measures import aim_store, aims, aim_results as measures, pdsa, stage_delays
+from workflows.demo import scotland as demo
+from workflows.measures.aims import Population, SettingError, Threshold
+from workflows.measures.data import load_deployments, load_episodes
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 
 from .driver import Journey

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.models import AuditEvent, UserAccount
-from workflows import aim_store, demo, pdsa
+from workflows.measures import aim_store, pdsa
+from workflows.demo import scotland as demo
 from workflows.app import Database, Settings, SettingsError
 from workflows.services import aim_settings, pdsa_cycles
 from workflows.vocabulary import CSO_HOME, PERMANENCE

@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from engine import clock, registry
 from engine.models import ProcessModel
-from workflows import children, demo
+from workflows.children import records as children
+from workflows.demo import scotland as demo
 from workflows.engine_config import BPMN_DIR, pace_config
 
 

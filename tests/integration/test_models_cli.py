@@ -1,4 +1,4 @@
-"""``pace models`` (web/cli_models.py), run through Flask's CLI runner on both databases:
+"""``pace models`` (web/cli/process_models.py), run through Flask's CLI runner on both databases:
 the same services as the process-model pages, with exit codes for scripts."""
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from engine import clock
 from engine.models import AuditEvent, ProcessInstance, ProcessModel
 from engine.registry import ModelBundle
 from web import create_app
-from workflows import demo, model_drafts, pdsa
+from workflows.demo import scotland as demo
+from workflows.process_models import drafts as model_drafts
+from workflows.measures import pdsa
 from workflows.engine_config import BPMN_DIR
 
 from .driver import Journey

@@ -8,7 +8,8 @@ from sqlalchemy import func, select, update
 
 from engine import audit, clock, migration, notifications, work_items
 from engine.models import Notification, ProcessInstance, Subject, UserAccount
-from workflows import accounts, demo
+from workflows import accounts
+from workflows.demo import scotland as demo
 
 from .driver import Journey
 from .diagram_variants import deploy_variant

@@ -1,4 +1,4 @@
-"""``pace team …`` and ``pace user …`` (web/cli_people.py) through Flask's CLI runner, on
+"""``pace team …`` and ``pace user …`` (web/cli/people.py) through Flask's CLI runner, on
 both databases: from a fresh install (the operator adds the first administrator) to a
 team and its people, each command acting as a named administrator."""
 from __future__ import annotations

@@ -13,7 +13,8 @@ from engine import clock, work_items
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.models import (ApiToken, AuditEvent, Notification, SignInSession, Team, UserAccount,
                            WorkItem)
-from workflows import accounts, demo
+from workflows import accounts
+from workflows.demo import scotland as demo
 from workflows.services import people, teams
 
 from .driver import Journey
@@ -298,7 +299,7 @@ def test_a_leaver_with_no_tasks_is_news_to_their_own_team_leader(db):
 
 
 def test_a_deactivated_person_cannot_sign_in_or_use_tokens_and_can_be_reactivated(db):
-    from web.api import tokens
+    from web.security import api_tokens as tokens
     admin = who(db, "admin")
     with db.transaction() as session:
         _row, secret = tokens.create(session, accounts.find_user(session, "sw.north"), "t", "test")

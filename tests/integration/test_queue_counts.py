@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from engine import queues
-from workflows import children
+from workflows.children import records as children
 
 from .caseload import seed_children
 

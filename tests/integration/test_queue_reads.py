@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from engine import clock, queues, serialization
 from engine.models import UserAccount
-from workflows import children, demo
+from workflows.children import records as children
+from workflows.demo import scotland as demo
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import delete, func, select, text
 
 from engine.models import Team
-from workflows.settings_models import AimSetting
+from workflows.measures.tables import AimSetting
 from workflows.app import Database
 
 from ..conftest import PgSchemas, _shape

@@ -13,7 +13,8 @@ from engine import clock, work_items
 from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, ProcessInstance, UserAccount, WorkItem
 from workflows.app import Database
-from workflows import children, demo, form_filler
+from workflows.children import records as children
+from workflows.demo import scotland as demo, form_filler
 
 from .caseload import seed_children, url_with_search_path
 from .consistency import assert_indexes_match_workflows

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from engine import audit, clock, sweeper
 from engine.models import AuditChain, AuditEvent, Notification, ProcessInstance, Timer, UserAccount
-from workflows import children
+from workflows.children import records as children
 
 from .caseload import seed_children
 from .consistency import assert_indexes_match_workflows

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, sweeper, timers
 from engine.models import ProcessInstance, Timer
-from workflows import children
+from workflows.children import records as children
 
 from .caseload import seed_children
 from .consistency import assert_indexes_match_workflows

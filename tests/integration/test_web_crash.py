@@ -1,7 +1,7 @@
 """kill -9 a gunicorn web worker inside a task completion, at each point of its transaction.
 
 The real app runs under gunicorn (as in production) on the test's SQLite file or
-PostgreSQL schema. The test-only fault hook (web/fault_points.py) parks the worker at one
+PostgreSQL schema. The test-only fault hook (web/shared/fault_points.py) parks the worker at one
 named point of the completion; the test kills it there with SIGKILL and gunicorn starts a
 new worker. Then: the completion committed earlier is intact, the killed one either
 happened completely (killed after COMMIT returned) or left no trace at all (killed
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from bench.web_load import Client, serve, stop
 from engine import clock
 from engine.models import AuditEvent, WorkItem
-from workflows import children
+from workflows.children import records as children
 
 from .caseload import seed_children, url_with_search_path
 from .consistency import assert_indexes_match_workflows, snapshot

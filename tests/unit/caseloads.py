@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from workflows.measure_data import Child, Reached, episode
+from workflows.measures.data import Child, Reached, episode
 
 _ids = iter(range(1, 1_000_000))
 

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from workflows import caseload_csv, caseload_import, caseload_sample
-from workflows.caseload_csv import FileError, parse_date, read_csv, validate
-from workflows.caseload_steps import answers, steps
+from workflows.caseload import (csv_rows as caseload_csv, importer as caseload_import,
+                                sample as caseload_sample)
+from workflows.caseload.csv_rows import FileError, parse_date, read_csv, validate
+from workflows.caseload.steps import answers, steps
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 TODAY = date(2026, 11, 23)

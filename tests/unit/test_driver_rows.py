@@ -5,7 +5,7 @@ import weakref
 
 import pytest
 
-from workflows import driver_rows
+from workflows.measures import driver_rows
 
 
 class Node:

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from workflows import forecast
-from workflows.aims import DEFAULT_AIMS, Threshold
-from workflows.forecast import MISSED, ON_TRACK, UNKNOWN, WILL_MISS
-from workflows.measure_data import Reached, episode
+from workflows.measures import forecast
+from workflows.measures.aims import DEFAULT_AIMS, Threshold
+from workflows.measures.forecast import MISSED, ON_TRACK, UNKNOWN, WILL_MISS
+from workflows.measures.data import Reached, episode
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 
 from .caseloads import child

@@ -4,9 +4,10 @@ from math import comb
 
 import pytest
 
-from workflows.run_charts import (ASTRONOMICAL, RUNS_TABLE, SHIFT, TOO_FEW_RUNS, TOO_MANY_RUNS,
-                                  TREND, Annotation, Point, analyse, baseline_indices,
-                                  count_runs, runs_signal, shifts, trends)
+from workflows.measures.run_charts import (ASTRONOMICAL, RUNS_TABLE, SHIFT, TOO_FEW_RUNS,
+                                           TOO_MANY_RUNS, TREND, Annotation, Point, analyse,
+                                           baseline_indices, count_runs, runs_signal, shifts,
+                                           trends)
 
 
 def months(values, start=(2023, 1)):

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from workflows.england_export import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS, Export,
-                                      _episodes, _Event, _Period, read_csv, to_csv, validate)
+from workflows.returns.ssda903 import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS, Export,
+                                       _episodes, _Event, _Period, read_csv, to_csv, validate)
 
 START, END = date(2025, 4, 1), date(2026, 3, 31)
 

@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from workflows import survival
-from workflows.measure_data import Reached, episode
+from workflows.measures import survival
+from workflows.measures.data import Reached, episode
 
 from .caseloads import child, journey
 

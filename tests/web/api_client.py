@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.models import UserAccount
-from web.api import tokens
+from web.security import api_tokens as tokens
 
 
 def token_for(world, username: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from engine import work_items
 from engine.models import UserAccount, WorkItem
 from tests.conftest import BACKENDS, make_database
-from workflows import demo
+from workflows.demo import scotland as demo
 
 from .journeys import (World, build_english_world, build_world,  # noqa: F401 - make_app
                        make_app)

@@ -16,7 +16,8 @@ from engine import clock
 from engine.models import ProcessInstance, UserAccount, WorkItem
 from web import create_app
 from workflows.app import Database
-from workflows import children, demo, form_filler
+from workflows.children import records as children
+from workflows.demo import scotland as demo, form_filler
 
 
 @dataclass

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from engine.models import Milestone, ProcessInstance, ProcessModel, Subject
-from workflows import demo
+from workflows.demo import scotland as demo
 from workflows.app import Database
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 

@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from engine.models import ProcessModel
 from web import create_app
-from workflows import caseload_jobs, model_drafts, pdsa
+from workflows.caseload import jobs as caseload_jobs
+from workflows.process_models import drafts as model_drafts
+from workflows.measures import pdsa
 
 from .conftest import cached_client
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from engine import clock
 from engine.models import ApiToken, AuditEvent, UserAccount, WorkItem
-from web.api import tokens
+from web.security import api_tokens as tokens
 
 from .api_client import ApiClient, api, assert_error, token_for
 from .conftest import hold, post, sign_in

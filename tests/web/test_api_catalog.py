@@ -1,7 +1,7 @@
 """Process-model versions and the PACE measures through /api/v1 (read-only)."""
 from __future__ import annotations
 
-from workflows import measures
+from workflows.measures import aim_results as measures
 
 from .api_client import api, assert_error
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import AuditEvent
-from workflows import aim_store
+from workflows.measures import aim_store
 from workflows.app import Settings
 
 from .api_client import api, assert_error

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflows import publication
+from workflows.measures import publication
 
 from .api_client import api, assert_error
 from .journeys import World

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from engine.models import WorkItem
-from workflows import pdsa
+from workflows.measures import pdsa
 
 from .api_client import api
 from .conftest import hold

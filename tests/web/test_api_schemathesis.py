@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from engine.models import UserAccount, WorkItem
 from tests.conftest import BACKENDS, make_database
-from web.api import tokens
+from web.security import api_tokens as tokens
 
 from .journeys import build_world, make_app
 

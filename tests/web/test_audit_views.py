@@ -1,4 +1,4 @@
-"""Auditor pages (web/audit_views.py): search, timeline, diagram path, export, verification.
+"""Auditor pages (web/pages/audit.py): search, timeline, diagram path, export, verification.
 
 One world per module and backend: the north/south children of ``shared_world`` plus a child
 whose journey is finished (with a review loop, claims, a draft and a reassignment on the
@@ -19,8 +19,9 @@ from sqlalchemy import func, select, update
 from engine import audit, audit_export, clock, sweeper, work_items
 from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
-from web import audit_views
-from workflows import children, demo, form_filler
+from web.pages import audit as audit_views
+from workflows.children import records as children
+from workflows.demo import scotland as demo, form_filler
 
 from .conftest import cached_client, csrf_token
 from .journeys import World, _user_for, open_items
@@ -204,7 +205,7 @@ def _record_state(world) -> dict:
 def _api_token(world) -> str | None:
     """An API token of the auditor's own (the JSON API takes writes by token only)."""
     try:
-        from web.api import tokens
+        from web.security import api_tokens as tokens
     except ImportError:  # no JSON API in this build
         return None
     with world.database.transaction() as session:

@@ -20,7 +20,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import make_database
-from web.body_limits import MAX_BODY
+from web.shared.body_limits import MAX_BODY
 
 from .api_client import api, assert_error, token_for
 from .conftest import cached_client, post
@@ -40,7 +40,7 @@ def world(request, tmp_path_factory):
 
 class Served:
     """An app on a real Werkzeug server in a thread: port, stop(). The first request starts
-    loading the survival library in the background (web/measures.py): waited for here, so
+    loading the survival library in the background (web/pages/measures.py): waited for here, so
     it is not measured."""
 
     def __init__(self, app):

@@ -22,11 +22,11 @@ POSTS = {
     "/notifications/read-all": ("sw.north", {}),
     "/notifications/preferences": ("sw.north", {"escalation": "digest"}),
     "/notifications/outbox/<int:item_id>/retry": ("sw.north", {}),  # refused before the role check
-    # process models (web/models_views.py); the draft routes are in test_models_views.py
+    # process models (web/pages/process_models.py); the draft routes are in test_models_views.py
     "/models/<process_id>/drafts": ("owner", {"version": "1"}),
     "/models/<process_id>/upload": ("owner", {}),
     "/models/upload": ("owner", {}),
-    # adding a child (web/children.py); a Scottish-only deployment answers 404 once past CSRF
+    # adding a child (web/pages/children.py); a Scottish-only deployment answers 404 once past CSRF
     "/children/new/<profile>": ("sw.north", {"first_name": "Ann"}),
 }
 

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from engine.models import Subject
 from tests.conftest import BACKENDS, make_database
 from tests.integration.caseload_example import EXAMPLE, EXPECTED, TODAY, placement
-from workflows import caseload_import, caseload_job_runner, demo
-from workflows.caseload_jobs import ImportJob
-from web.downloads import attachment
+from workflows.caseload import importer as caseload_import, job_runner as caseload_job_runner
+from workflows.demo import scotland as demo
+from workflows.caseload.jobs import ImportJob
+from web.shared.downloads import attachment
 
 from .conftest import csrf_token, post, sign_in
 from .journeys import make_app
@@ -170,7 +171,7 @@ def test_template_and_example_downloads(site):
 def test_a_file_name_in_any_script_downloads_its_rejects(site):
     """The upload's name goes into the rejects file's name: ASCII in ``filename``, the name
     itself in ``filename*`` (RFC 5987); every header is Latin-1, as a server must send it.
-    (A line break in a name is folded to a space: web/downloads.py.)"""
+    (A line break in a name is folded to a space: web/shared/downloads.py.)"""
     client = admin(site)
     number = job_id(upload(client, BAD, "caseload-Ŝkye-€.csv"))
     response = client.get(f"/import/jobs/{number}/rejects.csv")

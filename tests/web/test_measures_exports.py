@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from workflows import publication
+from workflows.measures import publication
 
 from .measures_site import ON, client, text
 

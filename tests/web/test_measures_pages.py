@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import AuditEvent
-from workflows.settings_models import PdsaCycle
+from workflows.measures.tables import PdsaCycle
 from workflows.vocabulary import PERMANENCE
 
 from .conftest import csrf_token

@@ -22,9 +22,12 @@ from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel,
                            WorkItem)
 from engine.registry import ModelBundle
 from tests.integration.diagram_variants import without_legal_referral
-from workflows import children, demo, form_filler, model_changes, model_drafts, pdsa
+from workflows.children import records as children
+from workflows.demo import scotland as demo, form_filler
+from workflows.process_models import changes as model_changes, drafts as model_drafts
+from workflows.measures import pdsa
 from workflows.engine_config import BPMN_DIR
-from workflows.model_drafts import ModelDraft
+from workflows.process_models.drafts import ModelDraft
 
 from .conftest import cached_client, csrf_token, post, sign_in
 from .journeys import child_at, open_items

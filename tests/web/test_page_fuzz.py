@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from workflows import demo
+from workflows.demo import scotland as demo
 
 from .api_client import api, assert_error
 from .conftest import cached_client, post

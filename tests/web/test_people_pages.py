@@ -1,4 +1,4 @@
-"""The administrators' pages for teams and people (web/people_views.py), on both databases:
+"""The administrators' pages for teams and people (web/pages/people.py), on both databases:
 each action through the page, refusals shown with the GOV.UK error summary and what was
 typed kept, the last administrator kept, and 403 for everyone else."""
 from __future__ import annotations

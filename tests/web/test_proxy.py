@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.conftest import make_database
 from web import create_app
-from workflows import demo
+from workflows.demo import scotland as demo
 
 from .conftest import post
 from .journeys import make_app

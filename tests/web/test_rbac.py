@@ -1,6 +1,6 @@
 """RBAC matrix: every role (and anonymous) against every route, on both databases.
 
-The expected statuses are written out by hand, not derived from web/access.py, so a
+The expected statuses are written out by hand, not derived from web/security/access.py, so a
 change in the rules shows up here as a reviewed diff. 404 means "outside your team's
 records" (existence not disclosed); 403 means "not a page for your roles".
 """
@@ -58,7 +58,7 @@ MATRIX = {
      "302  403  302  404  404  404   404   404   404  302  403   403   403"),
     "POST /tasks/{t_north}": (None,  # save a draft
      "302  302  403  404  404  404   404   404   404  403  403   403   403"),
-    # notification centre (web/notifications.py); {t_north} stands in for a notification id
+    # notification centre (web/pages/notifications.py); {t_north} stands in for a notification id
     # or outbox row that is not the user's: nothing changes, the user is sent back.
     "GET /notifications": (None,
      "302  200  200  200  200  200   200   200   200  200  200   200   200"),
@@ -74,7 +74,7 @@ MATRIX = {
      "302  403  403  403  403  403   403   403   403  403  403   403   200"),
     "POST /notifications/outbox/{t_north}/retry": (None,
      "302  403  403  403  403  403   403   403   403  403  403   403   302"),
-    # auditor pages (web/audit_views.py): read-only, for the auditor alone; each view audited
+    # auditor pages (web/pages/audit.py): read-only, for the auditor alone; each view audited
     "GET /audit": (None,
      "302  403  403  403  403  403   403   403   403  403  403   200   403"),
     "GET /audit/verify": (None,
@@ -91,7 +91,7 @@ MATRIX = {
      "302  403  403  403  403  403   403   403   403  403  403   200   403"),
     "GET /audit/children/999999": (None,
      "302  403  403  403  403  403   403   403   403  403  403   404   403"),
-    # process models (web/models_views.py): managers, auditors and admins read; owners change
+    # process models (web/pages/process_models.py): managers, auditors and admins read; owners change
     "GET /models": (None,
      "302  403  403  403  403  403   403   403   403  200  200   200   200"),
     "GET /models/permanence_journey": (None,
@@ -108,7 +108,7 @@ MATRIX = {
      "302  403  403  403  403  403   403   403   403  403  200   403   403"),
     "POST /models/permanence_journey/drafts": (None,  # starts a draft: nothing deployed
      "302  403  403  403  403  403   403   403   403  403  302   403   403"),
-    # teams and people (web/people_views.py): administrators only. The POSTs change nothing:
+    # teams and people (web/pages/people.py): administrators only. The POSTs change nothing:
     # an empty form (422) or a team or person that does not exist (404).
     "GET /teams": (None,
      "302  403  403  403  403  403   403   403   403  403  403   403   200"),

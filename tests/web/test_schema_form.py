@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from web import form_errors, schema_form
+from web.pages import form_errors, schema_form
 
 SCHEMA = {
     "type": "object",

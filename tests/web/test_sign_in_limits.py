@@ -11,8 +11,8 @@ import werkzeug.security
 from sqlalchemy import select
 
 from engine.models import AuditEvent, SignInLimit, UserAccount
-from web import sign_in_limits
-from workflows import demo
+from web.security import sign_in_limits
+from workflows.demo import scotland as demo
 
 from .conftest import post
 
@@ -35,7 +35,7 @@ def events(world, address: str | None = None) -> list[AuditEvent]:
 @pytest.fixture
 def hashes(monkeypatch):
     """Counts the password hashes computed (every check of a password computes one)."""
-    from web import auth
+    from web.security import sign_in as auth
     auth._dummy_hash()  # made once per process, before counting
     calls = []
     real = werkzeug.security._hash_internal

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import catalog, docs, errors, me, measures, pdsa, people, records, tokens_page, work
+from web.api import catalog, docs, errors, me, measures, pdsa, people, records, work
 from .schemas import ErrorSchema
 
 RESOURCES = (me.bp, work.bp, records.bp, catalog.bp, measures.bp, pdsa.bp, people.bp)
@@ -61,6 +61,5 @@ def init_app(app: Flask) -> Api:
         csrf.exempt(blueprint)
     errors.register(app)
     docs.init_app(app, api)
-    app.register_blueprint(tokens_page.bp)  # the "API tokens" page (session + CSRF)
     app.extensions["pace_api"] = api
     return api

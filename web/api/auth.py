@@ -16,9 +16,9 @@ import json
 from flask import g, request
 from flask_login import current_user
 
-from web.access import Principal
+from web.security.access import Principal
 
-from . import tokens
+from web.security import api_tokens as tokens
 from .errors import fail
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -27,7 +27,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def _check_json() -> None:
     """Refuse a JSON body nested so deeply that decoding it exhausts the recursion limit
     (the argument parser downstream would fail on it). Reading it stops at the app's body
-    limit, chunked or not (web/body_limits.py): 413 past it."""
+    limit, chunked or not (web/shared/body_limits.py): 413 past it."""
     if request.is_json:
         try:
             json.loads(request.get_data(cache=True))
@@ -52,7 +52,7 @@ def _identify() -> None:
         scheme, _, secret = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             fail(401, "Send the token as 'Authorization: Bearer <token>'.")
-        from web.database import db
+        from web.shared.database import db
         with db().transaction() as session:
             user = tokens.authenticate(session, secret.strip())
             principal = Principal.from_account(user) if user is not None else None

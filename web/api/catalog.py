@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from engine.models import ProcessInstance, ProcessModel
-from web.database import db
+from web.shared.database import db
 
 from . import auth
 from .errors import documented

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, EngineError, FieldError, Forbidden, InvalidData
 
-from web.body_limits import MAX_BODY
+from web.shared.body_limits import MAX_BODY
 
 from .schemas import ErrorSchema
 
@@ -166,7 +166,7 @@ def attach(blueprint) -> None:
 
 
 def register(app: Flask) -> None:
-    """JSON errors for the API, HTML error pages (web/ui.py) for everything else.
+    """JSON errors for the API, HTML error pages (web/pages/ui.py) for everything else.
 
     Errors raised in an API view are caught by its blueprint's handlers (``attach``).
     Routing errors (an unknown path or method under /api/v1) happen before any blueprint is

@@ -6,10 +6,11 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from engine.models import ApiToken, UserAccount
-from web.database import db
+from web.shared.database import db
 from workflows.policy import ADD_CHILD_ROLES, MEASURE_ROLES, OVERVIEW_ROLES
 
-from . import auth, present, tokens
+from web.api import auth, present
+from web.security import api_tokens as tokens
 from .errors import documented, fail
 from .schemas import IssuedTokenSchema, MeSchema, NewTokenSchema, TokenArgs, TokenListSchema
 

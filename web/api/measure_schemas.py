@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from workflows import forecast, measures, survival
-from workflows.aims import AIMS
-from workflows.settings_models import PDSA_ACTS
+from workflows.measures import forecast, aim_results as measures, survival
+from workflows.measures.aims import AIMS
+from workflows.measures.tables import PDSA_ACTS
 from workflows.vocabulary import PROCESSES
 
 from .schemas import (AimSchema, ChildRefSchema, CohortSchema, TallySchema, Text, UtcDateTime,
                       _out)
-from web.query_args import FIRST_DAY, LAST_DAY, MAX_ID  # the pages' bounds, here too
+from web.shared.query_args import FIRST_DAY, LAST_DAY, MAX_ID  # the pages' bounds, here too
 
 MONTH = validate.Regexp(r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$",
                         error="Write the month as YYYY-MM, from 1900-01 to 2999-12.")

@@ -1,6 +1,6 @@
 """The PACE measures through /api/v1/measures/…, and the aims' settings.
 
-The same computations as the Measures pages (workflows/measure_reports.py over the pure
+The same computations as the Measures pages (workflows/measures/reports.py over the pure
 functions in workflows/), scoped the same way: a team-scoped user gets their team's
 figures (asking for another team is 403), a service-wide user every team's or one team's.
 Figures are for every measures role; the lists that name children (an aim's drill-down and
@@ -18,9 +18,10 @@ from flask_smorest import Blueprint
 
 from engine import clock
 from engine.models import Team
-from web.database import council, db
-from workflows import forecast, measure_reports, measures, publication, run_charts
-from workflows.aims import AIMS, AimSettings
+from web.shared.database import council, db
+from workflows.measures import (forecast, reports as measure_reports, aim_results as measures,
+                                publication, run_charts)
+from workflows.measures.aims import AIMS, AimSettings
 from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES,
                               SETTINGS_ROLES)
 from workflows.services import aim_settings

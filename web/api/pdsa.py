@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from web.database import council, db
+from web.shared.database import council, db
 from workflows.policy import MEASURE_ROLES, PDSA_ROLES
 from workflows.services import pdsa_cycles
-from workflows.settings_models import PdsaCycle
+from workflows.measures.tables import PdsaCycle
 
 from . import auth
 from .errors import documented

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from web.database import db
+from web.shared.database import db
 from workflows import accounts
 from workflows.policy import PEOPLE_ROLES
 from workflows.services import people, teams

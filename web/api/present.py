@@ -1,6 +1,6 @@
 """Rows read in a view turned into the plain values the response schemas dump.
 
-Read inside the view's transaction; nothing here decides who may see what (web.access
+Read inside the view's transaction; nothing here decides who may see what (web.security.access
 does, before these are called).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Milestone, ProcessInstance, Subject, UserAccount, WorkItem
 from engine.queues import due_status
-from web.read_models import _milestone_row
+from web.shared.read_models import _milestone_row
 
 
 def user_refs(session: Session, ids) -> dict[int, dict]:

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from engine import audit, clock
 from engine.models import AuditEvent, ProcessInstance, Subject, Timer, WorkItem
 from engine.models import OPEN
-from web.database import db
-from web.access import child_or_404, children_clause
-from web.read_models import child_page, children_list
+from web.shared.database import db
+from web.security.access import child_or_404, children_clause
+from web.shared.read_models import child_page, children_list
 from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
 from workflows.services import children as child_service
 

@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from engine.plain_text import single_line_problem
 from engine.queues import SORTS
-from web.query_args import MAX_ID, MAX_PAGE  # noqa: F401 - the pages' bounds, here too
+from web.shared.query_args import MAX_ID, MAX_PAGE  # noqa: F401 - the pages' bounds, here too
 
 WORK_STATUSES = ("ready", "claimed", "completed", "cancelled")
 DUE_STATUSES = ("overdue", "this_week", "upcoming")

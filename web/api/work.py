@@ -13,7 +13,7 @@ from engine import clock
 from engine.models import ProcessInstance, WorkItem
 from engine.queues import QueueFilter, list_work
 from engine.models import OPEN
-from web.database import db
+from web.shared.database import db
 from workflows import policy
 from workflows.policy import QUEUE_ROLES
 from workflows.services import tasks as task_service

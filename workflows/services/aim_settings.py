@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from engine.errors import FieldError, Forbidden, InvalidData, NotFound
 from engine.models import Team
 
-from .. import aim_store, aims, policy
-from ..aims import AIMS, AimSettings, Population, SettingError, Threshold
+from workflows.measures import aim_store, aims
+from workflows import policy
+from workflows.measures.aims import AIMS, AimSettings, Population, SettingError, Threshold
 from ..policy import Actor
 from . import inputs
 from .actors import account
@@ -86,7 +87,7 @@ def changed_settings(session: Session, current: AimSettings, changes: Mapping) -
 
 
 def _rule(problems: list[FieldError], name: str, check, *args):
-    """Run a pure rule of ``workflows.aims``; its SettingError becomes the field's problem."""
+    """Run a pure rule of ``workflows.measures.aims``; its SettingError becomes the field's problem."""
     try:
         return check(*args)
     except SettingError as exc:

@@ -1,7 +1,7 @@
 """Adding a newly looked-after child: the same checks and the same start for the page
 (``/children/new``) and the API (``POST /api/v1/children``), on every enabled profile.
 
-The child's details answer the profile's entry form (``workflows.child_entry``: a JSON
+The child's details answer the profile's entry form (``workflows.children.entry``: a JSON
 Schema, so the page and the API check the same fields); on top of the form, dates must be
 possible (no start in the future or before the child was born, nothing decades back) and
 the team and allocated worker must exist and be the actor's to choose.
@@ -20,7 +20,8 @@ from engine.errors import Conflict, FieldError, Forbidden, InvalidData
 from engine.models import Subject, Team, UserAccount
 from engine.runtime import Runtime
 
-from .. import child_entry, policy, profiles
+from workflows.children import entry as child_entry
+from workflows import policy, profiles
 from ..policy import Actor
 
 OLDEST_YEARS = 30  # a start date or date of birth further back is a typing mistake

@@ -1,11 +1,11 @@
 """Process models: a process owner's actions, for the pages (web/models_*.py) and
-``pace models`` (web/cli_models.py) alike.
+``pace models`` (web/cli/process_models.py) alike.
 
 Reading versions is open to ``policy.MODEL_READ_ROLES``; everything that changes a process
 (drafts, deploying, moving children) and the migration dry run (it lists children by
-reference) to ``policy.OWNER_ROLES``. Uploads are checked by ``workflows.model_drafts``
+reference) to ``policy.OWNER_ROLES``. Uploads are checked by ``workflows.process_models.drafts``
 (``UploadRefused``: an ``InvalidData`` answered 400, or 413 when too large) and diagrams by
-``workflows.model_changes`` (a ``Report`` of every problem with element id, line and fix);
+``workflows.process_models.changes`` (a ``Report`` of every problem with element id, line and fix);
 the same functions serve the browser and the command line, so both list the same problems.
 """
 from __future__ import annotations
@@ -22,11 +22,12 @@ from engine.migration import ModelDiff
 from engine.models import ProcessModel
 from engine.runtime import Runtime
 
-from .. import model_changes, model_drafts, policy
-from ..model_changes import Candidate, Outcome, Report
-from ..model_drafts import PROCESS_ID, ModelDraft, Upload, UploadRefused
+from workflows.process_models import changes as model_changes, drafts as model_drafts
+from workflows import policy
+from workflows.process_models.changes import Candidate, Outcome, Report
+from workflows.process_models.drafts import PROCESS_ID, ModelDraft, Upload, UploadRefused
 from ..policy import Actor
-from ..settings_models import PdsaCycle
+from workflows.measures.tables import PdsaCycle
 from .actors import account
 
 MAX_REASON = 500

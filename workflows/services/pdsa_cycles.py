@@ -2,7 +2,7 @@
 user flags as astronomical. The PDSA pages (``/measures/pdsa/new``, ``/measures/pdsa/<id>``),
 the flag form on an aim's page, ``/api/v1/pdsa-cycles`` and ``pace pdsa`` all come here,
 so they refuse the same values naming the same fields; every change is audited by
-``workflows.pdsa`` (``pdsa_cycle_recorded``, ``pdsa_cycle_updated``,
+``workflows.measures.pdsa`` (``pdsa_cycle_recorded``, ``pdsa_cycle_updated``,
 ``run_chart_point_flagged``, ``run_chart_flag_removed``).
 
 A cycle's fields are ``CYCLE_FIELDS``, as text (a form, the command line) or typed (JSON);
@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from engine.errors import FieldError, Forbidden, InvalidData, NotFound
 from engine.models import ProcessModel
 
-from .. import pdsa, policy
-from ..aims import AIMS
+from workflows.measures import pdsa
+from workflows import policy
+from workflows.measures.aims import AIMS
 from ..policy import Actor
-from ..settings_models import PdsaCycle, RunChartFlag
+from workflows.measures.tables import PdsaCycle, RunChartFlag
 from . import inputs
 from .actors import account
 

@@ -1,0 +1,1 @@
+"""The ``pace`` command line: each command translates options to one service call."""

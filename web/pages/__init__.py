@@ -1,0 +1,1 @@
+"""The worker pages: Flask blueprints rendering GOV.UK Frontend templates."""

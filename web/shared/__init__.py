@@ -1,0 +1,1 @@
+"""Helpers the pages, the API and the command line share (no routes)."""

@@ -1,0 +1,1 @@
+"""Caseload import: reading the CSV, placing children mid-journey, background jobs."""

@@ -1,0 +1,97 @@
+"""Which steps place an imported child on its process: pure, from a validated row.
+
+Each step is a user task of the deployed diagram completed on the row's date for it, with
+the choices the row implies (the route, a ratified ADM decision, a continued CSO...).
+Dates of other outcomes are not in the CSV: a row describes the child's current pass
+through the journey (docs/caseload-import.md).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from collections.abc import Mapping
+from datetime import date
+
+from workflows.caseload.csv_rows import (ACCOMMODATED, COMMON_STEPS, NOT_DECIDED, ROUTE_STEPS,
+                                         ChildRow)
+
+
+@dataclass(frozen=True)
+class Step:
+    """Complete ``task`` on ``day`` with ``answers``. ``day`` None: on the day the task
+    opens (a review booked when the review alert fires). ``column`` is blamed if it fails."""
+    task: str
+    day: date | None
+    column: str
+    answers: dict = field(default_factory=dict)
+
+
+def steps(child: ChildRow) -> list[Step]:
+    return _journey_steps(child) if child.legal_status == ACCOMMODATED else _cso_steps(child)
+
+
+def _journey_steps(child: ChildRow) -> list[Step]:
+    dates, route = child.dates, child.route
+    decided = route not in (None, NOT_DECIDED)
+    found = []
+    for column, task in COMMON_STEPS[1:6]:
+        if column not in dates:
+            return found
+        given = {}
+        if column == "INTERIM_LAR" and child.next_review_date and not child.last_undecided_lar:
+            given["substantive_lar_date"] = child.next_review_date.isoformat()
+        found.append(Step(task, dates[column], column, given))
+    if child.last_undecided_lar:
+        booked = child.next_review_date.isoformat()
+        found.append(Step("substantive_lar", child.last_undecided_lar, "last_undecided_lar",
+                          {"route": NOT_DECIDED, "next_review_date": booked}))
+    if not decided or "PERM_RECOMMENDATION" not in dates:
+        return found
+    found.append(Step("substantive_lar", dates["PERM_RECOMMENDATION"], "PERM_RECOMMENDATION",
+                      {"route": route}))
+    order = child.order_sought or ("permanence_order" if route == "permanence_order" else None)
+    choices = {"return_home_review": {"return_home_outcome": "sustained"},
+               "kinship_order": {"kinship_order_outcome": "granted"},
+               "capr": {"plan_in_report": order}, "panel": {"panel_recommendation": "agrees"},
+               "adm_decision": {"adm_decision": "ratified"},
+               "lodge_application": {"application_type": order},
+               "court_order": {"court_outcome": "granted"}}
+    for column, task in ROUTE_STEPS[route]:
+        if column not in dates:
+            break
+        found.append(Step(task, dates[column], column, dict(choices.get(task, {}))))
+    return found
+
+
+AIM1_CONTINUED = {"recommendation": "continue", "grounds_still_relevant": "yes",
+                  "family_situation_changed": "no", "support_without_order": "no"}
+
+
+def _cso_steps(child: ChildRow) -> list[Step]:
+    dates, found = child.dates, []
+    review = dates.get("AIM1_REVIEW")
+    if review:
+        found.append(Step("schedule_aim1_review", None, "AIM1_REVIEW",
+                          {"review_date": review.isoformat()}))
+        found.append(Step("hold_aim1_review", review, "AIM1_REVIEW", dict(AIM1_CONTINUED)))
+        if "CSO_HEARING" in dates:
+            found.append(Step("record_hearing_decision", dates["CSO_HEARING"], "CSO_HEARING",
+                              {"hearing_decision": "continued"}))
+    if child.next_review_date and (not review or "CSO_HEARING" in dates):
+        found.append(Step("schedule_aim1_review", None, "next_review_date",
+                          {"review_date": child.next_review_date.isoformat()}))
+    return found
+
+
+def answers(schema: dict, day: date, given: Mapping, note: str) -> dict:
+    """A form answer for an imported step: required dates are the step's date, required
+    free text says it was not recorded, choices come from the row (``given``)."""
+    props = schema.get("properties", {})
+    data = {}
+    for name in schema.get("required", []):
+        prop = props.get(name, {})
+        if prop.get("format") == "date":
+            data[name] = day.isoformat()
+        elif prop.get("type") == "string" and "oneOf" not in prop and "enum" not in prop:
+            data[name] = note[:prop.get("maxLength", len(note))]
+    data.update(given)
+    return data

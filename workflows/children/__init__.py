@@ -1,0 +1,1 @@
+"""Children: registering a child, starting their journeys, each profile's entry form."""

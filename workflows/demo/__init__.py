@@ -1,0 +1,1 @@
+"""Demo caseloads built through the real runtime, and their sign-in casts."""

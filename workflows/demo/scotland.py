@@ -1,0 +1,241 @@
+"""Demo caseload: children at every stage, built through the real runtime.
+
+Each child is played forward from its start date with the clock injected: a worker with
+the task's role completes each task on, before or after its due date (some children drift),
+timers fire when their date passes, and whatever falls after "today" is left open. So the
+queues, milestones and audit trail are exactly what real use would have produced.
+"""
+from __future__ import annotations
+
+import functools
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from engine import clock, sweeper
+from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
+
+from workflows import accounts
+from workflows.demo import form_filler
+from workflows.children import records as child_records
+from workflows.vocabulary import CSO_HOME
+
+DEMO_PASSWORD = "pace-demo-2026"
+TEAMS = {"north": "Children and Families North", "south": "Children and Families South"}
+# (username, name, roles, team)
+DEMO_USERS = [
+    ("sw.north", "Sam Wilson", ["social_worker"], "north"),
+    ("sw2.north", "Priya Shah", ["social_worker"], "north"),
+    ("tl.north", "Tom Lees", ["team_leader"], "north"),
+    ("sw.south", "Sara Walker", ["social_worker"], "south"),
+    ("tl.south", "Tina Lamb", ["team_leader"], "south"),
+    ("chair", "Isla Chalmers", ["independent_chair"], None),
+    ("legal", "Lewis Gray", ["legal_services"], None),
+    ("panel", "Pat Adams", ["panel_adviser"], None),
+    ("adm", "Alex Donald", ["adm"], None),
+    ("manager", "Morag Scott", ["service_manager"], None),
+    ("owner", "Owen Price", ["process_owner"], None),
+    ("auditor", "Aileen Tod", ["auditor"], None),
+    ("admin", "Ada Min", ["admin"], None),
+]
+WEIGHTS = {
+    "route": {"home": 3, "kinship": 2, "permanence_order": 2, "adoption": 2, "not_decided": 1},
+    "return_home_outcome": {"sustained": 9, "returned_to_care": 1},
+    "kinship_order_outcome": {"granted": 9, "refused": 1},
+    "panel_recommendation": {"agrees": 9, "deferred": 1},
+    "adm_decision": {"ratified": 9, "not_ratified": 1},
+    "court_outcome": {"granted": 9, "refused": 1},
+    "recommendation": {"terminate": 6, "continue": 2, "vary": 1, "permanence_away": 1},
+    "hearing_decision": {"terminated": 5, "continued": 3, "varied": 1, "away_from_home": 1},
+    "grounds_still_relevant": {"no": 3, "yes": 1, "unsure": 1},
+}
+
+
+@dataclass(frozen=True)
+class Cast:
+    """A demo's teams and sign-ins (one user for every role); each profile's demo has its own."""
+    heading: str
+    teams: dict[str, str]
+    users: list[tuple[str, str, list[str], str | None]]  # username, name, roles, team
+
+
+SCOTTISH_CAST = Cast("Demo sign-ins", TEAMS, DEMO_USERS)
+
+
+@dataclass
+class DemoResult:
+    children: int = 0
+    completed_tasks: int = 0
+    timers_fired: int = 0
+    open_tasks: int = 0
+    overdue_tasks: int = 0
+    left_care: int | None = None  # counted by demos whose children can leave care
+    caseload: str = "Demo caseload"
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        left = f" ({self.left_care} left care)" if self.left_care is not None else ""
+        return (f"{self.caseload}: {self.children} children{left}, {self.completed_tasks} tasks "
+                f"completed, {self.timers_fired} timers fired, {self.open_tasks} tasks open "
+                f"({self.overdue_tasks} overdue).")
+
+
+def sign_in_text(cast: Cast = SCOTTISH_CAST) -> str:
+    width = max(len(u[0]) for u in cast.users) + 1
+    name_width = max(len(u[1]) for u in cast.users) + 2
+    lines = [f"{cast.heading} (password for all: {DEMO_PASSWORD}):"]
+    for username, name, roles, team in cast.users:
+        lines.append(f"  {username:<{width}} {name:<{name_width}} {', '.join(roles)}"
+                     + (f" ({team})" if team else " (all teams)"))
+    return "\n".join(lines)
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return datetime.combine(day, time(hour, 0), timezone.utc)
+
+
+def workers(session, cast: Cast = SCOTTISH_CAST) -> dict[tuple[str, str | None], UserAccount]:
+    """(role, team) -> the cast's first user holding it; a team of None: service-wide."""
+    usernames = [u[0] for u in cast.users]
+    found = {}
+    for user in session.scalars(select(UserAccount).where(UserAccount.username.in_(usernames))
+                                .order_by(UserAccount.id)):
+        for role in user.roles:
+            found.setdefault((role, user.team), user)
+    return found
+
+
+@functools.cache
+def _demo_password_hash() -> str:
+    return generate_password_hash(DEMO_PASSWORD)
+
+
+def ensure_users(session, actor: str = "demo", cast: Cast = SCOTTISH_CAST) -> None:
+    for code, name in cast.teams.items():
+        accounts.ensure_team(session, code, name)
+    for username, name, roles, team in cast.users:
+        if accounts.find_user(session, username) is None:
+            accounts.create_user(session, username, name, DEMO_PASSWORD, roles, team, actor=actor,
+                                 password_hash=_demo_password_hash())
+
+
+def ready(database, cast: Cast, if_empty: bool) -> bool:
+    """The cast's teams and users in place; False (build nothing) when ``if_empty`` and
+    children exist already."""
+    with database.transaction() as session:
+        if if_empty and session.scalar(select(func.count()).select_from(Subject)):
+            return False
+        ensure_users(session, cast=cast)
+    return True
+
+
+def finish(database, result: DemoResult, today: date, *, sweep: bool = True,
+           mail: bool = True) -> DemoResult:
+    """What a worker running every night would have done by today, then the open tasks."""
+    if sweep:
+        clock.set_now(at(today, 6))
+        result.timers_fired += sweeper.sweep(database.factory, database.runtime,
+                                             mail=mail).timers_fired
+    return count_open(database, result, today)
+
+
+def count_open(database, result: DemoResult, today: date) -> DemoResult:
+    """The caseload's open and overdue tasks on ``today``, into ``result``."""
+    with database.transaction() as session:
+        result.open_tasks = session.scalar(select(func.count()).select_from(WorkItem)
+                                           .where(WorkItem.status.in_(("ready", "claimed"))))
+        result.overdue_tasks = session.scalar(select(func.count()).select_from(WorkItem).where(
+            WorkItem.status.in_(("ready", "claimed")), WorkItem.due_date < today))
+    return result
+
+
+def _worker_for(users, role: str, team: str) -> UserAccount:
+    return users.get((role, team)) or users.get((role, None))
+
+
+def _demo_worker(session, role: str, team: str) -> UserAccount:
+    return _worker_for(workers(session), role, team)
+
+
+def play(database, instance_id: int, today: date, rng: random.Random, drift: float,
+         weights=WEIGHTS, worker_for=_demo_worker, result: DemoResult | None = None) -> None:
+    """Complete the child's tasks in date order until the next event lies after today.
+
+    Shared by the demo and the benchmark generator so both build children the one way a
+    worker would: each task done some days either side of its due date (``drift`` is the
+    share done late), each timer fired on its day, follow-on processes played on."""
+    result = result if result is not None else DemoResult()
+    while True:
+        with database.transaction() as session:
+            item = session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
+                                                          WorkItem.status.in_(("ready", "claimed")))
+                                   .order_by(WorkItem.id)).first()
+            instance = session.get(ProcessInstance, instance_id)
+            if item is not None:
+                ready_day = item.created_at.date()
+                due = item.due_date or ready_day
+                delay = rng.randint(3, 75) if rng.random() < drift else -rng.randint(0, 6)
+                day = max(ready_day, due + timedelta(days=delay))
+                if day > today:
+                    return
+                clock.set_now(at(day))
+                schema, _ = database.runtime.form_for(instance, item.task_name)
+                data = form_filler.fill(schema, day, rng, weights)
+                worker = worker_for(session, item.role, item.team)
+                database.runtime.complete(session, item.id, data, worker)
+                result.completed_tasks += 1
+                continue
+            if instance.status != "running":
+                follow_on = session.scalar(select(ProcessInstance.id).where(
+                    ProcessInstance.parent_instance_id == instance_id))
+                if follow_on is None:
+                    return
+                instance_id = follow_on
+                continue
+            timer = session.scalars(select(Timer).where(Timer.instance_id == instance_id)
+                                    .order_by(Timer.fire_at)).first()
+            if timer is None or timer.fire_at.date() > today:
+                return
+            clock.set_now(at(timer.fire_at.date(), 7))
+            result.timers_fired += len(database.runtime.fire_timers(session, instance, "demo"))
+
+
+def build(database, *, children: int = 60, seed: int = 2026, today: date | None = None,
+          if_empty: bool = False) -> DemoResult | None:
+    today = today or date.today()
+    rng = random.Random(seed)
+    if not ready(database, SCOTTISH_CAST, if_empty):
+        return None
+    result = DemoResult()
+    first_names = ["Ava", "Ben", "Cara", "Dylan", "Erin", "Finn", "Gracie", "Harris", "Isla",
+                   "Jack", "Kayla", "Lewis", "Maisie", "Noah", "Olivia", "Rory", "Sophie", "Zak"]
+    try:
+        for number in range(1, children + 1):
+            team = rng.choice(list(TEAMS))
+            on_cso = number % 4 == 0
+            start = today - timedelta(days=rng.randint(1, 730) if not on_cso else rng.randint(300, 1100))
+            dob = start - timedelta(days=rng.randint(200, 5000))
+            drift = rng.choice([0.05, 0.15, 0.4])
+            clock.set_now(at(start, 9))
+            with database.transaction() as session:
+                users = workers(session)
+                worker = _worker_for(users, "social_worker", team)
+                child = child_records.register_child(
+                    session, f"C{number:05d}", f"{rng.choice(first_names)} {chr(65 + number % 26)}.",
+                    team, "demo", date_of_birth=dob, allocated_worker_id=worker.id)
+                if on_cso:
+                    instance = child_records.place_on_cso_at_home(session, database.runtime, child, start, "demo")
+                else:
+                    instance = child_records.accommodate(session, database.runtime, child, start, "demo")
+                instance_id = instance.id
+            result.children += 1
+            play(database, instance_id, today, rng, drift, result=result)
+        return finish(database, result, today)
+    finally:
+        clock.set_now(None)
+
+
+__all__ = ["build", "sign_in_text", "DEMO_PASSWORD", "DEMO_USERS", "CSO_HOME"]

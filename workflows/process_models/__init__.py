@@ -1,0 +1,1 @@
+"""Process models: drafts, checks, changes and the bundled diagrams."""

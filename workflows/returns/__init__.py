@@ -1,0 +1,1 @@
+"""Statutory returns: the English profile's SSDA903 export and its checks."""
