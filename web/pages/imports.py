@@ -28,7 +28,7 @@ from web.shared.downloads import attachment
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
 IMPORT_ROLES = frozenset({"admin"})
-EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "caseload-example.csv"
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "caseload-example.csv"
 SHOWN_ERRORS = 2000   # rows of the problem table on the page; the rejects file holds all
 SUMMARY_LINKS = 10    # problems linked from the error summary at the top
 REFRESH_SECONDS = 3   # the job page's <meta> refresh while the job runs (IMPORT_REFRESH_SECONDS)
