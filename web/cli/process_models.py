@@ -1,7 +1,7 @@
 """``pace models``: process models from the command line, for process owners who keep their
 diagrams in version control (docs/process-owner-guide.md, "From the command line").
 
-Each command calls the service its page calls (``workflows.services.models``), so a file
+Each command calls the service its page calls (``workflows.services.process_models``), so a file
 gets the same problems, refusals and audit events here as in the browser. Exit codes:
 0 done (or nothing to do), 1 refused (problems in a diagram, a child not moved, an unknown
 process, version or PDSA cycle), 2 a usage error (a missing option, a ``--by`` who is not an
@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from engine.errors import EngineError, Forbidden, InvalidData
 from workflows.process_models.changes import Report
 from workflows.process_models.drafts import MAX_UPLOAD_BYTES
-from workflows.services import models as service
+from workflows.services import process_models as service
 
 from web.cli.acting import ActingUser, by_user, shell_reader
 from web.shared.database import db

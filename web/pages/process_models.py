@@ -6,7 +6,7 @@ it, see what changes, deploy it as the next version with a reason and a PDSA cyc
 move running children to it. Service managers, auditors and administrators can read the
 versions (and download them); only process owners change anything or see the children a
 migration would move (by reference, not by name). Each route calls one service of
-``workflows.services.models`` and only translates form fields in and templates out.
+``workflows.services.process_models`` and only translates form fields in and templates out.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from workflows.process_models import changes as model_changes, drafts as model_d
 from workflows import profiles
 from workflows.process_models.drafts import MAX_UPLOAD_BYTES, UploadRefused
 from workflows.policy import MODEL_READ_ROLES, OWNER_ROLES
-from workflows.services import models as service
+from workflows.services import process_models as service
 
 from web.shared import body_limits
 from web.security.access import require_roles

@@ -26,9 +26,9 @@ from workflows.process_models import changes as model_changes, drafts as model_d
 from workflows import policy
 from workflows.process_models.changes import Candidate, Outcome, Report
 from workflows.process_models.drafts import PROCESS_ID, ModelDraft, Upload, UploadRefused
-from ..policy import Actor
+from workflows.policy import Actor
 from workflows.measures.tables import PdsaCycle
-from .actors import account
+from workflows.services.actors import account
 
 MAX_REASON = 500
 Files = Sequence[tuple[str, bytes]]  # (file name, content) as uploaded or read from disk
