@@ -7,7 +7,7 @@ from workflows.measures import aim_results as measures, stage_delays
 from workflows.measures.aims import (DEFAULT_AIMS, PRESETS, AimSettings, Population, SettingError,
                                      Threshold, age_on)
 from workflows.measures.data import Reached, episode
-from workflows.measures.aim_results import ENDED, LATE, ON_TIME, OVERDUE, PENDING, classify, rounded
+from workflows.measures.aim_statuses import ENDED, LATE, ON_TIME, OVERDUE, PENDING, classify, rounded
 
 from .caseloads import child, journey
 

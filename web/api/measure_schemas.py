@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from workflows.measures import forecast, aim_results as measures, survival
+from workflows.measures import aim_statuses, forecast, survival
 from workflows.measures.aims import AIMS
 from workflows.measures.tables import PDSA_ACTS
 from workflows.vocabulary import PROCESSES
@@ -21,7 +21,7 @@ MONTH = validate.Regexp(r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])$",
                         error="Write the month as YYYY-MM, from 1900-01 to 2999-12.")
 DATE_RANGE = validate.Range(min=FIRST_DAY, max=LAST_DAY,
                             error=f"Use a date between {FIRST_DAY} and {LAST_DAY}.")
-STATUSES = (*measures.STATUS_LABELS, "left_out")
+STATUSES = (*aim_statuses.STATUS_LABELS, "left_out")
 RANGE_KEYS = ("from1", "to1", "from2", "to2")
 
 
@@ -160,7 +160,7 @@ class EntrySchema(Schema):
     clock_started = _out(fields.Date())
     deadline = _out(fields.Date())
     done_on = _out(fields.Date(allow_none=True))
-    status = _out(fields.String(validate=validate.OneOf(tuple(measures.STATUS_LABELS))))
+    status = _out(fields.String(validate=validate.OneOf(tuple(aim_statuses.STATUS_LABELS))))
     detail = _out(fields.String(allow_none=True, metadata={"description": "Route or "
                                                                           "recommendation"}))
     days_past_deadline = _out(fields.Integer())

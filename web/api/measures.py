@@ -19,8 +19,8 @@ from flask_smorest import Blueprint
 from engine import clock
 from engine.models import Team
 from web.shared.database import council, db
-from workflows.measures import (forecast, reports as measure_reports, aim_results as measures,
-                                publication, run_charts)
+from workflows.measures import (aim_statuses, forecast, reports as measure_reports,
+                                aim_results as measures, publication, run_charts)
 from workflows.measures.aims import AIMS, AimSettings
 from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES,
                               SETTINGS_ROLES)
@@ -63,7 +63,7 @@ def _aim_or_404(aim: int) -> None:
 
 
 # -- aims ------------------------------------------------------------------------------------
-def _figures(result: measures.AimResult, tally: measures.Tally) -> dict:
+def _figures(result: aim_statuses.AimResult, tally: aim_statuses.Tally) -> dict:
     return {"on_time": tally.on_time, "late": tally.late, "overdue": tally.overdue,
             "pending": tally.pending, "ended": tally.ended, "decided": tally.decided,
             "due": tally.due, "pct_of_decided": tally.pct_of_decided,
@@ -72,7 +72,7 @@ def _figures(result: measures.AimResult, tally: measures.Tally) -> dict:
             "excluded": tally.pending + tally.ended}
 
 
-def _aim(result: measures.AimResult, team: str | None) -> dict:
+def _aim(result: aim_statuses.AimResult, team: str | None) -> dict:
     s = result.settings
     return {"aim": s.aim, "title": s.title, "wording": s.wording,
             "definition": measures.DEFINITIONS[s.aim],
@@ -93,7 +93,7 @@ def _aim(result: measures.AimResult, team: str | None) -> dict:
 
 
 def _results(args, numbers,
-             listed: bool = False) -> tuple[str | None, dict[int, measures.AimResult]]:
+             listed: bool = False) -> tuple[str | None, dict[int, aim_statuses.AimResult]]:
     with db().transaction(read_only=True) as session:
         team, teams, on = _scope(session, args)
         return team, measure_reports.aim_results(session, council(), teams, on, numbers,
@@ -175,7 +175,7 @@ def _baseline(args) -> tuple[date, date] | None:
             date.fromisoformat(args["baseline_to"] + "-01"))
 
 
-def _run_chart(chart: run_charts.RunChart, result: measures.AimResult, team, denominator) -> dict:
+def _run_chart(chart: run_charts.RunChart, result: aim_statuses.AimResult, team, denominator) -> dict:
     months = [p.month.strftime("%Y-%m") for p in chart.points]
     return {"aim": result.aim, "title": result.settings.title, "measured_on": result.measured_on,
             "team": team, "denominator": denominator, "median": chart.median,

@@ -18,8 +18,8 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from engine.errors import InvalidData, NotFound
-from workflows.measures import (reports as measure_reports, aim_results as measures, pdsa,
-                                run_charts, survival)
+from workflows.measures import (aim_statuses, reports as measure_reports, aim_results as measures,
+                                pdsa, run_charts, survival)
 from workflows.measures import publication as exports
 from workflows.measures.aims import AIMS
 from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES, PDSA_ROLES,
@@ -48,7 +48,7 @@ def _preload_survival_library() -> None:
 
 @bp.app_template_filter("pct")
 def _pct(value, places: int = 0) -> str:
-    return "–" if value is None else f"{measures.rounded(float(value), places)}%"
+    return "–" if value is None else f"{aim_statuses.rounded(float(value), places)}%"
 
 
 def _baseline() -> tuple[date, date] | None:
@@ -59,7 +59,7 @@ def _baseline() -> tuple[date, date] | None:
 
 
 def _compute(session, scope: Scope, aim_numbers=AIMS, *,
-             listed: bool = False) -> dict[int, measures.AimResult]:
+             listed: bool = False) -> dict[int, aim_statuses.AimResult]:
     return measure_reports.aim_results(session, council(), scope.teams, scope.on, aim_numbers,
                                        listed=listed)
 
@@ -81,7 +81,7 @@ def index():
                            can_forecast=current_user.has_any(FORECAST_ROLES))
 
 
-def _chart(session, result: measures.AimResult, baseline, denominator: str) -> run_charts.RunChart:
+def _chart(session, result: aim_statuses.AimResult, baseline, denominator: str) -> run_charts.RunChart:
     return measure_reports.run_chart(session, council(), result, baseline, denominator)
 
 
@@ -116,7 +116,7 @@ def aim_page(aim: int):
                            chart_data=chart_json(chart, result.settings.title), cycles=cycles,
                            flags=flags, denominator=denominator, baseline=baseline,
                            definition=measures.DEFINITIONS[aim], acts=PDSA_ACTS,
-                           done_word=measures.DONE_WORDS[aim], labels=measures.STATUS_LABELS,
+                           done_word=measures.DONE_WORDS[aim], labels=aim_statuses.STATUS_LABELS,
                            rules=run_charts.RULE_LABELS, active_nav="measures.index",
                            can_drill=current_user.has_any(DRILL_DOWN_ROLES),
                            can_flag=current_user.has_any(PDSA_ROLES),
@@ -196,13 +196,13 @@ def drill_down(aim: int):
     else:
         tally = next((c.tally for c in result.cohorts if c.month == month), None) if month \
             else result.total
-        if tally is None or (status and status not in measures.STATUS_LABELS):
+        if tally is None or (status and status not in aim_statuses.STATUS_LABELS):
             abort(404)
         entries = tally.of(status) if status else tally.entries
         left_out = []
     return render_template("measures/children.html", result=result, entries=entries,
                            left_out=left_out, status=status, month=month, scope=scope,
-                           labels=measures.STATUS_LABELS, done_word=measures.DONE_WORDS[aim],
+                           labels=aim_statuses.STATUS_LABELS, done_word=measures.DONE_WORDS[aim],
                            active_nav="measures.index")
 
 

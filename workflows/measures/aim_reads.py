@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine.models import Milestone, ProcessInstance, Subject
 
-from workflows.measures import driver_rows, aim_results as measures
+from workflows.measures import aim_statuses, driver_rows, aim_results as measures
 from workflows.measures.aims import AimSettings
 from workflows.measures.data import Child
 # The indexes the queries read (migrations 0006, 0011, 0012), declared on the domain side.
@@ -33,7 +33,7 @@ from workflows.vocabulary import CSO_HOME, PERMANENCE
 
 
 def aim_result(session: Session, settings: AimSettings, measured_on: date,
-               teams: Sequence[str] | None = None) -> measures.AimResult:
+               teams: Sequence[str] | None = None) -> aim_statuses.AimResult:
     """One aim for the children of ``teams`` (None: every team), as ``measures.measure``
     computes it from ``load_episodes``."""
     return aim_results(session, {settings.aim: settings}, measured_on, teams,
@@ -43,7 +43,7 @@ def aim_result(session: Session, settings: AimSettings, measured_on: date,
 def aim_results(session: Session, settings: dict[int, AimSettings], measured_on: date,
                 teams: Sequence[str] | None = None,
                 aims: Iterable[int] = (1, 2, 3), *,
-                listed: bool = True) -> dict[int, measures.AimResult]:
+                listed: bool = True) -> dict[int, aim_statuses.AimResult]:
     """The children are read once for every aim (one ``Child`` per child, shared), and on
     PostgreSQL the aims' queries run at once (``_Reader.read``).
 

@@ -20,7 +20,8 @@ from typing import NamedTuple
 
 from workflows.measures import forecast as forecasts
 from workflows.measures import aim_results as measures, run_charts, stage_delays, survival
-from workflows.measures.aim_results import SUPPRESS_BELOW, AimResult, pct, rounded, suppressed
+from workflows.measures.aim_results import SUPPRESS_BELOW, suppressed
+from workflows.measures.aim_statuses import AimResult, pct, rounded
 
 WITHHELD = "suppressed"
 

@@ -12,10 +12,10 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from workflows.measures import aim_store
+from workflows.measures import aim_statuses, aim_store
 from workflows.measures import aims as aim_settings
 from workflows.measures import (forecast, forecast_reads as forecast_sql, aim_reads as measure_sql,
-                                aim_results as measures, pdsa, run_charts, stage_delays,
+                                pdsa, run_charts, stage_delays,
                                 stage_reads as stage_sql, survival)
 from workflows.measures.aims import AIMS
 from workflows.measures.data import load_deployments, load_episodes
@@ -25,7 +25,7 @@ PROCESS_ORDER = {PERMANENCE: JOURNEY_ORDER, CSO_HOME: CSO_ORDER}
 
 
 def aim_results(session: Session, council: str, teams, on: date, numbers=AIMS, *,
-                listed: bool = False) -> dict[int, measures.AimResult]:
+                listed: bool = False) -> dict[int, aim_statuses.AimResult]:
     """Aims for the scope, read by aggregate queries (``measure_sql``: the same pure rules
     as ``measures.measure`` over episodes, without building every episode). The figures
     only, unless ``listed``: the drill-downs ask for the children behind them."""
@@ -33,7 +33,7 @@ def aim_results(session: Session, council: str, teams, on: date, numbers=AIMS, *
     return measure_sql.aim_results(session, settings, on, teams, numbers, listed=listed)
 
 
-def run_chart(session: Session, council: str, result: measures.AimResult,
+def run_chart(session: Session, council: str, result: aim_statuses.AimResult,
               baseline: tuple[date, date] | None, denominator: str) -> run_charts.RunChart:
     """The aim's run chart over complete cohort months, annotated with PDSA cycles and
     deployments, astronomical points as flagged."""

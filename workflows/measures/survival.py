@@ -36,7 +36,8 @@ from datetime import date
 from typing import NamedTuple
 
 from workflows.measures.records import Child, Episode, Reached
-from workflows.measures.aim_results import AWAY_ROUTES, LeftOut
+from workflows.measures.aim_results import AWAY_ROUTES
+from workflows.measures.aim_statuses import LeftOut
 
 RECOMMENDATION, RATIFICATION = "recommendation", "ratification"
 
