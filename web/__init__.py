@@ -72,7 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     notifications.init_app(app)  # notification centre: header count, list, e-mail choices
     from . import api
     api.init_app(app)  # JSON API /api/v1 (after ui: wraps its error pages for API paths)
-    from web.pages import audit as audit_views
+    from web.pages import audit as audit_views, audit_exports  # noqa: F401 - the exports join its blueprint
     app.register_blueprint(audit_views.bp)  # auditor pages: timeline, diagram path, export
     from web.pages import process_models as models_views
     app.register_blueprint(models_views.bp)  # process owners: versions, drafts, deploy, migrate

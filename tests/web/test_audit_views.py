@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine import audit, audit_export, clock, sweeper, work_items
+from engine import audit, clock, sweeper, work_items
+from engine.audit import export as audit_export
 from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
 from web.pages import audit as audit_views

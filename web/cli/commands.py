@@ -285,7 +285,7 @@ def audit_export_command(reference, since, until, fmt, output):
     """Export audit events with their hashes (verifiable offline with verify-export)."""
     from sqlalchemy import select
 
-    from engine import audit_export
+    from engine.audit import export as audit_export
     from engine.models import Subject
     with _db().transaction() as session:
         subject_id = None
@@ -303,7 +303,7 @@ def audit_export_command(reference, since, until, fmt, output):
 @click.argument("export_file", type=click.File("r", encoding="utf-8"))
 def audit_verify_export_command(export_file):
     """Check an exported file's hash chains, offline (no database needed)."""
-    from engine import audit_export
+    from engine.audit import export as audit_export
     try:
         rows = audit_export.read_export(export_file.read())
     except (ValueError, KeyError) as exc:

@@ -13,19 +13,17 @@ in a ``data-`` attribute: the page runs no inline script.
 from __future__ import annotations
 
 import json
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
-from lxml import etree
 from sqlalchemy import func, or_, select
 
-from engine import audit, audit_export, clock, registry
+from engine import audit, clock, registry
+from engine.audit import path
 from engine.models import (AuditChain, AuditEvent, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
-from engine.xml_safety import UnsafeXml, parse_untrusted
 from workflows import profiles
 
 from web.shared import query_args
@@ -38,7 +36,6 @@ PER_PAGE = 100  # timeline events per page
 DIAGRAM_ROWS = 500  # a longer process lists one step's events at a time
 VERIFY_BATCH = 200  # chains checked per transaction
 SEARCH_LIMIT = 50
-BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 EVENT_LABELS = {
     "child_registered": "Child registered",
@@ -144,48 +141,14 @@ class EventRow:
     details: list[tuple[str, str]] = field(default_factory=list)
 
 
-class ModelInfo:
-    """One diagram version: element names and kinds, flows, and form field labels."""
+class _Version:
+    """One diagram version as the pages read it: its graph (engine/audit/path.py) and the
+    labels of its forms' fields."""
 
     def __init__(self, model: ProcessModel):
         self.model = model
-        self.names: dict[str, str] = {}
-        self.kinds: dict[str, str] = {}
-        self.out: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        self.by_name: dict[str, str] = {}
-        self.starts: list[str] = []
-        try:
-            root = parse_untrusted(model.bpmn_xml)
-        except UnsafeXml:
-            return
-        for process in root.iter(f"{{{BPMN}}}process"):
-            for node in process.iter():
-                if not isinstance(node.tag, str):
-                    continue
-                kind = etree.QName(node).localname
-                ident = node.get("id")
-                if not ident:
-                    continue
-                if kind == "sequenceFlow":
-                    self.out[node.get("sourceRef")].append((ident, node.get("targetRef")))
-                elif node.find(f"{{{BPMN}}}incoming") is not None or \
-                        node.find(f"{{{BPMN}}}outgoing") is not None or kind.endswith("Event"):
-                    self.kinds[ident] = kind
-                    self.names[ident] = (node.get("name") or "").strip() or ident
-                    self.by_name.setdefault(self.names[ident], ident)
-                    parent = etree.QName(node.getparent()).localname
-                    if kind == "startEvent" and parent == "process":
-                        self.starts.append(ident)
-                    if kind == "boundaryEvent" and node.get("attachedToRef"):
-                        # An interrupting timer leaves its host: treat that as a flow.
-                        self.out[node.get("attachedToRef")].append(("", ident))
-        self._field_labels: dict[str, dict[str, str]] = {}
-        self._paths: dict[tuple[str, str], tuple[list[str], list[str]] | None] = {}
-
-    def element_for_timer(self, name: str | None) -> str | None:
-        if not name:
-            return None
-        return name if name in self.kinds else self.by_name.get(name)
+        self.diagram = path.Diagram(model.bpmn_xml)
+        self._field_labels: dict[str | None, dict[str, str]] = {}
 
     def field_label(self, task: str | None, name: str) -> str:
         if task not in self._field_labels:
@@ -202,60 +165,16 @@ class ModelInfo:
             self._field_labels[task] = labels
         return self._field_labels[task].get(name, name.replace("_", " ").capitalize())
 
-    # A "recorded" element is one the audit trail names when it is reached or done; the
-    # rest (gateways, script tasks, throw events) are passed through and inferred.
-    def recorded(self, element: str) -> bool:
-        kind = self.kinds.get(element, "")
-        return kind in ("userTask", "startEvent", "endEvent", "intermediateCatchEvent",
-                        "boundaryEvent", "manualTask")
 
-    def path(self, source: str, target: str) -> tuple[list[str], list[str]] | None:
-        """Shortest way from ``source`` to ``target`` through pass-through elements only:
-        (flow ids, elements passed), or None when ``target`` cannot follow ``source``."""
-        if (source, target) not in self._paths:
-            self._paths[(source, target)] = self._search(source, target)
-        return self._paths[(source, target)]
-
-    def _search(self, source: str, target: str) -> tuple[list[str], list[str]] | None:
-        if source not in self.kinds or target not in self.kinds:
-            return None
-        queue = deque([(source, [], [])])
-        seen = {source}
-        while queue:
-            node, flows, passed = queue.popleft()
-            for flow, nxt in self.out.get(node, ()):
-                step_flows = flows + ([flow] if flow else [])
-                if nxt == target:
-                    return step_flows, passed
-                if nxt in seen or nxt not in self.kinds or self.recorded(nxt):
-                    continue
-                seen.add(nxt)
-                queue.append((nxt, step_flows, passed + [nxt]))
-        return None
-
-
-def _element_of(event: AuditEvent, info: ModelInfo | None) -> str | None:
-    data = event.data or {}
-    if info is None:
-        return None
-    if event.event_type == "instance_started":
-        return info.starts[0] if info.starts else None
-    if event.event_type == "instance_completed":
-        return data.get("end") if data.get("end") in info.kinds else None
-    if event.event_type == "timer_fired":
-        return info.element_for_timer(data.get("timer"))
-    task = data.get("task")
-    return task if isinstance(task, str) and task in info.kinds else None
-
-
-def _rows(events, infos: dict[int, ModelInfo], instance_model: dict[int, int],
+def _rows(events, infos: dict[int, _Version], instance_model: dict[int, int],
           names: dict[str, str], user_ids: dict[int, str]) -> list[EventRow]:
     rows = []
     for event in events:
         info = infos.get(instance_model.get(event.instance_id))
         data = event.data or {}
-        element = _element_of(event, info)
-        step = (info.names.get(element) if info and element else None) or data.get("title") \
+        element = path.element_of(event, info.diagram if info else None)
+        step = (info.diagram.names.get(element) if info and element else None) \
+            or data.get("title") \
             or str(data.get("task") or "").replace("_", " ").capitalize()
         actor = names.get(event.actor)
         row = EventRow(event, _label(event.event_type),
@@ -278,122 +197,22 @@ def _rows(events, infos: dict[int, ModelInfo], instance_model: dict[int, int],
     return rows
 
 
-# -- the diagram: completed path, current tasks, time in each step --------------------------
-@dataclass
-class Step:
-    element: str
-    name: str
-    ready: datetime | None = None
-    claimed: datetime | None = None
-    completed: datetime | None = None
-    completed_by: str | None = None
-    due: str | None = None
-    status: str = "open"  # open|completed|withdrawn
-
-    @property
-    def taken(self) -> str:
-        if self.ready is None:
-            return ""
-        end = self.completed or (None if self.status != "open" else clock.now())
-        return _duration(clock.aware(end) - clock.aware(self.ready)) if end else ""
+# -- the diagram: the replayed path as the viewer's classes and badges ------------------------
+def _overlay_text(overlay: path.Overlay) -> str:
+    if overlay.kind == "done":
+        return f"Done ×{overlay.count}" if overlay.count > 1 else "Done"
+    if overlay.kind == "current":
+        return "Claimed" if overlay.claimed else "Open now"
+    return f"Waiting until {overlay.until:%d %b %Y}"
 
 
-def diagram_state(info: ModelInfo, events: list[AuditEvent], open_items: list[WorkItem],
-                  timers: list[Timer]) -> tuple[dict, list[Step]]:
-    """Markers, overlays and the steps of one instance, from its audit events (chain order)."""
-    completed: dict[str, int] = defaultdict(int)
-    flows: set[str] = set()
-    passed: set[str] = set()
-    done: list[str] = []  # completion order
-    burst: list[str] = []  # started/fired elements whose successors follow directly
-    pending: list[str] = []  # reached elements waiting for the completion that follows them
-    steps: dict[str, Step] = {}  # per work item occurrence (task id)
-
-    def link(target: str, sources) -> bool:
-        for source in sources:
-            found = info.path(source, target)
-            if found is not None:
-                flows.update(found[0])
-                passed.update(found[1])
-                return True
-        return False
-
-    def fallback(target: str) -> None:
-        link(target, reversed(done))
-
-    for event in events:
-        kind, data = event.event_type, event.data or {}
-        element = _element_of(event, info)
-        if kind == "instance_started" and element:
-            completed[element] += 1
-            done.append(element)
-            burst = [element]
-        elif kind == "timer_fired" and element:
-            fallback(element)
-            completed[element] += 1
-            done.append(element)
-            burst = burst + [element] if burst else [element]
-        elif kind in ("task_ready", "instance_completed") and element:
-            if kind == "instance_completed":
-                completed[element] += 1
-            if not link(element, reversed(burst)):
-                pending.append(element)
-        elif kind == "task_completed" and element:
-            for target in pending:
-                if not link(target, [element]):
-                    fallback(target)
-            pending = []
-            completed[element] += 1
-            done.append(element)
-            burst = []
-        elif kind != "task_cancelled":
-            burst = []
-        if kind == "task_ready" and element and event.task_id:
-            steps[event.task_id] = Step(element, info.names.get(element, element), ready=event.at,
-                                        due=data.get("due"))
-        step = steps.get(event.task_id) if event.task_id else None
-        if step is not None:
-            if kind == "task_claimed" and step.claimed is None:
-                step.claimed = event.at
-            elif kind == "task_completed":
-                step.completed, step.completed_by, step.status = event.at, event.actor, "completed"
-            elif kind == "task_cancelled":
-                step.completed, step.status = event.at, "withdrawn"
-    for target in pending:
-        fallback(target)
-
-    markers: dict[str, list[str]] = defaultdict(list)
-    overlays = []
-    for element, count in completed.items():
-        markers[element].append("pace-done")
-        if info.kinds.get(element) == "userTask":
-            overlays.append({"element": element, "kind": "done",
-                             "text": f"Done ×{count}" if count > 1 else "Done"})
-    for element in passed:
-        markers[element].append("pace-passed")
-    for flow in flows:
-        markers[flow].append("pace-taken")
-    for item in open_items:
-        if item.task_name in info.kinds:
-            markers[item.task_name].append("pace-current")
-            overlays.append({"element": item.task_name, "kind": "current",
-                             "text": "Claimed" if item.status == "claimed" else "Open now"})
-    for timer in timers:
-        element = info.element_for_timer(timer.name)
-        if element:
-            markers[element].append("pace-waiting")
-            fallback(element)
-            overlays.append({"element": element, "kind": "waiting",
-                             "text": f"Waiting until {timer.fire_at:%d %b %Y}"})
-    for flow in flows:  # flows linked by the timers above
-        if "pace-taken" not in markers[flow]:
-            markers[flow].append("pace-taken")
-    for element in passed:
-        if "pace-passed" not in markers[element] and "pace-done" not in markers[element]:
-            markers[element].append("pace-passed")
-    state = {"markers": {k: sorted(set(v)) for k, v in markers.items()}, "overlays": overlays,
-             "names": info.names}
-    return state, list(steps.values())  # in the order the tasks became ready
+def diagram_state(diagram: path.Diagram, replayed: path.Replay) -> dict:
+    """The JSON for ``audit-diagram.mjs``: element -> CSS classes (``pace-done`` …, styled in
+    audit.css), the badges, and the element names."""
+    return {"markers": {k: [f"pace-{state}" for state in v] for k, v in replayed.states.items()},
+            "overlays": [{"element": o.element, "kind": o.kind, "text": _overlay_text(o)}
+                         for o in replayed.overlays],
+            "names": diagram.names}
 
 
 # -- pages --------------------------------------------------------------------------------
@@ -492,7 +311,7 @@ def timeline(subject_id: int):
         instances = session.scalars(select(ProcessInstance).where(
             ProcessInstance.subject_id == child.id).order_by(ProcessInstance.id)).all()
         instance_model = {i.id: i.model_id for i in instances}
-        infos = {i.model_id: ModelInfo(i.model) for i in instances}
+        infos = {i.model_id: _Version(i.model) for i in instances}
         rows = _rows(events, infos, instance_model, _usernames(session),
                      _ids_to_usernames(session))
         stages = [(i, i.model.name or i.process_id, i.model.version) for i in instances]
@@ -521,7 +340,8 @@ def diagram(subject_id: int):
             instance = next((i for i in instances if i.id == wanted), None)
             if instance is None:
                 abort(404)
-        info = ModelInfo(instance.model)
+        info = _Version(instance.model)
+        graph = info.diagram
         events = session.scalars(select(AuditEvent).where(
             AuditEvent.chain == audit.chain_for(child.id),
             AuditEvent.instance_id == instance.id).order_by(AuditEvent.chain_seq)).all()
@@ -529,15 +349,16 @@ def diagram(subject_id: int):
             WorkItem.instance_id == instance.id, WorkItem.status.in_(("ready", "claimed")))
             .order_by(WorkItem.id)).unique().all()
         timers = session.scalars(select(Timer).where(Timer.instance_id == instance.id)).all()
-        state, steps = diagram_state(info, list(events), list(open_items), list(timers))
+        replayed = path.replay(graph, events, open_items, timers)
+        state, steps = diagram_state(graph, replayed), replayed.steps
         names = _usernames(session)
-        if element is not None and element not in info.kinds:
+        if element is not None and element not in graph.kinds:
             element = None
         total = len(events)
         complete = total <= DIAGRAM_ROWS  # all rows on the page: selecting filters in place
         shown = events
         if not complete:  # one step's events at a time (the timeline pages through them all)
-            shown = [e for e in events if _element_of(e, info) == element] if element \
+            shown = [e for e in events if path.element_of(e, graph) == element] if element \
                 else events
             shown = shown[:DIAGRAM_ROWS]
         rows = _rows(shown, {instance.model_id: info}, {instance.id: instance.model_id}, names,
@@ -551,77 +372,7 @@ def diagram(subject_id: int):
         "audit/diagram.html", child=child, instance=instance, model=instance.model,
         stages=stages, rows=rows, total=total, complete=complete, steps=steps, names=names,
         element=element,
-        element_name=info.names.get(element) if element else None,
+        element_name=graph.names.get(element) if element else None,
         state=state, elapsed=_duration(elapsed),
-        end_name=info.names.get(instance.end_event or "", instance.end_event))
-
-
-def _download(text: str, name: str, fmt: str) -> Response:
-    mimetype = "text/csv" if fmt == "csv" else "application/json"
-    return Response(text, mimetype=f"{mimetype}; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
-
-
-def _format() -> str:
-    fmt = (request.args.get("format") or "json").lower()
-    if fmt not in ("json", "csv"):
-        abort(400)
-    return fmt
-
-
-def _safe_name(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:60] or "child"
-
-
-@bp.get("/children/<int:subject_id>/export")
-@require_roles(AUDIT_ROLES)
-def export_child(subject_id: int):
-    fmt = _format()
-    with db().transaction() as session:
-        child = child_or_404(session, current_user, subject_id)
-        rows = audit_export.rows(session, subject_id=child.id)
-        _viewed(session, child.id, "export", format=fmt, events=len(rows))
-        reference = child.reference
-    text = audit_export.to_csv(rows) if fmt == "csv" else audit_export.to_json(rows)
-    return _download(text, f"audit-{_safe_name(reference)}-{clock.today():%Y%m%d}", fmt)
-
-
-def _date_arg(name: str, errors: list[tuple[str, str]], label: str) -> date | None:
-    raw = (request.args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return query_args.parse_day(raw)
-    except ValueError:
-        errors.append((name, f"{label} must be a real date from 1900 to 2999, like 2026-03-31"))
-        return None
-
-
-@bp.get("/export")
-@require_roles(AUDIT_ROLES)
-def export_range():
-    if not current_user.all_teams:
-        abort(403)  # events of every team and the system chain
-    errors: list[tuple[str, str]] = []
-    since = _date_arg("since", errors, "From date")
-    until = _date_arg("until", errors, "To date")
-    if since and until and until < since:
-        errors.append(("until", "To date must be the same as or after the from date"))
-    fmt = request.args.get("format")
-    if fmt is None or errors:
-        return render_template("audit/export.html", errors=errors,
-                               since=request.args.get("since", ""),
-                               until=request.args.get("until", ""),
-                               page_has_errors=bool(errors)), 400 if errors else 200
-    fmt = _format()
-    start = clock.aware(datetime(since.year, since.month, since.day)) if since else None
-    end = clock.aware(datetime(until.year, until.month, until.day)) + timedelta(days=1) \
-        if until else None
-    with db().transaction() as session:
-        rows = audit_export.rows(session, start=start, end=end)
-        _viewed(session, None, "audit_exported", since=since, until=until, format=fmt,
-                events=len(rows))
-    name = f"audit-{since:%Y%m%d}" if since else "audit-start"
-    name += f"-to-{until or clock.today():%Y%m%d}"
-    text = audit_export.to_csv(rows) if fmt == "csv" else audit_export.to_json(rows)
-    return _download(text, name, fmt)
+        end_name=graph.names.get(instance.end_event or "", instance.end_event),
+        duration=_duration)

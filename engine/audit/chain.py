@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 from sqlalchemy import Select, String, cast, literal, select
 from sqlalchemy.orm import Session
 
-from . import clock
-from .db import new_row
-from .models import AuditChain, AuditEvent
-from .session_memo import memo
+from .. import clock
+from ..db import new_row
+from ..models import AuditChain, AuditEvent
+from ..session_memo import memo
 
 GENESIS = "0" * 64
 

@@ -16,9 +16,9 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import csv_cells
-from .audit import Break, _utc_text, compute_hash
-from .models import AuditEvent
+from .. import csv_cells
+from .chain import Break, _utc_text, compute_hash
+from ..models import AuditEvent
 
 FIELDS = ("id", "chain", "chain_seq", "at", "event_type", "actor", "subject_id", "instance_id",
           "task_id", "data", "prev_hash", "hash")
