@@ -12,8 +12,10 @@ from sqlalchemy import select, update
 
 from engine.models import Milestone, Subject
 from workflows.demo import england as england_demo
-from workflows.returns.ssda903 import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS,
-                                       export_and_validate, read_csv, validate)
+from workflows.returns.ssda903 import export_and_validate
+from workflows.returns.ssda903_format import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS,
+                                              read_csv)
+from workflows.returns.ssda903_rules import validate
 
 from .england_journey import EnglandJourney, england_database
 

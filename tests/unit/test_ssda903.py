@@ -4,8 +4,10 @@ from datetime import date
 
 import pytest
 
-from workflows.returns.ssda903 import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS, Export,
-                                       _episodes, _Event, _Period, read_csv, to_csv, validate)
+from workflows.returns.ssda903 import _episodes, _Event, _Period
+from workflows.returns.ssda903_format import (EPISODE_COLUMNS, HEADER_COLUMNS, REVIEW_COLUMNS,
+                                              Export, read_csv, to_csv)
+from workflows.returns.ssda903_rules import validate
 
 START, END = date(2025, 4, 1), date(2026, 3, 31)
 

@@ -19,7 +19,7 @@ import pytest
 
 from engine import csv_cells
 from engine.csv_cells import FORMULA_START
-from workflows.returns import ssda903 as england_export
+from workflows.returns import ssda903_format as england_export
 
 from .journeys import child_at
 from .page_routes import IMPORT_REJECTED_NAME, first_user, page_rules, path, records
