@@ -290,7 +290,7 @@ PHASES = [  # (label, file suffix, function name); cumulative time inside Runtim
     ("    milestones.sync_rows", "engine/milestones.py", "sync_rows"),
     ("    timers.sync", "engine/timers.py", "sync"),
     ("    serialization.dumps", "engine/serialization.py", "dumps"),
-    ("  audit.record", "engine/audit.py", "record"),
+    ("  audit.record", "engine/audit/chain.py", "record"),
     ("  flush (engine/writer.py: the rows, by Core statements)", "engine/writer.py", "flush"),
     ("  notifications derived", "engine/notice_derivation.py", "derive_written"),
     ("commit", "sqlalchemy/orm/session.py", "commit"),

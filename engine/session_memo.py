@@ -29,7 +29,7 @@ class SessionMemo:
     # Until the transaction ends, or any rollback (a rolled-back savepoint may have
     # released locks taken inside it).
     locked_heads: dict = field(default_factory=dict)
-    """Audit chain -> its head row, locked FOR UPDATE by this transaction (engine/audit.py):
+    """Audit chain -> its head row, locked FOR UPDATE by this transaction (engine/audit/chain.py):
     an event appended later reuses the lock and the row instead of reading them again."""
 
     # Until commit or rollback.
