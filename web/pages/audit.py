@@ -6,9 +6,11 @@ a child's record is itself an audit event (``record_viewed`` on the child's chai
 service-wide views (search, verification, date-range export) are events on the ``system``
 chain, so the record of who looked at what is as tamper-evident as the record itself.
 
-The diagram's highlights are computed here, from the instance's audit events and work
-items (never from the mutable workflow state), and handed to ``audit-diagram.mjs`` as JSON
-in a ``data-`` attribute: the page runs no inline script.
+The diagram's path is replayed by engine/audit/path.py from the instance's audit events,
+open work items and timers (never from the mutable workflow state); this module turns it
+into the viewer's classes and badges and hands them to ``audit-diagram.mjs`` as JSON in a
+``data-`` attribute: the page runs no inline script. The exports' routes are in
+web/pages/audit_exports.py, on this blueprint.
 """
 from __future__ import annotations
 
