@@ -24,7 +24,7 @@ from engine.registry import ModelBundle
 from tests.integration.diagram_variants import without_legal_referral
 from workflows.children import records as children
 from workflows.demo import scotland as demo, form_filler
-from workflows.process_models import changes as model_changes, drafts as model_drafts
+from workflows.process_models import diagram_elements, drafts as model_drafts, model_validation
 from workflows.measures import pdsa
 from workflows.engine_config import BPMN_DIR
 from workflows.process_models.drafts import ModelDraft
@@ -387,8 +387,8 @@ def test_two_week_review_version_is_deployed_and_children_move_to_it(world):
     assert "No problems found" in text(owner.get(f"/models/drafts/{draft}"))
     with db.transaction() as session:
         v1 = session.scalars(select(ProcessModel).where(ProcessModel.process_id == PJ)).one()
-        report = model_changes.validate(v2, model_changes.validation_context(db.runtime, PJ))
-        lines = model_changes.compare(v1, report).lines()
+        report = model_validation.validate(v2, model_validation.validation_context(db.runtime, PJ))
+        lines = diagram_elements.compare(v1, report).lines()
     assert lines == ["Added: Hold two-week review",
                      "Hold initial looked-after review: due rule LA_START+3w → LA_START+2w"]
     changes = text(owner.get(f"/models/drafts/{draft}/changes"))

@@ -16,7 +16,7 @@ import click
 from flask.cli import with_appcontext
 
 from engine.errors import EngineError, Forbidden, InvalidData
-from workflows.process_models.changes import Report
+from workflows.process_models.model_validation import Report
 from workflows.process_models.drafts import MAX_UPLOAD_BYTES
 from workflows.services import process_models as service
 

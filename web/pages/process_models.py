@@ -18,7 +18,8 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import Conflict, EngineError, InvalidData
-from workflows.process_models import changes as model_changes, drafts as model_drafts
+from workflows.process_models import (changes as model_changes, diagram_elements,
+                                       drafts as model_drafts, model_validation)
 from workflows import profiles
 from workflows.process_models.drafts import MAX_UPLOAD_BYTES, UploadRefused
 from workflows.policy import MODEL_READ_ROLES, OWNER_ROLES
@@ -92,9 +93,9 @@ def version(process_id: str, version: int):
     return render_template("models/version.html", model=model, latest=found.latest,
                            cycles=found.cycles, running=running.get(version, 0),
                            others=sum(running.values()) - running.get(version, 0),
-                           rows=model_changes.element_rows(model.bpmn_xml),
+                           rows=diagram_elements.element_rows(model.bpmn_xml),
                            roles=_roles_for(process_id),
-                           name=model_changes.process_name(process_id, model.name),
+                           name=model_validation.process_name(process_id, model.name),
                            can_edit=current_user.has_any(OWNER_ROLES), active_nav="models.index")
 
 
@@ -133,7 +134,7 @@ def new_draft(process_id: str):
 
 def _upload_page(process_id: str | None, error: str | None = None, status: int = 200):
     return render_template("models/upload.html", process_id=process_id, error=error,
-                           name=model_changes.process_name(process_id) if process_id else None,
+                           name=model_validation.process_name(process_id) if process_id else None,
                            limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024), page_has_errors=bool(error),
                            active_nav="models.index"), status
 
@@ -191,8 +192,8 @@ def _draft_page(draft_id: int, *, deploy_error: str | None = None,
         return render_template("models/draft_closed.html", draft=draft, latest=found.latest,
                                active_nav="models.index"), status
     return render_template("models/draft.html", draft=draft, report=found.report,
-                           latest=found.latest, name=model_changes.process_name(draft.process_id),
-                           rows=model_changes.element_rows(draft.bpmn_xml),
+                           latest=found.latest, name=model_validation.process_name(draft.process_id),
+                           rows=diagram_elements.element_rows(draft.bpmn_xml),
                            pdsa_choices=choices, deploy_error=deploy_error,
                            files_error=files_error, form=form or {},
                            page_has_errors=bool(deploy_error or files_error),
@@ -212,8 +213,8 @@ def edit(draft_id: int):
         found = service.get_draft(session, current_user, draft_id)
     return render_template("models/edit.html", draft=found, forms=sorted(found.forms or {}),
                            roles=_roles_for(found.process_id),
-                           name=model_changes.process_name(found.process_id),
-                           properties=model_changes.PACE_PROPERTIES, active_nav="models.index")
+                           name=model_validation.process_name(found.process_id),
+                           properties=diagram_elements.PACE_PROPERTIES, active_nav="models.index")
 
 
 @bp.get("/drafts/<int:draft_id>.bpmn")
@@ -264,7 +265,7 @@ def properties(draft_id: int):
         values: dict[str, dict[str, str]] = {}
         for key, value in request.form.items():
             match = re.fullmatch(r"p\.(.+)\.([A-Za-z]+)", key)
-            if match and match.group(2) in model_changes.PACE_PROPERTIES:
+            if match and match.group(2) in diagram_elements.PACE_PROPERTIES:
                 values.setdefault(match.group(1), {})[match.group(2)] = value
         try:
             with db().transaction() as session:
@@ -281,10 +282,10 @@ def properties(draft_id: int):
     with db().transaction() as session:
         found = service.get_draft(session, current_user, draft_id)
     return render_template("models/properties.html", draft=found,
-                           rows=model_changes.element_rows(found.bpmn_xml),
+                           rows=diagram_elements.element_rows(found.bpmn_xml),
                            forms=sorted(found.forms or {}),
-                           properties=model_changes.PACE_PROPERTIES,
-                           name=model_changes.process_name(found.process_id),
+                           properties=diagram_elements.PACE_PROPERTIES,
+                           name=model_validation.process_name(found.process_id),
                            active_nav="models.index")
 
 
@@ -330,8 +331,8 @@ def changes(draft_id: int):
         found = service.draft_changes(session, db().runtime, current_user, draft_id)
     return render_template("models/changes.html", draft=found.draft, latest=found.latest,
                            report=found.report, diff=found.diff,
-                           markers=model_changes.markers(found.diff) if found.diff else {},
-                           name=model_changes.process_name(found.draft.process_id),
+                           markers=diagram_elements.markers(found.diff) if found.diff else {},
+                           name=model_validation.process_name(found.draft.process_id),
                            active_nav="models.index")
 
 
@@ -385,5 +386,5 @@ def migrate(process_id: str, version: int):
     with db().transaction() as session:
         plan = service.migration_plan(session, db().runtime, current_user, process_id, version)
     return render_template("models/migrate.html", target=plan.target, candidates=plan.candidates,
-                           name=model_changes.process_name(process_id, plan.target.name),
+                           name=model_validation.process_name(process_id, plan.target.name),
                            movable=len(plan.movable), active_nav="models.index")

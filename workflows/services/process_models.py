@@ -5,7 +5,7 @@ Reading versions is open to ``policy.MODEL_READ_ROLES``; everything that changes
 (drafts, deploying, moving children) and the migration dry run (it lists children by
 reference) to ``policy.OWNER_ROLES``. Uploads are checked by ``workflows.process_models.drafts``
 (``UploadRefused``: an ``InvalidData`` answered 400, or 413 when too large) and diagrams by
-``workflows.process_models.changes`` (a ``Report`` of every problem with element id, line and fix);
+``workflows.process_models.model_validation`` (a ``Report`` of every problem with element id, line and fix);
 the same functions serve the browser and the command line, so both list the same problems.
 """
 from __future__ import annotations
@@ -22,9 +22,11 @@ from engine.migration import ModelDiff
 from engine.models import ProcessModel
 from engine.runtime import Runtime
 
-from workflows.process_models import changes as model_changes, drafts as model_drafts
+from workflows.process_models import (changes as model_changes, diagram_elements,
+                                       drafts as model_drafts, model_validation)
 from workflows import policy
-from workflows.process_models.changes import Candidate, Outcome, Report
+from workflows.process_models.changes import Candidate, Outcome
+from workflows.process_models.model_validation import Report
 from workflows.process_models.drafts import PROCESS_ID, ModelDraft, Upload, UploadRefused
 from workflows.policy import Actor
 from workflows.measures.tables import PdsaCycle
@@ -92,7 +94,7 @@ def list_processes(session: Session, actor: Actor) -> list[ProcessSummary]:
     for process_id, number in sorted(latest):
         model = _version(session, process_id, number)
         counts = model_changes.running_counts(session, process_id)
-        found.append(ProcessSummary(process_id, model_changes.process_name(process_id, model.name),
+        found.append(ProcessSummary(process_id, model_validation.process_name(process_id, model.name),
                                     model, sum(counts.values()), counts.get(number, 0),
                                     len(model_drafts.open_drafts(session, process_id))))
     return found
@@ -106,7 +108,7 @@ def process_history(session: Session, actor: Actor, process_id: str) -> ProcessH
         raise NotFound(f"There is no process {process_id!r}.")
     drafts = model_drafts.open_drafts(session, process_id) \
         if policy.can_change_models(actor) else []
-    return ProcessHistory(process_id, model_changes.process_name(process_id, versions[0].name),
+    return ProcessHistory(process_id, model_validation.process_name(process_id, versions[0].name),
                           versions, model_changes.running_counts(session, process_id),
                           model_changes.cycles_by_version(session, process_id, versions), drafts)
 
@@ -210,10 +212,10 @@ def set_properties(session: Session, actor: Actor, draft_id: int,
     """Write PACE properties ({element id: {property: value}}; an empty value removes one)
     into the draft's diagram; returns how many changed."""
     draft = _changing(session, actor, draft_id)
-    rows = {r.element_id: r for r in model_changes.element_rows(draft.bpmn_xml)}
+    rows = {r.element_id: r for r in diagram_elements.element_rows(draft.bpmn_xml)}
     unknown = [FieldError(f"p.{element_id}.{name}", "There is no such element or property.")
                for element_id, given in values.items() for name in given
-               if element_id not in rows or name not in model_changes.PACE_PROPERTIES]
+               if element_id not in rows or name not in diagram_elements.PACE_PROPERTIES]
     if unknown:
         raise InvalidData(unknown)
     changes: dict[str, dict[str, str]] = {}
@@ -223,7 +225,7 @@ def set_properties(session: Session, actor: Actor, draft_id: int,
             if rows[element_id].properties.get(name, "") != value:
                 changes.setdefault(element_id, {})[name] = value
     if changes:
-        model_drafts.save_diagram(session, draft, model_changes.set_properties(
+        model_drafts.save_diagram(session, draft, diagram_elements.set_properties(
             draft.bpmn_xml, changes), actor.username, revision)
     return sum(len(v) for v in changes.values())
 
@@ -248,7 +250,7 @@ def discard_draft(session: Session, actor: Actor, draft_id: int) -> ModelDraft:
 
 # -- check, compare ---------------------------------------------------------------------
 def _validate(runtime: Runtime, bundle: registry.ModelBundle) -> Report:
-    return model_changes.validate(bundle, model_changes.validation_context(runtime,
+    return model_validation.validate(bundle, model_validation.validation_context(runtime,
                                                                            bundle.process_id))
 
 
@@ -296,7 +298,7 @@ def draft_changes(session: Session, runtime: Runtime, actor: Actor,
     draft = get_draft(session, actor, draft_id)
     latest = registry.latest(session, draft.process_id)
     report = _validate(runtime, draft.bundle())
-    diff = model_changes.compare(latest, report) if report.ok and latest else None
+    diff = diagram_elements.compare(latest, report) if report.ok and latest else None
     return DraftChanges(draft, latest, report, diff)
 
 
@@ -323,7 +325,7 @@ def _deploy(session: Session, runtime: Runtime, actor: Actor, bundle: registry.M
         if cycle is None or cycle.council != council:
             raise InvalidData([FieldError("pdsa_cycle", f"There is no PDSA cycle {pdsa_cycle_id}: "
                                                         "choose another, or none.")])
-    ctx = model_changes.validation_context(runtime, bundle.process_id)
+    ctx = model_validation.validation_context(runtime, bundle.process_id)
     try:
         model, created = model_changes.deploy(session, bundle, ctx, actor.username, reason,
                                               pdsa_cycle_id, council)
