@@ -28,12 +28,12 @@ from workflows.services import aim_settings
 
 from . import auth
 from .errors import documented, fail
-from .measure_schemas import (AimResultListSchema, AimResultSchema, AimSettingsChangeSchema,
-                              AimSettingsSchema, DefinitionListSchema, DrillArgs,
-                              DrillDownSchema, ForecastArgs, ForecastChildArgs,
+from .measure_schemas import (AimResultListSchema, AimResultSchema, DefinitionListSchema,
+                              DrillArgs, DrillDownSchema, ForecastArgs, ForecastChildArgs,
                               ForecastChildrenSchema, ForecastSummarySchema, RunChartArgs,
                               RunChartSchema, ScopeArgs, StageArgs, StageDelaysSchema,
                               SurvivalArgs, SurvivalSchema)
+from .pdsa_schemas import AimSettingsChangeSchema, AimSettingsSchema
 
 bp = Blueprint("measures_api", __name__, url_prefix="/api/v1",
                description="The PACE measures: Aims 1-3 with drill-downs and run charts, stage "

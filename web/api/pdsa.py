@@ -17,8 +17,8 @@ from workflows.measures.tables import PdsaCycle
 
 from . import auth
 from .errors import documented
-from .measure_schemas import (NewPdsaCycleSchema, PdsaArgs, PdsaCycleChangeSchema,
-                              PdsaCycleListSchema, PdsaCycleSchema)
+from .pdsa_schemas import (NewPdsaCycleSchema, PdsaArgs, PdsaCycleChangeSchema,
+                           PdsaCycleListSchema, PdsaCycleSchema)
 
 bp = Blueprint("pdsa_api", __name__, url_prefix="/api/v1",
                description="PDSA cycles: the tests of change that annotate the aims' run "
