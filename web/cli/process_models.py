@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 from engine.errors import EngineError, Forbidden, InvalidData
 from workflows.process_models.model_validation import Report
 from workflows.process_models.drafts import MAX_UPLOAD_BYTES
-from workflows.services import process_models as service
+from workflows.services import model_deployment as deployment, process_models as service
 
 from web.cli.acting import ActingUser, by_user, shell_reader
 from web.shared.database import db
@@ -131,7 +131,7 @@ def deploy_command(files, reason, pdsa_cycle, process_id, by):
     owner = _owner(by)
     try:
         with db().transaction() as session:
-            done = service.deploy_files(session, db().runtime, owner, _files(files), reason,
+            done = deployment.deploy_files(session, db().runtime, owner, _files(files), reason,
                                         pdsa_cycle, db().settings.council,
                                         process_id=process_id)
             model, created = done.model, done.created
@@ -164,11 +164,11 @@ def migrate_command(process_id, version, dry_run, references, by):
     try:
         if dry_run:
             with database.transaction() as session:
-                plan = service.migration_plan(session, database.runtime, owner, process_id,
+                plan = deployment.migration_plan(session, database.runtime, owner, process_id,
                                               version)
             _print_plan(plan, references)
             return
-        outcomes = service.migrate_children(database, owner, process_id, version,
+        outcomes = deployment.migrate_children(database, owner, process_id, version,
                                             references=list(references) or None)
     except EngineError as exc:
         _refused(exc)
@@ -181,13 +181,13 @@ def migrate_command(process_id, version, dry_run, references, by):
         sys.exit(1)
 
 
-def _print_plan(plan: service.MigrationPlan, references: tuple[str, ...]) -> None:
+def _print_plan(plan: deployment.MigrationPlan, references: tuple[str, ...]) -> None:
     candidates = plan.candidates
     click.echo(f"Dry run, nothing changed: {len(candidates)} children on other versions, "
                f"{len(plan.movable)} can move to version {plan.target.version}.")
     if not candidates:
         return
-    chosen = service.choose_children(plan, references=list(references) or None)
+    chosen = deployment.choose_children(plan, references=list(references) or None)
     for c in chosen if references else candidates:
         where = "; ".join(c.moves) if c.can_move else c.reason
         mark = "can move" if c.can_move else "cannot move"

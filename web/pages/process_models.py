@@ -23,7 +23,7 @@ from workflows.process_models import (changes as model_changes, diagram_elements
 from workflows import profiles
 from workflows.process_models.drafts import MAX_UPLOAD_BYTES, UploadRefused
 from workflows.policy import MODEL_READ_ROLES, OWNER_ROLES
-from workflows.services import process_models as service
+from workflows.services import model_deployment as deployment, process_models as service
 
 from web.shared import body_limits
 from web.security.access import require_roles
@@ -348,7 +348,7 @@ def deploy(draft_id: int):
                                         "or none.")
     try:
         with db().transaction() as session:
-            done = service.deploy_draft(session, db().runtime, current_user, draft_id, reason,
+            done = deployment.deploy_draft(session, db().runtime, current_user, draft_id, reason,
                                         int(cycle_text) if cycle_text else None, _council())
             process_id, version = done.model.process_id, done.model.version
     except InvalidData as exc:
@@ -370,7 +370,7 @@ def migrate(process_id: str, version: int):
         chosen = None if request.form.get("action") == "all" else \
             [int(v) for v in request.form.getlist("instance") if v.isdigit()]
         try:
-            outcomes = service.migrate_children(db(), current_user, process_id, version,
+            outcomes = deployment.migrate_children(db(), current_user, process_id, version,
                                                 instance_ids=chosen)
         except InvalidData as exc:
             flash(_message(exc), "error")
@@ -384,7 +384,7 @@ def migrate(process_id: str, version: int):
                 flash(f"{outcome.reference} was not moved: {outcome.message}", "error")
         return redirect(url_for("models.migrate", process_id=process_id, version=version))
     with db().transaction() as session:
-        plan = service.migration_plan(session, db().runtime, current_user, process_id, version)
+        plan = deployment.migration_plan(session, db().runtime, current_user, process_id, version)
     return render_template("models/migrate.html", target=plan.target, candidates=plan.candidates,
                            name=model_validation.process_name(process_id, plan.target.name),
                            movable=len(plan.movable), active_nav="models.index")
