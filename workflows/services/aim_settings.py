@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from engine.errors import FieldError, Forbidden, InvalidData, NotFound
 from engine.models import Team
-
-from workflows.measures import aim_store, aims
 from workflows import policy
-from workflows.measures.aims import AIMS, AimSettings, Population, SettingError, Threshold
-from ..policy import Actor
+from workflows.measures import aim_store, aims
+from workflows.measures.aims import AimSettings, Population, SettingError, Threshold
+from workflows.policy import Actor
+
 from . import inputs
 from .actors import account
 

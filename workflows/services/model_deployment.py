@@ -20,9 +20,10 @@ from workflows.measures.tables import PdsaCycle
 from workflows.process_models import (changes as model_changes, drafts as model_drafts,
                                        model_validation)
 from workflows.process_models.changes import Candidate, Outcome
-from workflows.services.process_models import (MAX_REASON, Files, ModelHasProblems, _changing,
-                                               _existing, _may_change, _target, _validate,
-                                               _version)
+from workflows.services.process_models import (MAX_REASON, Files, ModelHasProblems,
+                                               check_may_change, check_process_exists,
+                                               open_draft_to_change, upload_target,
+                                               validate_bundle, version_or_404)
 
 
 
@@ -35,7 +36,7 @@ class Deployment:
 
 def _deploy(session: Session, runtime: Runtime, actor: Actor, bundle: registry.ModelBundle,
             reason: str, pdsa_cycle_id: int | None, council: str) -> Deployment:
-    report = _validate(runtime, bundle)
+    report = validate_bundle(runtime, bundle)
     if not report.ok:
         raise ModelHasProblems(report)
     reason = (reason or "").strip()
@@ -63,7 +64,7 @@ def deploy_draft(session: Session, runtime: Runtime, actor: Actor, draft_id: int
     """The draft as version N+1 with the reason and (optionally) the PDSA cycle it tests.
     400 for problems, a missing reason or an unknown cycle; an identical draft is not
     deployed (``created`` False) and stays open."""
-    draft = _changing(session, actor, draft_id)
+    draft = open_draft_to_change(session, actor, draft_id)
     done = _deploy(session, runtime, actor, draft.bundle(), reason, pdsa_cycle_id, council)
     if done.created:
         model_drafts.mark_deployed(session, draft, done.model, actor.username)
@@ -75,10 +76,10 @@ def deploy_files(session: Session, runtime: Runtime, actor: Actor, files: Files,
                  process_id: str | None = None) -> Deployment:
     """Files (a .bpmn and its forms, or a .zip) deployed as the next version, checked as an
     upload and a draft are: the command line's deploy, for diagrams kept elsewhere."""
-    _may_change(actor, session)
-    _existing(session, process_id)
+    check_may_change(actor, session)
+    check_process_exists(session, process_id)
     upload = model_drafts.read_upload(list(files))
-    target = _target(upload, process_id)
+    target = upload_target(upload, process_id)
     return _deploy(session, runtime, actor, registry.ModelBundle(target, upload.bpmn_xml,
                                                                  upload.forms or {}),
                    reason, pdsa_cycle_id, council)
@@ -99,8 +100,8 @@ def migration_plan(session: Session, runtime: Runtime, actor: Actor, process_id:
                    version: int) -> MigrationPlan:
     """Dry run: each running child on another version, whether it can move and where its
     open steps land. Nothing is written."""
-    _may_change(actor)
-    target = _version(session, process_id, version)
+    check_may_change(actor)
+    target = version_or_404(session, process_id, version)
     return MigrationPlan(target, model_changes.plan(session, runtime, target))
 
 
@@ -133,7 +134,7 @@ def migrate_children(database, actor: Actor, process_id: str, version: int, *,
     transaction (so this takes the ``workflows.app.Database``, not a session): a child that
     cannot move, or changed meanwhile, is reported and left exactly as it was."""
     with database.transaction() as session:
-        _may_change(actor, session)
+        check_may_change(actor, session)
         plan = migration_plan(session, database.runtime, actor, process_id, version)
         chosen = choose_children(plan, instance_ids=instance_ids, references=references)
         target_id = plan.target.id

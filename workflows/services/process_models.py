@@ -49,7 +49,7 @@ def _may_read(actor: Actor) -> None:
         raise Forbidden("Your roles do not include reading process models.")
 
 
-def _may_change(actor: Actor, session: Session | None = None) -> None:
+def check_may_change(actor: Actor, session: Session | None = None) -> None:
     if not policy.can_change_models(actor):
         raise Forbidden("Only process owners can change a process.")
     if session is not None:
@@ -92,7 +92,7 @@ def list_processes(session: Session, actor: Actor) -> list[ProcessSummary]:
                              .group_by(ProcessModel.process_id)).all()
     found = []
     for process_id, number in sorted(latest):
-        model = _version(session, process_id, number)
+        model = version_or_404(session, process_id, number)
         counts = model_changes.running_counts(session, process_id)
         found.append(ProcessSummary(process_id, model_validation.process_name(process_id, model.name),
                                     model, sum(counts.values()), counts.get(number, 0),
@@ -123,13 +123,13 @@ def latest_version(session: Session, actor: Actor, process_id: str) -> ProcessMo
 
 def get_version(session: Session, actor: Actor, process_id: str, version: int) -> VersionDetail:
     _may_read(actor)
-    model = _version(session, process_id, version)
+    model = version_or_404(session, process_id, version)
     cycles = model_changes.cycles_by_version(session, process_id, [model]).get(version, [])
     return VersionDetail(model, registry.latest(session, process_id), cycles,
                          model_changes.running_counts(session, process_id))
 
 
-def _version(session: Session, process_id: str, version: int) -> ProcessModel:
+def version_or_404(session: Session, process_id: str, version: int) -> ProcessModel:
     model = session.scalars(select(ProcessModel).where(ProcessModel.process_id == process_id,
                                                        ProcessModel.version == version)).first()
     if model is None:
@@ -141,27 +141,27 @@ def _version(session: Session, process_id: str, version: int) -> ProcessModel:
 def get_draft(session: Session, actor: Actor, draft_id: int, *,
               open_only: bool = True) -> ModelDraft:
     """The draft (404 if none); with ``open_only``, 409 once deployed or discarded."""
-    _may_change(actor)
+    check_may_change(actor)
     return model_drafts.get(session, draft_id, open_only=open_only)
 
 
-def _changing(session: Session, actor: Actor, draft_id: int) -> ModelDraft:
+def open_draft_to_change(session: Session, actor: Actor, draft_id: int) -> ModelDraft:
     """The open draft an active process owner is about to change."""
-    _may_change(actor, session)
+    check_may_change(actor, session)
     return model_drafts.get(session, draft_id, open_only=True)
 
 
 def start_draft(session: Session, actor: Actor, process_id: str,
                 version: int | None = None) -> ModelDraft:
     """A draft copied from ``version`` (the latest when None or not found)."""
-    _may_change(actor, session)
+    check_may_change(actor, session)
     latest = latest_version(session, actor, process_id)
-    model = _version(session, process_id, version) \
+    model = version_or_404(session, process_id, version) \
         if version is not None and 0 < version <= latest.version else latest
     return model_drafts.copy_version(session, model, actor.username)
 
 
-def _target(upload: Upload, process_id: str | None) -> str:
+def upload_target(upload: Upload, process_id: str | None) -> str:
     """The process an upload is for: ``process_id`` (which must exist), or the one
     executable process the diagram declares (a new process, or the next version of one)."""
     if upload.bpmn_xml is None:
@@ -176,7 +176,7 @@ def _target(upload: Upload, process_id: str | None) -> str:
     return ids[0]
 
 
-def _existing(session: Session, process_id: str | None) -> None:
+def check_process_exists(session: Session, process_id: str | None) -> None:
     if process_id is not None and registry.latest(session, process_id) is None:
         raise NotFound(f"There is no process {process_id!r}.")
 
@@ -185,10 +185,10 @@ def upload_draft(session: Session, actor: Actor, files: Files, *, process_id: st
                  note: str = "") -> ModelDraft:
     """Uploaded files (a .bpmn and its forms, or a .zip) as a draft of ``process_id`` or of
     the process the diagram declares. Nothing is stored if any file is refused."""
-    _may_change(actor, session)
-    _existing(session, process_id)
+    check_may_change(actor, session)
+    check_process_exists(session, process_id)
     upload = model_drafts.read_upload(list(files))
-    target = _target(upload, process_id)
+    target = upload_target(upload, process_id)
     latest = registry.latest(session, target)
     return model_drafts.create(session, target, upload.bpmn_xml, upload.forms or {},
                                actor.username, source="upload",
@@ -200,7 +200,7 @@ def save_diagram(session: Session, actor: Actor, draft_id: int, files: Files,
                  revision: int | None = None) -> ModelDraft:
     """The editor's diagram (one .bpmn file) replaces the draft's; 409 when someone saved
     the draft after ``revision``."""
-    draft = _changing(session, actor, draft_id)
+    draft = open_draft_to_change(session, actor, draft_id)
     upload = model_drafts.read_upload(list(files))
     if upload.bpmn_xml is None or upload.forms:
         raise UploadRefused("The editor sends one diagram; nothing else can be saved here.")
@@ -211,7 +211,7 @@ def set_properties(session: Session, actor: Actor, draft_id: int,
                    values: Mapping[str, Mapping[str, str]], revision: int | None = None) -> int:
     """Write PACE properties ({element id: {property: value}}; an empty value removes one)
     into the draft's diagram; returns how many changed."""
-    draft = _changing(session, actor, draft_id)
+    draft = open_draft_to_change(session, actor, draft_id)
     rows = {r.element_id: r for r in diagram_elements.element_rows(draft.bpmn_xml)}
     unknown = [FieldError(f"p.{element_id}.{name}", "There is no such element or property.")
                for element_id, given in values.items() for name in given
@@ -232,24 +232,24 @@ def set_properties(session: Session, actor: Actor, draft_id: int,
 
 def add_files(session: Session, actor: Actor, draft_id: int, files: Files) -> list[str]:
     """Forms (added or replaced) and/or a diagram (replaced); returns what changed."""
-    draft = _changing(session, actor, draft_id)
+    draft = open_draft_to_change(session, actor, draft_id)
     upload = model_drafts.read_upload(list(files))
     return model_drafts.add_files(session, draft, upload, actor.username)
 
 
 def remove_form(session: Session, actor: Actor, draft_id: int, name: str) -> None:
-    draft = _changing(session, actor, draft_id)
+    draft = open_draft_to_change(session, actor, draft_id)
     model_drafts.remove_form(session, draft, name, actor.username)
 
 
 def discard_draft(session: Session, actor: Actor, draft_id: int) -> ModelDraft:
-    draft = _changing(session, actor, draft_id)
+    draft = open_draft_to_change(session, actor, draft_id)
     model_drafts.discard(session, draft, actor.username)
     return draft
 
 
 # -- check, compare ---------------------------------------------------------------------
-def _validate(runtime: Runtime, bundle: registry.ModelBundle) -> Report:
+def validate_bundle(runtime: Runtime, bundle: registry.ModelBundle) -> Report:
     return model_validation.validate(bundle, model_validation.validation_context(runtime,
                                                                            bundle.process_id))
 
@@ -264,7 +264,7 @@ class DraftCheck:
 def check_draft(session: Session, runtime: Runtime, actor: Actor, draft_id: int) -> DraftCheck:
     """Every problem with the draft, as deploying would find them."""
     draft = get_draft(session, actor, draft_id, open_only=False)
-    report = _validate(runtime, draft.bundle()) if draft.status == "open" else None
+    report = validate_bundle(runtime, draft.bundle()) if draft.status == "open" else None
     return DraftCheck(draft, registry.latest(session, draft.process_id), report)
 
 
@@ -278,10 +278,10 @@ def check_files(session: Session, runtime: Runtime, actor: Actor, files: Files, 
                 process_id: str | None = None) -> FilesCheck:
     """Check files as uploading them would, and then the draft's check: nothing is stored."""
     _may_read(actor)
-    _existing(session, process_id)
+    check_process_exists(session, process_id)
     upload = model_drafts.read_upload(list(files))
-    target = _target(upload, process_id)
-    return FilesCheck(target, _validate(runtime, registry.ModelBundle(
+    target = upload_target(upload, process_id)
+    return FilesCheck(target, validate_bundle(runtime, registry.ModelBundle(
         target, upload.bpmn_xml, upload.forms or {})))
 
 
@@ -297,6 +297,6 @@ def draft_changes(session: Session, runtime: Runtime, actor: Actor,
                   draft_id: int) -> DraftChanges:
     draft = get_draft(session, actor, draft_id)
     latest = registry.latest(session, draft.process_id)
-    report = _validate(runtime, draft.bundle())
+    report = validate_bundle(runtime, draft.bundle())
     diff = diagram_elements.compare(latest, report) if report.ok and latest else None
     return DraftChanges(draft, latest, report, diff)
