@@ -57,8 +57,8 @@ class PersonListSchema(Schema):
 
 
 class PeopleArgs(Schema):
-    role = Text(max_length=40, metadata={"description": "Only people holding this role"})
-    team = Text(max_length=40, metadata={"description": "Only this team's people"})
+    role = Text(max_length=40, single_line=True, metadata={"description": "Only people holding this role"})
+    team = Text(max_length=40, single_line=True, metadata={"description": "Only this team's people"})
     service_wide = fields.Boolean(load_default=False,
                                   metadata={"description": "Only people with no team"})
     active = fields.Boolean(load_default=None, allow_none=True,
