@@ -11,8 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from engine import audit, clock
-from engine.models import AuditEvent, ProcessInstance, Subject, Timer, WorkItem
-from engine.models import OPEN
+from engine.models import OPEN, AuditEvent, ProcessInstance, Subject, Timer, WorkItem
 from web.shared.database import db
 from web.security.access import child_or_404, children_clause
 from web.shared.read_models import child_page, children_list

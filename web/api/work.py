@@ -10,9 +10,8 @@ from dataclasses import replace
 from flask_smorest import Blueprint
 
 from engine import clock
-from engine.models import ProcessInstance, WorkItem
+from engine.models import OPEN, ProcessInstance, WorkItem
 from engine.queues import QueueFilter, list_work
-from engine.models import OPEN
 from web.shared.database import db
 from workflows import policy
 from workflows.policy import QUEUE_ROLES

@@ -14,9 +14,8 @@ from flask_login import current_user
 from engine import clock
 from engine.errors import Conflict, InvalidData
 from engine.form_schemas import FormCannotBeChecked
-from engine.models import ProcessInstance, WorkItem
+from engine.models import OPEN, ProcessInstance, WorkItem
 from engine.queues import due_status
-from engine.models import OPEN
 from workflows import policy, profiles
 from workflows.services import tasks as task_service
 

@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 
 from engine import form_schemas, work_items
 from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
-from engine.models import ProcessInstance, UserAccount, WorkItem
+from engine.models import OPEN, ProcessInstance, UserAccount, WorkItem
 from engine.runtime import Runtime
-from engine.models import OPEN
 
 from .. import policy
 from ..policy import Actor
