@@ -146,3 +146,8 @@ def can_view_task(actor: Actor, item: WorkItem) -> bool:
     if not sees_team(actor, item.team):
         return False
     return item.role in actor.roles or item.assignee_id == actor.id or manages(actor, item)
+
+
+def can_import(actor: Actor) -> bool:
+    """Placing a caseload: an administrator's set-up task."""
+    return holds_any(actor, IMPORT_ROLES)

@@ -9,8 +9,9 @@ import click
 from flask.cli import with_appcontext
 
 from workflows.caseload import csv_rows as caseload_csv, importer as caseload_import
+from workflows.services import imports as import_service
 
-from web.cli.acting import by_user, shell_login
+from web.cli.acting import by_user, shell_reader
 
 MAX_SHOWN = 500  # errors printed; every one is in the rejects file
 
@@ -32,12 +33,12 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-def _importer(database, username: str | None) -> str:
-    """The administrator named by ``--by``, or the operator at the shell."""
+def _importer(database, username: str | None):
+    """The administrator named by ``--by``, or the operator at the shell acting as one."""
     if username is None:
-        return shell_login()
+        return shell_reader()
     with database.transaction() as session:
-        return by_user(session, username, "admin", "administrator").username
+        return by_user(session, username, "admin", "administrator")
 
 
 @click.command("import")
@@ -72,7 +73,7 @@ def import_command(csv_file, dry_run, skip_invalid, rejects, today, by, template
         raise click.BadParameter("the import date cannot be in the future", param_hint="--today")
     from web.shared.database import db
     database = db()
-    imported_by = _importer(database, by)
+    importer = _importer(database, by)
     data = csv_file.read_bytes()
     try:
         rows = caseload_csv.read_csv(data)
@@ -80,10 +81,10 @@ def import_command(csv_file, dry_run, skip_invalid, rejects, today, by, template
         raise click.ClickException(f"{csv_file.name}: {exc}") from None
     progress = _Progress("Dry run: placing children" if dry_run else "Placing children")
     try:
-        result = caseload_import.import_rows(
-            database, rows, source=csv_file.name, sha256=caseload_csv.sha256(data),
-            today=today.date() if today else None, imported_by=imported_by, dry_run=dry_run,
-            skip_invalid=skip_invalid, progress=progress)
+        result = import_service.import_now(
+            database, importer, rows, source=csv_file.name, sha256=caseload_csv.sha256(data),
+            today=today.date() if today else None, dry_run=dry_run, skip_invalid=skip_invalid,
+            progress=progress)
     finally:
         progress.close()
     if result.errors:

@@ -20,6 +20,8 @@ from engine.models import WorkItem
 
 from workflows.caseload import importer as caseload_import, jobs as caseload_jobs
 from workflows.caseload.jobs import MAX_UPLOAD_BYTES, ImportJob, JobRefused, UploadRefused
+from workflows.policy import IMPORT_ROLES
+from workflows.services import imports as import_service
 
 from web.shared import body_limits
 from web.security.access import require_roles
@@ -27,7 +29,6 @@ from web.shared.database import db
 from web.shared.downloads import attachment
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
-IMPORT_ROLES = frozenset({"admin"})
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "caseload-example.csv"
 SHOWN_ERRORS = 2000   # rows of the problem table on the page; the rejects file holds all
 SUMMARY_LINKS = 10    # problems linked from the error summary at the top
@@ -39,15 +40,12 @@ def _csv(body: str | bytes, name: str) -> Response:
 
 
 def _job(session, job_id: int) -> ImportJob:
-    job = caseload_jobs.get(session, job_id)
-    if job is None:
-        abort(404)
-    return job
+    return import_service.job(session, current_user, job_id)  # 404 when there is none
 
 
 def _index(error: str | None = None, status: int = 200):
     with db().transaction() as session:
-        jobs = caseload_jobs.recent(session)
+        jobs = import_service.recent(session, current_user)
     return render_template("import/index.html", jobs=jobs, error=error,
                            limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
                            page_has_errors=bool(error)), status
@@ -87,8 +85,7 @@ def upload():
         return _index("Choose the caseload CSV file to upload", 400)
     data = chosen.stream.read(MAX_UPLOAD_BYTES + 1)
     try:
-        job_id, new = caseload_jobs.check_upload(db(), chosen.filename, data,
-                                                 current_user.username)
+        job_id, new = import_service.upload(db(), current_user, chosen.filename, data)
     except UploadRefused as exc:
         status = 413 if len(data) > MAX_UPLOAD_BYTES else 400
         return _index(f"{exc}. Nothing was saved.", status)
@@ -135,9 +132,7 @@ def job(job_id: int):
 def start(job_id: int):
     try:
         with db().transaction() as session:
-            _job(session, job_id)
-            caseload_jobs.start(session, job_id, request.form.get("mode", ""),
-                                current_user.username)
+            import_service.start(session, current_user, job_id, request.form.get("mode", ""))
     except JobRefused as exc:
         return redirect(url_for("imports.job", job_id=job_id, error=str(exc)))
     return redirect(url_for("imports.job", job_id=job_id))
@@ -147,8 +142,7 @@ def start(job_id: int):
 @require_roles(IMPORT_ROLES)
 def cancel(job_id: int):
     with db().transaction() as session:
-        _job(session, job_id)
-        found = caseload_jobs.cancel(session, job_id)
+        found = import_service.cancel(session, current_user, job_id)
         discarded = found.status == "cancelled"
     if discarded:
         flash("The upload was discarded; nothing was imported.", "success")
