@@ -22,6 +22,18 @@ def single_line_problem(value: str) -> str | None:
     return SINGLE_LINE_MESSAGE if _CONTROL.search(value) else None
 
 
+def storable_problem(value: str) -> str | None:
+    """Why the databases could not store ``value`` (a NUL, which PostgreSQL refuses, or a
+    lone surrogate, which is no UTF-8), or None when they can."""
+    if "\x00" in value:
+        return "Must not contain NUL characters."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text."
+    return None
+
+
 def one_line(value: str) -> str:
     """``value`` with each run of control characters replaced by one space."""
     return _CONTROL.sub(" ", value) if _CONTROL.search(value) else value

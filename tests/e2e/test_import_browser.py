@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 
 from tests.integration.caseload_example import EXAMPLE
 from workflows.caseload import job_runner as caseload_job_runner
-from workflows.demo.scotland import DEMO_PASSWORD
+
+from .steps import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +31,7 @@ def test_administrator_uploads_checks_and_imports_a_caseload(live_world, page, a
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
 
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, axe, base, "admin")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Import").click()
     expect(page).to_have_title("Import a caseload – PACE Flow")
     axe.check(page)

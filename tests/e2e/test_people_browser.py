@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from workflows import accounts
-from workflows.demo.scotland import DEMO_PASSWORD
+
+from .steps import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -15,10 +16,7 @@ def test_administrator_manages_teams_and_people(live_world, page, axe, artifacts
     base = live_world.base_url
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, axe, base, "admin")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Teams and people").click()
     expect(page).to_have_title("People – PACE Flow")
     axe.check(page)

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 import marshmallow as ma
 from marshmallow import Schema, fields, validate
 
-from engine.plain_text import single_line_problem
+from engine.plain_text import single_line_problem, storable_problem
 from engine.queues import SORTS
-from web.shared.query_args import MAX_ID, MAX_PAGE  # noqa: F401 - the pages' bounds, here too
+from web.shared.query_args import MAX_PAGE  # the pages' bounds, here too
 
 WORK_STATUSES = ("ready", "claimed", "completed", "cancelled")
 DUE_STATUSES = ("overdue", "this_week", "upcoming")
@@ -23,12 +23,8 @@ PATHWAYS = ("accommodated", "cso_home")
 
 
 def _clean_text(value: str) -> None:
-    if "\x00" in value:
-        raise ma.ValidationError("Must not contain NUL characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ma.ValidationError("Must be valid Unicode text.") from None
+    if problem := storable_problem(value):
+        raise ma.ValidationError(problem)
 
 
 def _one_line(value: str) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from engine import form_schemas, work_items
 from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
 from engine.models import OPEN, ProcessInstance, UserAccount, WorkItem
+from engine.plain_text import storable_problem
 from engine.runtime import Runtime
 
 from .. import policy
@@ -168,13 +169,8 @@ def _check_storable(schema: dict, data: dict) -> None:
 
 def _bad_text(value, path: str, found: list[FieldError]) -> None:
     if isinstance(value, str):
-        if "\x00" in value:
-            found.append(FieldError(path, "Must not contain NUL characters."))
-        else:
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                found.append(FieldError(path, "Must be valid Unicode text."))
+        if problem := storable_problem(value):
+            found.append(FieldError(path, problem))
     elif isinstance(value, float) and not math.isfinite(value):
         found.append(FieldError(path, "Must be a finite number."))
     elif isinstance(value, dict):
