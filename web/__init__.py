@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from workflows import configuration
 from workflows.app import Database
 
 from web.shared.database import db
@@ -41,13 +42,21 @@ def _secret_key(instance_path: Path) -> str:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    # PACE_CONFIG's TOML file fills the variables the environment leaves unset, before
+    # anything reads one (workflows/configuration.py); a bad file stops here, named.
+    loaded = configuration.apply()
     app = Flask(__name__, instance_relative_config=True)
+    app.extensions["pace_config"] = loaded
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("PACE_DATABASE_URL", f"sqlite:///{instance / 'pace.db'}"),
         DEMO_MODE=os.environ.get("PACE_DEMO", "0") == "1",
     )
+    for key, variable in (("SESSION_TIMEOUT_MINUTES", "PACE_SESSION_TIMEOUT_MINUTES"),
+                          ("SESSION_MAX_HOURS", "PACE_SESSION_MAX_HOURS")):
+        if configuration.configured(os.environ, variable):  # checked by apply()
+            app.config[key] = int(os.environ[variable])
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):

@@ -3,13 +3,30 @@
 The entry point builds the app (``web.create_app``), whose factory adds the commands of
 cli.py, import_cli.py and api/tokens_cli.py; those modules never import the factory.
 """
+import sys
+
+import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import ArgumentError
 
 from web import create_app
 
 
 def _factory():
-    return create_app()
+    """The app, or the reason it cannot start on one clean message (exit 2): a settings
+    file or variable that cannot be used names itself (workflows/configuration.py), and an
+    operator should never have to read a traceback to find which."""
+    try:
+        return create_app()
+    except ArgumentError as exc:  # the database URL cannot be parsed
+        _cannot_start(f"PACE_DATABASE_URL (or database_url in the settings file): {exc}")
+    except ValueError as exc:  # ConfigurationError, SettingsError and the like: named
+        _cannot_start(str(exc))
+
+
+def _cannot_start(reason: str):
+    click.echo(f"PACE Flow cannot start; fix this and try again:\n{reason}", err=True)
+    sys.exit(2)
 
 
 cli = FlaskGroup(create_app=_factory, help="PACE Flow command line.")

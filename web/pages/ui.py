@@ -5,6 +5,7 @@ in one place. Config defaults use ``setdefault`` so a test or deployment config 
 """
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,9 +64,11 @@ def _config_defaults(app: Flask) -> None:
 
 # -- template helpers -------------------------------------------------------------------
 def _local_zone():
-    """Times are stored in UTC and shown as the workers' clock (GMT/BST) shows them."""
+    """Times are stored in UTC and shown as the workers' clock shows them: GMT/BST unless
+    the deployment names another zone (``PACE_TIME_ZONE``, checked at start-up by
+    workflows/configuration.py)."""
     try:
-        return ZoneInfo("Europe/London")
+        return ZoneInfo(os.environ.get("PACE_TIME_ZONE", "").strip() or "Europe/London")
     except ZoneInfoNotFoundError:  # no tz database installed: show UTC
         return timezone.utc
 
