@@ -5,6 +5,7 @@ cached per version id because a version never changes once written.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import audit, clock, form_schemas
+from . import audit, clock, form_schemas, runnable_checks
 from .expressions import UnsafeExpression, allowed_script_function, check_expression
 from .models import ProcessModel
 from .rules import RulePolicy
@@ -131,6 +132,7 @@ def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[
     for node in root.xpath("//bpmn:*[bpmn:extensionElements] | //bpmn:userTask", namespaces=NS):
         problems.extend(_check_properties(node, _properties(node), bundle, ctx))
     problems.extend(_check_reachability(root))
+    problems.extend(Problem(*found) for found in runnable_checks.problems(root, bundle.process_id))
     return problems
 
 
@@ -187,6 +189,7 @@ def _check_properties(node, props, bundle, ctx) -> list[Problem]:
     return problems
 
 
+@functools.lru_cache(maxsize=256)  # many tasks share one form: checked once
 def _form_problem(text: str) -> str | None:
     if len(text.encode("utf-8")) > _MAX_FORM_BYTES:
         return "is larger than 256 KB"
@@ -225,6 +228,8 @@ def parse_bundle(bundle: ModelBundle, ctx: ValidationContext | None = None):
         root = parse_untrusted(bundle.bpmn_xml)
     except UnsafeXml as exc:
         raise InvalidModel([Problem("", None, str(exc))]) from None
+    if ctx and (too_large := runnable_checks.size_problems(root)):
+        raise InvalidModel([Problem(*found) for found in too_large])  # before slower checks
     problems = _check_xml_rules(root, bundle, ctx) if ctx else []
     processes = root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NS)
     if [p.get("id") for p in processes] != [bundle.process_id]:
@@ -291,10 +296,23 @@ def latest(session: Session, process_id: str) -> ProcessModel | None:
                            .order_by(ProcessModel.version.desc()).limit(1)).first()
 
 
+def started_by(session: Session, process_id: str) -> list[str]:
+    """The processes the latest version of ``process_id`` starts from its end events."""
+    model = latest(session, process_id)
+    if model is None:
+        return []
+    return [target for _end, target in runnable_checks.starts_process(
+        parse_untrusted(model.bpmn_xml))]
+
+
 def deploy(session: Session, bundle: ModelBundle, ctx: ValidationContext, actor: str,
            reason: str = "", pdsa_cycle_id: int | None = None) -> tuple[ProcessModel, bool]:
     """Deploy as version N+1; returns (model, created). Unchanged content is not redeployed."""
     _, _, name = parse_bundle(bundle, ctx)
+    if ctx and (cycles := runnable_checks.start_cycle_problems(
+            parse_untrusted(bundle.bpmn_xml), bundle.process_id,
+            lambda process_id: started_by(session, process_id))):
+        raise InvalidModel([Problem(*found) for found in cycles])
     current = latest(session, bundle.process_id)
     digest = bundle.content_hash()
     if current is not None and current.content_hash == digest:

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from . import (audit, clock, form_schemas, milestones, notifications, registry, serialization,
-               spiff_fixes, timers, work_items, writer)
+               spiff_fixes, step_limits, timers, work_items, writer)
 from .notice_derivation import NoticeDerivation
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
@@ -98,7 +98,7 @@ class Runtime:
         # and a successor's timer may be anchored on the milestone just reached.
         wf.refresh_timers()
         spiff_fixes.hold_later_interrupting(wf)
-        wf.do_engine_steps(will_complete_task=milestones.on_task_completed,
+        wf.do_engine_steps(will_complete_task=step_limits.counted(milestones.on_task_completed, wf),
                            did_complete_task=spiff_fixes.after_task)
 
     def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
@@ -124,6 +124,7 @@ class Runtime:
             timers.sync(session, instance, wf, indexed, timer_rows)
             instance.state = serialization.dumps(wf)
             if wf.is_completed() and instance.status == "running":
+                step_limits.check_really_completed(wf)  # or ProcessCannotRun: rolled back
                 self._finish(session, instance, wf, actor)
         if flush:
             self.flush(session, milestone_rows)
@@ -168,6 +169,7 @@ class Runtime:
         model = registry.latest(session, process_id)
         if model is None:
             raise NotFound(f"No version of process {process_id!r} is deployed; run `pace init-db`.")
+        chained_starts = step_limits.chained_depth(parent)
         loaded = registry.load(model)
         wf = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=self.script_engine)
         start_task = wf.get_tasks(state=TaskState.READY)[0]
@@ -178,6 +180,7 @@ class Runtime:
                                    model=model, model_id=model.id, status="running", state="{}",
                                    started_at=clock.now(),
                                    parent_instance_id=parent.id if parent else None)
+        instance.chained_starts = chained_starts  # read by a process this one starts
         session.add(instance)
         session.flush()
         audit.record(session, "instance_started", actor, subject_id=subject.id,
