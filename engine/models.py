@@ -46,6 +46,8 @@ class Team(Base):
 
 class UserAccount(Base):
     __tablename__ = "user_account"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject",
+                                       name="uq_user_account_oidc_identity"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
@@ -61,6 +63,11 @@ class UserAccount(Base):
     # whenever the password changes or the account is deactivated, by the listeners below.
     # The cookie carries nothing derived from the password hash.
     session_epoch: Mapped[str] = mapped_column(String(32), default=lambda: new_session_epoch())
+    # Who the person is at an OpenID Connect provider: its issuer and their subject there,
+    # which never change (e-mail addresses and names do). Set at their first sign-in
+    # through the provider; None for a person who has not signed in that way.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     def has_role(self, role: str) -> bool:
         return role in (self.roles or [])
@@ -325,6 +332,19 @@ class SignInSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # The ID token of a sign-in through an OpenID Connect provider, sent back to it at
+    # sign-out (id_token_hint) so the provider ends its own session too.
+    id_token: Mapped[str | None] = mapped_column(Text)
+
+
+class SignInAttempt(Base):
+    """A sign-in through an OpenID Connect provider under way: what the browser's return
+    must match (state, nonce, PKCE verifier), kept on the server so each ``state`` is
+    used once, whichever web worker the return reaches (web/security/oidc.py)."""
+    __tablename__ = "sign_in_attempt"
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 # -- sign-in limits (web/security/sign_in_limits.py) ----------------------------------------------

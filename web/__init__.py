@@ -71,6 +71,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web.cli import commands as cli
     from web.pages import ui
     cli.init_app(app)
+    from web.security import oidc_views
+    oidc_views.init_app(app)  # sign-in through the council's OpenID Connect provider
     ui.init_app(app)  # worker UI: sign-in, CSRF, blueprints, error pages
     from web.security import browser as browser_security
     browser_security.init_app(app)  # cookie flags, HTTPS (PACE_HTTPS), extra headers

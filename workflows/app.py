@@ -20,6 +20,7 @@ from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
 from workflows.measures.aims import DEFAULT_COUNCIL
 from .engine_config import pace_runtime
+from .sign_in_settings import SignInSettings, SignInSettingsError
 from . import schema  # noqa: F401 - every table, in the one metadata (workflows/schema.py)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +38,11 @@ class Settings:
 
     ``council``: ``PACE_COUNCIL``, the council whose aim settings, PDSA cycles and run-chart
     flags are read and written (a short code such as ``midlothian``; default ``default``).
+    ``sign_in``: local passwords and the council's OpenID Connect provider
+    (``PACE_LOCAL_PASSWORDS``, ``PACE_OIDC_*``: workflows/sign_in_settings.py).
     """
     council: str = DEFAULT_COUNCIL
+    sign_in: SignInSettings = field(default_factory=SignInSettings)
 
     def __post_init__(self):
         if not _COUNCIL_CODE.match(self.council):
@@ -48,7 +52,12 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
-        return cls(council=environ.get("PACE_COUNCIL", "").strip() or DEFAULT_COUNCIL)
+        try:
+            sign_in = SignInSettings.from_environ(environ)
+        except SignInSettingsError as exc:
+            raise SettingsError(str(exc)) from None
+        return cls(council=environ.get("PACE_COUNCIL", "").strip() or DEFAULT_COUNCIL,
+                   sign_in=sign_in)
 
 
 @dataclass

@@ -150,6 +150,15 @@ MATRIX = {
      "302  403  403  403  403  403   403   403   403  403  403   403   404"),
     "GET /roles": (None,
      "302  403  403  403  403  403   403   403   403  403  403   403   200"),
+    # sign-in through the council's provider (web/security/oidc_views.py): not there without
+    # one, as in this world (tests/oidc signs in through real providers); the page the
+    # provider sends the browser to after its sign-out is open to everyone
+    "GET /sign-in/oidc": (None,
+     "404  404  404  404  404  404   404   404   404  404  404   404   404"),
+    "GET /sign-in/oidc/callback": (None,
+     "404  404  404  404  404  404   404   404   404  404  404   404   404"),
+    "GET /signed-out": (None,
+     "200  200  200  200  200  200   200   200   200  200  200   200   200"),
 }
 CASES = [(route, user, int(statuses.split()[index]))
          for route, (_, statuses) in MATRIX.items() for index, user in enumerate(USERS)]
@@ -209,7 +218,8 @@ def test_sign_out_ends_the_session(shared, user):
 
 MATRIX_BLUEPRINTS = {"auth", "queue", "tasks", "children", "overview",  # the worker UI
                      "audit",  # the auditor pages
-                     "people_admin"}  # and the administrators' teams and people
+                     "people_admin",  # and the administrators' teams and people
+                     "oidc"}  # and sign-in through the council's provider
 
 
 def test_matrix_covers_every_worker_ui_route(shared):
@@ -242,7 +252,8 @@ def test_anonymous_is_sent_to_sign_in_from_every_route(shared):
     token = csrf_token(anonymous)
     wrong = []
     for rule in shared.app.url_map.iter_rules():
-        if rule.endpoint in ("static", "auth.sign_in", "auth.sign_in_post", "auth.sign_out"):
+        if rule.endpoint in ("static", "auth.sign_in", "auth.sign_in_post", "auth.sign_out",
+                             "oidc.start", "oidc.callback", "oidc.signed_out"):
             continue
         if rule.rule.startswith("/api/"):  # JSON API: 401 without a token (test_api_rbac.py)
             continue

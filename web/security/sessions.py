@@ -29,12 +29,13 @@ def _oldest(max_hours: float) -> datetime:
     return datetime.now(timezone.utc) - timedelta(hours=max_hours)
 
 
-def start(session: Session, user_id: int, max_hours: float) -> str:
-    """A new session for the user; returns the token for the cookie. Drops expired rows."""
+def start(session: Session, user_id: int, max_hours: float, id_token: str | None = None) -> str:
+    """A new session for the user; returns the token for the cookie. Drops expired rows.
+    ``id_token``: the provider's, for a sign-in through it (sent back at sign-out)."""
     session.execute(delete(SignInSession).where(SignInSession.created_at < _oldest(max_hours)))
     token = secrets.token_urlsafe(32)
     session.add(SignInSession(user_id=user_id, token_hash=_hash(token),
-                              created_at=datetime.now(timezone.utc)))
+                              created_at=datetime.now(timezone.utc), id_token=id_token))
     return token
 
 
@@ -52,5 +53,7 @@ def user_and_live(session: Session, user_id: int, token: str,
     return (row[0], row[1] is not None) if row else (None, False)
 
 
-def end(session: Session, token: str) -> None:
-    session.execute(delete(SignInSession).where(SignInSession.token_hash == _hash(token)))
+def end(session: Session, token: str) -> str | None:
+    """Ends the session; returns its provider ID token, if it was a sign-in through one."""
+    return session.scalar(delete(SignInSession).where(SignInSession.token_hash == _hash(token))
+                          .returning(SignInSession.id_token))

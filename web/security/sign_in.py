@@ -30,7 +30,7 @@ from engine.plain_text import single_line_problem
 from workflows import accounts, profiles
 from workflows.demo import scotland as demo, casts as demo_casts
 
-from web.security import sign_in_limits, sessions as sign_in_sessions
+from web.security import oidc, sign_in_limits, sessions as sign_in_sessions
 from web.security.access import Principal, fingerprint
 from web.shared.database import db
 
@@ -74,8 +74,14 @@ def _demo_users():
 
 
 def _page(errors: dict[str, str] | None = None, username: str = "", status: int = 200):
+    """The sign-in page: the council's provider's button where one is configured
+    (web/security/oidc_views.py), the password form unless local passwords are off."""
+    provider, local = oidc.configured(), oidc.settings().local_passwords
     return render_template("auth/sign_in.html", errors=errors or {}, username=username,
-                           demo_users=_demo_users(), demo_password=demo.DEMO_PASSWORD,
+                           demo_users=_demo_users() if local else None,
+                           demo_password=demo.DEMO_PASSWORD,
+                           provider_name=provider.provider_name if provider else None,
+                           local_passwords=local,
                            next=safe_next(request.values.get("next")) or ""), status
 
 
@@ -118,6 +124,12 @@ def sign_in():
 
 @bp.post("/sign-in")
 def sign_in_post():
+    if not oidc.settings().local_passwords:
+        return render_template("errors/error.html", status=403,
+                               title="Signing in with a password is turned off",
+                               text="This service signs you in through "
+                                    f"{oidc.configured().provider_name}: go to the sign-in page "
+                                    "and use its button."), 403
     username = (request.form.get("username") or "").strip()[:80]
     password = request.form.get("password") or ""
     errors = {}
@@ -167,11 +179,18 @@ def _too_many(until: datetime, username: str, before: str = ""):
 
 @bp.post("/sign-out")
 def sign_out():
+    """Ends PACE Flow's session; after a sign-in through the council's provider, the browser
+    then goes to the provider so its session ends too (web/security/oidc.py)."""
+    id_token = None
     if current_user.is_authenticated:
         with db().transaction() as dbs:
-            sign_in_sessions.end(dbs, current_user.session_token)
+            id_token = sign_in_sessions.end(dbs, current_user.session_token)
             audit.record(dbs, "signed_out", current_user.username)
     logout_user()
     session.clear()
+    at_provider = oidc.provider_sign_out(id_token, url_for("oidc.signed_out", _external=True)) \
+        if id_token else None
+    if at_provider:
+        return redirect(at_provider)
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))
