@@ -229,7 +229,6 @@ class Runtime:
             raise Conflict("This task is no longer open; reload the queue.")
         schema, _ = self.form_for(instance, item.task_name)
         self.validate(schema, data)
-        before = {k: task.data.get(k) for k in data}
         task.data.update(dict(data))
         milestones.on_task_completed(task)
         task.run()
@@ -241,8 +240,7 @@ class Runtime:
         self.save(session, instance, wf, user.username, flush=False, milestone_rows=milestone_rows)
         audit.record(session, "task_completed", user.username, subject_id=instance.subject_id,
                      instance_id=instance.id, task_id=item.task_id,
-                     data={"task": item.task_name, "title": item.title,
-                           "changes": {k: [before[k], data[k]] for k in data if before[k] != data[k]}})
+                     data={"task": item.task_name, "title": item.title, "answers": dict(data)})
         self.flush(session, milestone_rows)
         return Completion(item, instance)
 

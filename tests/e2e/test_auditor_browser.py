@@ -52,7 +52,7 @@ def _finished_journey(database):
             AuditEvent.instance_id == instance.id, AuditEvent.event_type == "task_completed",
             AuditEvent.task_id == item.task_id)).one()
         return (instance.subject.reference, instance.subject.display_name, instance.end_event,
-                worker.display_name, completed.data["changes"]["questions"][1])
+                worker.display_name, completed.data["answers"]["questions"])
 
 
 def test_auditor_follows_a_finished_journey_on_the_diagram(demo_world, page, axe, artifacts):

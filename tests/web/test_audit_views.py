@@ -13,6 +13,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import lxml.html
 import pytest
 from sqlalchemy import func, select, update
 
@@ -278,13 +279,51 @@ def test_timeline_shows_every_event_actor_and_change_as_text(aw):
                   "Process ended"):
         assert label in page, label
     assert "Sam Wilson (sw.north)" in page
-    # The before/after of a completed form, with the form's own field labels ...
-    assert "Questions for legal services" in page and "Not set" in page
+    # What a completed form recorded, with the form's own field labels ...
+    assert "Questions for legal services" in page
     # ... and whatever was typed shown as text, never as markup.
     assert INJECTION not in page and "<script>alert" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" \
         in page
     assert FINISHED_NAME not in page and "Fin &lt;b&gt;Ished&lt;/b&gt;" in page
+
+
+def _answer_rows(page: str, step: str) -> list[dict[str, tuple[str, str]]]:
+    """Each "Task completed" row of ``step`` on the page: field label -> (before, after)."""
+    found = []
+    for row in lxml.html.fromstring(page).xpath(
+            '//table[contains(@class, "app-audit-events")]/tbody/tr'):
+        cells = [c.text_content().strip() for c in row.xpath("./td")]
+        if "Task completed" not in cells[2] or cells[3] != step:
+            continue
+        found.append({(line.xpath("./th")[0].text or "").strip():
+                      tuple(c.text_content() for c in line.xpath("./td"))
+                      for line in row.xpath('.//table[contains(@class, "app-audit-changes")]'
+                                            "/tbody/tr")})
+    return found
+
+
+def test_before_is_the_same_steps_earlier_answer_only(aw, monkeypatch):
+    """The finished child's substantive review was held twice (not decided, then home). The
+    second shows the first's answers as "before"; the first shows none, although the initial
+    review recorded a date of review (a field of the same name) before it."""
+    monkeypatch.setattr(audit_views, "PER_PAGE", 1000)  # the whole history on one page
+    page = auditor(aw).get(f"/audit/children/{aw.children['finished']}").get_data(as_text=True)
+    first, second = _answer_rows(page, "Hold substantive looked-after review")
+    assert {before for before, _after in first.values()} == {audit_views.NO_EARLIER}
+    assert first["Recommended route to permanence"][1] == "not_decided"
+    assert second["Recommended route to permanence"] == ("not_decided", "home")
+    assert second["Date of review"][0] == first["Date of review"][1] != audit_views.NO_EARLIER
+
+
+def test_earlier_answers_pair_completions_of_the_same_task_and_process():
+    completions = [(1, 10, {"task": "a", "answers": {"date": "2026-01-01"}}),
+                   (2, 10, {"task": "b", "answers": {"date": "2026-02-01"}}),
+                   (3, 11, {"task": "b", "answers": {"date": "2026-03-01"}}),
+                   (4, 10, {"task": "b", "changes": {"date": [None, "2026-04-01"]}}),
+                   (5, 10, {"task": "b", "answers": {"date": "2026-05-01"}})]
+    assert audit_views.earlier_answers(completions) == {4: {"date": "2026-02-01"},
+                                                        5: {"date": "2026-04-01"}}
 
 
 def test_timeline_covers_timers_reminders_and_escalations(aw):
@@ -488,8 +527,8 @@ def test_the_worlds_trail_holds_them(aw):
     # instance_migrated: tests/integration/test_migration.py migrates instances
     missing = set(REQUIRED_EVENTS) - found - {"instance_migrated"}
     assert not missing, missing
-    changes = [e.data["changes"] for e in completed if e.data.get("task") == "legal_referral"]
-    assert changes and changes[0]["questions"] == [None, INJECTION]
+    answers = [e.data["answers"] for e in completed if e.data.get("task") == "legal_referral"]
+    assert answers and answers[0]["questions"] == INJECTION
 
 
 def test_views_are_scoped_to_the_auditors_teams(aw):

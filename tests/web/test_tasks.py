@@ -159,7 +159,7 @@ def test_repeating_rows_are_added_and_removed_without_javascript(world, client_f
     with world.database.transaction() as session:
         event = session.scalars(select(AuditEvent).where(
             AuditEvent.event_type == "task_completed", AuditEvent.subject_id == child)).one()
-    assert event.data["changes"]["attendees"][1] == [
+    assert event.data["answers"]["attendees"] == [
         {"name": "Mum", "relationship_or_role": "Mother", "attended": True},
         {"name": "Gran", "relationship_or_role": "Grandmother", "attended": False}]
 

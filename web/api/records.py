@@ -16,7 +16,7 @@ from web.shared.database import db
 from web.security.access import child_or_404, children_clause
 from web.shared.read_models import child_page, children_list
 from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
-from workflows.services import children as child_service
+from workflows.services import child_record, children as child_service
 
 from . import auth, present
 from .errors import documented, fail
@@ -60,7 +60,7 @@ def _summary(child: Subject, workers: dict, open_n: int, overdue_n: int) -> dict
             "overdue_tasks": overdue_n, "created_at": child.created_at}
 
 
-def _detail(session, child: Subject) -> dict:
+def _detail(session, child: Subject, caller) -> dict:
     today = clock.today()
     page = child_page(session, child, today)
     instances = session.scalars(select(ProcessInstance).where(
@@ -75,7 +75,8 @@ def _detail(session, child: Subject) -> dict:
             "milestones": [{"code": m.code, "label": m.label, "occurrence": m.occurrence,
                             "planned_date": m.planned, "actual_date": m.actual,
                             "status": m.status, "days_late": m.days_late}
-                           for m in page.milestones]}
+                           for m in page.milestones],
+            "recorded_steps": child_record.steps(session, db().runtime, caller, child.id)}
 
 
 @bp.get(f"/children/{ID.format('subject_id')}")
@@ -88,7 +89,7 @@ def show_child(subject_id: int):
     with db().transaction() as session:
         child = child_or_404(session, caller, subject_id)
         _viewed(session, caller, child, "child")
-        return _detail(session, child)
+        return _detail(session, child, caller)
 
 
 @bp.post("/children")
@@ -108,7 +109,7 @@ def create_child(body):
                for key, value in body.items() if value is not None}
     with db().transaction() as session:
         child = child_service.add_child(session, db().runtime, caller, answers, **choice)
-        return _detail(session, child)
+        return _detail(session, child, caller)
 
 
 # -- process instances ---------------------------------------------------------------------

@@ -307,11 +307,34 @@ class InstanceSummarySchema(Schema):
     parent_instance_id = _out(fields.Integer(allow_none=True))
 
 
+class RecordedAnswerSchema(Schema):
+    """One answer in the words of its form; a group (a repeating row, a nested object) has
+    its answers in ``parts`` and no ``text``."""
+    name = _out(fields.String(metadata={"description": "The field's path in the form's data"}))
+    label = _out(fields.String(metadata={"description": "The field's title in the form"}))
+    text = _out(fields.String(metadata={
+        "description": "The answer as words: a choice's title, a date as 28 October 2026"}))
+    parts = _out(fields.List(fields.Nested(lambda: RecordedAnswerSchema())))
+
+
+class RecordedStepSchema(Schema):
+    task_id = _out(fields.String())
+    task_name = _out(fields.String())
+    title = _out(fields.String())
+    process = _out(fields.String())
+    completed_at = _out(UtcDateTime())
+    completed_by = _out(fields.String(metadata={"description": "Who completed it (their name)"}))
+    answers = _out(fields.List(fields.Nested(RecordedAnswerSchema)))
+
+
 class ChildDetailSchema(ChildSummarySchema):
     team_name = _out(fields.String())
     instances = _out(fields.List(fields.Nested(InstanceSummarySchema)))
     tasks = _out(fields.List(fields.Nested(WorkItemSchema)))
     milestones = _out(fields.List(fields.Nested(MilestoneSchema)))
+    recorded_steps = _out(fields.List(fields.Nested(RecordedStepSchema), metadata={
+        "description": "Every completed step with its answers, newest first, as the child's "
+                       "page shows them"}))
 
 
 class InstanceStateSchema(InstanceSummarySchema):

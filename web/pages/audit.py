@@ -27,6 +27,7 @@ from engine.audit import path
 from engine.models import (AuditChain, AuditEvent, ProcessInstance, ProcessModel, Subject, Timer,
                            UserAccount, WorkItem)
 from workflows import profiles
+from workflows.children.recorded_answers import submitted
 
 from web.shared import query_args
 from web.security.access import child_or_404, children_clause, require_roles
@@ -77,8 +78,9 @@ EVENT_LABELS = {
     "audit_verified": "Auditor checked the audit chains",
     "audit_exported": "Auditor exported events",
 }
-# Data keys shown elsewhere in a row (the step column, the changes table).
-_SHOWN_KEYS = {"task", "title", "changes"}
+# Data keys shown elsewhere in a row (the step column, the answers table).
+_SHOWN_KEYS = {"task", "title", "changes", "answers"}
+NO_EARLIER = "–"  # the answers table's "before" when the step had not recorded the field
 
 
 def _label(event_type: str) -> str:
@@ -138,7 +140,7 @@ class EventRow:
     actor: str
     element: str | None  # the diagram element the event is about
     step: str  # that element's name (or the task's title)
-    # (field, its label, before, after)
+    # (field, its label, before, after): what a completion recorded
     changes: list[tuple[str, str, str, str]] = field(default_factory=list)
     details: list[tuple[str, str]] = field(default_factory=list)
 
@@ -168,8 +170,35 @@ class _Version:
         return self._field_labels[task].get(name, name.replace("_", " ").capitalize())
 
 
+def earlier_answers(completions) -> dict[int, dict]:
+    """For each completion (id, instance id, data), oldest first: what the same task of the
+    same process recorded the time before, if it was completed before (a loop back, a
+    review held again). Only that is a "before": another task's field of the same name is
+    another answer, not an edit of this one."""
+    last: dict[tuple[int | None, str], dict] = {}
+    found = {}
+    for event_id, instance_id, data in completions:
+        key = (instance_id, str((data or {}).get("task") or ""))
+        if key in last:
+            found[event_id] = last[key]
+        last[key] = submitted(data or {})
+    return found
+
+
+def _earlier(session, chain: str, events) -> dict[int, dict]:
+    completions = [e.chain_seq for e in events if e.event_type == "task_completed"]
+    if not completions:
+        return {}
+    return earlier_answers(session.execute(
+        select(AuditEvent.id, AuditEvent.instance_id, AuditEvent.data).where(
+            AuditEvent.chain == chain, AuditEvent.event_type == "task_completed",
+            AuditEvent.chain_seq <= max(completions)).order_by(AuditEvent.chain_seq)).all())
+
+
 def _rows(events, infos: dict[int, _Version], instance_model: dict[int, int],
-          names: dict[str, str], user_ids: dict[int, str]) -> list[EventRow]:
+          names: dict[str, str], user_ids: dict[int, str],
+          earlier: dict[int, dict] | None = None) -> list[EventRow]:
+    earlier = earlier or {}
     rows = []
     for event in events:
         info = infos.get(instance_model.get(event.instance_id))
@@ -181,12 +210,13 @@ def _rows(events, infos: dict[int, _Version], instance_model: dict[int, int],
         actor = names.get(event.actor)
         row = EventRow(event, _label(event.event_type),
                        f"{actor} ({event.actor})" if actor else event.actor, element, step)
-        changes = data.get("changes")
-        if isinstance(changes, dict):
-            for name, pair in changes.items():
-                before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+        if event.event_type == "task_completed":
+            previous = earlier.get(event.id)
+            for name, after in submitted(data).items():
                 label = info.field_label(data.get("task"), name) if info else name
-                row.changes.append((name, label, _text(before), _text(after)))
+                changed = previous is not None and previous.get(name) != after
+                row.changes.append((name, label, _text(previous.get(name)) if changed
+                                    else NO_EARLIER, _text(after)))
         for key, value in data.items():
             if key in _SHOWN_KEYS:
                 continue
@@ -315,7 +345,7 @@ def timeline(subject_id: int):
         instance_model = {i.id: i.model_id for i in instances}
         infos = {i.model_id: _Version(i.model) for i in instances}
         rows = _rows(events, infos, instance_model, _usernames(session),
-                     _ids_to_usernames(session))
+                     _ids_to_usernames(session), _earlier(session, chain, events))
         stages = [(i, i.model.name or i.process_id, i.model.version) for i in instances]
         _viewed(session, child.id, "timeline", page_number=number)
     return render_template(
@@ -364,7 +394,8 @@ def diagram(subject_id: int):
                 else events
             shown = shown[:DIAGRAM_ROWS]
         rows = _rows(shown, {instance.model_id: info}, {instance.id: instance.model_id}, names,
-                     _ids_to_usernames(session))
+                     _ids_to_usernames(session),
+                     _earlier(session, audit.chain_for(child.id), shown))
         stages = [(i, i.model.name or i.process_id, i.model.version) for i in instances]
         _viewed(session, child.id, "diagram", instance=instance.id,
                 **({"element": element} if element else {}))

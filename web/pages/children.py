@@ -17,7 +17,7 @@ from workflows.children import entry as child_entry
 from workflows import profiles
 from workflows.children.records import ChildError
 from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
-from workflows.services import children as child_service
+from workflows.services import child_record, children as child_service
 
 from web.pages import form_errors, schema_form
 from web.shared import query_args
@@ -74,12 +74,13 @@ def show(subject_id: int):
         data = child_page(session, child, clock.today())
         profile = profiles.of_subject(child)
         _in_profile_words(data, profile)
+        steps = child_record.steps(session, db().runtime, current_user, child.id)
         if "auditor" in current_user.roles:
             # Auditors' reading of a child's record is itself part of the record.
             audit.record(session, "record_viewed", current_user.username, subject_id=child.id,
                          data={"page": "child"})
     return render_template("children/child.html", page=data, child=data.child, profile=profile,
-                           show_profile=len(profiles.enabled()) > 1, active_nav="children.index")
+                           steps=steps, show_profile=len(profiles.enabled()) > 1, active_nav="children.index")
 
 
 # -- adding a child -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from engine.queues import due_status
 from workflows import policy, profiles
 from workflows.services import tasks as task_service
 
-from web.pages import form_errors, schema_form
+from web.pages import form_errors, schema_form, task_context
 from web.shared.database import db
 from web.security.access import QUEUE_ROLES, require_roles
 from web.security.sign_in import safe_next
@@ -42,6 +42,7 @@ class TaskView:
     can_edit: bool
     manages: bool
     assignees: list[tuple[int, str]] = field(default_factory=list)
+    context: task_context.TaskContext | None = None  # the child and the steps before
 
 
 def _view(session, item: WorkItem) -> TaskView:
@@ -57,7 +58,8 @@ def _view(session, item: WorkItem) -> TaskView:
                     can_release=policy.can_release(current_user, item),
                     can_edit=policy.can_edit(current_user, item)
                     and item.assignee_id == current_user.id,
-                    manages=oversee, assignees=assignees)
+                    manages=oversee, assignees=assignees,
+                    context=task_context.for_task(session, current_user, item))
 
 
 def _load(item_id: int) -> TaskView:

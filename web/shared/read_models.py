@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from engine.models import (OPEN, AuditEvent, Milestone, ProcessInstance, Subject, Team, Timer,
                            UserAccount, WorkItem)
 from engine.queues import due_status
+from workflows import profiles
 from workflows.vocabulary import CSO_ORDER, JOURNEY_ORDER, MILESTONES
 
 JOURNEY_EVENTS = {
@@ -27,12 +28,14 @@ JOURNEY_EVENTS = {
     "task_completed": "Task completed",
     "instance_migrated": "Moved to a new version of the process",
     "task_cancelled": "Task withdrawn",
-    "timer_fired": "Timer fired",
+    "timer_fired": "Date reached",
     "reminder_sent": "Reminder sent",
     "escalated": "Escalated",
     "instance_completed": "Process ended",
 }
 _ORDER = {code: index for index, code in enumerate(JOURNEY_ORDER + CSO_ORDER)}
+# Who did it, when no person did: a timer, a reminder, the demo or an import run by the system.
+AUTOMATIC = "PACE Flow (automatic)"
 
 
 def display_names(session: Session, ids) -> dict[int, str]:
@@ -115,21 +118,30 @@ def _milestone_row(m: Milestone, today: date) -> MilestoneRow:
     return row
 
 
-def _detail(event: AuditEvent, names: dict[str, str]) -> str:
+def _process_name(process_id) -> str:
+    return next((p.process_names[process_id] for p in profiles.PROFILES.values()
+                 if process_id in p.process_names), "Process")
+
+
+def _detail(event: AuditEvent, names: dict[str, str], titles: dict[str, str],
+            child: Subject) -> str:
+    """The event in a worker's words: task titles and role names, never their codes."""
     data = event.data or {}
+    task = data.get("title") or titles.get(str(data.get("task") or ""), "")
     if event.event_type == "instance_started":
-        return str(data.get("process_id", "")).replace("_", " ").capitalize()
+        return _process_name(data.get("process_id"))
     if event.event_type == "instance_completed":
-        return data.get("end_name") or data.get("end") or ""
+        return data.get("end_name") or ""
     if event.event_type == "timer_fired":
         return data.get("timer", "")
     if event.event_type == "escalated":
-        return f"{data.get('task', '')} to {str(data.get('to_role', '')).replace('_', ' ')}"
+        role = data.get("to_role")
+        return f"{task} (to {profiles.role_label(role, child)})" if role else task
     if event.event_type == "task_reassigned":
-        return f"{data.get('task', '')} to {names.get(data.get('to'), data.get('to', ''))}"
+        return f"{task} to {names.get(data.get('to'), data.get('to', ''))}"
     if event.event_type == "child_registered":
         return data.get("reference", "")
-    return data.get("title") or str(data.get("task", "")).replace("_", " ").capitalize()
+    return task
 
 
 def child_page(session: Session, child: Subject, today: date) -> ChildPage:
@@ -149,6 +161,10 @@ def child_page(session: Session, child: Subject, today: date) -> ChildPage:
         .order_by(AuditEvent.chain_seq)).all()
     names = display_names(session, [child.allocated_worker_id] + [i.assignee_id for i in items])
     usernames = dict(session.execute(select(UserAccount.username, UserAccount.display_name)).all())
+    titles = dict(session.execute(select(WorkItem.task_name, func.min(WorkItem.title)).where(
+        WorkItem.subject_id == child.id).group_by(WorkItem.task_name)).all())
+    ends = {e.instance_id: (e.data or {}).get("end_name") for e in events
+            if e.event_type == "instance_completed"}
 
     stages = []
     for instance in instances:
@@ -161,15 +177,15 @@ def child_page(session: Session, child: Subject, today: date) -> ChildPage:
             version=instance.model.version, started=instance.started_at, latest=latest,
             open_titles=[i.title for i in items if i.instance_id == instance.id],
             waiting=[(t.name, t.fire_at) for t in timers if t.instance_id == instance.id],
-            end=(instance.end_event or "").replace("_", " ").capitalize() or None))
+            end=ends.get(instance.id) or None))
     return ChildPage(
         child=child, team_name=team.name if team else child.team,
         worker=names.get(child.allocated_worker_id), age=_age(child.date_of_birth, today),
         stages=stages,
         tasks=[(i, due_status(i, today), names.get(i.assignee_id)) for i in items],
         milestones=rows,
-        journey=[(e, JOURNEY_EVENTS[e.event_type], usernames.get(e.actor, e.actor),
-                  _detail(e, usernames)) for e in events])
+        journey=[(e, JOURNEY_EVENTS[e.event_type], usernames.get(e.actor, AUTOMATIC),
+                  _detail(e, usernames, titles, child)) for e in events])
 
 
 # -- the overview ---------------------------------------------------------------------------
