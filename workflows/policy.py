@@ -142,6 +142,12 @@ def can_edit(actor: Actor, item: WorkItem) -> bool:
     return item.status == "ready" or item.assignee_id == actor.id
 
 
+def holds(actor: Actor, item: WorkItem) -> bool:
+    """The task is claimed by the actor: the only case a draft is saved in the background
+    (while typing), which must never claim a task or write over someone else's draft."""
+    return item.status == "claimed" and item.assignee_id == actor.id and can_work(actor, item)
+
+
 def can_view_task(actor: Actor, item: WorkItem) -> bool:
     if not sees_team(actor, item.team):
         return False

@@ -28,7 +28,20 @@ POSTS = {
     "/models/upload": ("owner", {}),
     # adding a child (web/pages/children.py); a Scottish-only deployment answers 404 once past CSRF
     "/children/new/<profile>": ("sw.north", {"first_name": "Ann"}),
+    # drafts saved while typing and "Stay signed in" (web/pages/task_drafts.py,
+    # web/security/session_timeout.py): JSON for the page's script
+    "/tasks/<int:item_id>/autosave": ("sw.north", {"questions": "Q"}),
+    "/session/keep-alive": ("sw.north", {}),
 }
+
+
+def _refused(response, signed_in: bool) -> bool:
+    """Refused, changing nothing: 400 when signed in; signed out (a session that ended), the
+    sign-in page or, for the pages' background requests, 401."""
+    if signed_in:
+        return response.status_code == 400
+    return response.status_code == 401 or (
+        response.status_code == 303 and response.headers["Location"].startswith("/sign-in"))
 
 
 def _state(world):
@@ -39,7 +52,8 @@ def _state(world):
 
 
 def test_the_worker_ui_post_routes_are_all_listed(shared_world):
-    worker_ui = {"auth", "queue", "tasks", "children", "overview"}
+    worker_ui = {"auth", "queue", "tasks", "children", "overview", "task_drafts",
+                 "session_timeout"}
     rules = [r for r in shared_world.app.url_map.iter_rules() if "POST" in r.methods]
     assert {r.rule for r in rules if r.endpoint.split(".")[0] in worker_ui} <= set(POSTS)
     assert set(POSTS) <= {r.rule for r in rules}
@@ -57,9 +71,9 @@ def test_every_post_route_of_every_blueprint_needs_the_token(shared_world, user)
             continue
         path = "/".join("1" if part.startswith("<") else part for part in rule.rule.split("/"))
         for data in ({}, {"csrf_token": "forged"}):
-            status = client.post(path, data=data).status_code
-            if status != 400:
-                refused.append(f"POST {path} {data}: {status}")
+            response = client.post(path, data=data)
+            if not _refused(response, user != "anonymous"):
+                refused.append(f"POST {path} {data}: {response.status_code}")
     assert not refused, refused
 
 
@@ -80,8 +94,12 @@ def test_post_without_a_valid_token_is_refused(shared_world, route, token):
     before = _state(world)
     path = route.replace("<int:item_id>", str(world.tasks["north"])).replace("<profile>", "scotland")
     response = client.post(path, data=data)
-    assert response.status_code == 400
-    assert "did not come from this service" in response.get_data(as_text=True)
+    assert _refused(response, bool(user))
+    if user:
+        assert "did not come from this service" in response.get_data(as_text=True)
+    else:  # the sign-in form had expired: shown again, saying so
+        assert "sign-in page had expired" in client.get(response.headers["Location"]).get_data(
+            as_text=True)
     assert _state(world) == before
     if user:  # still signed in: the refused sign-out did not happen
         home = client.get("/")

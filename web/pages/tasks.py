@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from engine import clock
-from engine.errors import Conflict, InvalidData
+from engine.errors import Conflict, EngineError, InvalidData
 from engine.form_schemas import FormCannotBeChecked
 from engine.models import OPEN, ProcessInstance, WorkItem
 from engine.queues import due_status
@@ -101,10 +101,13 @@ def submit(item_id: int):
     view = _load(item_id)
     action = request.form.get("action") or "complete"
     rows_change = action.startswith(("add:", "remove:"))
-    data, problems = schema_form.read(view.schema, request.form, keep_blank_rows=rows_change)
+    data, problems = schema_form.read(view.schema, request.form,
+                                      keep_blank_rows=rows_change or action == "restore")
     if rows_change:
         focus = schema_form.change_rows(view.schema, data, action)
         return _render(view, data, focus=focus)
+    if action == "restore":  # kept in the browser while the worker signed in again
+        return _entries_shown(view, data, ENTRIES_BACK)
     if action not in ("draft", "complete"):
         abort(400)
     if action == "draft":
@@ -130,6 +133,33 @@ def submit(item_id: int):
         return _render(view, data, problems, conflict=str(exc), status=409)
     flash(message, "success")
     return redirect(url_for("queue.my_work"))
+
+
+ENTRIES_BACK = ("Your entries from before you were signed out are back in the form. "
+                "Check them, then complete the task.")
+
+
+def _entries_shown(view: TaskView, data: dict, message: str, status: int = 200):
+    """The form filled with entries posted back, saving nothing (web/pages/kept_entries.py);
+    when the worker no longer holds the task, the entries are shown to copy."""
+    if not view.can_edit:
+        return _render(view, data, conflict="You no longer hold this task, so your entries "
+                                            "cannot go back into its form.", status=409)
+    flash(message, "info")
+    return _render(view, data, status=status)
+
+
+def entries_again(item_id: int | None, message: str):
+    """This task page with the entries of a post refused for its stale form token; None
+    when the task cannot be shown to the worker (the plain error page then)."""
+    if item_id is None or not current_user.has_any(QUEUE_ROLES):
+        return None
+    try:
+        view = _load(item_id)
+    except EngineError:
+        return None
+    data, _problems = schema_form.read(view.schema, request.form, keep_blank_rows=True)
+    return _entries_shown(view, data, message, status=400)
 
 
 def _save_draft(view: TaskView, data: dict, problems: dict):

@@ -90,6 +90,11 @@ def format_date(value) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def format_time(value: datetime) -> str:
+    """"14:32" on the workers' clock: when something was saved today."""
+    return f"{value.astimezone(_LOCAL):%H:%M}"
+
+
 def _role_name(code: str, child=None) -> str:
     """A role's label; given the child (or profile), in that profile's words."""
     return profiles.role_label(code, child)
@@ -123,6 +128,7 @@ def _nav():
 
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["time"] = format_time
     app.jinja_env.filters["role_name"] = _role_name
     app.jinja_env.globals["nav_items"] = _nav
     app.jinja_env.globals["today"] = clock.today
@@ -159,6 +165,10 @@ def render_error(status: int, message: str | None = None):
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc):
+        from web.pages.kept_entries import answer_refused_form  # signed out: sign in again,
+        kept = answer_refused_form()                            # the entries kept
+        if kept is not None:
+            return kept
         return render_error(400, "The form had expired or did not come from this service. "
                                  "Go back, reload the page and submit it again.")
 
@@ -207,3 +217,7 @@ def init_app(app: Flask) -> None:
     from web.pages import api_tokens, children, overview, queue, tasks
     for blueprint in (auth.bp, queue.bp, tasks.bp, children.bp, overview.bp, api_tokens.bp):
         app.register_blueprint(blueprint)
+    from web.pages import task_drafts
+    from web.security import session_timeout
+    app.register_blueprint(task_drafts.bp)  # drafts saved while typing
+    session_timeout.init_app(app)  # the timeout warning and "Stay signed in"

@@ -107,11 +107,21 @@ def check_may_edit(session: Session, actor: Actor, item: WorkItem) -> None:
 
 
 def save_draft(session: Session, runtime: Runtime, actor: Actor, item_id: int,
-               data: dict) -> WorkItem:
+               data: dict, *, while_typing: bool = False) -> WorkItem:
     """Keep the entries with the task (claiming it if ready). Not checked as a whole, but
-    refused when it could not be stored or is larger than the form allows."""
+    refused when it could not be stored or is larger than the form allows.
+
+    ``while_typing``: saved by the task page in the background as the worker types. Such a
+    save never claims a task and goes only to a task the worker holds (a task released or
+    given to someone else meanwhile keeps its own draft), and a draft identical to the one
+    kept writes nothing, so pauses in typing do not fill the child's audit trail."""
     item = visible_task(session, actor, item_id)
     check_may_edit(session, actor, item)
+    if while_typing and not policy.holds(actor, item):
+        raise Conflict("You no longer hold this task, so your entries were not saved "
+                       "automatically. Reload the page to see who holds it now.")
+    if while_typing and item.draft == data:
+        return item
     schema = _schema(session, runtime, item)
     _check_storable(schema, data)
     if len(json.dumps(data, ensure_ascii=False).encode("utf-8")) > MAX_DRAFT_BYTES:
