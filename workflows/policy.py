@@ -99,6 +99,18 @@ def can_record_pdsa(actor: Actor) -> bool:
     return holds_any(actor, PDSA_ROLES)
 
 
+# -- the deployment's settings ------------------------------------------------------------
+def can_view_settings(actor: Actor) -> bool:
+    """Every setting and where it came from (``pace settings show``, GET /api/v1/settings);
+    secrets are never shown to anyone."""
+    return holds_any(actor, SETTINGS_ROLES)
+
+
+def can_change_settings(actor: Actor) -> bool:
+    """The settings kept in the database (the aims'); the others are the configuration's."""
+    return holds_any(actor, SETTINGS_ROLES)
+
+
 # -- teams and people -------------------------------------------------------------------
 def can_manage_people(actor: Actor) -> bool:
     """Create, rename and close teams; add, change, deactivate and list people."""

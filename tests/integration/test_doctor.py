@@ -2,6 +2,9 @@
 Flask's CLI runner on both databases."""
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -9,8 +12,11 @@ from sqlalchemy import select, text, update
 
 from engine import clock, heartbeat
 from engine.models import OutboxMessage, Subject, WorkerHeartbeat
+from tests.conftest import PG_URL
 from web import create_app
 from workflows import accounts
+
+from .smtp_inbox import free_port
 
 
 def _cli(database, **config):
@@ -84,15 +90,21 @@ def test_the_worker_beats_and_the_doctor_reads_it(cli):
 
 def test_the_doctor_sees_a_schema_behind_the_code(cli):
     runner, database = cli
+    from workflows.doctor import _alembic_script
+    script = _alembic_script()
     with database.engine.begin() as connection:
         heads = [r[0] for r in connection.execute(text("SELECT version_num FROM alembic_version"))]
-        connection.execute(text("UPDATE alembic_version SET version_num = '0013_teams_and_people'"
-                                " WHERE version_num = '0014_sign_in_limits'"))
+        # the newest revision of the longest line of migrations, taken back one step
+        newest = max((script.get_revision(h) for h in heads),
+                     key=lambda r: len(list(script.iterate_revisions(r.revision, "base"))))
+        connection.execute(text("UPDATE alembic_version SET version_num = :older "
+                                "WHERE version_num = :newest"),
+                           {"older": newest.down_revision, "newest": newest.revision})
     try:
         result = runner.invoke(args=["doctor"])
         assert result.exit_code == 1
         lines = _lines(result.output)
-        assert lines["schema"].startswith("FAIL") and "0014_sign_in_limits" in lines["schema"]
+        assert lines["schema"].startswith("FAIL") and newest.revision in lines["schema"]
         assert "worker" not in lines  # not read from a schema that may lack its tables
     finally:
         with database.engine.begin() as connection:
@@ -119,3 +131,117 @@ def test_the_demo_needs_demo_mode_and_no_real_users(cli):
     assert forced.exit_code == 0, forced.output
     again = runner.invoke(args=["demo", "--if-empty"])  # nothing to build: nothing refused
     assert again.exit_code == 0 and "already present" in again.output
+
+
+# -- a deployment set up for real (issue 25): secret key, HTTPS cookies, SMTP, OIDC --------------
+class _Discovery(http.server.BaseHTTPRequestHandler):
+    """A provider's discovery document, served over real HTTP on this machine."""
+    issuer = ""
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        if self.path != "/.well-known/openid-configuration":
+            self.send_error(404)
+            return
+        body = json.dumps({"issuer": self.issuer, "authorization_endpoint": self.issuer + "/auth",
+                           "token_endpoint": self.issuer + "/token",
+                           "jwks_uri": self.issuer + "/jwks"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def provider():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Discovery)
+    _Discovery.issuer = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield _Discovery.issuer
+    server.shutdown()
+    server.server_close()
+
+
+GOOD_KEY = "3f9c2a7e8b1d4c6f0a5e9b2d7c4f1a8e6b3d0c9f2e5a8b1d4c7f0e3a6b9c2d5f"
+
+
+@pytest.fixture
+def live(database, monkeypatch, smtp, provider):
+    """A healthy production configuration: migrated, deployed, a worker seen, a real secret
+    key, HTTPS cookies, a mail server and a sign-in provider that answer."""
+    monkeypatch.setenv("PACE_SECRET_KEY", GOOD_KEY)
+    monkeypatch.setenv("PACE_OIDC_ISSUER", provider)
+    monkeypatch.setenv("PACE_OIDC_CLIENT_ID", "pace-flow")
+    monkeypatch.setenv("PACE_OIDC_CLIENT_SECRET", "a-client-secret-from-the-provider")
+    heartbeat.beat(database.factory, "worker-1", started_at=heartbeat.now(), interval=30,
+                   did={}, errors=[])
+    return database
+
+
+def test_a_healthy_deployment_passes_every_check(live):
+    result = _cli(live, DEMO_MODE=False, HTTPS=True).invoke(args=["doctor"])
+    lines = _lines(result.output)
+    assert result.exit_code == 0, result.output
+    for name in ("database", "schema", "diagrams", "worker", "e-mail", "secret", "https",
+                 "smtp", "sign-in"):
+        assert lines[name].startswith("ok"), lines[name]
+    assert "answers (discovery document read)" in lines["sign-in"]
+    assert "127.0.0.1" in lines["smtp"] and "answers" in lines["smtp"]
+
+
+def test_a_wrong_database_url_is_named_with_what_to_check(monkeypatch):
+    monkeypatch.setenv("PACE_SECRET_KEY", GOOD_KEY)
+    wrong = PG_URL.rsplit("/", 1)[0] + "/no_such_pace_database"
+    result = create_app({"TESTING": True, "DATABASE_URL": wrong, "HTTPS": True}
+                        ).test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 1
+    line = _lines(result.output)["database"]
+    assert line.startswith("FAIL") and "no_such_pace_database" in line
+    assert 'database "no_such_pace_database" does not exist' in line
+    assert "Check PACE_DATABASE_URL (database_url in the settings file)" in line
+    assert "schema" not in _lines(result.output)  # nothing read from a database not there
+
+
+@pytest.mark.parametrize("key,expected", [
+    (None, "not set: neither PACE_SECRET_KEY nor secret_key in the settings file"),
+    ("change-me", "PACE_SECRET_KEY is 'change-me', an example value anyone can read"),
+    ("short-key-2026", "PACE_SECRET_KEY is too easy to guess (14 characters"),
+])
+def test_a_missing_or_weak_secret_key_fails_saying_how_to_make_one(live, monkeypatch, key,
+                                                                    expected):
+    if key is None:
+        monkeypatch.delenv("PACE_SECRET_KEY")
+    else:
+        monkeypatch.setenv("PACE_SECRET_KEY", key)
+    result = _cli(live, DEMO_MODE=False, HTTPS=True).invoke(args=["doctor"])
+    assert result.exit_code == 1
+    line = _lines(result.output)["secret"]
+    assert line.startswith("FAIL") and expected in line
+    assert "secrets.token_hex(32)" in line
+    assert "1 check(s) failed: secret key" in result.output
+
+
+def test_cookies_without_https_and_servers_that_do_not_answer_fail(live, monkeypatch):
+    closed = free_port()
+    monkeypatch.setenv("PACE_SMTP_PORT", str(closed))
+    monkeypatch.setenv("PACE_OIDC_ISSUER", f"http://127.0.0.1:{closed}")
+    result = _cli(live, DEMO_MODE=False).invoke(args=["doctor"])
+    assert result.exit_code == 1
+    lines = _lines(result.output)
+    assert lines["https"].startswith("FAIL") and "set PACE_HTTPS=1" in lines["https"]
+    assert lines["smtp"].startswith("FAIL") and f"cannot talk to 127.0.0.1:{closed}" \
+        in lines["smtp"] and "Check PACE_SMTP_HOST, PACE_SMTP_PORT" in lines["smtp"]
+    assert lines["sign-in"].startswith("FAIL") and "cannot reach http://127.0.0.1:" \
+        f"{closed}/.well-known/openid-configuration" in lines["sign-in"]
+    assert "3 check(s) failed: https cookies, smtp, sign-in provider" in result.output
+
+
+def test_a_provider_that_calls_itself_otherwise_fails(live, monkeypatch, provider):
+    monkeypatch.setenv("PACE_OIDC_ISSUER", provider + "/")
+    line = _lines(_cli(live, DEMO_MODE=False, HTTPS=True).invoke(args=["doctor"]).output)
+    assert line["sign-in"].startswith("FAIL")
+    assert f"the provider calls itself {provider!r}, not {provider + '/'!r}" in line["sign-in"]

@@ -132,6 +132,15 @@ MATRIX.update({
     f"GET {P}/roles": (None, None,
      "401  403  403  403  403  403   403   403   403  403  403   403   200"),
 })
+# The deployment's settings (web/api/settings.py): administrators and process owners. The
+# change is an empty body (422): nothing is saved.
+MATRIX.update({
+    # anon sw.n tl.n sw.s tl.s chair legal panel adm  mgr  owner audit admin
+    f"GET {P}/settings": (None, None,
+     "401  403  403  403  403  403   403   403   403  403  200   403   200"),
+    f"PATCH {P}/settings": (None, {},
+     "401  403  403  403  403  403   403   403   403  403  422   403   422"),
+})
 PEOPLE_VALUES = {"team": "north", "nowhere": "nowhere", "person": "sw.north", "nobody": "nobody"}
 CASES = [(route, user, int(statuses.split()[index]))
          for route, (_, _, statuses) in MATRIX.items() for index, user in enumerate(USERS)]

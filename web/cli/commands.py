@@ -246,7 +246,7 @@ def doctor_command():
     and the e-mail the worker gave up on (workflows/doctor.py). Exits 1 when a check fails;
     warnings leave the exit code 0."""
     from workflows import doctor
-    found = doctor.checks(_db())
+    found = doctor.checks(_db()) + _deployment_checks()
     labels = {doctor.OK: "ok  ", doctor.WARN: "WARN", doctor.FAIL: "FAIL"}
     width = max(len(c.name) for c in found)
     for check in found:
@@ -255,6 +255,22 @@ def doctor_command():
     if failed:
         click.echo(f"{len(failed)} check(s) failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def _deployment_checks():
+    """The secret key, HTTPS cookies, the mail server and the sign-in provider
+    (workflows/doctor_deployment.py), judged from this app and its environment."""
+    import os
+    from pathlib import Path
+    from workflows import doctor_deployment
+    mail = _db().runtime.config.notifications
+    return doctor_deployment.checks(doctor_deployment.Deployment(
+        secret_key=(os.environ.get("PACE_SECRET_KEY") or "").strip() or None,
+        secret_key_file=str(Path(current_app.instance_path) / "secret_key"),
+        https_cookies=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        demo=bool(current_app.config.get("DEMO_MODE")),
+        mail=mail.mail_settings() if mail else None,
+        oidc_issuer=(os.environ.get("PACE_OIDC_ISSUER") or "").strip() or None))
 
 
 @click.group("audit")
@@ -330,3 +346,7 @@ def init_app(app: Flask) -> None:
     from web.cli.process_models import models_group  # process models: list, check, deploy, migrate
     app.cli.add_command(models_group)
     app.cli.add_command(doctor_command)  # is the installation working (issue 30)
+    from web.cli import settings as cli_settings  # pace settings show|set (issue 25)
+    cli_settings.init_app(app)
+    from web.cli import children as cli_children  # pace children add (issue 25)
+    cli_children.init_app(app)

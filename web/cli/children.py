@@ -1,0 +1,82 @@
+"""``pace children add``: a newly looked-after child from the command line, through the
+service of the *Add a child* page and ``POST /api/v1/children``
+(``workflows.services.children.add_child``), so it refuses the same things naming the same
+fields, and the child's processes start exactly as they do there. It acts as the social
+worker or manager named by ``--by``, who is recorded in the child's history.
+
+Exit codes: 0 added; 1 refused (each problem printed, nothing saved); 2 a usage mistake,
+including a ``--by`` user who is unknown or inactive.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from engine.errors import EngineError, Forbidden, InvalidData
+from workflows.services import children as child_service
+
+from web.cli.acting import by_user
+
+OPTIONS = {"reference": "--reference", "name": "--name", "date_of_birth": "--date-of-birth",
+           "pathway": "--pathway", "start_date": "--start-date", "team": "--team",
+           "allocated_worker": "--allocated-worker", "profile": "--profile"}
+
+
+def _db():
+    from web.shared.database import db
+    return db()
+
+
+@click.group("children")
+def children_group():
+    """Children on the looked-after processes."""
+
+
+@children_group.command("add")
+@click.option("--reference", required=True, help="The council's reference for the child.")
+@click.option("--name", required=True, help="The child's name.")
+@click.option("--date-of-birth", default=None, metavar="YYYY-MM-DD")
+@click.option("--pathway", default=None, metavar="PATHWAY",
+              help="Scotland: accommodated (permanence journey) or cso_home (CSO at home).")
+@click.option("--start-date", default=None, metavar="YYYY-MM-DD",
+              help="Scotland: the date the child was accommodated, or the CSO at home made.")
+@click.option("--answer", "answers", multiple=True, metavar="FIELD=VALUE",
+              help="Any other field of the profile's entry form (England: la_start, "
+                   "legal_status, …); repeat it.")
+@click.option("--team", default=None, help="The child's team (default: yours).")
+@click.option("--allocated-worker", default=None, metavar="USERNAME")
+@click.option("--profile", default=None, help="scotland or england, when both are enabled.")
+@click.option("--by", "by", required=True, metavar="USERNAME",
+              help="The social worker or manager adding the child (recorded in its history).")
+@with_appcontext
+def children_add_command(reference, name, date_of_birth, pathway, start_date, answers, team,
+                         allocated_worker, profile, by):
+    """Add a child and start their processes; the first tasks go to the team's queues."""
+    data = {"reference": reference, "name": name, "date_of_birth": date_of_birth,
+            "pathway": pathway, "start_date": start_date}
+    for answer in answers:
+        key, sign, value = answer.partition("=")
+        if not sign or not key.strip():
+            raise click.BadParameter(f"{answer!r} is not FIELD=VALUE", param_hint="--answer")
+        data[key.strip()] = value
+    data = {key: value for key, value in data.items() if value not in (None, "")}
+    database = _db()
+    try:
+        with database.transaction() as session:
+            child = child_service.add_child(session, database.runtime, by_user(session, by),
+                                            data, profile=profile, team=team,
+                                            allocated_worker=allocated_worker)
+            added = (child.reference, child.team)
+    except Forbidden as exc:
+        raise click.BadParameter(f"{by!r} may not do this: {exc}", param_hint="--by") from None
+    except InvalidData as exc:
+        lines = [f"{OPTIONS.get(e.field, e.field or 'input')}: {e.message}" for e in exc.errors]
+        raise click.ClickException("nothing was saved:\n  " + "\n  ".join(lines)) from None
+    except EngineError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added {added[0]} to team {added[1]}; the first tasks are in the team's queues.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(children_group)
