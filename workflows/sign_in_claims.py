@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .sign_in_settings import OidcSettings
-
 _USERNAME_CHARS = re.compile(r"[^A-Za-z0-9._@-]+")
 MAX_USERNAME = 80
 MAX_NAME = 200
@@ -38,8 +36,9 @@ class Identity:
     groups: tuple[str, ...]
 
 
-def identity(claims: Mapping, settings: OidcSettings) -> Identity:
-    """The verified ID token's claims (and the userinfo's, merged in) as an ``Identity``."""
+def identity(claims: Mapping, groups_claim: str = "groups") -> Identity:
+    """The verified ID token's claims as an ``Identity``; ``groups_claim`` names the claim
+    holding the person's groups (``PACE_OIDC_GROUPS_CLAIM``)."""
     issuer, subject = claims.get("iss"), claims.get("sub")
     if not isinstance(issuer, str) or not isinstance(subject, str) or not subject:
         raise Refusal("The council's sign-in did not say who you are. Try again; if it "
@@ -54,7 +53,7 @@ def identity(claims: Mapping, settings: OidcSettings) -> Identity:
         parts = [claims.get(k) for k in ("given_name", "family_name")]
         name = " ".join(p for p in parts if isinstance(p, str) and p.strip()) or hint
     return Identity(issuer, subject, email, verified, hint.strip(),
-                    " ".join(name.split())[:MAX_NAME], groups_of(claims, settings.groups_claim))
+                    " ".join(name.split())[:MAX_NAME], groups_of(claims, groups_claim))
 
 
 def groups_of(claims: Mapping, claim: str) -> tuple[str, ...]:

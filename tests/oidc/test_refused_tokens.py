@@ -181,3 +181,37 @@ def test_without_a_provider_its_pages_are_not_there(database):
     assert "Sign in with" not in client.get("/sign-in").get_data(as_text=True)
     assert client.get("/sign-in/oidc").status_code == 404
     assert client.get("/sign-in/oidc/callback?code=x&state=y").status_code == 404
+
+
+def test_sign_out_ends_the_providers_session_too(app, database, crafted):
+    client = app.test_client()
+    assert client.get(to_provider_and_back(client)).status_code == 302
+    page = client.get("/my-work")
+    assert f"form-action 'self' {crafted.issuer}" in page.headers["Content-Security-Policy"]
+    token = page.get_data(as_text=True).split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    response = client.post("/sign-out", data={"csrf_token": token})
+    assert response.status_code == 302
+    target = urlsplit(response.headers["Location"])
+    query = dict(part.split("=", 1) for part in target.query.split("&"))
+    assert f"{target.scheme}://{target.netloc}{target.path}" == f"{crafted.issuer}/session/end"
+    assert query["post_logout_redirect_uri"] == "http%3A%2F%2Flocalhost%2Fsigned-out"
+    assert query["id_token_hint"].count(".") == 2  # the ID token of this sign-in
+    assert counts(database)[1] == 0
+    assert client.get("/my-work").headers["Location"].startswith("/sign-in")
+    signed_out = client.get("/signed-out").get_data(as_text=True)
+    assert "You have signed out of PACE Flow and of Council Account" in signed_out
+
+
+@pytest.mark.parametrize("query", [
+    "", "code=x", "state=nothing-we-sent&code=x", "error=access_denied&state=x",
+    "error=server_error&error_description=%00%0D%0A", "state=%00&code=%FF%FE",
+    "state=" + "x" * 5000,
+])
+def test_odd_returns_from_the_provider_get_a_page_not_a_failure(app, database, query):
+    before = counts(database)
+    response = app.test_client().get(f"/sign-in/oidc/callback?{query}")
+    assert response.status_code in (400, 401, 403), response.status_code
+    page = response.get_data(as_text=True)
+    # control characters are refused before the route, by the app's query rules
+    assert "Go to the sign-in page" in page or "There is a problem with the web address" in page
+    assert counts(database) == before

@@ -35,7 +35,7 @@ def sign_in_from_claims(session: Session, settings: OidcSettings, claims,
     """The active person the verified ``claims`` name, created or updated as the settings
     say; ``Refusal`` when they may not sign in (nothing is written then: the caller's
     transaction is rolled back). ``address``: the client's, for the audit event."""
-    who = rules.identity(claims, settings)
+    who = rules.identity(claims, settings.groups_claim)
     person = _find(session, settings, who)
     if person is None:
         person = _add(session, settings, who)
