@@ -60,9 +60,7 @@ def change(session: Session, actor: Actor, council: str, changes: Mapping[str, o
             problems.append(FieldError(str(key), problem))
         else:
             by_aim.setdefault(aim, {})[setting] = value
-    if problems:
-        raise InvalidData(problems)
-    rows = []
+    rows = []  # the aims are checked even when a key was refused: every problem named at once
     for aim, aim_changes in sorted(by_aim.items()):
         try:
             rows += _aim_rows(aim, aim_settings.change(session, actor, council, aim, aim_changes))
