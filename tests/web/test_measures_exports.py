@@ -10,7 +10,10 @@ import re
 
 import pytest
 
+from tests.unit.published import (assert_aim_table_safe, assert_nothing_small_recoverable,
+                                  table)
 from workflows.measures import publication
+from workflows.measures.disclosure import MARK as M
 
 from .measures_site import ON, client, text
 
@@ -67,16 +70,40 @@ def test_publication_suppresses_small_counts(site):
     mix = rows_of(manager.get(f"/measures/aims/1/outcome-mix.csv?on={ON}"))
     published = rows_of(manager.get(f"/measures/aims/1/outcome-mix.csv?on={ON}&publication=1"))
     assert ["terminate", "Terminate the CSO", "1", "100.0"] in mix
-    assert ["terminate", "Terminate the CSO", "<5", "suppressed"] in published
+    assert ["terminate", "Terminate the CSO", M, M] in published
+    assert ["total", "Reviews done", M, ""] in published  # 1 review: the total is the count
     stages = rows_of(manager.get(f"/measures/stages.csv?on={ON}&publication=1"))
     south_stage = next(r for r in stages if r[:3] == ["all", "LA_START", "PERM_RECOMMENDATION"])
-    assert south_stage[4:] == ["<5", "suppressed", "suppressed"]
+    assert south_stage[4:] == [M, M, M]
     forecast = text(manager.get(f"/measures/forecast.csv?on={ON}&publication=1"))
-    assert "Child N13" not in forecast and "<5" in forecast
+    assert "Child N13" not in forecast and M in forecast
     assert "Child N13" in text(manager.get(f"/measures/forecast.csv?on={ON}"))
     chart = rows_of(manager.get(f"/measures/aims/2/run-chart.csv?on={ON}&publication=1"))
     header = chart.index(["month", "value", "numerator", "denominator", "in_baseline", "signals"])
-    assert all(r[1] == "suppressed" and r[3] == "<5" for r in chart[header + 1:header + 15])
+    assert all(r[1] == M and r[3] == M for r in chart[header + 1:header + 15])
+
+
+@pytest.mark.parametrize("url", ["/measures/aims/1.csv", "/measures/aims/2.csv",
+                                 "/measures/aims/3.csv"])
+def test_no_published_aim_table_gives_a_small_count_away(site, url):
+    """Downloaded as a council would publish it, then solved as a reader could."""
+    manager = client(site, "manager")
+    internal = rows_of(manager.get(f"{url}?on={ON}"))
+    published = rows_of(manager.get(f"{url}?on={ON}&publication=1"))
+    assert_aim_table_safe(internal, published)
+
+
+def test_published_forecast_counts_per_team_give_no_small_count_away(site):
+    manager = client(site, "manager")
+    internal = table(rows_of(manager.get(f"/measures/forecast.csv?on={ON}")), "team")
+    published = table(rows_of(manager.get(f"/measures/forecast.csv?on={ON}&publication=1")),
+                      "team")
+    assert len(internal) == len(published) > 0
+    parts = ("missed", "forecast_to_be_missed", "on_track", "no_pace_known")
+    for truth_row, row in zip(internal, published):
+        truth = {k: int(truth_row[k]) for k in ("open", *parts)}
+        printed = {k: None if row[k] == M else int(row[k]) for k in truth}
+        assert_nothing_small_recoverable(printed, [("open", parts)], truth)
 
 
 def test_survival_page_draws_the_curve_from_its_data(site):

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
+from workflows.measures import disclosure
 from workflows.measures.aim_statuses import (AimResult, Cohort, Entry, LeftOut, Tally, classify,
                                              pct, rounded)
 from workflows.measures.aims import AimSettings, Threshold
@@ -330,19 +331,40 @@ def _field(reached: Reached | None, name: str) -> str | None:
 
 
 # -- publication --------------------------------------------------------------------------
-SUPPRESS_BELOW = 5
+SUPPRESS_BELOW = disclosure.SUPPRESS_BELOW
+COUNT_COLUMNS = ("on_time", "late", "overdue", "pending", "ended")
 
 
 def suppressed(count: int, publication: bool) -> str:
-    """Counts of 1 to 4 are shown as "<5" in published figures (0 is not disclosive)."""
-    return "<5" if publication and 0 < count < SUPPRESS_BELOW else str(count)
+    """A count on its own in published figures: 1 to 4 withheld (0 is not disclosive).
+    Counts that belong to a table with totals are decided by ``disclosure.protect``."""
+    return disclosure.MARK if publication and disclosure.small(count) else str(count)
+
+
+def withheld_counts(result: AimResult) -> frozenset:
+    """The counts of the aim's published table to withhold, keyed (row, column): each
+    status column's cohort months add up to its total row, so a month withheld alone
+    would be the total minus the months shown (``disclosure``)."""
+    rows = _table_rows(result)
+    cells = {(label, column): getattr(tally, column)
+             for label, tally, _ in rows for column in COUNT_COLUMNS}
+    months = [label for label, _, complete in rows if complete is not None]
+    groups = [disclosure.Group(("total", column), tuple((m, column) for m in months))
+              for column in COUNT_COLUMNS]
+    return disclosure.protect(cells, groups)
+
+
+def _table_rows(result: AimResult) -> list[tuple[str, Tally, bool | None]]:
+    return ([(c.month.strftime("%Y-%m"), c.tally, c.complete) for c in result.cohorts]
+            + [("total", result.total, None)])
 
 
 def csv_rows(result: AimResult, publication: bool = False) -> list[list[str]]:
     """The aim by cohort month, with its definition and settings printed above the table.
 
-    ``publication=True`` suppresses small numbers: counts of 1–4 become "<5", and a
-    percentage is withheld when its numerator or denominator is 1–4.
+    ``publication=True`` applies ``disclosure``: counts of 1–4 and the counts that would
+    give them away are withheld, and a percentage is withheld when any count it is
+    computed from is.
     """
     s = result.settings
     rows = [
@@ -352,21 +374,21 @@ def csv_rows(result: AimResult, publication: bool = False) -> list[list[str]]:
         [f"Target {rounded(float(s.target_pct))}%; threshold {s.threshold.describe()}; "
          f"population: {s.population.describe()}; aim start {s.start_date or 'none'}; "
          f"aim end {s.end_date or 'none'}; measured on {result.measured_on.isoformat()}"],
-        ["Small numbers (1-4) suppressed" if publication else "Not for publication: small numbers shown"],
+        [disclosure.NOTICE if publication else "Not for publication: small numbers shown"],
         [],
-        ["cohort_month", "complete", "on_time", "late", "overdue_undecided", "deadline_ahead",
+        ["cohort_month", "complete", *COUNT_COLUMNS[:2], "overdue_undecided", "deadline_ahead",
          "ended", "pct_on_time_of_decided", "pct_on_time_of_decided_and_overdue", "pct_done"],
     ]
-    for label, tally, complete in ([(c.month.strftime("%Y-%m"), c.tally, c.complete)
-                                    for c in result.cohorts] + [("total", result.total, None)]):
-        def share(num: int, den: int) -> str:
-            if publication and (0 < num < SUPPRESS_BELOW or 0 < den < SUPPRESS_BELOW):
-                return "suppressed"
+    withheld = withheld_counts(result) if publication else frozenset()
+    for label, tally, complete in _table_rows(result):
+        def share(num: int, den: int, *columns: str) -> str:
+            if disclosure.any_withheld(withheld, *((label, c) for c in columns)):
+                return disclosure.MARK
             return rounded(pct(num, den), 1) if den else ""
         rows.append([label, "" if complete is None else ("yes" if complete else "no"),
-                     *(suppressed(n, publication) for n in (tally.on_time, tally.late,
-                                                            tally.overdue, tally.pending,
-                                                            tally.ended)),
-                     share(tally.on_time, tally.decided), share(tally.on_time, tally.due),
-                     share(tally.decided, tally.due)])
+                     *(disclosure.show(getattr(tally, c), (label, c), withheld)
+                       for c in COUNT_COLUMNS),
+                     share(tally.on_time, tally.decided, "on_time", "late"),
+                     share(tally.on_time, tally.due, "on_time", "late", "overdue"),
+                     share(tally.decided, tally.due, "on_time", "late", "overdue")])
     return rows

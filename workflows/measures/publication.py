@@ -7,10 +7,12 @@ per measure it contains, with the definition's version and wording, whether smal
 were suppressed, and the date and teams the figures are for. A definition's wording never
 changes without its version changing (a test pins the texts to their versions).
 
-For publication (``publication=True``) counts of 1 to 4 are shown as "<5"
-(``measures.suppressed``) and any figure computed from such a count is withheld, so no
-child can be recognised from a small cell; an export that lists children (the forecast)
-gives its counts per team only.
+For publication (``publication=True``) every table goes through ``disclosure``: counts of
+1 to 4 are withheld, then the counts that would give them away (a total minus the other
+cells shown), and any figure computed from a withheld count, all marked "[c]"; so no
+child can be recognised from a small cell, directly or by subtraction. Each table below
+says which of its counts add up to which (its ``disclosure.Group``s). An export that lists
+children (the forecast) gives its counts per team only.
 """
 from __future__ import annotations
 
@@ -19,11 +21,12 @@ from datetime import date
 from typing import NamedTuple
 
 from workflows.measures import forecast as forecasts
-from workflows.measures import aim_results as measures, run_charts, stage_delays, survival
-from workflows.measures.aim_results import SUPPRESS_BELOW, suppressed
+from workflows.measures import aim_results as measures, disclosure, run_charts, stage_delays, survival
 from workflows.measures.aim_statuses import AimResult, pct, rounded
+from workflows.measures.disclosure import Group, any_withheld, show
 
-WITHHELD = "suppressed"
+WITHHELD = disclosure.MARK
+NONE = frozenset()
 
 
 class Definition(NamedTuple):
@@ -98,14 +101,15 @@ def definitions_block(keys: Sequence[str], measured_on: date, scope: str,
     rows = [[f"PACE Flow measure: {' with '.join(d.title for d in found)}"]]
     rows += [[f"Definition version {d.version} ({d.title}): {d.text}"] for d in found]
     rows += [[f"Figures as at {measured_on.isoformat()}; {scope}"],
-             ["Small numbers (1-4) suppressed" if publication
+             [disclosure.NOTICE if publication
               else "Not for publication: small numbers shown"], []]
     return rows
 
 
-def share(numerator: int, denominator: int, publication: bool, places: int = 1) -> str:
-    """A percentage, withheld for publication when either count is 1 to 4."""
-    if publication and (0 < numerator < SUPPRESS_BELOW or 0 < denominator < SUPPRESS_BELOW):
+def share(numerator: int, denominator: int, withheld: bool, places: int = 1) -> str:
+    """A percentage; withheld when a count it is computed from is (``withheld``), since
+    with the other count shown it would give that count back."""
+    if withheld:
         return WITHHELD
     return rounded(pct(numerator, denominator), places) if denominator else ""
 
@@ -125,19 +129,45 @@ def aim_rows(result: AimResult, scope: str, publication: bool) -> list[list[str]
 
 def outcome_mix_rows(result: AimResult, scope: str, publication: bool) -> list[list[str]]:
     rows = definitions_block(["aim1", "outcome_mix"], result.measured_on, scope, publication)
-    done = result.total.decided
+    done, mix = result.total.decided, result.outcome_mix()
+    withheld = disclosure.protect({code: count for code, _, count, _ in mix} | {"total": done},
+                                  [Group("total", tuple(code for code, *_ in mix))]) \
+        if publication else NONE
+    """Each recommendation's reviews add up to the reviews done."""
     rows.append(["recommendation", "label", "reviews", "pct_of_reviews"])
-    for code, label, count, _share in result.outcome_mix():
-        rows.append([code, label, suppressed(count, publication), share(count, done, publication)])
-    rows.append(["total", "Reviews done", suppressed(done, publication), ""])
+    for code, label, count, _share in mix:
+        rows.append([code, label, show(count, code, withheld),
+                     share(count, done, any_withheld(withheld, code, "total"))])
+    rows.append(["total", "Reviews done", show(done, "total", withheld), ""])
     return rows
 
 
 def run_chart_rows(chart: run_charts.RunChart, result: AimResult, denominator: str, scope: str,
                    publication: bool) -> list[list[str]]:
+def point_withheld(points: Sequence[run_charts.Point]) -> frozenset:
+    """Run-chart points: a month's numerator and the children not in it (never printed)
+    add up to its denominator, so 20 of 21 is withheld as surely as 1 of 21. Keyed
+    ("numerator" | "denominator", index)."""
+    cells, groups, hidden = {}, [], []
+    for i, p in enumerate(points):
+        if p.numerator is None or p.denominator is None:
+            continue
+        cells |= {("numerator", i): p.numerator, ("rest", i): p.denominator - p.numerator,
+                  ("denominator", i): p.denominator}
+        groups.append(Group(("denominator", i), (("numerator", i), ("rest", i))))
+        hidden.append(("rest", i))
+    return disclosure.protect(cells, groups, hidden)
+
+
     rows = definitions_block([AIM_KEYS[result.aim], "run_chart"], result.measured_on, scope,
                              publication)
-    rows += [["median", _days(chart.median), "baseline points", str(len(chart.baseline)),
+    withheld = point_withheld(chart.points) if publication else NONE
+    # The median of the baseline is one point's value (or the mean of two): withheld when
+    # a point it rests on is.
+    median_hidden = any(any_withheld(withheld, ("numerator", i), ("denominator", i))
+                        for i in chart.baseline)
+    rows += [["median", WITHHELD if median_hidden else _days(chart.median), "baseline points",
+              str(len(chart.baseline)),
               "provisional" if chart.provisional else "final"],
              ["target", _days(chart.target)],
              ["percentage of", denominator],
@@ -145,13 +175,13 @@ def run_chart_rows(chart: run_charts.RunChart, result: AimResult, denominator: s
               "-".join(map(str, chart.runs_limits)) if chart.runs_limits else ""], [],
              ["month", "value", "numerator", "denominator", "in_baseline", "signals"]]
     for index, point in enumerate(chart.points):
-        hidden = publication and any(n is not None and 0 < n < SUPPRESS_BELOW
-                                     for n in (point.numerator, point.denominator))
+        hidden = any_withheld(withheld, ("numerator", index), ("denominator", index))
         rows.append([point.month.strftime("%Y-%m"),
                      WITHHELD if hidden else rounded(point.value, 1),
-                     "" if point.numerator is None else suppressed(point.numerator, publication),
-                     "" if point.denominator is None else suppressed(point.denominator,
-                                                                     publication),
+                     "" if point.numerator is None
+                     else show(point.numerator, ("numerator", index), withheld),
+                     "" if point.denominator is None
+                     else show(point.denominator, ("denominator", index), withheld),
                      "yes" if index in chart.baseline else "no",
                      "; ".join(s.label for s in chart.signals_at(index))])
     rows += [[], ["signal", "from", "to", "direction", "note"]]
@@ -165,29 +195,58 @@ def run_chart_rows(chart: run_charts.RunChart, result: AimResult, denominator: s
 
 
 # -- stage delays -----------------------------------------------------------------------------
-def _stage(stat: stage_delays.StageStat, publication: bool) -> list[str]:
-    hidden = publication and 0 < stat.n < SUPPRESS_BELOW
-    return [stat.start_code, stat.end_code, stat.label, suppressed(stat.n, publication),
+def _stage(stat: stage_delays.StageStat, key, withheld: frozenset) -> list[str]:
+    hidden = key in withheld
+    return [stat.start_code, stat.end_code, stat.label, show(stat.n, key, withheld),
             WITHHELD if hidden else _days(stat.median), WITHHELD if hidden else _days(stat.p90)]
 
 
 def stage_rows(process: str, overall: Sequence[stage_delays.StageStat],
                per_version: dict, comparison: Sequence[stage_delays.Comparison] | None,
+def stage_withheld(overall: Sequence[stage_delays.StageStat], per_version: dict,
+                   comparison: Sequence[stage_delays.Comparison] | None) -> frozenset:
+    """Each stage's children per version, and those under no version (never printed), add
+    up to its children overall. Keyed ("all" | ("version", v) | "before" | "after", stage);
+    two ranges compared are counted on their own (they need not add up to anything)."""
+    cells, groups, hidden = {}, [], []
+    for stat in overall:
+        stage = (stat.start_code, stat.end_code)
+        parts = {(("version", v), stage): next((s.n for s in stats
+                                                if (s.start_code, s.end_code) == stage), 0)
+                 for v, stats in per_version.items()}
+        cells |= parts | {("all", stage): stat.n, ("none", stage): stat.n - sum(parts.values())}
+        hidden.append(("none", stage))
+        groups.append(Group(("all", stage), (*parts, ("none", stage))))
+    for c in comparison or ():
+        stage = (c.before.start_code, c.before.end_code)
+        cells |= {("before", stage): c.before.n, ("after", stage): c.after.n}
+    return disclosure.protect(cells, groups, hidden)
+
+
                compare_label: str, measured_on: date, scope: str,
-               publication: bool) -> list[list[str]]:
+               publication: bool, versions: tuple[int, int] | None = None) -> list[list[str]]:
+    """``versions``: the two versions compared, when the comparison is of versions (their
+    counts are then the per-version rows', withheld alike)."""
     rows = definitions_block(["stage_delays"], measured_on, scope, publication)
     header = ["group", "from", "to", "stage", "children", "median_days", "p90_days"]
     rows += [["process", process], [], header]
-    rows += [["all", *_stage(s, publication)] for s in overall]
+    withheld = stage_withheld(overall, per_version, comparison) if publication else NONE
+    rows += [["all", *_stage(s, ("all", (s.start_code, s.end_code)), withheld)]
+             for s in overall]
     for version, stats in per_version.items():
-        rows += [[f"version {version}", *_stage(s, publication)] for s in stats]
+        rows += [[f"version {version}",
+                  *_stage(s, (("version", version), (s.start_code, s.end_code)), withheld)]
+                 for s in stats]
     if comparison is not None:
         rows += [[], ["comparing", compare_label],
                  ["from", "to", "stage", "children_before", "median_before", "p90_before",
                   "children_after", "median_after", "p90_after", "median_change", "p90_change"]]
         for c in comparison:
-            before, after = _stage(c.before, publication), _stage(c.after, publication)
-            hidden = WITHHELD in before or WITHHELD in after
+            stage = (c.before.start_code, c.before.end_code)
+            keys = ((("version", versions[0]), stage), (("version", versions[1]), stage)) \
+                if versions else (("before", stage), ("after", stage))
+            before, after = _stage(c.before, keys[0], withheld), _stage(c.after, keys[1], withheld)
+            hidden = any_withheld(withheld, *keys)
             rows.append([*before, *after[3:],
                          WITHHELD if hidden else _days(c.median_change),
                          WITHHELD if hidden else _days(c.p90_change)])
@@ -197,12 +256,13 @@ def stage_rows(process: str, overall: Sequence[stage_delays.StageStat],
 # -- survival ---------------------------------------------------------------------------------
 def survival_rows(result: survival.Survival, scope: str, publication: bool,
                   every: int = 28) -> list[list[str]]:
-    """Publication: the curve read every four weeks (no individual day disclosed), counts
-    suppressed, the estimate withheld where fewer than 5 were still waiting. Otherwise the
-    full event table."""
+    """Publication: the curve read every four weeks (no individual day disclosed), the
+    counts protected (``survival_withheld``) and every figure of a row withheld when a
+    count of that row is. Otherwise the full event table."""
     rows = definitions_block(["survival"], result.measured_on, scope, publication)
     rows += [["clock", result.clock.title],
              ["threshold_days",
+    withheld = survival_withheld(result.curves, every) if publication else NONE
               "" if result.threshold_days is None else str(result.threshold_days)]]
     if result.comparison is not None:
         c = result.comparison
@@ -211,21 +271,25 @@ def survival_rows(result: survival.Survival, scope: str, publication: bool,
     rows += [[], ["group", "children", "decided", "censored", "median_days",
                   "pct_decided_by_threshold"]]
     for curve in result.curves:
-        small = publication and 0 < curve.n < SUPPRESS_BELOW
+        label = curve.label
+        small = any_withheld(withheld, ("children", label), ("decided", label),
+                             ("censored", label))
         by = curve.decided_by(result.threshold_days) if result.threshold_days else None
-        rows.append([curve.label, suppressed(curve.n, publication),
-                     suppressed(curve.decided, publication),
-                     suppressed(curve.censored, publication),
+        rows.append([label, show(curve.n, ("children", label), withheld),
+                     show(curve.decided, ("decided", label), withheld),
+                     show(curve.censored, ("censored", label), withheld),
                      WITHHELD if small else _days(curve.median_days),
                      WITHHELD if small else _days(by)])
     if publication:
         rows += [[], ["group", "day", "still_waiting", "decided_so_far", "pct_still_waiting"]]
         for curve in result.curves:
-            for day, at_risk, decided, waiting in survival.grid(curve, every):
-                hidden = 0 < at_risk < SUPPRESS_BELOW
-                rows.append([curve.label, str(day), suppressed(at_risk, True),
-                             suppressed(decided, True),
-                             WITHHELD if hidden else _days(waiting)])
+            label = curve.label
+            for day, decided, _censored, waiting in readings(curve, every):
+                keys = (("children", label), ("waiting", label, day), ("decided", label, day))
+                rows.append([label, str(day), show(waiting, keys[1], withheld),
+                             show(decided, keys[2], withheld),
+                             WITHHELD if any_withheld(withheld, *keys)
+                             else _days(_pct(curve.waiting_at(day)))])
     else:
         rows += [[], ["group", "day", "at_risk", "decided", "censored", "pct_still_waiting",
                       "ci_lower", "ci_upper"]]
@@ -238,6 +302,41 @@ def survival_rows(result: survival.Survival, scope: str, publication: bool,
 
 # -- forecast ---------------------------------------------------------------------------------
 def forecast_rows(items: Iterable[forecasts.Forecast], measured_on: date, scope: str,
+def _pct(share: float | None) -> float | None:
+    return None if share is None else 100.0 * share
+
+
+def readings(curve: survival.Curve, every: int = 28) -> list[tuple[int, int, int, int]]:
+    """The curve's children every ``every`` days: (day, decided by then, censored by then,
+    still waiting after it), which add up to the curve's children; the days are
+    ``survival.grid``'s."""
+    rows = []
+    for day, *_ in survival.grid(curve, every):
+        decided = sum(1 for o in curve.observations if o.decided and o.days <= day)
+        censored = sum(1 for o in curve.observations if not o.decided and o.days <= day)
+        rows.append((day, decided, censored, curve.n - decided - censored))
+    return rows
+
+
+def survival_withheld(curves: Sequence[survival.Curve], every: int = 28) -> frozenset:
+    """A curve's decided and censored children add up to its children, and so, at each
+    reading, do those decided by then, censored by then (never printed) and still
+    waiting; the readings share the curve's total, so they are solved together
+    (``disclosure``)."""
+    cells, groups, hidden = {}, [], []
+    for curve in curves:
+        label = curve.label
+        cells |= {("children", label): curve.n, ("decided", label): curve.decided,
+                  ("censored", label): curve.censored}
+        groups.append(Group(("children", label), (("decided", label), ("censored", label))))
+        for day, decided, censored, waiting in readings(curve, every):
+            keys = (("decided", label, day), ("censored", label, day), ("waiting", label, day))
+            cells |= dict(zip(keys, (decided, censored, waiting)))
+            hidden.append(keys[1])
+            groups.append(Group(("children", label), keys))
+    return disclosure.protect(cells, groups, hidden)
+
+
                   publication: bool) -> list[list[str]]:
     """Per team and clock for publication; per child (not for publication) otherwise."""
     items = list(items)
@@ -245,7 +344,11 @@ def forecast_rows(items: Iterable[forecasts.Forecast], measured_on: date, scope:
     rows.append(["team", "clock", "open", "missed", "forecast_to_be_missed", "on_track",
                  "no_pace_known"])
     for row in forecasts.by_team(items):
-        rows.append([row.team, row.clock, *(suppressed(n, publication) for n in row[2:])])
+        # missed, forecast to be missed, on track and no pace known add up to open
+        cells = dict(zip(row._fields[2:], row[2:]))
+        withheld = disclosure.protect(cells, [Group("open", row._fields[3:])]) \
+            if publication else NONE
+        rows.append([row.team, row.clock, *(show(n, key, withheld) for key, n in cells.items())])
     if publication:
         return rows
     rows += [[], ["child_reference", "child", "team", "clock", "clock_started", "deadline",
