@@ -293,6 +293,12 @@ def milestone_label(code: str, process_id: str | None = None) -> str:
     return code.replace("_", " ").capitalize()
 
 
+def process_name(process_id: str | None, fallback: str = "Process") -> str:
+    """A process's name as its profile gives it ("CSO at home review"), never its id."""
+    profile = for_process(process_id) if process_id else None
+    return profile.process_names.get(process_id, fallback) if profile else fallback
+
+
 def web_data(environ: Mapping[str, str] | None = None) -> dict:
     """Everything the web layer needs per enabled profile, as plain data."""
     return {"enabled": list(names(environ)),

@@ -28,6 +28,7 @@ from engine.models import (AuditChain, AuditEvent, ProcessInstance, ProcessModel
                            UserAccount, WorkItem)
 from workflows import profiles
 from workflows.children.recorded_answers import submitted
+from workflows.process_models import lane_names
 
 from web.shared import query_args
 from web.security.access import child_or_404, children_clause, require_roles
@@ -279,7 +280,10 @@ def index():
         instances = session.scalars(instances_query.order_by(ProcessInstance.id.desc())
                                     .limit(SEARCH_LIMIT)).unique().all()
         rows = [(i, i.subject, i.model.name or i.process_id, i.model.version) for i in instances]
-        processes = sorted(session.scalars(select(ProcessModel.process_id).distinct()))
+        processes = sorted(((pid, profiles.process_name(pid, name or "Process"))
+                            for pid, name in session.execute(select(
+                                ProcessModel.process_id, func.max(ProcessModel.name))
+                                .group_by(ProcessModel.process_id))), key=lambda p: p[1])
         _viewed(session, None, "audit_searched", q=search, process=process, status=status)
     return render_template("audit/index.html", search=search, process=process,
                            status=status, children=children, child_total=child_total,
@@ -403,6 +407,7 @@ def diagram(subject_id: int):
             clock.aware(instance.started_at) if instance.started_at else None
     return render_template(
         "audit/diagram.html", child=child, instance=instance, model=instance.model,
+        bpmn=lane_names.with_role_names(instance.model.bpmn_xml, instance.process_id),
         stages=stages, rows=rows, total=total, complete=complete, steps=steps, names=names,
         element=element,
         element_name=graph.names.get(element) if element else None,

@@ -18,6 +18,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import Conflict, EngineError, InvalidData
+from workflows.process_models import lane_names
 from workflows.process_models import (changes as model_changes, diagram_elements,
                                        drafts as model_drafts, model_validation)
 from workflows import profiles
@@ -104,8 +105,9 @@ def version(process_id: str, version: int):
 def download_bpmn(process_id: str, version: int):
     with db().transaction() as session:
         model = service.get_version(session, current_user, process_id, version).model
-    if request.args.get("view"):  # for the diagram viewer on the page
-        return Response(model.bpmn_xml, mimetype="application/xml")
+    if request.args.get("view"):  # for the diagram viewer on the page: lanes by role name
+        return Response(lane_names.with_role_names(model.bpmn_xml, process_id),
+                        mimetype="application/xml")
     return _attachment(model.bpmn_xml, "application/xml", f"{process_id}-v{version}.bpmn")
 
 

@@ -118,18 +118,13 @@ def _milestone_row(m: Milestone, today: date) -> MilestoneRow:
     return row
 
 
-def _process_name(process_id) -> str:
-    return next((p.process_names[process_id] for p in profiles.PROFILES.values()
-                 if process_id in p.process_names), "Process")
-
-
 def _detail(event: AuditEvent, names: dict[str, str], titles: dict[str, str],
             child: Subject) -> str:
     """The event in a worker's words: task titles and role names, never their codes."""
     data = event.data or {}
     task = data.get("title") or titles.get(str(data.get("task") or ""), "")
     if event.event_type == "instance_started":
-        return _process_name(data.get("process_id"))
+        return profiles.process_name(data.get("process_id"))
     if event.event_type == "instance_completed":
         return data.get("end_name") or ""
     if event.event_type == "timer_fired":

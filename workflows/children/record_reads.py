@@ -19,10 +19,6 @@ from workflows import profiles
 from .recorded_answers import RecordedStep, answers, submitted
 
 
-def _process_names() -> dict[str, str]:
-    return {pid: name for p in profiles.PROFILES.values() for pid, name in p.process_names.items()}
-
-
 def recorded_steps(session: Session, runtime: Runtime, subject_id: int) -> list[RecordedStep]:
     events = session.scalars(select(AuditEvent).where(
         AuditEvent.subject_id == subject_id, AuditEvent.event_type == "task_completed")
@@ -33,14 +29,14 @@ def recorded_steps(session: Session, runtime: Runtime, subject_id: int) -> list[
         ProcessInstance.id.in_({e.instance_id for e in events})))}
     people = dict(session.execute(select(UserAccount.username, UserAccount.display_name).where(
         UserAccount.username.in_({e.actor for e in events}))).all())
-    names = _process_names()
     steps = []
     for event in events:
         data = event.data or {}
         instance = instances.get(event.instance_id)
         task = str(data.get("task") or "")
         schema, ui = runtime.form_for(instance, task) if instance else ({}, {})
-        process = names.get(instance.process_id, instance.model.name or "") if instance else ""
+        process = profiles.process_name(instance.process_id, instance.model.name or "") \
+            if instance else ""
         steps.append(RecordedStep(
             task_id=event.task_id or "", task_name=task,
             title=str(data.get("title") or schema.get("title") or "Completed step"),

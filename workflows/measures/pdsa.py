@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine import audit, clock
 from engine.errors import NotFound
 
+from workflows import profiles
 from workflows.measures.aims import AIMS, DEFAULT_COUNCIL, SettingError
 from workflows.measures.data import Deployment
 from workflows.measures.run_charts import Annotation
@@ -153,7 +154,7 @@ def annotations(cycles_: Iterable[PdsaCycle], deployments: Iterable[Deployment])
                         + (f", {PDSA_ACTS[c.act].lower()}" if c.act else ""))
              for c in cycles_]
     found += [Annotation(d.deployed_on, "deployment",
-                         f"{d.process_id.replace('_', ' ').capitalize()} version {d.version} live"
+                         f"{profiles.process_name(d.process_id)} version {d.version} live"
                          + (f": {d.reason}" if d.reason else ""))
               for d in deployments]
     return sorted(found, key=lambda a: (a.on, a.kind, a.label))

@@ -59,18 +59,20 @@ _OWN = {
                      "stages only: a child still waiting at a stage is not in its figures. "
                      "Grouped by the diagram version a stage was completed under, or by the "
                      "date a stage started."),
-    "survival": ("Time to permanence decision (Kaplan–Meier)", "1",
-                 "Days from accommodation (first LA_START) to the recommendation for "
-                 "permanence (first PERM_RECOMMENDATION), or from a recommendation away from "
+    # Version 2 of survival and forecast: milestones by name, not by code.
+    "survival": ("Time to permanence decision (Kaplan–Meier)", "2",
+                 "Days from accommodation (the first time) to the recommendation for "
+                 "permanence (the first after it), or from a recommendation away from "
                  "home to the ADM decision. Children still waiting at the measurement date, "
                  "or whose episode ended without the decision, are censored on that day. The "
                  "share still waiting is the Kaplan–Meier estimate (lifelines) with a 95% "
                  "confidence interval; the median is the first day it falls to 50% or below. "
                  "Groups (diagram version the clock started under, or start date ranges) are "
                  "compared with the log-rank test."),
-    "forecast": ("Breach forecast", "1",
-                 "Open statutory clocks (Aim 1 review: CSO_START + Aim 1 threshold; "
-                 "recommendation for permanence: LA_START + Aim 2 threshold; ADM decision: "
+    "forecast": ("Breach forecast", "2",
+                 "Open statutory clocks (Aim 1 review: start of the order at home + Aim 1 "
+                 "threshold; recommendation for permanence: date accommodated + Aim 2 "
+                 "threshold; ADM decision: "
                  "recommendation away from home + Aim 3 threshold). Pace: median days of each "
                  "stage completed in the last 365 days (every completed one when fewer than 5). "
                  "The stage in progress ends at its median or today if it has run longer; "
