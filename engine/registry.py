@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import audit, clock, form_schemas, runnable_checks
+from . import audit, clock, form_schemas, rule_anchors, runnable_checks
 from .expressions import UnsafeExpression, allowed_script_function, check_expression
 from .models import ProcessModel
 from .rules import RulePolicy
@@ -100,14 +100,8 @@ def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[
             add(flow, f"condition {(node.text or '').strip()!r} {exc}")
     for node in root.xpath("//bpmn:timerEventDefinition/*", namespaces=NS):
         event = node.getparent().getparent()
-        text = (node.text or "").strip()
-        try:
-            ctx.rules.check_rule(text)
-        except ValueError:
-            try:
-                check_expression(text)
-            except UnsafeExpression as exc:
-                add(event, f"timer {text!r} is neither a due rule nor a safe expression: {exc}")
+        if message := rule_anchors.timer_problem((node.text or "").strip(), ctx.rules):
+            add(event, message)
     for node in root.xpath("//bpmn:eventBasedGateway", namespaces=NS):
         # SpiffWorkflow waits at the gateway as one event made of its targets' events, which
         # the timer index (engine/timers.py) does not see and the due-rule hook does not
@@ -132,6 +126,7 @@ def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[
     for node in root.xpath("//bpmn:*[bpmn:extensionElements] | //bpmn:userTask", namespaces=NS):
         problems.extend(_check_properties(node, _properties(node), bundle, ctx))
     problems.extend(_check_reachability(root))
+    problems.extend(Problem(*found) for found in rule_anchors.problems(root, bundle.forms, ctx.rules))
     problems.extend(Problem(*found) for found in runnable_checks.problems(root, bundle.process_id))
     return problems
 

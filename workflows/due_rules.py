@@ -25,6 +25,41 @@ class RuleError(ValueError):
     """A due rule or offset that cannot be read; the message says how to fix it."""
 
 
+# A plan for a child never needs a date further off than this (a child looked after from
+# birth leaves care by 26): a rule reaching further is a slip (+9999y) and would overflow
+# the calendar when a child reaches it.
+HORIZON_YEARS = 25
+_DAYS = {"d": 1.0, "w": 7.0, "m": 30.44, "y": 365.25, "wd": 7 / 5}
+_ISO_DURATION = re.compile(r"^(R\d*/)?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?"
+                           r"(T(\d+H)?(\d+M)?(\d+S)?)?$", re.IGNORECASE)
+_ISO_UNITS = {"Y": "y", "M": "m", "W": "w", "D": "d"}
+
+
+def iso_hint(text: str) -> str | None:
+    """What to write instead of an ISO 8601 duration (P7D) or repeating interval (R6/P1D),
+    as Camunda Modeler and other engines take them; None for anything else."""
+    value = (text or "").strip()
+    match = _ISO_DURATION.match(value)
+    if not match:
+        return None
+    date_part = value.split("/")[-1][1:].upper().split("T")[0]
+    offsets = "".join(f"+{amount}{_ISO_UNITS[unit]}"
+                      for amount, unit in re.findall(r"(\d+)([YMWD])", date_part)) or "+1d"
+    if match.group(1):
+        return (f"{value!r} is an ISO 8601 repeating interval; PACE Flow has no repeating "
+                f"timers: draw a loop back through the task the timer opens, with a timer "
+                f"such as REVIEW{offsets} counted from the milestone that task records")
+    return (f"{value!r} is an ISO 8601 duration; PACE Flow counts from a milestone or a date "
+            f"field: write ANCHOR{offsets}, for example LA_START{offsets}")
+
+
+def _check_horizon(rule: str, offsets: tuple["Offset", ...]) -> None:
+    days = sum(_DAYS[o.unit] * o.amount for o in offsets)
+    if days > HORIZON_YEARS * 365.25:
+        raise RuleError(f"{rule!r} reaches {days / 365.25:,.0f} years ahead; the limit is "
+                        f"{HORIZON_YEARS} years")
+
+
 @dataclass(frozen=True)
 class Offset:
     sign: int
@@ -60,6 +95,8 @@ def parse_rule(rule: str) -> tuple[Term, ...]:
         raise RuleError("the due rule is empty; write e.g. LA_START+3w")
     if len(rule) > 500:
         raise RuleError("the due rule is longer than 500 characters")
+    if hint := iso_hint(rule):
+        raise RuleError(hint)
     terms = []
     for part in rule.split("|"):
         match = _ANCHOR.match(part)
@@ -67,15 +104,19 @@ def parse_rule(rule: str) -> tuple[Term, ...]:
             raise RuleError(f"{rule!r}: each alternative must start with a milestone code or "
                             "a date field, e.g. LA_START+3w")
         offsets, _ = _parse_offsets(part, match.end(), rule)
+        _check_horizon(rule, offsets)
         terms.append(Term(match.group(1), offsets))
     return tuple(terms)
 
 
 @functools.lru_cache(maxsize=4096)
 def parse_offsets(text: str) -> tuple[Offset, ...]:
+    if hint := iso_hint(text):
+        raise RuleError(hint)
     offsets, _ = _parse_offsets(text or "", 0, text or "")
     if not offsets:
         raise RuleError(f"{text!r}: expected one or more offsets like -5d or +2d +7d")
+    _check_horizon(text, offsets)
     return offsets
 
 
@@ -159,6 +200,10 @@ class DueRules:
 
     def check_offsets(self, offsets: str) -> None:
         parse_offsets(offsets)
+
+    def anchors(self, rule: str) -> list[str]:
+        """The milestone codes and date fields a rule counts from, in its order."""
+        return [term.anchor for term in parse_rule(rule)]
 
     def resolve(self, rule: str, anchors: Mapping[str, date]) -> date | None:
         return resolve(rule, anchors, self.region)

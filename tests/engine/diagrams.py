@@ -24,7 +24,7 @@ def diagram(body: str, *, lane: str = "social_worker", process_id: str = "mini",
 
 def linear(task_props: str | None = None, *, lane: str = "social_worker",
            gateway_condition: str | None = None, extra: str = "") -> str:
-    """start → task → (gateway with a condition) → end."""
+    """start (recording START) → task → (gateway with a condition) → end."""
     task_props = task_props if task_props is not None else props(
         formJsonSchemaFilename="task.schema.json", due="START+3d")
     if gateway_condition is None:
@@ -40,7 +40,8 @@ def linear(task_props: str | None = None, *, lane: str = "social_worker",
                 '<bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="end" />'
                 '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>')
         nodes = ("start", "task", "gw", "end")
-    body = ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+    body = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start")
+            + '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
             '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="task" />'
             f'<bpmn:userTask id="task" name="Do it">{task_props}<bpmn:incoming>f1</bpmn:incoming>'
             '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>' + tail + extra)

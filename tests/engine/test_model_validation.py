@@ -82,7 +82,8 @@ def test_unreachable_element_is_reported():
 def test_event_based_gateway_is_rejected_with_what_to_use_instead():
     """Deployed, the child would reach the gateway and stop: its timers are not swept."""
     from .diagrams import diagram
-    body = ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+    body = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start")
+            + '<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
             '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="race" />'
             '<bpmn:eventBasedGateway id="race"><bpmn:incoming>f1</bpmn:incoming>'
             '<bpmn:outgoing>f2</bpmn:outgoing></bpmn:eventBasedGateway>'

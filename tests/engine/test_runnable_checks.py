@@ -17,6 +17,8 @@ from workflows.engine_config import pace_config
 from .diagrams import FORM, diagram, linear, props
 
 CTX = pace_config().validation_context()
+START_EVENT = ('<bpmn:startEvent id="start">' + props(milestone="START", milestoneDateField="start")
+               + '<bpmn:outgoing>{out}</bpmn:outgoing></bpmn:startEvent>')
 
 
 def problems(xml: str, process_id: str = "mini") -> list[str]:
@@ -37,7 +39,7 @@ def user_task(task_id: str, incoming: list[str], outgoing: list[str]) -> str:
 def between(element: str, element_id: str) -> str:
     """start → element → end, with the element's flows added to it."""
     opening, _, rest = element.partition(">")
-    body = ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+    body = (START_EVENT.format(out="f1") +
             f'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="{element_id}" />'
             f'{opening}><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>{rest}'
             f'<bpmn:sequenceFlow id="f2" sourceRef="{element_id}" targetRef="end" />'
@@ -87,7 +89,7 @@ def loop_body(waiting: bool) -> str:
               'targetRef="task" /><bpmn:sequenceFlow id="f3" sourceRef="task" targetRef="g2" />'
               if waiting else '<bpmn:sequenceFlow id="f2" sourceRef="g1" targetRef="g2" />')
     into_g2 = "f3" if waiting else "f2"
-    return ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+    return (START_EVENT.format(out="f1") +
             '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="g1" />'
             '<bpmn:exclusiveGateway id="g1"><bpmn:incoming>f1</bpmn:incoming>'
             '<bpmn:incoming>back</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>'
@@ -141,7 +143,7 @@ def test_start_cycles_through_other_processes_are_found():
 
 
 def chain(length: int) -> str:
-    body = '<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>'
+    body = START_EVENT.format(out="f0")
     for i in range(length):
         source = "start" if i == 0 else f"t{i - 1}"
         body += (f'<bpmn:sequenceFlow id="f{i}" sourceRef="{source}" targetRef="t{i}" />'
@@ -167,7 +169,7 @@ def test_the_longest_allowed_chain_parses():
 def parallel(width: int, *, bare: bool = False) -> str:
     """start → split → ``width`` user tasks side by side → join → end; ``bare``: tasks
     without their properties (a file under the 2 MB limit however wide)."""
-    body = ('<bpmn:startEvent id="start"><bpmn:outgoing>fs</bpmn:outgoing></bpmn:startEvent>'
+    body = (START_EVENT.format(out="fs") +
             '<bpmn:sequenceFlow id="fs" sourceRef="start" targetRef="split" />'
             '<bpmn:parallelGateway id="split"><bpmn:incoming>fs</bpmn:incoming>'
             + "".join(f"<bpmn:outgoing>a{i}</bpmn:outgoing>" for i in range(width))

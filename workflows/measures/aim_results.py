@@ -19,19 +19,19 @@ from workflows.measures.aims import AimSettings, Threshold
 from workflows.measures.records import Child, Episode, Reached
 
 # Version 2: the same definitions in plain words (milestones by name, not by code).
-DEFINITIONS_VERSION = "1"
+DEFINITIONS_VERSION = "2"
 DEFINITIONS = {
     1: "Children on a Compulsory Supervision Order at home whose order has lasted longer than "
-       "the threshold (from CSO_START) at the measurement date, or who were reviewed before "
-       "then: % with a completed Aim 1 review (AIM1_REVIEW). Cohort: month the threshold is "
-       "reached. Children reviewed before the aim's start date, and orders that ended before "
-       "the threshold without a review, are not counted.",
-    2: "Children accommodated (LA_START) on or after the aim's start date: % with a "
-       "recommendation for permanence (first PERM_RECOMMENDATION, any route) within the "
-       "threshold. Cohort: month of the deadline (LA_START + threshold). Undecided children "
+       "the threshold (from the date the order started at home) at the measurement date, or "
+       "who were reviewed before then: % with a completed Aim 1 review. Cohort: month the "
+       "threshold is reached. Children reviewed before the aim's start date, and orders that "
+       "ended before the threshold without a review, are not counted.",
+    2: "Children looked after and accommodated on or after the aim's start date: % with a "
+       "recommendation for permanence (the first one, any route) within the threshold. "
+       "Cohort: month of the deadline (date accommodated + threshold). Undecided children "
        "are counted once the deadline has passed.",
-    3: "Recommendations for permanence away from home (PERM_RECOMMENDATION with route "
-       "permanence order or adoption) made on or after the aim's start date: % ratified by "
+    3: "Recommendations for permanence away from home (route permanence order or adoption) "
+       "made on or after the aim's start date: % ratified by "
        "the Agency Decision Maker (ADM) within the threshold of the review that recommended "
        "it. Cohort: month of the deadline. Undecided recommendations count once the deadline "
        "has passed.",

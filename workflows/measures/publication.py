@@ -59,18 +59,20 @@ _OWN = {
                      "stages only: a child still waiting at a stage is not in its figures. "
                      "Grouped by the diagram version a stage was completed under, or by the "
                      "date a stage started."),
-    "survival": ("Time to permanence decision (Kaplan–Meier)", "1",
-                 "Days from accommodation (first LA_START) to the recommendation for "
-                 "permanence (first PERM_RECOMMENDATION), or from a recommendation away from "
+    # Version 2 of survival and forecast: milestones by name, not by code.
+    "survival": ("Time to permanence decision (Kaplan–Meier)", "2",
+                 "Days from accommodation (the first time) to the recommendation for "
+                 "permanence (the first after it), or from a recommendation away from "
                  "home to the ADM decision. Children still waiting at the measurement date, "
                  "or whose episode ended without the decision, are censored on that day. The "
                  "share still waiting is the Kaplan–Meier estimate (lifelines) with a 95% "
                  "confidence interval; the median is the first day it falls to 50% or below. "
                  "Groups (diagram version the clock started under, or start date ranges) are "
                  "compared with the log-rank test."),
-    "forecast": ("Breach forecast", "1",
-                 "Open statutory clocks (Aim 1 review: CSO_START + Aim 1 threshold; "
-                 "recommendation for permanence: LA_START + Aim 2 threshold; ADM decision: "
+    "forecast": ("Breach forecast", "2",
+                 "Open statutory clocks (Aim 1 review: start of the order at home + Aim 1 "
+                 "threshold; recommendation for permanence: date accommodated + Aim 2 "
+                 "threshold; ADM decision: "
                  "recommendation away from home + Aim 3 threshold). Pace: median days of each "
                  "stage completed in the last 365 days (every completed one when fewer than 5). "
                  "The stage in progress ends at its median or today if it has run longer; "
@@ -128,12 +130,12 @@ def aim_rows(result: AimResult, scope: str, publication: bool) -> list[list[str]
 
 
 def outcome_mix_rows(result: AimResult, scope: str, publication: bool) -> list[list[str]]:
-    """Each recommendation's reviews add up to the reviews done."""
     rows = definitions_block(["aim1", "outcome_mix"], result.measured_on, scope, publication)
     done, mix = result.total.decided, result.outcome_mix()
     withheld = disclosure.protect({code: count for code, _, count, _ in mix} | {"total": done},
                                   [Group("total", tuple(code for code, *_ in mix))]) \
         if publication else NONE
+    """Each recommendation's reviews add up to the reviews done."""
     rows.append(["recommendation", "label", "reviews", "pct_of_reviews"])
     for code, label, count, _share in mix:
         rows.append([code, label, show(count, code, withheld),
@@ -142,6 +144,8 @@ def outcome_mix_rows(result: AimResult, scope: str, publication: bool) -> list[l
     return rows
 
 
+def run_chart_rows(chart: run_charts.RunChart, result: AimResult, denominator: str, scope: str,
+                   publication: bool) -> list[list[str]]:
 def point_withheld(points: Sequence[run_charts.Point]) -> frozenset:
     """Run-chart points: a month's numerator and the children not in it (never printed)
     add up to its denominator, so 20 of 21 is withheld as surely as 1 of 21. Keyed
@@ -157,8 +161,6 @@ def point_withheld(points: Sequence[run_charts.Point]) -> frozenset:
     return disclosure.protect(cells, groups, hidden)
 
 
-def run_chart_rows(chart: run_charts.RunChart, result: AimResult, denominator: str, scope: str,
-                   publication: bool) -> list[list[str]]:
     rows = definitions_block([AIM_KEYS[result.aim], "run_chart"], result.measured_on, scope,
                              publication)
     withheld = point_withheld(chart.points) if publication else NONE
@@ -201,6 +203,8 @@ def _stage(stat: stage_delays.StageStat, key, withheld: frozenset) -> list[str]:
             WITHHELD if hidden else _days(stat.median), WITHHELD if hidden else _days(stat.p90)]
 
 
+def stage_rows(process: str, overall: Sequence[stage_delays.StageStat],
+               per_version: dict, comparison: Sequence[stage_delays.Comparison] | None,
 def stage_withheld(overall: Sequence[stage_delays.StageStat], per_version: dict,
                    comparison: Sequence[stage_delays.Comparison] | None) -> frozenset:
     """Each stage's children per version, and those under no version (never printed), add
@@ -221,16 +225,14 @@ def stage_withheld(overall: Sequence[stage_delays.StageStat], per_version: dict,
     return disclosure.protect(cells, groups, hidden)
 
 
-def stage_rows(process: str, overall: Sequence[stage_delays.StageStat],
-               per_version: dict, comparison: Sequence[stage_delays.Comparison] | None,
                compare_label: str, measured_on: date, scope: str,
                publication: bool, versions: tuple[int, int] | None = None) -> list[list[str]]:
     """``versions``: the two versions compared, when the comparison is of versions (their
     counts are then the per-version rows', withheld alike)."""
     rows = definitions_block(["stage_delays"], measured_on, scope, publication)
-    withheld = stage_withheld(overall, per_version, comparison) if publication else NONE
     header = ["group", "from", "to", "stage", "children", "median_days", "p90_days"]
     rows += [["process", process], [], header]
+    withheld = stage_withheld(overall, per_version, comparison) if publication else NONE
     rows += [["all", *_stage(s, ("all", (s.start_code, s.end_code)), withheld)]
              for s in overall]
     for version, stats in per_version.items():
@@ -260,9 +262,9 @@ def survival_rows(result: survival.Survival, scope: str, publication: bool,
     counts protected (``survival_withheld``) and every figure of a row withheld when a
     count of that row is. Otherwise the full event table."""
     rows = definitions_block(["survival"], result.measured_on, scope, publication)
-    withheld = survival_withheld(result.curves, every) if publication else NONE
     rows += [["clock", result.clock.title],
              ["threshold_days",
+    withheld = survival_withheld(result.curves, every) if publication else NONE
               "" if result.threshold_days is None else str(result.threshold_days)]]
     if result.comparison is not None:
         c = result.comparison
@@ -300,6 +302,8 @@ def survival_rows(result: survival.Survival, scope: str, publication: bool,
     return rows
 
 
+# -- forecast ---------------------------------------------------------------------------------
+def forecast_rows(items: Iterable[forecasts.Forecast], measured_on: date, scope: str,
 def _pct(share: float | None) -> float | None:
     return None if share is None else 100.0 * share
 
@@ -335,8 +339,6 @@ def survival_withheld(curves: Sequence[survival.Curve], every: int = 28) -> froz
     return disclosure.protect(cells, groups, hidden)
 
 
-# -- forecast ---------------------------------------------------------------------------------
-def forecast_rows(items: Iterable[forecasts.Forecast], measured_on: date, scope: str,
                   publication: bool) -> list[list[str]]:
     """Per team and clock for publication; per child (not for publication) otherwise."""
     items = list(items)
