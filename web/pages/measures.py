@@ -327,7 +327,7 @@ def stages_csv():
         report = _stage_report(session, scope)
     rows = exports.stage_rows(report.process, report.overall, report.per_version,
                               report.comparison, report.compare_label, scope.on,
-                              scope_label(scope), publication)
+                              scope_label(scope), publication, report.compared_versions)
     return csv_response(rows, f"stage-delays-{report.process.replace('_', '-')}", scope,
                         publication)
 

@@ -40,6 +40,9 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 SUPPRESS_BELOW = 5
 MARK = "[c]"  # the GSS symbol for a value withheld for confidentiality
+NOTICE = ("Small numbers (1-4) suppressed, with the counts that would give them away: [c] "
+          "marks a count of 1 to 4, a count withheld so that none can be worked out from the "
+          "others and the totals, or a figure computed from a withheld count")
 
 
 class Group(NamedTuple):

@@ -130,12 +130,12 @@ def aim_rows(result: AimResult, scope: str, publication: bool) -> list[list[str]
 
 
 def outcome_mix_rows(result: AimResult, scope: str, publication: bool) -> list[list[str]]:
+    """Each recommendation's reviews add up to the reviews done."""
     rows = definitions_block(["aim1", "outcome_mix"], result.measured_on, scope, publication)
     done, mix = result.total.decided, result.outcome_mix()
     withheld = disclosure.protect({code: count for code, _, count, _ in mix} | {"total": done},
                                   [Group("total", tuple(code for code, *_ in mix))]) \
         if publication else NONE
-    """Each recommendation's reviews add up to the reviews done."""
     rows.append(["recommendation", "label", "reviews", "pct_of_reviews"])
     for code, label, count, _share in mix:
         rows.append([code, label, show(count, code, withheld),
@@ -144,8 +144,6 @@ def outcome_mix_rows(result: AimResult, scope: str, publication: bool) -> list[l
     return rows
 
 
-def run_chart_rows(chart: run_charts.RunChart, result: AimResult, denominator: str, scope: str,
-                   publication: bool) -> list[list[str]]:
 def point_withheld(points: Sequence[run_charts.Point]) -> frozenset:
     """Run-chart points: a month's numerator and the children not in it (never printed)
     add up to its denominator, so 20 of 21 is withheld as surely as 1 of 21. Keyed
@@ -161,6 +159,8 @@ def point_withheld(points: Sequence[run_charts.Point]) -> frozenset:
     return disclosure.protect(cells, groups, hidden)
 
 
+def run_chart_rows(chart: run_charts.RunChart, result: AimResult, denominator: str, scope: str,
+                   publication: bool) -> list[list[str]]:
     rows = definitions_block([AIM_KEYS[result.aim], "run_chart"], result.measured_on, scope,
                              publication)
     withheld = point_withheld(chart.points) if publication else NONE
@@ -203,8 +203,6 @@ def _stage(stat: stage_delays.StageStat, key, withheld: frozenset) -> list[str]:
             WITHHELD if hidden else _days(stat.median), WITHHELD if hidden else _days(stat.p90)]
 
 
-def stage_rows(process: str, overall: Sequence[stage_delays.StageStat],
-               per_version: dict, comparison: Sequence[stage_delays.Comparison] | None,
 def stage_withheld(overall: Sequence[stage_delays.StageStat], per_version: dict,
                    comparison: Sequence[stage_delays.Comparison] | None) -> frozenset:
     """Each stage's children per version, and those under no version (never printed), add
@@ -225,14 +223,16 @@ def stage_withheld(overall: Sequence[stage_delays.StageStat], per_version: dict,
     return disclosure.protect(cells, groups, hidden)
 
 
+def stage_rows(process: str, overall: Sequence[stage_delays.StageStat],
+               per_version: dict, comparison: Sequence[stage_delays.Comparison] | None,
                compare_label: str, measured_on: date, scope: str,
                publication: bool, versions: tuple[int, int] | None = None) -> list[list[str]]:
     """``versions``: the two versions compared, when the comparison is of versions (their
     counts are then the per-version rows', withheld alike)."""
     rows = definitions_block(["stage_delays"], measured_on, scope, publication)
+    withheld = stage_withheld(overall, per_version, comparison) if publication else NONE
     header = ["group", "from", "to", "stage", "children", "median_days", "p90_days"]
     rows += [["process", process], [], header]
-    withheld = stage_withheld(overall, per_version, comparison) if publication else NONE
     rows += [["all", *_stage(s, ("all", (s.start_code, s.end_code)), withheld)]
              for s in overall]
     for version, stats in per_version.items():
@@ -262,9 +262,9 @@ def survival_rows(result: survival.Survival, scope: str, publication: bool,
     counts protected (``survival_withheld``) and every figure of a row withheld when a
     count of that row is. Otherwise the full event table."""
     rows = definitions_block(["survival"], result.measured_on, scope, publication)
+    withheld = survival_withheld(result.curves, every) if publication else NONE
     rows += [["clock", result.clock.title],
              ["threshold_days",
-    withheld = survival_withheld(result.curves, every) if publication else NONE
               "" if result.threshold_days is None else str(result.threshold_days)]]
     if result.comparison is not None:
         c = result.comparison
@@ -302,8 +302,6 @@ def survival_rows(result: survival.Survival, scope: str, publication: bool,
     return rows
 
 
-# -- forecast ---------------------------------------------------------------------------------
-def forecast_rows(items: Iterable[forecasts.Forecast], measured_on: date, scope: str,
 def _pct(share: float | None) -> float | None:
     return None if share is None else 100.0 * share
 
@@ -339,6 +337,8 @@ def survival_withheld(curves: Sequence[survival.Curve], every: int = 28) -> froz
     return disclosure.protect(cells, groups, hidden)
 
 
+# -- forecast ---------------------------------------------------------------------------------
+def forecast_rows(items: Iterable[forecasts.Forecast], measured_on: date, scope: str,
                   publication: bool) -> list[list[str]]:
     """Per team and clock for publication; per child (not for publication) otherwise."""
     items = list(items)

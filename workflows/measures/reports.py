@@ -59,6 +59,7 @@ class StageReport:
     versions: list[int]
     comparison: list[stage_delays.Comparison] | None
     compare_label: str
+    compared_versions: tuple[int, int] | None = None  # when two versions are compared
 
 
 def stage_report(session: Session, process: str, teams, on: date, *, before: int | None = None,
@@ -85,7 +86,8 @@ def stage_report(session: Session, process: str, teams, on: date, *, before: int
     return StageReport(process, stage_delays.summarise(items, order),
                        stage_delays.by_version(items, order),
                        stage_delays.by_cohort(items, "quarter", order), versions, comparison,
-                       label)
+                       label, (before, after) if before is not None and after is not None
+                       else None)
 
 
 THRESHOLD_REFERENCE = date(2001, 1, 1)
