@@ -14,7 +14,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from engine.models import SignInAttempt, SignInSession, UserAccount
+from engine.models import AuditEvent, SignInAttempt, SignInSession, UserAccount
 from tests.web.journeys import make_app
 from workflows import accounts
 from workflows.app import Settings
@@ -144,6 +144,11 @@ def test_a_deactivated_person_is_refused(app, database, crafted):
                           "Your PACE Flow account is deactivated")
     assert "You cannot sign in to PACE Flow" in page
     assert counts(database) == before
+    with database.transaction() as session:  # the reason is kept for the administrators
+        refused = session.scalars(select(AuditEvent).where(
+            AuditEvent.event_type == "sign_in_refused")).one()
+        assert refused.data["subject"] == "crafted-subject"
+        assert refused.data["reason"].startswith("Your PACE Flow account is deactivated")
 
 
 def test_groups_that_give_no_role_are_refused(app, database, crafted):

@@ -89,7 +89,10 @@ def callback():
                                                id_token=token.get("id_token"))
             principal = dataclasses.replace(Principal.from_account(person),
                                             session_token=token_key)
-    except Refusal as refusal:  # the transaction is rolled back: nothing written
+    except Refusal as refusal:  # the transaction is rolled back: nothing written but the reason
+        with db().transaction() as dbs:
+            sign_in_service.record_refusal(dbs, settings, dict(claims), str(refusal),
+                                           request.remote_addr)
         return problem_page(oidc.Problem(403, "You cannot sign in to PACE Flow", str(refusal),
                                          todo="", reason=f"refused: {refusal}"))
     session.clear()  # a fresh session on sign-in, so a planted session id is worthless

@@ -7,7 +7,8 @@ subject, or e-mail address: ``OidcSettings.match_by``), added on their first sig
 the council allows it, and given the roles and team their groups map to (where the
 council maps them). A deactivated person is refused; so is anyone the rules cannot place
 (``workflows.sign_in_claims.Refusal``: the text is for the worker). Every change is an
-audit event: the account added, the roles or team changed by groups, the sign-in itself.
+audit event: the account added, the roles or team changed by groups, the sign-in itself,
+and a refusal (``record_refusal``, as the refused sign-in's own transaction is rolled back).
 
 Under ``match_by="sub"`` a person an administrator added (with the e-mail address the
 provider confirms) is linked to their subject at their first sign-in through the provider
@@ -51,6 +52,20 @@ def sign_in_from_claims(session: Session, settings: OidcSettings, claims,
     audit.record(session, "signed_in", person.username,
                  data={"ip": address, "via": "oidc", "issuer": who.issuer})
     return person
+
+
+def record_refusal(session: Session, settings: OidcSettings, claims, reason: str,
+                   address: str | None = None) -> None:
+    """A person the provider vouched for but PACE Flow refused (``sign_in_from_claims``
+    raised ``Refusal``, and its transaction was rolled back): an audit event in a
+    transaction of its own, so an administrator asked "why can't I sign in?" can see why."""
+    try:
+        who = rules.identity(claims, settings.groups_claim)
+    except Refusal:
+        who = None
+    audit.record(session, "sign_in_refused", f"oidc:{settings.issuer}"[:80], data={
+        "ip": address, "reason": reason, "subject": who.subject if who else None,
+        "email": who.email if who else None, "groups": list(who.groups) if who else []})
 
 
 def _find(session: Session, settings: OidcSettings, who: Identity) -> UserAccount | None:
