@@ -141,12 +141,20 @@ class MigrationCheck:
 
 def check(runtime, instance: ProcessInstance, target: ProcessModel) -> MigrationCheck:
     """Dry run: can this instance move to ``target``, and where do its open tasks land?"""
+    return aligned(runtime, instance, target)[0]
+
+
+def aligned(runtime, instance: ProcessInstance, target: ProcessModel):
+    """(the dry run's ``MigrationCheck``, the loaded workflow, the target's ``LoadedModel``,
+    SpiffWorkflow's diff of the workflow against it); the last three are None when the
+    instance cannot move. The workflow is a fresh copy: the caller may move it in memory."""
     if instance.status != "running":
-        return MigrationCheck(instance.id, False, "the process has already ended")
+        return MigrationCheck(instance.id, False, "the process has already ended"), None, None, None
     if instance.model_id == target.id:
-        return MigrationCheck(instance.id, False, "already on this version")
+        return MigrationCheck(instance.id, False, "already on this version"), None, None, None
     if instance.process_id != target.process_id:
-        return MigrationCheck(instance.id, False, "that version belongs to another process")
+        return (MigrationCheck(instance.id, False, "that version belongs to another process"),
+                None, None, None)
     wf = runtime.load_workflow(instance)
     loaded = registry.load(target)
     top, _ = diff_workflow(serialization.registry(), wf, loaded.spec, loaded.subprocess_specs)
@@ -155,29 +163,34 @@ def check(runtime, instance: ProcessInstance, target: ProcessModel) -> Migration
     stranded = [t for t in current if t in top.removed]
     if stranded:
         names = ", ".join(_label(t.task_spec) for t in stranded)
-        return MigrationCheck(instance.id, False, f"it is at {names}, which the new version removes")
+        return (MigrationCheck(instance.id, False,
+                               f"it is at {names}, which the new version removes"),
+                None, None, None)
     moves = [f"{_label(t.task_spec)} → {_label(top.alignment[t])}" for t in current]
-    return MigrationCheck(instance.id, True, "can move", moves)
+    return MigrationCheck(instance.id, True, "can move", moves), wf, loaded, top
 
 
-def migrate(session: Session, runtime, instance: ProcessInstance, target: ProcessModel,
-            actor: str) -> MigrationCheck:
-    """Move one instance, atomically within the caller's transaction."""
-    result = check(runtime, instance, target)
-    if not result.can_move:
-        raise Conflict(f"{instance.subject.reference} cannot move to version {target.version}: "
-                       f"{result.reason}.")
-    wf = runtime.load_workflow(instance)
-    loaded = registry.load(target)
-    saved = {t.task_spec.name: dict(t.data) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
-    open_items = {w.task_name: w for w in session.scalars(select(WorkItem).where(
-        WorkItem.instance_id == instance.id, WorkItem.status.in_(("ready", "claimed"))))}
-    top, _ = diff_workflow(serialization.registry(), wf, loaded.spec, loaded.subprocess_specs)
+def move_in_memory(runtime, wf, loaded, top) -> None:
+    """Put the workflow on the target version and run it to its next wait, as a migration
+    does before it is saved: timers' dates are worked out again from the new rules."""
     migrate_workflow(top, wf, loaded.spec)
     wf.subprocess_specs = loaded.subprocess_specs
     for task in wf.get_tasks(state=TaskState.WAITING):
         task.internal_data.pop("event_value", None)  # recomputed from the new version's rule
     runtime.step(wf)
+
+
+def migrate(session: Session, runtime, instance: ProcessInstance, target: ProcessModel,
+            actor: str) -> MigrationCheck:
+    """Move one instance, atomically within the caller's transaction."""
+    result, wf, loaded, top = aligned(runtime, instance, target)
+    if not result.can_move:
+        raise Conflict(f"{instance.subject.reference} cannot move to version {target.version}: "
+                       f"{result.reason}.")
+    saved = {t.task_spec.name: dict(t.data) for t in wf.get_tasks(state=TaskState.READY, manual=True)}
+    open_items = {w.task_name: w for w in session.scalars(select(WorkItem).where(
+        WorkItem.instance_id == instance.id, WorkItem.status.in_(("ready", "claimed"))))}
+    move_in_memory(runtime, wf, loaded, top)
     for task in wf.get_tasks(state=TaskState.READY, manual=True):
         if task.task_spec.name in saved:
             task.data.update(saved[task.task_spec.name])

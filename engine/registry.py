@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import audit, clock, form_schemas, rule_anchors, runnable_checks
+from . import (audit, clock, form_schemas, loop_markers, parser_messages, rule_anchors,
+               runnable_checks)
 from .expressions import UnsafeExpression, allowed_script_function, check_expression
 from .models import ProcessModel
 from .rules import RulePolicy
@@ -115,7 +116,7 @@ def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[
         try:
             allowed_script_function(script, dict.fromkeys(ctx.script_functions))
         except UnsafeExpression as exc:
-            add(node, f"script task {exc}")
+            add(node, f"script task {str(exc).removeprefix('a script task ')}")
     for tag in ("preScript", "postScript"):
         for node in root.xpath(f"//spiffworkflow:{tag}", namespaces=NS):
             if (node.text or "").strip():
@@ -226,6 +227,8 @@ def parse_bundle(bundle: ModelBundle, ctx: ValidationContext | None = None):
     if ctx and (too_large := runnable_checks.size_problems(root)):
         raise InvalidModel([Problem(*found) for found in too_large])  # before slower checks
     problems = _check_xml_rules(root, bundle, ctx) if ctx else []
+    problems += [Problem(*found) for found in parser_messages.duplicate_ids(root)]
+    problems += [Problem(*found) for found in loop_markers.problems(root)] if ctx else []
     processes = root.xpath("//bpmn:process[@isExecutable='true']", namespaces=NS)
     if [p.get("id") for p in processes] != [bundle.process_id]:
         problems.append(Problem("", None, f"the file must hold exactly one executable process "
@@ -238,7 +241,8 @@ def parse_bundle(bundle: ModelBundle, ctx: ValidationContext | None = None):
         spec = parser.get_spec(bundle.process_id)
         subprocesses = parser.get_subprocess_specs(bundle.process_id)
     except ValidationException as exc:
-        raise InvalidModel([Problem(exc.id or "", exc.line_number or None, str(exc).split("\n")[0])]) from None
+        raise InvalidModel([Problem(*found) for found in parser_messages.problems(exc, root)]) \
+            from None
     if ctx:
         for task_spec in spec.task_specs.values():
             if type(task_spec).__name__ == "UserTask" and task_spec.lane not in ctx.roles:

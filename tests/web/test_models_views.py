@@ -220,7 +220,7 @@ def test_camunda_modeler_diagram_gets_precise_messages_never_a_500(shared):
     assert "Activity_review" in body and "Hold review" in body
     assert "Select the task and enter a due rule such as LA_START+3w." in body
     before = versions(shared)
-    refused = post(owner, f"/models/drafts/{draft}/deploy", {"reason": "try"})
+    refused = post(owner, f"/models/drafts/{draft}/deploy", {"reason": "try", "confirm": "yes"})
     assert refused.status_code == 400 and "Correct the problems listed" in text(refused)
     assert versions(shared) == before
     assert owner.get(f"/models/drafts/{draft}/changes").status_code == 200
@@ -256,8 +256,9 @@ def _zip(entries: dict[str, str]) -> io.BytesIO:
     ("invalid utf-8", lambda: [(io.BytesIO(shipped().bpmn_xml.encode().replace(
         b"Hold planning meeting", b"Hold planning m\xe9eting")), "pj.bpmn")], 400,
      "is not UTF-8 text (a byte on line"),
-    ("latin-1 declared", lambda: [(io.BytesIO(shipped().bpmn_xml.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode()),
-                                   "pj.bpmn")], 400, "declares the encoding ISO-8859-1"),
+    ("UTF-8 letters declared latin-1", lambda: [(io.BytesIO(shipped().bpmn_xml.replace(
+        'encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Hold planning meeting", "Hold réunion")
+        .encode()), "pj.bpmn")], 400, "declares the encoding ISO-8859-1 but holds UTF-8 text"),
     ("traversal in a form name", lambda: [(io.BytesIO(shipped().bpmn_xml.encode()), "pj.bpmn"),
                                           (io.BytesIO(b"{}"), "../../etc/evil.schema.json")], 400,
      "is not allowed: use a plain name"),
@@ -293,7 +294,7 @@ def test_code_in_a_condition_is_listed_with_its_element_and_cannot_be_deployed(s
     assert flow in body and "uses a function call, which diagrams may not use" in body
     assert "Write the condition as a comparison of form fields" in body
     before = versions(shared)
-    assert post(owner, f"/models/drafts/{draft}/deploy", {"reason": "x"}).status_code == 400
+    assert post(owner, f"/models/drafts/{draft}/deploy", {"reason": "x", "confirm": "yes"}).status_code == 400
     assert versions(shared) == before
 
 
@@ -397,10 +398,11 @@ def test_two_week_review_version_is_deployed_and_children_move_to_it(world):
     assert '"two_week_review": "added"' in changes
 
     # deploy with a reason and the PDSA cycle
-    empty = post(owner, f"/models/drafts/{draft}/deploy", {"reason": "  "})
+    empty = post(owner, f"/models/drafts/{draft}/deploy", {"reason": "  ", "confirm": "yes"})
     assert empty.status_code == 400 and "Enter why this version is being deployed" in text(empty)
     deployed = post(owner, f"/models/drafts/{draft}/deploy",
-                    {"reason": "Midlothian: initial LAR at two weeks", "pdsa_cycle": str(cycle_id)})
+                    {"reason": "Midlothian: initial LAR at two weeks", "pdsa_cycle": str(cycle_id),
+                     "confirm": "yes"})
     assert deployed.status_code == 302 and deployed.headers["Location"] == f"/models/{PJ}/versions/2"
     listing = text(owner.get(f"/models/{PJ}"))
     assert "Midlothian: initial LAR at two weeks" in listing
@@ -413,7 +415,7 @@ def test_two_week_review_version_is_deployed_and_children_move_to_it(world):
         assert session.get(ModelDraft, draft).status == "deployed"
         newcomer = children.register_child(session, "NEW01", "New Child", "north", "test")
         assert children.accommodate(session, db.runtime, newcomer, today, "test").model.version == 2
-    assert post(owner, f"/models/drafts/{draft}/deploy", {"reason": "again"}).status_code == 409
+    assert post(owner, f"/models/drafts/{draft}/deploy", {"reason": "again", "confirm": "yes"}).status_code == 409
 
     # dry run: every running v1 child can move; the newcomer is already on v2; nothing written
     with db.transaction() as session:
@@ -428,12 +430,13 @@ def test_two_week_review_version_is_deployed_and_children_move_to_it(world):
 
     # move two children chosen by the owner, then all that can
     moved = post(owner, f"/models/{PJ}/versions/2/migrate",
-                 {"action": "selected", "instance": [str(instance_of["I0001"]), str(instance_of["P0001"])]})
+                 {"action": "selected", "confirm": "yes",
+                  "instance": [str(instance_of["I0001"]), str(instance_of["P0001"])]})
     assert moved.status_code == 302
     page = text(owner.get(f"/models/{PJ}/versions/2/migrate"))
     assert "Moved to version 2: P0001, I0001" in page or "Moved to version 2: I0001, P0001" in page
     assert "3 children on other versions, 3 can move" in page
-    post(owner, f"/models/{PJ}/versions/2/migrate", {"action": "all"})
+    post(owner, f"/models/{PJ}/versions/2/migrate", {"action": "all", "confirm": "yes"})
     assert "No running child is on another version" in text(owner.get(f"/models/{PJ}/versions/2/migrate"))
 
     # work items and due dates follow v2
@@ -486,14 +489,15 @@ def test_children_on_a_removed_step_are_refused_one_by_one(world):
     assert "Removed: Send referral for legal advice" in changes and ">1 change<" in changes
     assert 'id="deployed-diagram"' in changes and '"legal_referral": "removed"' in changes
     assert post(owner, f"/models/drafts/{draft}/deploy",
-                {"reason": "Legal advice requested at the interim review"}).status_code == 302
+                {"reason": "Legal advice requested at the interim review", "confirm": "yes"}).status_code == 302
     dry = text(owner.get(f"/models/{PJ}/versions/2/migrate"))
     assert "3 children on other versions, 1 can move" in dry
     assert "It is at Send referral for legal advice, which the new version removes" in dry
     with world.database.transaction() as session:
         ids = {i.subject.reference: i.id for i in session.scalars(select(ProcessInstance))}
     response = post(owner, f"/models/{PJ}/versions/2/migrate",
-                    {"action": "selected", "instance": [str(ids["N0001"]), str(ids["N0002"])]})
+                    {"action": "selected", "confirm": "yes",
+                     "instance": [str(ids["N0001"]), str(ids["N0002"])]})
     page = text(owner.get(response.headers["Location"]))
     assert "Moved to version 2: N0002" in page
     assert "N0001 was not moved" in page and "cannot move to version 2" in page
@@ -624,7 +628,7 @@ def test_deploying_with_a_pdsa_cycle_that_does_not_exist_says_so(shared):
     before = versions(shared)
     for cycle in ("99999", "abc"):
         response = post(owner, f"/models/drafts/{draft}/deploy",
-                        {"reason": "Two weeks", "pdsa_cycle": cycle})
+                        {"reason": "Two weeks", "pdsa_cycle": cycle, "confirm": "yes"})
         body = text(response)
         assert response.status_code == 400, body[:500]
         assert f"There is no PDSA cycle {cycle}: choose another, or none." in body

@@ -106,6 +106,10 @@ MATRIX = {
      "302  403  403  403  403  403   403   403   403  403  200   403   403"),
     "GET /models/permanence_journey/versions/1/migrate": (None,
      "302  403  403  403  403  403   403   403   403  403  200   403   403"),
+    "GET /models/permanence_journey/versions/1/migrate.csv": (None,
+     "302  403  403  403  403  403   403   403   403  403  200   403   403"),
+    "GET /models/permanence_journey/compare": (None,
+     "302  403  403  403  403  403   403   403   403  200  200   200   200"),
     "POST /models/permanence_journey/drafts": (None,  # starts a draft: nothing deployed
      "302  403  403  403  403  403   403   403   403  403  302   403   403"),
     # teams and people (web/pages/people.py): administrators only. The POSTs change nothing:

@@ -74,7 +74,7 @@ _BY = click.option("--by", "by", required=True,
 
 @click.group("models")
 def models_group():
-    """Process models: list, check, deploy, move running children (process owners)."""
+    """Process models: list, check, compare, deploy, move running children (process owners)."""
 
 
 @models_group.command("list")
@@ -148,10 +148,12 @@ def deploy_command(files, reason, pdsa_cycle, process_id, by):
 
 @models_group.command("migrate")
 @click.argument("process_id")
-@click.option("--to-version", "version", type=int, required=True,
+@click.option("--to", "--to-version", "version", type=int, required=True,
               help="The version to move children to.")
 @click.option("--dry-run", is_flag=True,
-              help="List who would move and why any could not; change nothing.")
+              help="List who would move, each child's due dates that would change (before → "
+                   "after) and tasks cancelled or opened, and why any could not; change "
+                   "nothing.")
 @click.option("--child", "references", multiple=True,
               help="A child's reference (repeat for several; default: every child who can move).")
 @_BY
@@ -192,5 +194,49 @@ def _print_plan(plan: deployment.MigrationPlan, references: tuple[str, ...]) -> 
         where = "; ".join(c.moves) if c.can_move else c.reason
         mark = "can move" if c.can_move else "cannot move"
         click.echo(f"{c.reference} ({c.team}, version {c.version}): {mark}: {where}")
+        if c.can_move:
+            for change in c.changes:
+                click.echo(f"    {change.text()}")
+            if not c.changes:
+                click.echo("    no due date changes")
     if not all(c.can_move for c in chosen):
         sys.exit(1)
+
+
+def _side(text: str):
+    """A .zip, or a folder holding the .bpmn and its forms (as bpmn/<process>/ does, forms
+    beside it or in forms/), when one exists at ``text``; else ``PROCESS:VERSION``."""
+    path = Path(text)
+    if path.is_file():
+        return _files((path,))
+    if path.is_dir():
+        return _files(tuple(sorted(p for p in (*path.glob("*.bpmn"), *path.glob("*.json"),
+                                               *path.glob("forms/*.json")) if p.is_file())))
+    process_id, sep, number = text.rpartition(":")
+    if not sep or not process_id or not number.isdigit():
+        raise click.BadParameter(f"{text!r} is neither a folder, a .zip nor PROCESS:VERSION "
+                                 "(for example permanence_journey:2)", param_hint="BEFORE or AFTER")
+    return service.VersionRef(process_id, int(number))
+
+
+@models_group.command("diff")
+@click.argument("before")
+@click.argument("after")
+@with_appcontext
+def diff_command(before, after):
+    """What changes from BEFORE to AFTER, each a deployed version (PROCESS:VERSION, e.g.
+    permanence_journey:1), a folder with the diagram and its forms, or a .zip of them, as
+    the compare page lists it.
+    Exit 0 once compared (whether or not anything differs), 1 when refused (an unknown
+    version, a file with problems, two different processes)."""
+    try:
+        with db().transaction() as session:
+            found = service.compare(session, db().runtime, shell_reader(), _side(before),
+                                    _side(after))
+    except EngineError as exc:
+        _refused(exc)
+    changes = found.diff.changes
+    click.echo(f"{found.process_id}: {found.before} → {found.after}: "
+               f"{len(changes) or 'no'} change{'s' if len(changes) != 1 else ''}")
+    for change in changes:
+        click.echo(f"  {change.text}" + (f" ({change.detail})" if change.detail else ""))

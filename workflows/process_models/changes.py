@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import migration, registry
+from engine import migration, migration_preview, registry
 from engine.errors import Conflict, NotFound
 from engine.models import ProcessInstance, ProcessModel, Subject, Timer, WorkItem
+from engine.migration_preview import DateChange
 from engine.registry import ModelBundle, ValidationContext
 
 from workflows.measures import pdsa
@@ -77,6 +78,7 @@ class Candidate:
     can_move: bool
     reason: str
     moves: list[str] = field(default_factory=list)
+    changes: list[DateChange] = field(default_factory=list)  # due dates before → after
 
 
 def running_counts(session: Session, process_id: str) -> dict[int, int]:
@@ -90,7 +92,8 @@ def running_counts(session: Session, process_id: str) -> dict[int, int]:
 
 def plan(session: Session, runtime, target: ProcessModel) -> list[Candidate]:
     """Dry run: every running child of the process on another version, whether it can move
-    to ``target`` and, if not, why. Nothing is written."""
+    to ``target`` (if not, why) and how its due dates and open tasks would change
+    (``engine.migration_preview``). Nothing is written."""
     instances = list(session.scalars(
         select(ProcessInstance).join(Subject, Subject.id == ProcessInstance.subject_id)
         .where(ProcessInstance.process_id == target.process_id,
@@ -98,12 +101,14 @@ def plan(session: Session, runtime, target: ProcessModel) -> list[Candidate]:
         .order_by(Subject.reference, ProcessInstance.id)).unique())
     ids = [i.id for i in instances]
     at: dict[int, list[str]] = defaultdict(list)
+    due_now: dict[int, dict[str, object]] = defaultdict(dict)
     if ids:
-        for instance_id, title in session.execute(
-                select(WorkItem.instance_id, WorkItem.title).where(
-                    WorkItem.instance_id.in_(ids), WorkItem.status.in_(("ready", "claimed")))
+        for instance_id, title, task_id, due in session.execute(
+                select(WorkItem.instance_id, WorkItem.title, WorkItem.task_id, WorkItem.due_date)
+                .where(WorkItem.instance_id.in_(ids), WorkItem.status.in_(("ready", "claimed")))
                 .order_by(WorkItem.id)):
             at[instance_id].append(title)
+            due_now[instance_id][task_id] = due
         for instance_id, name, fire_at in session.execute(
                 select(Timer.instance_id, Timer.name, Timer.fire_at)
                 .where(Timer.instance_id.in_(ids))):
@@ -111,13 +116,15 @@ def plan(session: Session, runtime, target: ProcessModel) -> list[Candidate]:
     found = []
     for instance in instances:
         try:
-            check = migration.check(runtime, instance, target)
+            seen = migration_preview.preview(runtime, instance, target, due_now[instance.id])
+            check, dates = seen.check, seen.changes
             can, reason, moves = check.can_move, check.reason, check.moves
         except Exception as exc:  # noqa: BLE001 - one unreadable child must not hide the rest
             log.warning("dry run failed for instance %s", instance.id, exc_info=True)
-            can, reason, moves = False, f"could not be checked ({type(exc).__name__})", []
+            can, reason, moves, dates = False, f"could not be checked ({type(exc).__name__})", [], []
         found.append(Candidate(instance.id, instance.subject.reference, instance.subject.team,
-                               instance.model.version, at.get(instance.id, []), can, reason, moves))
+                               instance.model.version, at.get(instance.id, []), can, reason, moves,
+                               dates))
     return found
 
 

@@ -30,6 +30,8 @@ from engine.registry import ModelBundle
 from engine.xml_safety import MAX_BYTES as MAX_DIAGRAM_BYTES
 from engine.xml_safety import UnsafeXml, parse_untrusted
 
+from workflows.process_models import xml_encodings
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024     # one upload request, every file together
 MAX_FORM_BYTES = 256 * 1024            # as engine.registry checks forms
 MAX_FILES = 200
@@ -41,8 +43,6 @@ MAX_FILES = 200
 MAX_ZIP_RATIO = 100
 ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 FORM_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}\.json$")
-PROCESS_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
-_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
@@ -117,12 +117,10 @@ def _diagram(name: str, data: bytes) -> tuple[str, list[str]]:
     if len(data) > MAX_DIAGRAM_BYTES:
         raise UploadRefused(f"{name} is {len(data):,} bytes; a diagram may be at most "
                             f"{MAX_DIAGRAM_BYTES:,} bytes.")
-    declared = _ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
-    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
-    if encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        raise UploadRefused(f"{name} declares the encoding {encoding}; save it as UTF-8 and "
-                            "upload it again.")
-    text = _text(name, data)
+    try:
+        text = xml_encodings.as_utf8(name, data)
+    except xml_encodings.EncodingRefused as exc:
+        raise UploadRefused(str(exc)) from None
     try:
         root = parse_untrusted(text)
     except UnsafeXml as exc:

@@ -95,6 +95,20 @@ _FIXES = [
     (r"^milestoneWhen", "Write the condition as a comparison of form fields with values."),
     (r"^plans", "Write it as CODE=field, for example PERM_RECOMMENDATION=substantive_lar_date."),
     (r"^startData", "Write target=source pairs separated by spaces, for example la_start=la_start."),
+    (r"is used by \d+ elements", "Select each element named on those lines in the modeler and "
+                                 "give all but one a new id (ids are case-sensitive)."),
+    (r"is not a valid element id", "Change the id in the modeler's properties panel, for "
+                                   "example to Activity_review."),
+    (r"^calls the process", "Replace the call activity with the tasks it stands for, or with "
+                            "a subprocess drawn in this diagram."),
+    (r"marked (multi-instance|as a loop)", "Select the task, remove the multi-instance or "
+                                           "loop marker (the wrench menu in the modeler) and "
+                                           "draw the repeat as a flow back through a gateway."),
+    (r"business rule task", "Replace it with an exclusive gateway, one outgoing flow per "
+                            "outcome, each with a condition on a form field."),
+    (r"does not follow the BPMN 2.0 standard|cannot read (this|the diagram)",
+     "Open the diagram in a BPMN modeler (Camunda Modeler or the PACE Flow editor), redraw or "
+     "correct the element on that line, save it and upload it again."),
     (r"workflow engine could not", "Open the diagram in the PACE Flow editor, correct the element "
                                    "named (or remove it) and check again."),
 ]
@@ -170,10 +184,10 @@ def validate(bundle: ModelBundle, ctx: ValidationContext) -> Report:
         report.spec, _, report.name = registry.parse_bundle(bundle, ctx)
     except InvalidModel as exc:
         problems = list(exc.problems)
-    except Exception as exc:  # noqa: BLE001 - a diagram must never cause a 500
+    except Exception:  # noqa: BLE001 - a diagram must never cause a 500
         log.warning("diagram of %s could not be parsed", bundle.process_id, exc_info=True)
-        problems = [Problem("", None, "the workflow engine could not read the diagram "
-                                      f"({type(exc).__name__}: {exc})")]
+        problems = [Problem("", None, "the workflow engine could not read the diagram as drawn "
+                                      "(a part of it is not standard BPMN PACE Flow can run)")]
     if problems:
         report.spec = None
         # The registry checks lanes only once everything else parses: list them all now.

@@ -21,7 +21,7 @@ from workflows.process_models import (changes as model_changes, drafts as model_
                                        model_validation)
 from workflows.process_models.changes import Candidate, Outcome
 from workflows.services.process_models import (MAX_REASON, Files, ModelHasProblems,
-                                               check_may_change, check_process_exists,
+                                               check_may_change, check_process_exists, check_target,
                                                open_draft_to_change, upload_target,
                                                validate_bundle, version_or_404)
 
@@ -80,6 +80,7 @@ def deploy_files(session: Session, runtime: Runtime, actor: Actor, files: Files,
     check_process_exists(session, process_id)
     upload = model_drafts.read_upload(list(files))
     target = upload_target(upload, process_id)
+    check_target(session, target)
     return _deploy(session, runtime, actor, registry.ModelBundle(target, upload.bpmn_xml,
                                                                  upload.forms or {}),
                    reason, pdsa_cycle_id, council)

@@ -17,17 +17,17 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import registry
+from engine import migration, registry
 from engine.errors import FieldError, Forbidden, InvalidData, NotFound
 from engine.migration import ModelDiff
 from engine.models import ProcessModel
 from engine.runtime import Runtime
 
 from workflows.process_models import (changes as model_changes, diagram_elements,
-                                       drafts as model_drafts, model_validation)
-from workflows import policy
+                                       drafts as model_drafts, model_validation, process_ids)
+from workflows import policy, profiles
 from workflows.process_models.model_validation import Report
-from workflows.process_models.drafts import PROCESS_ID, ModelDraft, Upload, UploadRefused
+from workflows.process_models.drafts import ModelDraft, Upload, UploadRefused
 from workflows.policy import Actor
 from workflows.measures.tables import PdsaCycle
 from workflows.services.actors import account
@@ -156,6 +156,7 @@ def start_draft(session: Session, actor: Actor, process_id: str,
     """A draft copied from ``version`` (the latest when None or not found)."""
     check_may_change(actor, session)
     latest = latest_version(session, actor, process_id)
+    check_target(session, process_id)
     model = version_or_404(session, process_id, version) \
         if version is not None and 0 < version <= latest.version else latest
     return model_drafts.copy_version(session, model, actor.username)
@@ -168,12 +169,22 @@ def upload_target(upload: Upload, process_id: str | None) -> str:
         raise UploadRefused("The upload has no diagram: include the .bpmn file.")
     if process_id is not None:
         return process_id
-    ids = upload.process_ids
-    if len(ids) != 1 or not PROCESS_ID.match(ids[0]) or ids[0] in ("upload", "drafts"):
-        raise UploadRefused("The diagram must hold exactly one executable process with an id "
-                            "of letters, digits and '_' (tick 'Executable' on the process in "
-                            "the modeler).")
-    return ids[0]
+    problem = process_ids.executable_problem(upload.process_ids)
+    if problem:
+        raise UploadRefused(problem)
+    return upload.process_ids[0]
+
+
+def check_target(session: Session, process_id: str) -> None:
+    """Refuse a process no child could follow (its profile is switched off) or one that
+    differs from an existing process only in capitals (it would become a second process)."""
+    problem = process_ids.switched_off(process_id, profiles.names())
+    if problem is None and registry.latest(session, process_id) is None:
+        existing = session.scalars(select(ProcessModel.process_id).distinct().where(
+            func.lower(ProcessModel.process_id) == process_id.lower()))
+        problem = process_ids.case_clash(process_id, existing)
+    if problem:
+        raise UploadRefused(problem)
 
 
 def check_process_exists(session: Session, process_id: str | None) -> None:
@@ -189,6 +200,7 @@ def upload_draft(session: Session, actor: Actor, files: Files, *, process_id: st
     check_process_exists(session, process_id)
     upload = model_drafts.read_upload(list(files))
     target = upload_target(upload, process_id)
+    check_target(session, target)
     latest = registry.latest(session, target)
     return model_drafts.create(session, target, upload.bpmn_xml, upload.forms or {},
                                actor.username, source="upload",
@@ -281,6 +293,7 @@ def check_files(session: Session, runtime: Runtime, actor: Actor, files: Files, 
     check_process_exists(session, process_id)
     upload = model_drafts.read_upload(list(files))
     target = upload_target(upload, process_id)
+    check_target(session, target)
     return FilesCheck(target, validate_bundle(runtime, registry.ModelBundle(
         target, upload.bpmn_xml, upload.forms or {})))
 
@@ -300,3 +313,52 @@ def draft_changes(session: Session, runtime: Runtime, actor: Actor,
     report = validate_bundle(runtime, draft.bundle())
     diff = diagram_elements.compare(latest, report) if report.ok and latest else None
     return DraftChanges(draft, latest, report, diff)
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """A deployed version, one side of a comparison."""
+    process_id: str
+    version: int
+
+
+@dataclass
+class Comparison:
+    process_id: str
+    before: str                 # what the left side is: "version 1", or the files' names
+    after: str
+    diff: ModelDiff
+    versions: tuple[ProcessModel | None, ProcessModel | None]  # the deployed sides, if any
+
+
+def _side(session: Session, runtime: Runtime, side: VersionRef | Files):
+    """(spec, label, process id, deployed model or None) of one side of a comparison."""
+    if isinstance(side, VersionRef):
+        model = version_or_404(session, side.process_id, side.version)
+        return registry.load(model).spec, f"version {model.version}", model.process_id, model
+    upload = model_drafts.read_upload(list(side))
+    target = upload_target(upload, None)
+    report = validate_bundle(runtime, registry.ModelBundle(target, upload.bpmn_xml,
+                                                           upload.forms or {}))
+    if not report.ok:
+        raise ModelHasProblems(report)
+    label = next((name for name, _ in side if name.lower().endswith(
+        (*model_drafts.DIAGRAM_SUFFIXES, ".zip"))), side[0][0] if side else "the files")
+    return report.spec, label, target, None
+
+
+def compare(session: Session, runtime: Runtime, actor: Actor, before: VersionRef | Files,
+            after: VersionRef | Files) -> Comparison:
+    """What changes from ``before`` to ``after``: any two deployed versions of a process
+    (the compare page), or files against a version or each other (``pace models diff``),
+    listed as the draft's changes page lists them. Files are checked first: a diagram with
+    problems cannot be compared (``ModelHasProblems``)."""
+    _may_read(actor)
+    old_spec, old_label, old_process, old_model = _side(session, runtime, before)
+    new_spec, new_label, new_process, new_model = _side(session, runtime, after)
+    if old_process != new_process:
+        raise InvalidData([FieldError("after", f"{old_label} is of the process {old_process!r} "
+                                               f"and {new_label} of {new_process!r}: compare two "
+                                               "versions of one process.")])
+    return Comparison(new_process, old_label, new_label,
+                      migration.diff_specs(old_spec, new_spec), (old_model, new_model))
