@@ -101,6 +101,8 @@ class CraftedProvider:
         self.claims: dict = {}
         self.nonces: dict[str, str] = {}   # code -> nonce of the authorization request
         self.token_requests = 0
+        self.published_issuer: str | None = None  # the discovery document's, when not ours
+        self.publishes_keys = True                # False: a discovery document without jwks_uri
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -132,12 +134,16 @@ class CraftedProvider:
         return jwt.encode({"alg": "RS256", "kid": "signing-key"}, claims, key)
 
     def metadata(self) -> dict:
-        return {"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
-                "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
-                "end_session_endpoint": f"{self.issuer}/session/end",
-                "response_types_supported": ["code"], "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "code_challenge_methods_supported": ["S256"]}
+        found = {"issuer": self.published_issuer or self.issuer,
+                 "authorization_endpoint": f"{self.issuer}/authorize",
+                 "token_endpoint": f"{self.issuer}/token", "jwks_uri": f"{self.issuer}/jwks",
+                 "end_session_endpoint": f"{self.issuer}/session/end",
+                 "response_types_supported": ["code"], "subject_types_supported": ["public"],
+                 "id_token_signing_alg_values_supported": ["RS256"],
+                 "code_challenge_methods_supported": ["S256"]}
+        if not self.publishes_keys:
+            del found["jwks_uri"]
+        return found
 
     def _handler(self):
         provider = self

@@ -220,3 +220,18 @@ def test_odd_returns_from_the_provider_get_a_page_not_a_failure(app, database, q
     # control characters are refused before the route, by the app's query rules
     assert "Go to the sign-in page" in page or "There is a problem with the web address" in page
     assert counts(database) == before
+
+
+def test_a_discovery_document_of_another_issuer_is_a_setup_problem(app, database, crafted):
+    crafted.published_issuer = "https://login.elsewhere.example"
+    page = assert_refused(app.test_client().get("/sign-in/oidc"), 502,
+                          "Sign-in is not set up correctly")
+    assert "the server&#39;s log says what to change" in page
+
+
+def test_a_provider_without_keys_is_a_setup_problem_and_nothing_is_created(app, database, crafted):
+    crafted.publishes_keys = False
+    before = counts(database)
+    client = app.test_client()
+    assert_refused(client.get(to_provider_and_back(client)), 502, "Sign-in is not set up correctly")
+    assert counts(database) == before

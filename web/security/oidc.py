@@ -149,7 +149,13 @@ def problem_from(exc: Exception) -> Problem:
         return Problem(401, "The council's sign-in did not sign you in",
                        "The council's sign-in service answered with an error, so you are not "
                        "signed in.", AGAIN, reason)
-    raise exc
+    # anything else (a discovery document without a key address, an answer of the wrong
+    # shape): the provider and PACE Flow do not fit; the log has the details
+    current_app.logger.error("sign-in through the provider failed", exc_info=exc)
+    return Problem(502, "Sign-in is not set up correctly",
+                   "The council's sign-in service answered in a way PACE Flow cannot use, so "
+                   "you are not signed in.", "Tell your IT service desk: the server's log says "
+                   "what went wrong.", reason)
 
 
 def _token_fault(exc: Exception) -> str | None:
