@@ -85,6 +85,7 @@ def test_process_owner_changes_a_due_rule_deploys_and_moves_a_child(live_world, 
     page.get_by_label("Why is this version being deployed?").fill("PDSA cycle 1: initial review at two weeks")
     cycle = page.locator("#pdsa_cycle option", has_text="Aim 2: Initial review within two weeks")
     page.get_by_label("PDSA cycle this change tests (optional)").select_option(cycle.get_attribute("value"))
+    page.get_by_label("I have checked what changes").check()
     page.get_by_role("button", name="Deploy as version 2").click()
 
     expect(page).to_have_title("Permanence journey version 2 – PACE Flow")
@@ -98,6 +99,7 @@ def test_process_owner_changes_a_due_rule_deploys_and_moves_a_child(live_world, 
     expect(table).to_contain_text("3 children on other versions, 3 can move")
     axe.check(page)
     page.get_by_label("Move N0001").check()
+    page.get_by_label("I have checked the children listed and how their due dates change").check()
     page.get_by_role("button", name="Move the children selected").click()
 
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Moved to version 2: N0001")
