@@ -68,3 +68,11 @@ def test_only_administrators_and_process_owners(world):
     assert_error(api(world, "sw.north").open("PATCH", SETTINGS, json={"aims.2.target_pct": 80}),
                  403)
     assert_error(api(world, "admin").open("PATCH", SETTINGS, json=[1, 2]), 422)
+
+
+def test_values_of_any_json_type_are_refused_not_crashed_on(world):
+    odd = {"aims.2.target_pct": {"a": 1}, "aims.2.wording": [1], "aims.2.threshold": 5,
+           "aims.2.max_age": "x", "aims.2.teams": 7, "aims.2.start_date": {},
+           "aims.3.min_age": 1.5, "aims.3.end_date": True, "aims.3.wording": "\u0000"}
+    body = assert_error(api(world, "admin").open("PATCH", SETTINGS, json=odd), 422)
+    assert set(body["errors"]) == set(odd)
