@@ -2,20 +2,20 @@
 upload, check and, where the check passes, deploy and a child run through it.
 
 Fails on any server error, a traceback or a library's own wording in a page, a check over
-2 seconds, or an accepted diagram that a child cannot run. On SQLite (the upload and check
-paths do not touch the database beyond storing a draft; the deploy and run paths run on
-both databases in the tests of the models pages).
+2 seconds, or an accepted diagram that a child cannot run. On SQLite only, to keep the run
+near a minute: the upload and check paths store no more than a draft, and deploying and
+running children are tested on both databases by the models pages' tests.
 """
 from __future__ import annotations
 
 import io
 import itertools
+import random
 import re
 import time
 import zipfile
 from datetime import date
 from pathlib import Path
-import random
 
 import pytest
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from engine.models import ProcessInstance, UserAccount, WorkItem
 from tests.conftest import make_database
 from workflows.children import records as children
 from workflows.demo import form_filler, scotland as demo
+from workflows.process_models.drafts import ModelDraft
 
 from .conftest import csrf_token, post, sign_in
 from .journeys import make_app
@@ -144,7 +145,6 @@ def _through(site, what: str, name: str, data: bytes) -> str:
     process_id = re.search(r"/models/([^/]+)/versions/", deployed.headers.get("Location", "")
                            ) if deployed.status_code == 302 else None
     with database.transaction() as session:
-        from workflows.process_models.drafts import ModelDraft
         target = session.get(ModelDraft, draft).process_id
     assert process_id is None or process_id.group(1) == target
     status = _run_child(database, target, f"C{next(_REFERENCES):05d}")
