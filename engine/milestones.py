@@ -100,6 +100,12 @@ def anchors(task) -> dict[str, date]:
     return found
 
 
+def latest(wf) -> dict[str, date]:
+    """Each milestone's latest recorded (actual) date in this workflow."""
+    return {code: date.fromisoformat(entry["actual"])
+            for code, entry in table(wf).items() if entry.get("actual")}
+
+
 def wanted_rows(wf) -> dict[tuple[str, int], tuple[date | None, date | None, dict]]:
     """(code, occurrence) -> (planned, actual, data): the rows the milestone table implies."""
     wanted: dict[tuple[str, int], tuple[date | None, date | None, dict]] = {}

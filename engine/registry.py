@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import (audit, clock, form_schemas, loop_markers, parser_messages, rule_anchors,
+from . import (audit, clock, date_rules, form_schemas, loop_markers, parser_messages, rule_anchors,
                runnable_checks)
 from .expressions import UnsafeExpression, allowed_script_function, check_expression
 from .models import ProcessModel
@@ -75,10 +75,12 @@ class InvalidModel(ValueError):
 
 @dataclass(frozen=True)
 class ValidationContext:
-    """What the domain allows: lane names, script functions, date-rule grammar."""
+    """What the domain allows: lane names, script functions, date-rule grammar, and the
+    milestones a form's date rules may name (None: date rules are not checked)."""
     roles: frozenset[str]
     rules: RulePolicy
     script_functions: frozenset[str] = frozenset()
+    milestones: frozenset[str] | None = None
 
 
 def _properties(node) -> dict[str, str]:
@@ -124,15 +126,27 @@ def _check_xml_rules(root, bundle: ModelBundle, ctx: ValidationContext) -> list[
                 add(owner, f"has a {tag}; scripts are not allowed in diagrams, use form fields "
                            "and gateway conditions instead")
     # User tasks without any extension elements too (a Camunda Modeler file): no form, no due rule.
-    for node in root.xpath("//bpmn:*[bpmn:extensionElements] | //bpmn:userTask", namespaces=NS):
-        problems.extend(_check_properties(node, _properties(node), bundle, ctx))
+    nodes = root.xpath("//bpmn:*[bpmn:extensionElements] | //bpmn:userTask", namespaces=NS)
+    known = None if ctx.milestones is None else ctx.milestones | _recorded_milestones(nodes)
+    for node in nodes:
+        problems.extend(_check_properties(node, _properties(node), bundle, ctx, known))
     problems.extend(_check_reachability(root))
     problems.extend(Problem(*found) for found in rule_anchors.problems(root, bundle.forms, ctx.rules))
     problems.extend(Problem(*found) for found in runnable_checks.problems(root, bundle.process_id))
     return problems
 
 
-def _check_properties(node, props, bundle, ctx) -> list[Problem]:
+def _recorded_milestones(nodes) -> frozenset[str]:
+    """Codes the diagram itself records or plans: a form's date rule may name them too."""
+    codes = set()
+    for node in nodes:
+        props = _properties(node)
+        codes.add(props.get("milestone", "").strip())
+        codes.add(props.get("plans", "").partition("=")[0].strip())
+    return frozenset(c for c in codes if _CODE.match(c))
+
+
+def _check_properties(node, props, bundle, ctx, milestones=None) -> list[Problem]:
     problems = []
 
     def add(message):
@@ -153,6 +167,10 @@ def _check_properties(node, props, bundle, ctx) -> list[Problem]:
             add_msg = _form_problem(bundle.forms[name])
             if add_msg:
                 add(f"form {name}: {add_msg}")
+            elif milestones is not None:
+                for problem in date_rules.declaration_problems(json.loads(bundle.forms[name]),
+                                                               milestones):
+                    add(f"form {name}, {problem}")
     if is_user_task and not props.get("due"):
         add("has no due rule: set the property due, e.g. LA_START+3w")
     for key in ("due",):

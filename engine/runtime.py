@@ -6,6 +6,7 @@ lost race leaves nothing half-done.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -17,8 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import (audit, clock, form_schemas, milestones, notifications, registry, serialization,
-               spiff_fixes, step_limits, timers, work_items, writer)
+from . import (audit, clock, date_rules, form_schemas, milestones, notifications, registry,
+               serialization, spiff_fixes, step_limits, timers, work_items, writer)
 from .notice_derivation import NoticeDerivation
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
@@ -40,12 +41,16 @@ class EngineConfig:
     # Who hears about which events, with what wording (engine/notifications.py).
     notifications: notifications.NotificationPolicy | None = field(
         default_factory=notifications.NotificationPolicy)
+    # Date rules of the forms (engine/date_rules.py): None applies none.
+    date_rules: date_rules.Policy | None = None
 
     def escalation_chain(self, process_id: str | None) -> tuple[str, ...]:
         return tuple(self.escalation_chains.get(process_id, self.escalation_roles))
 
     def validation_context(self) -> registry.ValidationContext:
-        return registry.ValidationContext(self.roles, self.rules, frozenset(self.script_functions))
+        return registry.ValidationContext(
+            self.roles, self.rules, frozenset(self.script_functions),
+            self.date_rules.milestones if self.date_rules else None)
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,9 @@ class Runtime:
             return {"type": "object", "properties": {}}, {}
         return loaded.form_schema(spec), loaded.ui_schema(spec)
 
-    def validate(self, schema: dict, data: Mapping) -> None:
+    def validate(self, schema: dict, data: Mapping, dates: date_rules.Facts | None = None) -> None:
+        """422 listing every field's problem: the form's JSON Schema, then (for fields it
+        accepts) the form's date rules checked against ``dates``."""
         errors = []
         for error in form_schemas.problems(schema, data):
             path = ".".join(str(p) for p in error.absolute_path)
@@ -206,8 +213,23 @@ class Runtime:
                 missing = error.message.split("'")[1] if "'" in error.message else ""
                 path = ".".join(filter(None, [path, missing]))
             errors.append(FieldError(path, error.message))
+        if dates is not None:
+            refused = {e.field for e in errors}
+            errors += [e for e in date_rules.check(schema, data, dates) if e.field not in refused]
         if errors:
             raise InvalidData(errors)
+
+    def date_facts(self, instance: ProcessInstance, wf: BpmnWorkflow) -> date_rules.Facts | None:
+        """What a task's dates are checked against: today, the subject's date of birth and
+        the milestones this instance has recorded (None: the domain applies no date rules)."""
+        policy = self.config.date_rules
+        if policy is None:
+            return None
+        subject = instance.subject
+        return date_rules.Facts(
+            today=clock.today(), born=subject.date_of_birth if subject is not None else None,
+            milestones=milestones.latest(wf),
+            milestone_date=functools.partial(policy.milestone_date, instance.process_id))
 
     def complete(self, session: Session, work_item_id: int, data: Mapping,
                  user: UserAccount) -> Completion:
@@ -228,7 +250,7 @@ class Runtime:
         if task is None or task.state != TaskState.READY:
             raise Conflict("This task is no longer open; reload the queue.")
         schema, _ = self.form_for(instance, item.task_name)
-        self.validate(schema, data)
+        self.validate(schema, data, self.date_facts(instance, wf))
         task.data.update(dict(data))
         milestones.on_task_completed(task)
         task.run()

@@ -28,7 +28,7 @@ from engine.errors import Conflict
 from engine.models import ProcessInstance, Subject
 from engine.runtime import EngineConfig, Runtime
 
-from . import vocabulary
+from . import milestone_dates, vocabulary
 from .due_rules import ENGLAND, SCOTLAND, DueRules, apply_offset, parse_offsets, resolve
 
 ENV = "PACE_PROFILES"
@@ -371,6 +371,7 @@ def engine_config(profiles: tuple[Profile, ...] | None = None, **kwargs) -> Engi
     """EngineConfig for the profiles: lanes of every one of them are roles; each process
     escalates along its own profile's chain (a process of no profile: the first profile's)."""
     profiles = enabled() if profiles is None else tuple(profiles)
+    kwargs.setdefault("date_rules", milestone_dates.policy(profiles))
     return EngineConfig(rules=rules_for(profiles), roles=queue_roles(profiles),
                         escalation_roles=profiles[0].escalation_roles,
                         escalation_chains=escalation_chains(profiles), **kwargs)

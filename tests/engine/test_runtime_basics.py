@@ -52,6 +52,7 @@ def test_completion_validates_records_milestone_and_is_idempotent(mini, start_ch
     with pytest.raises(InvalidData) as err, db.transaction() as session:
         db.runtime.complete(session, item_id, {"note": "x" * 30}, sw)
     assert {e.field for e in err.value.errors} == {"date_held", "note"}
+    clock.set_now(date(2026, 1, 22))  # the meeting is recorded on the day it was held
     payload = {"date_held": "2026-01-22", "note": "held"}
     with db.transaction() as session:
         first = db.runtime.complete(session, item_id, payload, sw)

@@ -47,6 +47,7 @@ def _ready_for_completion(db, start_child):
     instance_id = start_child(db)
     clock.set_now(date(2026, 1, 20))
     sweeper.sweep(db.factory, db.runtime)
+    clock.set_now(date(2026, 1, 22))  # the meeting is recorded on the day it was held
     with db.transaction() as session:
         return instance_id, session.scalars(select(WorkItem.id)).one(), accounts.find_user(session, "sw")
 

@@ -19,8 +19,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from bench import generator, journeys
 from engine import audit, clock
-from engine.models import (AuditEvent, Milestone, ProcessInstance, Subject, Timer, UserAccount,
-                           WorkItem)
+from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel, Subject, Timer,
+                           UserAccount, WorkItem)
 from workflows.demo import form_filler
 
 TODAY = date(2026, 11, 2)
@@ -194,3 +194,69 @@ def test_a_generated_child_goes_on_like_a_runtime_built_one(database, templates)
         assert [w.task_name for w in session.scalars(select(WorkItem).where(
             WorkItem.subject_id == clone_id, WorkItem.status == "ready"))] == ["initial_lar"]
         assert audit.verify(session) is None
+
+
+# Every route, played to its end or to "today" (a kinship order, a return home, court...).
+EVERY_ROUTE = [journeys.Journey(route, TODAY - timedelta(days=days), 20 + n, TODAY)
+               for n, route in enumerate(journeys.ALL_ROUTES) for days in (300, 900)]
+
+
+def _rules_broken_along_the_trail(session, subject_ids) -> tuple[list, int]:
+    """Replay each child's completions in the order its audit chain recorded them and check
+    every answer against the date rules of its form, with the milestones recorded before it
+    (as the runtime does at completion): (what broke a rule, completions checked)."""
+    from engine import date_rules, milestones, registry
+    from engine.expressions import evaluate_safely
+    loaded = {}
+    broken, checked = [], 0
+    for subject_id in subject_ids:
+        child = session.get(Subject, subject_id)
+        recorded: dict[int, dict[str, date]] = {}  # instance -> milestone -> latest date
+        for row in session.scalars(select(Milestone).where(
+                Milestone.subject_id == subject_id, Milestone.code.in_(("LA_START", "CSO_START")))):
+            recorded.setdefault(row.instance_id, {})[row.code] = row.actual_date
+        for event in session.scalars(select(AuditEvent).where(
+                AuditEvent.subject_id == subject_id, AuditEvent.event_type == "task_completed")
+                .order_by(AuditEvent.chain_seq)):
+            instance = session.get(ProcessInstance, event.instance_id)
+            key = (instance.process_id, instance.model_id)
+            if key not in loaded:
+                loaded[key] = registry.load(instance.model)
+            model = loaded[key]
+            spec = model.spec.task_specs[event.data["task"]]
+            answers = event.data["answers"]
+            known = recorded.setdefault(instance.id, {})
+            facts = date_rules.Facts(_utc(event.at).date(), child.date_of_birth, dict(known),
+                                     lambda code: code)
+            found = date_rules.check(model.form_schema(spec), answers, facts)
+            broken += [(child.reference, event.data["task"], e.message) for e in found]
+            checked += 1
+            props = milestones.properties(spec)
+            when = props.get("milestoneWhen")
+            if props.get("milestone") and (not when or evaluate_safely(when, answers)):
+                day = milestones.as_date(answers.get(props.get("milestoneDateField") or "date_held"))
+                known[props["milestone"]] = day or _utc(event.at).date()
+    return broken, checked
+
+
+def test_a_generated_caseload_has_no_milestone_out_of_order(database, tmp_path):
+    """Every route, generated: no recorded date lies in the future or before the date its
+    form says it follows (the forms' date rules, replayed along each child's audit trail),
+    and no milestone lies before the child's start or after today."""
+    every = generator.build_templates([(j, 1.0) for j in EVERY_ROUTE], workdir=tmp_path)
+    generator.prepare_database(database)
+    generated = generator.generate(database, every, 2 * len(every), seed=6)
+    with database.transaction() as session:
+        broken, checked = _rules_broken_along_the_trail(session, generated.subject_ids)
+        assert broken == []
+        assert checked > 5 * len(generated.subject_ids)  # the journeys went a long way
+        starts: dict[int, date] = {}
+        rows = list(session.scalars(select(Milestone).where(
+            Milestone.subject_id.in_(generated.subject_ids), Milestone.actual_date.is_not(None))))
+    for row in rows:
+        if row.code in ("LA_START", "CSO_START"):
+            starts[row.instance_id] = row.actual_date
+    codes = {row.code for row in rows}
+    assert {"APPLICATION_LODGED", "ORDER_GRANTED", "RETURN_HOME", "ADM", "CSO_HEARING"} <= codes
+    for row in rows:
+        assert starts[row.instance_id] <= row.actual_date <= TODAY, (row.code, row.actual_date)

@@ -45,8 +45,9 @@ def test_continued_cso_is_reviewed_again_six_months_later(database):
 
 def test_away_from_home_starts_a_permanence_journey_for_the_same_child(database):
     j = to_hearing(database)
-    j.complete("record_hearing_decision", date(2026, 8, 10), hearing_decision="away_from_home",
-               accommodated_date=date(2026, 8, 12))
+    # Recorded once the child is accommodated, two days after the hearing.
+    j.complete("record_hearing_decision", date(2026, 8, 12), hearing_decision="away_from_home",
+               date_held=date(2026, 8, 10), accommodated_date=date(2026, 8, 12))
     cso, journey = j.instances()
     assert (cso.status, cso.end_event) == ("completed", "permanence_away")
     assert (journey.process_id, journey.status, journey.parent_instance_id) == \

@@ -73,13 +73,14 @@ def test_not_yet_decided_loops_with_new_review_date(database):
 def test_return_home_sustained_and_returned_to_care(database):
     j = to_substantive_lar(database)
     j.complete("substantive_lar", date(2026, 8, 3), route="home", date_held=date(2026, 8, 3))
-    j.complete("return_home_plan", date(2026, 8, 20), return_date=date(2026, 8, 24))
+    # Recorded once the child is home (a recorded date may not lie in the future).
+    j.complete("return_home_plan", date(2026, 8, 24), return_date=date(2026, 8, 24))
     j.expect("return_home_review", "independent_chair", date(2026, 11, 24))
     j.complete("return_home_review", date(2026, 11, 20), return_home_outcome="returned_to_care",
                next_review_date=date(2027, 1, 11))
     j.expect("substantive_lar", "independent_chair", date(2027, 1, 11))
     j.complete("substantive_lar", date(2027, 1, 11), route="home", date_held=date(2027, 1, 11))
-    j.complete("return_home_plan", date(2027, 1, 20), return_date=date(2027, 1, 25))
+    j.complete("return_home_plan", date(2027, 1, 25), return_date=date(2027, 1, 25))
     j.complete("return_home_review", date(2027, 4, 25), return_home_outcome="sustained",
                date_held=date(2027, 4, 25))
     j.expect_nothing_open()

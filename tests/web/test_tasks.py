@@ -139,7 +139,9 @@ def test_repeating_rows_are_added_and_removed_without_javascript(world, client_f
     client = client_for("tl.north")
     _claim(client, item)
     url = f"/tasks/{item}"
-    base = {"date_held.day": "2", "date_held.month": "1", "date_held.year": "2026",
+    held = date.today()  # the day the child was accommodated: not before it, not after today
+    base = {"date_held.day": str(held.day), "date_held.month": str(held.month),
+            "date_held.year": str(held.year),
             "chair": "Tom Lees", "actions_agreed": "Contact plan agreed."}
     page = post(client, url, {**base, "attendees.count": "0", "action": "add:attendees"})
     assert page.status_code == 200

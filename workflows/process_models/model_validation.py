@@ -20,13 +20,14 @@ CAMUNDA = ("http://camunda.org/schema/1.0/bpmn", "http://camunda.org/schema/zeeb
 
 
 def validation_context(runtime, process_id: str) -> ValidationContext:
-    """The lanes of the process's own profile, as ``pace init-db`` validates shipped ones."""
+    """The lanes and milestones of the process's own profile, as ``pace init-db`` validates
+    shipped ones."""
     config = runtime.config
     profile = profiles.for_process(process_id)
     if profile is None:
         return config.validation_context()
     return ValidationContext(frozenset(profile.roles), config.rules,
-                             frozenset(config.script_functions))
+                             frozenset(config.script_functions), frozenset(profile.milestones))
 
 
 def process_name(process_id: str, fallback: str | None = None) -> str:
@@ -77,6 +78,9 @@ _FIXES = [
                                       "file name in the task's PACE properties."),
     (r"must be a plain file name", "Give only the file name, such as initial_lar.schema.json, "
                                    "with no folders."),
+    (r"x-not-before|x-planned", "Name in x-not-before a milestone the diagrams record (such as "
+                                "PERM_RECOMMENDATION) or another date field of the same form, "
+                                "and put date rules only on date fields (\"format\": \"date\")."),
     (r"^form .*JSON", "Correct the form file (it must be a JSON Schema with \"type\": "
                       "\"object\") and upload it again."),
     (r"is not in any lane", "Draw the process in a pool with lanes named after roles, and put "
