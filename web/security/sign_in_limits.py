@@ -106,9 +106,11 @@ def seconds_left(until: datetime) -> int:
 
 
 def try_again_text(until: datetime) -> str:
-    """"Try again after 10:45 (in 15 minutes)." in the workers' clock (GMT/BST)."""
+    """"Try again after 10:45 (in 15 minutes)." in the workers' clock (GMT/BST, or the
+    deployment's ``PACE_TIME_ZONE``, as the pages show times)."""
     try:
-        local = f"{until.astimezone(ZoneInfo('Europe/London')):%H:%M}"
+        zone = os.environ.get("PACE_TIME_ZONE", "").strip() or "Europe/London"
+        local = f"{until.astimezone(ZoneInfo(zone)):%H:%M}"
     except ZoneInfoNotFoundError:  # no tz database installed
         local = f"{until:%H:%M} UTC"
     minutes = math.ceil(seconds_left(until) / 60)
