@@ -4,7 +4,8 @@ bench/RESULTS.md. ``--quick`` for a smaller run (5k children, about two minutes 
 
 Benchmarks: completion (1), queue (2), measures (3), timers (4), bytes (5), http (6),
 profile (where the time of a completion goes), import (caseload CSV import job), slow (slow
-clients against gunicorn, alone and behind nginx: bench/slow_clients.py). Each prints its figures with a ratio
+clients against gunicorn, alone and behind nginx: bench/slow_clients.py), models (check and
+deploy of the largest diagram a process owner may upload: bench/model_checks.py). Each prints its figures with a ratio
 against a baseline measured in the same run.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from . import common
 
 BENCHES = ("completion", "queue", "measures", "timers", "bytes", "http", "audit", "profile",
-           "import", "slow")
+           "import", "slow", "models")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # Benchmarks that take only the context, run in this order:
 # (name, module in bench/, figure label, heading).
@@ -32,7 +33,9 @@ SIMPLE = (("timers", "timers", "4 timers", "4 timer sweep"),
           ("import", "imports", "import",
            "caseload import: 10,000 rows (quick: 1,000) through the background job"),
           ("slow", "slow_clients", "slow clients",
-           "slow clients: 4 connections sending a byte a second (gunicorn, nginx)"))
+           "slow clients: 4 connections sending a byte a second (gunicorn, nginx)"),
+          ("models", "model_checks", "models",
+           "check and deploy of the largest allowed diagram"))
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -29,16 +29,19 @@ _SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 _DEFAULT_DATE_FIELD = "date_held"  # engine/milestones.py: a milestone's date without milestoneDateField
 
 
-def _properties(node) -> dict[str, str]:
-    return {p.get("name"): (p.get("value") or "").strip() for p in node.iterfind(
-        f"{{{_BPMN}}}extensionElements/{{{_SPIFF}}}properties/{{{_SPIFF}}}property")}
-
-
 def _with_properties(root) -> Iterable[tuple[object, dict[str, str]]]:
-    for node in root.iter(f"{{{_BPMN}}}*"):
-        props = _properties(node)
-        if props:
-            yield node, props
+    """(element, its PACE properties) for each element that has any, from the properties
+    themselves (one pass over them, not a search under every element)."""
+    owners: dict = {}
+    for prop in root.iter(f"{{{_SPIFF}}}property"):
+        properties = prop.getparent()
+        extensions = properties.getparent() if properties is not None else None
+        owner = extensions.getparent() if extensions is not None else None
+        if owner is None or properties.tag != f"{{{_SPIFF}}}properties" \
+                or extensions.tag != f"{{{_BPMN}}}extensionElements":
+            continue
+        owners.setdefault(owner, {})[prop.get("name")] = (prop.get("value") or "").strip()
+    yield from owners.items()
 
 
 def recorded_anchors(root, forms: Mapping[str, str]) -> tuple[set[str], set[str]]:

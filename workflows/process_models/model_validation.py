@@ -59,6 +59,23 @@ class Report:
 
 
 _FIXES = [
+    # What the engine cannot run (engine/runnable_checks.py, engine/rule_anchors.py): the
+    # message names what to draw instead; the fix says where to start.
+    (r"counts from \S+, which this process does not record", "Correct the anchor to a milestone "
+     "code or date field this process records (the nearest are named), or add the milestone "
+     "property to the task that records it."),
+    (r"ISO 8601", "Write the date as a PACE Flow rule: a milestone or date field and an offset, "
+                  "such as LA_START+7d."),
+    (r"is a (service|send|receive|business rule) task|is a call activity|waiting for (a "
+     r"message|a signal|a condition|an escalation)", "Replace the element as the message says: "
+     "PACE Flow runs user tasks, gateways, embedded subprocesses, timers and plain events."),
+    (r"is on a loop", "Put a user task or a timer event on the loop, or remove the flow that "
+                      "goes back."),
+    (r"starts this process again", "Remove the startsProcess property from this end event, or "
+                                   "name a different process."),
+    (r"tasks, events and gateways; the limit|steps one after another; the limit",
+     "Split the process into smaller processes, each ending with an end event whose "
+     "startsProcess property starts the next."),
     (r"DOCTYPE|entities", "Export the diagram again from the modeler and upload that file; "
                           "do not add a DOCTYPE or entity declarations by hand."),
     (r"not well-formed XML", "Upload the .bpmn file exactly as the modeler saved it; it looks "

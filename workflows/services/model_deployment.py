@@ -54,7 +54,11 @@ def _deploy(session: Session, runtime: Runtime, actor: Actor, bundle: registry.M
     try:
         model, created = model_changes.deploy(session, bundle, ctx, actor.username, reason,
                                               pdsa_cycle_id, council)
-    except registry.InvalidModel:
+    except registry.InvalidModel as exc:
+        # What only the deployed processes show (a startsProcess cycle through them).
+        report.findings.extend(model_validation.Finding(
+            p.element_id, "", p.line, p.message, model_validation.fix_for(p.message))
+            for p in exc.problems)
         raise ModelHasProblems(report) from None
     return Deployment(model, created)
 
