@@ -235,3 +235,20 @@ def test_a_provider_without_keys_is_a_setup_problem_and_nothing_is_created(app, 
     client = app.test_client()
     assert_refused(client.get(to_provider_and_back(client)), 502, "Sign-in is not set up correctly")
     assert counts(database) == before
+
+
+def test_administrators_see_who_has_signed_in_through_the_provider(app, database, crafted):
+    with database.transaction() as session:
+        accounts.create_user(session, "admin", "Ada Admin", "a-long-password", ["admin"], None)
+    client = app.test_client()
+    assert client.get(to_provider_and_back(client)).status_code == 302
+    admin = app.test_client()
+    token = admin.get("/sign-in").get_data(as_text=True).split(
+        'name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    assert admin.post("/sign-in", data={"username": "admin", "password": "a-long-password",
+                                        "csrf_token": token}).status_code == 302
+    sam = admin.get("/people/sam.new").get_data(as_text=True)
+    assert "Through the council's sign-in only (no password here)" in sam
+    assert "Has not signed in through the council" not in sam
+    own = admin.get("/people/admin").get_data(as_text=True)
+    assert "With a password" in own and "Has not signed in through the council" in own
