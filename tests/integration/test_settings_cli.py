@@ -31,13 +31,15 @@ password = "a-mail-password"
 
 
 @pytest.fixture
-def environ(monkeypatch):
-    """The process's environment, given back as it was: the settings file's values are put
-    into it by the app factory (workflows/configuration.py)."""
-    monkeypatch.setattr(os, "environ", dict(os.environ))
+def environ():
+    """The process's environment without PACE_ variables, put back as it was afterwards: the
+    app factory writes the settings file's values into it (workflows/configuration.py)."""
+    saved = dict(os.environ)
     for name in [n for n in os.environ if n.startswith("PACE_")]:
-        monkeypatch.delenv(name)
-    return os.environ
+        del os.environ[name]
+    yield os.environ
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture
