@@ -36,6 +36,7 @@ def test_social_worker_signs_in_at_the_council_and_out_again(live_world, page, a
         page.goto(f"{base}/sign-in")
         expect(page).to_have_title("Sign in – PACE Flow")
         axe.check(page)
+        page.screenshot(path=str(artifacts / "sign-in-with-provider.png"), full_page=True)
         page.get_by_role("button", name="Sign in with Council Account").click()
         expect(page).to_have_title("Council sign-in")
         page.get_by_label("Council username").fill("jo.north")
