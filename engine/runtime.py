@@ -103,8 +103,9 @@ class Runtime:
         # and a successor's timer may be anchored on the milestone just reached.
         wf.refresh_timers()
         spiff_fixes.hold_later_interrupting(wf)
-        wf.do_engine_steps(will_complete_task=step_limits.counted(milestones.on_task_completed, wf),
-                           did_complete_task=spiff_fixes.after_task)
+        with step_limits.bounded_expressions(wf):
+            wf.do_engine_steps(will_complete_task=step_limits.counted(milestones.on_task_completed, wf),
+                               did_complete_task=spiff_fixes.after_task)
 
     def save(self, session: Session, instance: ProcessInstance, wf: BpmnWorkflow, actor: str,
              *, flush: bool = True, milestone_rows: list | None = None,
@@ -252,8 +253,9 @@ class Runtime:
         schema, _ = self.form_for(instance, item.task_name)
         self.validate(schema, data, self.date_facts(instance, wf))
         task.data.update(dict(data))
-        milestones.on_task_completed(task)
-        task.run()
+        with step_limits.bounded_expressions(wf):
+            milestones.on_task_completed(task)
+            task.run()
         self.step(wf)
         item.status, item.completed_at, item.completed_by = "completed", clock.now(), user.id
         item.completion_digest, item.draft = submitted, None

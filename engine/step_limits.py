@@ -13,11 +13,14 @@ as it was.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.util.task import TaskState
 
 from .errors import EngineError
+from .expressions import ExpressionTooCostly, UnsafeExpression
 
 # Steps (gateways, events, script tasks the engine runs itself) one action may take, per
 # task spec of the process: a run without loops passes each element about once per branch.
@@ -70,6 +73,26 @@ def check_really_completed(wf) -> None:
             f"The process {wf.spec.name!r} stopped without reaching an end event"
             + (f" (a step at {where!r} is still open deeper than the engine can follow)"
                if where else "") + f". {_TELL}")
+
+
+@contextlib.contextmanager
+def bounded_expressions(wf) -> Iterator[None]:
+    """A condition that would cost more than the engine allows for this child's answers
+    (``'x' * 1000000000`` when ``chair`` holds text: the check cannot know a field's type),
+    or one deployed before the check refused it, becomes ProcessCannotRun; SpiffWorkflow
+    wraps what a condition raises in its own exception, which would be an error page."""
+    try:
+        yield
+    except (ExpressionTooCostly, UnsafeExpression) as exc:  # milestoneWhen: the engine's own
+        raise ProcessCannotRun(f"A milestone condition of the process {wf.spec.name!r} {exc}. "
+                               f"{_TELL}") from None
+    except WorkflowTaskException as exc:
+        cause = exc.__context__
+        if not isinstance(cause, (ExpressionTooCostly, UnsafeExpression)):
+            raise
+        where = getattr(exc.task_spec, "bpmn_id", None) or exc.task_spec.name
+        raise ProcessCannotRun(f"A condition on the flows out of {where!r} in the process "
+                               f"{wf.spec.name!r} {cause}. {_TELL}") from None
 
 
 def chained_depth(parent) -> int:

@@ -127,3 +127,41 @@ def test_an_end_event_starting_its_own_process_stops_after_ten_starts(empty_data
         start(db)
     assert f"more than {step_limits.MAX_CHAINED_STARTS} processes" in str(err.value)
     nothing_started(db)
+
+
+CHAIR_FORM = ('{"type": "object", "properties": {"date_held": {"type": "string", "format": '
+              '"date"}, "chair": {"type": "string", "maxLength": 20}}}')
+
+
+def test_a_condition_that_would_build_a_gigabyte_refuses_the_completion(empty_database):
+    """The check accepts ``chair * 1000000000`` (a number field times a number is fine); for a
+    text answer evaluating it would allocate a gigabyte: the completion is refused instead,
+    in well under a second, and the task stays open."""
+    import time
+
+    from engine.registry import ModelBundle
+    from workflows.engine_config import pace_config
+
+    from .diagrams import linear
+    db = empty_database
+    with db.transaction() as session:
+        registry.deploy(session, ModelBundle("mini", linear(
+            gateway_condition="chair * 1000000000 == &apos;x&apos;"),
+            {"task.schema.json": CHAIR_FORM}), pace_config().validation_context(), "test")
+        accounts.ensure_team(session, "north")
+        accounts.create_user(session, "sw", "Sam", "long-password-1", ["social_worker"], "north")
+        children.register_child(session, "C1", "Ava", "north", "test")
+    instance_id = start(db)
+    with db.transaction() as session:
+        item_id = session.scalars(select(WorkItem.id)).one()
+        sw = accounts.find_user(session, "sw")
+        version = session.get(ProcessInstance, instance_id).version
+    started = time.perf_counter()
+    with pytest.raises(ProcessCannotRun) as err, db.transaction() as session:
+        db.runtime.complete(session, item_id, {"date_held": "2026-01-05", "chair": "x"}, sw)
+    assert time.perf_counter() - started < 1
+    assert "A condition on the flows out of 'gw'" in str(err.value) and "would build a value larger" \
+        in str(err.value)
+    with db.transaction() as session:
+        assert session.get(WorkItem, item_id).status == "ready"
+        assert session.get(ProcessInstance, instance_id).version == version
