@@ -12,12 +12,14 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from engine import registry
 from engine.models import ProcessModel
 from engine.registry import ModelBundle
 from workflows.engine_config import BPMN_DIR
+from workflows.process_models import model_validation
 from workflows.process_models.drafts import ModelDraft
 
-from .conftest import cached_client
+from .conftest import cached_client, post
 from .test_models_views import PJ, as_files, draft_id, shipped, text, upload
 
 pytestmark = pytest.mark.xdist_group("models")
@@ -176,3 +178,28 @@ def test_a_process_of_a_profile_that_is_switched_off_cannot_be_drafted(shared_wo
     assert "'eng_looked_after' is a process of the England profile, which is switched off " \
            "here (PACE_PROFILES=scotland), so no child could follow it" in body
     assert (drafts(shared_world), process_ids(shared_world)) == before
+
+
+def test_a_deployed_process_of_a_switched_off_profile_cannot_be_drafted_or_checked(
+        shared_world, owner, tmp_path):
+    """A council that ran the English profile and switched it off keeps its versions
+    readable, but a draft of them could never be followed by a child."""
+    english = ModelBundle.from_directory(BPMN_DIR / "england" / "eng_looked_after")
+    database = shared_world.database
+    with database.transaction() as session:
+        if registry.latest(session, "eng_looked_after") is None:
+            registry.deploy(session, english, model_validation.validation_context(
+                database.runtime, "eng_looked_after"), "system", reason="shipped")
+    before = drafts(shared_world)
+    assert owner.get("/models/eng_looked_after").status_code == 200
+    refused = post(owner, "/models/eng_looked_after/drafts", {"version": "1"})
+    assert refused.status_code == 400
+    assert "is a process of the England profile, which is switched off here" in text(refused)
+    assert drafts(shared_world) == before
+    files = []
+    for name, body in {"eng_looked_after.bpmn": english.bpmn_xml, **english.forms}.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+        files.append(str(tmp_path / name))
+    checked = shared_world.app.test_cli_runner().invoke(args=["models", "check", *files])
+    assert checked.exit_code == 1
+    assert "is a process of the England profile, which is switched off here" in checked.output
