@@ -94,6 +94,12 @@ def can_change_aim_settings(actor: Actor) -> bool:
     return holds_any(actor, SETTINGS_ROLES)
 
 
+def can_export_aggregate(actor: Actor) -> bool:
+    """The national programme's aggregate export covers the whole council, so it is for the
+    measures roles that see every team (not a team leader, who sees one team's figures)."""
+    return can_view_measures(actor) and all_teams(actor)
+
+
 def can_record_pdsa(actor: Actor) -> bool:
     """Record and edit PDSA cycles, flag and unflag run-chart points."""
     return holds_any(actor, PDSA_ROLES)

@@ -84,6 +84,11 @@ MATRIX = {
      "401  403  200  403  200  403   403   403   403  200  403   200   403"),
     f"GET {P}/measures/definitions": (None, None,
      "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    # The national aggregate covers the whole council: not for a team leader.
+    f"GET {P}/measures/aggregate": (None, None,
+     "401  403  403  403  403  403   403   403   403  200  200   200   200"),
+    f"GET {P}/measures/aggregate.csv": (None, None,
+     "401  403  403  403  403  403   403   403   403  200  200   200   200"),
     # An aim's settings: read by the measures roles, changed by process owners and admins.
     f"GET {P}/measures/aims/2/settings": (None, None,
      "401  403  200  403  200  403   403   403   403  200  200   200   200"),
@@ -181,7 +186,10 @@ def test_status(shared_world, route, user, expected):
     assert response.status_code == expected, (
         f"{user} {route}: expected {expected}, got {response.status_code}: "
         f"{response.get_data(as_text=True)[:300]}")
-    assert response.is_json
+    if template.endswith(".csv") and expected == 200:  # a download: CSV; refusals are JSON
+        assert response.mimetype == "text/csv"
+    else:
+        assert response.is_json
 
 
 def test_matrix_covers_every_api_route(shared_world):

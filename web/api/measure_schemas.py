@@ -355,3 +355,37 @@ class DefinitionSchema(Schema):
 
 class DefinitionListSchema(Schema):
     items = _out(fields.List(fields.Nested(DefinitionSchema)))
+
+
+# -- the national programme's aggregate -------------------------------------------------------
+class AggregateArgs(Schema):
+    on = fields.Date(validate=DATE_RANGE, metadata={"description": "Measurement date (default "
+                                                                   "today)"})
+
+
+class AggregateRowSchema(Schema):
+    aim = _out(fields.Integer())
+    month = _out(fields.String(metadata={"description": "Cohort month of the deadline, YYYY-MM"}))
+    complete = _out(fields.Boolean(metadata={"description": "Every deadline of the month has "
+                                                            "passed"}))
+    numerator = _out(fields.Integer(allow_none=True))
+    denominator = _out(fields.Integer(allow_none=True))
+    percentage = _out(fields.Float(allow_none=True, metadata={
+        "description": "Rounded to 0.1; null when withheld or when the denominator is 0"}))
+    target_pct = _out(fields.Float())
+    diagram_version = _out(fields.Integer(allow_none=True, metadata={
+        "description": "Version of the aim's diagram in use at the month's end"}))
+    pdsa_cycles = _out(fields.List(fields.String(), metadata={
+        "description": "PDSA cycles of the aim that began in the month"}))
+    withheld = _out(fields.List(fields.String(), metadata={
+        "description": "The figures withheld to protect small numbers (null above)"}))
+
+
+class AggregateSchema(Schema):
+    format = _out(fields.String())
+    format_version = _out(fields.String())
+    council = _out(fields.String())
+    measured_on = _out(fields.Date())
+    definitions_version = _out(fields.String())
+    suppression = _out(fields.String())
+    rows = _out(fields.List(fields.Nested(AggregateRowSchema)))

@@ -14,22 +14,25 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from flask import Response
 from flask_smorest import Blueprint
 
-from engine import clock
+from engine import clock, csv_cells
 from engine.models import Team
 from web.shared.database import council, db
 from workflows.measures import (aim_statuses, forecast, reports as measure_reports,
                                 aim_results as measures, publication, run_charts)
+from workflows.measures import aggregate as aggregates
 from workflows.measures.aims import AIMS, AimSettings
 from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES,
                               SETTINGS_ROLES)
-from workflows.services import aim_settings
+from workflows.services import aim_settings, measure_exports
 
 from . import auth
 from .errors import documented, fail
-from .measure_schemas import (AimResultListSchema, AimResultSchema, DefinitionListSchema,
-                              DrillArgs, DrillDownSchema, ForecastArgs, ForecastChildArgs,
+from .measure_schemas import (AggregateArgs, AggregateSchema, AimResultListSchema,
+                              AimResultSchema, DefinitionListSchema, DrillArgs,
+                              DrillDownSchema, ForecastArgs, ForecastChildArgs,
                               ForecastChildrenSchema, ForecastSummarySchema, RunChartArgs,
                               RunChartSchema, ScopeArgs, StageArgs, StageDelaysSchema,
                               SurvivalArgs, SurvivalSchema)
@@ -369,6 +372,42 @@ def forecast_children(args):
          "last_milestone_on": f.reached_on, "projected": f.projected,
          "slack_days": f.slack_days, "days_left": f.days_left, "status": f.status,
          "note": f.note} for f in items]}
+
+
+# -- the national programme's aggregate ---------------------------------------------------------
+def _aggregate(args):
+    with db().transaction(read_only=True) as session:
+        return measure_exports.aggregate(session, auth.principal(), council(),
+                                         args.get("on") or clock.today())
+
+
+@bp.get("/measures/aggregate")
+@documented(bp, 403, 422)
+@auth.roles(MEASURE_ROLES)
+@bp.arguments(AggregateArgs, location="query")
+@bp.response(200, AggregateSchema)
+def aggregate_export(args):
+    """The national programme's aggregate export: each aim per cohort month for the whole
+    council (numerator, denominator, percentage, target, diagram version, PDSA cycles),
+    small numbers suppressed, no child named. Versioned format (`format_version`),
+    documented in docs/measures.md; `/measures/aggregate.csv` gives the same rows as CSV.
+    For the measures roles that see every team."""
+    return aggregates.as_json(_aggregate(args))
+
+
+@bp.get("/measures/aggregate.csv")
+@documented(bp, 403, 422)
+@auth.roles(MEASURE_ROLES)
+@bp.arguments(AggregateArgs, location="query")
+@bp.response(200, content_type="text/csv",
+             description="The aggregate export as CSV (one header row, then a row per aim "
+                         "and month)")
+def aggregate_export_csv(args):
+    """The aggregate export as CSV, the file `pace measures export --aggregate` writes."""
+    found = _aggregate(args)
+    name = f"pace-aggregate-{found.council}-{found.measured_on.isoformat()}.csv"
+    return Response(csv_cells.to_text(aggregates.csv_rows(found)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.get("/measures/definitions")

@@ -9,6 +9,8 @@ including a ``--by`` user who is unknown, inactive or without the role.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import click
 from flask.cli import with_appcontext
 
@@ -43,7 +45,7 @@ def _refused(exc: EngineError, username: str | None = None, options: dict | None
 # -- pace measures settings ------------------------------------------------------------------------
 @click.group("measures")
 def measures_group():
-    """The PACE measures: the aims' settings."""
+    """The PACE measures: the aims' settings and the national programme's aggregate export."""
 
 
 @measures_group.group("settings")
@@ -116,6 +118,57 @@ def settings_set_command(aim, assignments, by):
         _refused(exc, by)
     click.echo(f"Saved: {', '.join(changes)}.")
     _echo_settings(changed)
+
+
+# -- pace measures export --aggregate ----------------------------------------------------------
+@measures_group.command("export")
+@click.option("--aggregate", is_flag=True,
+              help="The national programme's aggregate export (required: the per-measure "
+                   "CSVs are downloaded from the Measures pages).")
+@click.option("--on", "on", default=None, metavar="YYYY-MM-DD",
+              help="Measurement date (default today).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+              default="-",
+              help="File to write (default: standard output).")
+@with_appcontext
+def export_command(aggregate, on, fmt, output):
+    """Each aim per cohort month for the whole council (PACE_COUNCIL): numerator,
+    denominator, percentage, target, diagram version and PDSA cycles, small numbers
+    suppressed, no child named. The format is documented in docs/measures.md."""
+    import json
+
+    from engine import clock, csv_cells
+    from workflows.measures import aggregate as aggregates
+    from workflows.services import measure_exports
+
+    if not aggregate:
+        raise click.UsageError("say --aggregate: the aggregate for the national programme is "
+                               "the export made here")
+    try:
+        day = clock.today() if on is None else date.fromisoformat(on)
+    except ValueError:
+        raise click.BadParameter(f"{on!r} is not a date; write YYYY-MM-DD", param_hint="--on")
+    database = _database()
+    try:
+        with database.transaction(read_only=True) as session:
+            found = measure_exports.aggregate(session, None, database.settings.council, day)
+    except InvalidData as exc:
+        raise click.BadParameter("; ".join(e.message for e in exc.errors), param_hint="--on")
+    except EngineError as exc:
+        _refused(exc)
+    if fmt == "json":
+        text = json.dumps(aggregates.as_json(found), default=str, indent=2) + "\n"
+    else:
+        text = csv_cells.to_text(aggregates.csv_rows(found))
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        click.echo(f"Wrote {len(found.rows)} rows ({fmt}, format version "
+                   f"{aggregates.FORMAT_VERSION}) to {output}", err=True)
 
 
 # -- pace pdsa -----------------------------------------------------------------------------------
