@@ -134,3 +134,14 @@ def test_a_settings_file_that_cannot_be_used_stops_pace_with_its_key(tmp_path):
     assert f'{path}: smtp.port: expected a whole number from 1 to 65535, without quotes ' \
            f'(e.g. 587), not "587"' in result.stderr
     assert f"{path}: smtp.hots: not a setting; did you mean smtp.host?" in result.stderr
+
+
+def test_a_database_without_a_schema_is_named_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACE_")}
+    result = subprocess.run([str(PACE), "settings", "show"], capture_output=True, text=True,
+                            env={**env, "PACE_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}"},
+                            timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "the database could not be used: no such table: aim_setting. Run `pace doctor`" \
+        in result.stderr and "`pace init-db` creates or upgrades the schema" in result.stderr

@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask.cli import FlaskGroup
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from web import create_app
 
@@ -29,7 +29,22 @@ def _cannot_start(reason: str):
     sys.exit(2)
 
 
-cli = FlaskGroup(create_app=_factory, help="PACE Flow command line.")
+class PaceGroup(FlaskGroup):
+    """Flask's command group, with one more boundary: a database that cannot be used (not
+    reachable, no schema yet) ends any command with the reason and what to run, not a
+    traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+            raise click.ClickException(
+                f"the database could not be used: {reason}. Run `pace doctor` to see what to "
+                "fix (`pace init-db` creates or upgrades the schema).") from None
+
+
+cli = PaceGroup(create_app=_factory, help="PACE Flow command line.")
 
 if __name__ == "__main__":
     cli()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import FieldError, Forbidden, InvalidData
@@ -20,6 +21,7 @@ from workflows import configuration, policy
 from workflows.configuration import Shown
 from workflows.measures import aim_store
 from workflows.measures.aims import AIMS, AimSettings
+from workflows.measures.tables import AimSetting
 from workflows.policy import Actor
 
 from . import aim_settings
@@ -40,8 +42,9 @@ def overview(session: Session, actor: Actor | None, council: str,
     if actor is not None and not policy.can_view_settings(actor):
         raise Forbidden("Only administrators and process owners see the settings.")
     rows = list(deployment)
+    saved = set(session.scalars(select(AimSetting.aim).where(AimSetting.council == council)))
     for aim, kept in sorted(aim_store.load(session, council).items()):
-        rows += _aim_rows(aim, kept)
+        rows += _aim_rows(aim, kept, "database" if aim in saved else "default")
     return rows
 
 
@@ -96,12 +99,14 @@ def _number(value) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def _aim_rows(aim: int, kept: AimSettings) -> list[Shown]:
+def _aim_rows(aim: int, kept: AimSettings, source: str = "database") -> list[Shown]:
+    """``source``: ``default`` for an aim this council never saved (its values are the
+    defaults until a process owner changes one)."""
     population = kept.population
     values = {"wording": kept.wording, "target_pct": _number(float(kept.target_pct)),
               "threshold": kept.threshold.text, "max_age": _number(population.max_age),
               "min_age": _number(population.min_age), "teams": ",".join(population.teams),
               "start_date": kept.start_date.isoformat() if kept.start_date else "",
               "end_date": kept.end_date.isoformat() if kept.end_date else ""}
-    return [Shown(f"aims.{aim}.{key}", None, values[key], "database", DATABASE_MEANINGS[key])
+    return [Shown(f"aims.{aim}.{key}", None, values[key], source, DATABASE_MEANINGS[key])
             for key in aim_settings.SETTING_KEYS]
