@@ -155,6 +155,13 @@ def test_the_command_line_previews_and_compares_as_the_pages_do(world, tmp_path)
     assert against.exit_code == 0, against.output
     assert f"{PJ}: version 2 → {PJ}.bpmn: 1 change" in against.output
     assert "LA_START+30w-3w → PERM_RECOMMENDATION_PLANNED-2w" in against.output
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / f"{PJ}.bpmn").write_text(bundle.bpmn_xml, encoding="utf-8")  # no forms
+    refused = runner.invoke(args=["models", "diff", f"{PJ}:1", str(broken)])
+    assert refused.exit_code == 1
+    assert "which is not among the uploaded forms" in refused.output
+    assert "nothing was compared" in refused.output
     unknown = runner.invoke(args=["models", "diff", f"{PJ}:1", f"{PJ}:7"])
     assert unknown.exit_code == 1 and "has no version 7" in unknown.output
     usage = runner.invoke(args=["models", "diff", "nonsense", f"{PJ}:1"])

@@ -38,12 +38,12 @@ def _files(paths: tuple[Path, ...]) -> list[tuple[str, bytes]]:
     return found
 
 
-def _refused(exc: EngineError) -> None:
+def _refused(exc: EngineError, outcome: str = "nothing was deployed") -> None:
     """Print a service's refusal and exit 1 (2 for --by)."""
     if isinstance(exc, Forbidden):
         raise click.BadParameter(str(exc), param_hint="--by")
     if isinstance(exc, service.ModelHasProblems):
-        _print_report(exc.report, "nothing was deployed")
+        _print_report(exc.report, outcome)
     elif isinstance(exc, InvalidData):
         for error in exc.errors:
             click.echo(f"Refused: {error.message}", err=True)
@@ -234,7 +234,7 @@ def diff_command(before, after):
             found = service.compare(session, db().runtime, shell_reader(), _side(before),
                                     _side(after))
     except EngineError as exc:
-        _refused(exc)
+        _refused(exc, "nothing was compared")
     changes = found.diff.changes
     click.echo(f"{found.process_id}: {found.before} → {found.after}: "
                f"{len(changes) or 'no'} change{'s' if len(changes) != 1 else ''}")
