@@ -145,3 +145,21 @@ def test_every_variable_is_declared_once():
     variables = [o.variable for o in configuration.OPTIONS]
     keys = [o.key for o in configuration.OPTIONS]
     assert len(set(variables)) == len(variables) and len(set(keys)) == len(keys)
+
+
+def test_the_sign_in_documents_example_file_reads_into_the_sign_in_settings():
+    """docs/sign-in.md's TOML block, through the file's types into the variables the sign-in
+    settings read (workflows/sign_in_settings.py)."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from workflows.sign_in_settings import SignInSettings
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sign-in.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", doc, re.S)[1].replace("<tenant id>", "t-1")
+    environ = values(tomllib.loads(example), "sign-in.md")
+    found = SignInSettings.from_environ(environ)
+    assert found.local_passwords is False and found.oidc.create_people is True
+    assert found.oidc.role_map == {"pace-social-workers": ("social_worker",),
+                                   "pace-team-leaders": ("team_leader", "social_worker")}
+    assert found.oidc.team_map == {"cf-north": ("north",)}
