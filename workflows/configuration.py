@@ -413,6 +413,9 @@ def apply(environ: MutableMapping[str, str] | None = None) -> Loaded:
         path = Path(named)
         found = read(path)
         earlier = _applied_before.get(str(path), {})
+        for variable, text in earlier.items():  # read again (gunicorn's reload): a key taken
+            if variable not in found and environ.get(variable) == text:  # out of the file
+                del environ[variable]                                     # is unset again
         applied = {v for v, text in found.items()
                    if v not in environ or (v in earlier and environ[v] == earlier[v])}
         for variable in applied:

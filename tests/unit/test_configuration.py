@@ -163,3 +163,15 @@ def test_the_sign_in_documents_example_file_reads_into_the_sign_in_settings():
     assert found.oidc.role_map == {"pace-social-workers": ("social_worker",),
                                    "pace-team-leaders": ("team_leader", "social_worker")}
     assert found.oidc.team_map == {"cf-north": ("north",)}
+
+
+def test_reading_the_file_again_follows_its_changes(tmp_path):
+    """gunicorn reads its configuration again on HUP (systemctl reload pace-web)."""
+    path = _file(tmp_path, 'council = "angus"\n[smtp]\nhost = "mail.angus"\n')
+    environ = {"PACE_CONFIG": str(path), "PACE_SMTP_PORT": "2525"}
+    apply(environ)
+    path.write_text('council = "fife"\n[smtp]\nport = 25\n')
+    again = apply(environ)
+    assert environ["PACE_COUNCIL"] == "fife" and "PACE_SMTP_HOST" not in environ
+    assert environ["PACE_SMTP_PORT"] == "2525"  # the environment's, still winning
+    assert again.applied == {"PACE_COUNCIL"}
