@@ -346,8 +346,11 @@ def values(document: Mapping, where: str) -> dict[str, str]:
             continue
         try:
             found[option.variable] = option.kind.from_toml(value)
-        except ValueError as exc:
-            problems.append(f"{where}: {key}: {exc}, not {_toml(value)}")
+        except ValueError as exc:  # a secret is never repeated, a URL without its password
+            shown = HIDDEN if option.secret else _toml(
+                option.kind.shown(value) if isinstance(option.kind, Url)
+                and isinstance(value, str) else value)
+            problems.append(f"{where}: {key}: {exc}, not {shown}")
     if problems:
         raise ConfigurationError(problems)
     return found

@@ -175,3 +175,15 @@ def test_reading_the_file_again_follows_its_changes(tmp_path):
     assert environ["PACE_COUNCIL"] == "fife" and "PACE_SMTP_HOST" not in environ
     assert environ["PACE_SMTP_PORT"] == "2525"  # the environment's, still winning
     assert again.applied == {"PACE_COUNCIL"}
+
+
+def test_a_refused_secret_is_not_repeated():
+    import tomllib
+    with pytest.raises(ConfigurationError) as refused:
+        values(tomllib.loads('secret_key = 918273645\ndatabase_url = "pace:s3cret@db"\n'
+                            '[smtp]\npassword = ["p4ss"]\n'), "x.toml")
+    text = str(refused.value)
+    assert "x.toml: secret_key: expected text in quotes, not ********" in text
+    assert "x.toml: smtp.password: expected text in quotes, not ********" in text
+    assert 'x.toml: database_url: expected an SQLAlchemy database URL' in text
+    assert "918273645" not in text and "s3cret" not in text and "p4ss" not in text
