@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 CONFIG_VARIABLE = "PACE_CONFIG"
 MAX_FILE_BYTES = 1_000_000  # a settings file is a few hundred bytes; anything near this is not one
 HIDDEN = "********"
@@ -202,7 +205,16 @@ class GroupMap:
 
 @dataclass(frozen=True)
 class Url(Text):
-    """A database URL: shown with its password hidden."""
+    """A database URL: read as SQLAlchemy reads it (a port that is not a number is refused
+    here, naming the setting), shown with its password hidden."""
+
+    def check(self, text: str) -> None:
+        super().check(text)
+        try:
+            make_url(text).port  # noqa: B018 - parsing the port is the check
+        except (ArgumentError, ValueError):
+            raise ValueError(f"expected {self.rule} (e.g. {self.example}) with a port that "
+                             "is a number, if any") from None
 
     def shown(self, text: str) -> str:
         return re.sub(r"(^|://)([^:/@]*):[^@/]*@", rf"\1\2:{HIDDEN}@", text)

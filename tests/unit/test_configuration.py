@@ -95,6 +95,10 @@ def test_without_pace_config_nothing_is_read():
     ('council = "Fife Council"\n', "council: expected a council code"),
     ('time_zone = "Europe/Londn"\n', "time_zone: expected a time zone of the IANA database"),
     ('[smtp]\ntls = "yes"\n', "smtp.tls: expected one of 'starttls', 'ssl', 'none'"),
+    ('database_url = "postgresql+psycopg://pace:pw@db:54x2/pace"\n',
+     'database_url: expected an SQLAlchemy database URL (e.g. "postgresql+psycopg://pace@db.'
+     'council.gov.uk/pace") with a port that is a number, if any, not "postgresql+psycopg://'
+     'pace:********@db:54x2/pace"'),
     ('[session.extra]\nx = 1\n', "session.extra: not a setting (tables do not nest)"),
     ('[oidc.role_map]\ngroup = 3\n', "oidc.role_map: expected a table of"),
 ])
