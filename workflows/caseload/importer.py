@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock, csv_cells, notice_derivation
+from engine.errors import InvalidData
 from engine.models import OPEN, ProcessInstance, Subject, Team, Timer, UserAccount, WorkItem
 
 from workflows.caseload import csv_rows as caseload_csv
@@ -305,7 +306,10 @@ def _place(session: Session, ctx: ImportContext, child: ChildRow, result: Import
         _advance(day)
         schema, _ = ctx.runtime.form_for(instance, item.task_name)
         data = answers(schema, day, step.answers, ctx.note)
-        ctx.runtime.complete(session, item.id, data, importer)
+        try:
+            ctx.runtime.complete(session, item.id, data, importer)
+        except InvalidData as exc:  # e.g. a date the form's date rules refuse
+            raise PlacementError(step.column, "; ".join(e.message for e in exc.errors)) from None
         result.steps_completed += 1
     while (timer := _next_timer(session, instance)) is not None and \
             clock.aware(timer.fire_at) < ctx.moment:
