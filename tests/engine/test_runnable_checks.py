@@ -246,3 +246,33 @@ def test_conditions_evaluate_as_before():
         evaluate_safely("missing == 1", names)
     with pytest.raises(UnsafeExpression):
         check_expression("route.upper()")
+
+
+def test_the_longest_allowed_chain_runs_to_its_end_event():
+    """No recursion limit at run time either: every task of the longest allowed chain is
+    completed in turn, the state stored and read back every 100 tasks, and the end reached."""
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine import serialization
+    from engine.runtime import Runtime
+
+    spec, subprocesses, _ = parse_bundle(ModelBundle("mini", chain(runnable_checks.MAX_CHAIN - 2),
+                                                     {"task.schema.json": FORM}), CTX)
+    runtime = Runtime(pace_config())
+    wf = BpmnWorkflow(spec, subprocesses, script_engine=runtime.script_engine)
+    wf.get_tasks(state=TaskState.READY)[0].data["start"] = "2026-01-05"
+    runtime.step(wf)
+    done = 0
+    while not wf.is_completed():
+        task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.data["date_held"] = "2026-01-05"
+        task.run()
+        runtime.step(wf)
+        done += 1
+        if done % 100 == 0:
+            wf = serialization.loads(serialization.dumps(wf), spec, subprocesses)
+            wf.script_engine = runtime.script_engine
+    assert done == runnable_checks.MAX_CHAIN - 2
+    assert any(type(t.task_spec).__name__ == "EndEvent"
+               for t in wf.get_tasks(state=TaskState.COMPLETED))
