@@ -336,12 +336,6 @@ SUPPRESS_BELOW = disclosure.SUPPRESS_BELOW
 COUNT_COLUMNS = ("on_time", "late", "overdue", "pending", "ended")
 
 
-def suppressed(count: int, publication: bool) -> str:
-    """A count on its own in published figures: 1 to 4 withheld (0 is not disclosive).
-    Counts that belong to a table with totals are decided by ``disclosure.protect``."""
-    return disclosure.MARK if publication and disclosure.small(count) else str(count)
-
-
 def withheld_counts(result: AimResult) -> frozenset:
     """The counts of the aim's published table to withhold, keyed (row, column): each
     status column's cohort months add up to its total row, so a month withheld alone
