@@ -23,3 +23,8 @@ class RulePolicy(Protocol):
 
     def shift(self, day: date, offsets: str) -> list[date]:
         """Each offset applied to ``day``."""
+
+    # Optional: ``anchors(rule) -> list[str]``, the milestone codes and date fields a rule
+    # counts from. A policy that has it gets every anchor of every due rule and timer date
+    # checked against what the process records (engine/rule_anchors.py); one without it
+    # (a domain whose rules name no anchors) is not checked for them.
