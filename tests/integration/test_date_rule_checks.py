@@ -129,3 +129,30 @@ def test_the_drafts_page_check_finds_the_same_problem_and_the_shipped_rules_pass
         ("adm_decision", "form adm_decision.schema.json, field 'decision_date'")]
     shipped = model_validation.validate(ModelBundle.from_directory(BPMN_DIR / PJ), ctx)
     assert shipped.ok, shipped.findings
+
+
+# -- the English profile's forms -------------------------------------------------------------
+def test_english_court_dates_follow_the_issue_and_the_hearings_before_them(eng_db):
+    from engine.errors import InvalidData
+
+    from .england_journey import EnglandJourney
+
+    j = EnglandJourney(eng_db).looked_after(date(2026, 4, 2), legal_status="s31")
+    with pytest.raises(InvalidData) as refused:
+        j.complete("record_interim_order", date(2026, 4, 7), issue_date=date(2026, 3, 30),
+                   order_date=date(2026, 3, 27))
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("order_date", "Date of the interim care order must be on or after 30 March 2026, the "
+                       "date the application was issued")]
+    j.complete("record_interim_order", date(2026, 4, 7), issue_date=date(2026, 3, 30),
+               order_date=date(2026, 4, 2))
+    j.complete("case_management_hearing", date(2026, 4, 10), order_made="interim_care_order")
+    j.complete("final_evidence", date(2026, 7, 17))
+    with pytest.raises(InvalidData) as refused:
+        j.complete("issues_resolution_hearing", date(2026, 8, 14), date_held=date(2026, 4, 9),
+                   outcome="final_hearing_needed")
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("date_held", "Date of hearing must be on or after 10 April 2026, the date of the case "
+                      "management hearing")]
+    j.complete("issues_resolution_hearing", date(2026, 8, 14), outcome="final_hearing_needed")
+    assert j.actuals("IRH") == [date(2026, 8, 14)]
