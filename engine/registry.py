@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -241,18 +242,22 @@ def _check_reachability(root) -> list[Problem]:
 # diagram doubled the time of a deploy (bench/model_checks.py).
 _passed: dict[tuple, tuple] = {}
 _PASSED_KEPT = 8
+_passed_lock = threading.Lock()  # a threaded server checks two drafts at once
 
 
 def parse_bundle(bundle: ModelBundle, ctx: ValidationContext | None = None):
     """Validate and parse; return (spec, subprocess_specs, name) or raise InvalidModel."""
     key = (bundle.process_id, bundle.content_hash(), ctx) if ctx is not None else None
-    if key in _passed:
-        return _passed[key]
+    with _passed_lock:
+        found = _passed.get(key)
+    if found is not None:
+        return found
     result = _parse_bundle(bundle, ctx)
     if key is not None:
-        while len(_passed) >= _PASSED_KEPT:
-            _passed.pop(next(iter(_passed)))
-        _passed[key] = result
+        with _passed_lock:
+            while len(_passed) >= _PASSED_KEPT:
+                _passed.pop(next(iter(_passed)))
+            _passed[key] = result
     return result
 
 
