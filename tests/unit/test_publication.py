@@ -247,3 +247,33 @@ def test_forecast_counts_per_team_add_up_to_the_open_clocks():
                                                [publication.Group("open", r._fields[3:])])
                 for r in items]
     assert withheld[0] == {"missed", "on_track"} and withheld[1] == {"will_miss", "on_track"}
+
+
+def test_readings_count_each_child_once_by_the_day_of_each_reading():
+    """Decided on days 10, 28 and 40, censored on day 28 and 90, still waiting after 56 days:
+    at day 0 none decided; at 28, those decided or censored on day 28 count as done."""
+    result = _survival([[(10, True), (28, True), (40, True), (28, False), (90, False),
+                         (60, True), (70, True)]])
+    assert publication.readings(result.curves[0]) == [
+        (0, 0, 0, 7), (28, 2, 1, 4), (56, 3, 1, 3), (84, 5, 1, 1)]
+
+
+def test_a_curve_of_five_or_more_prints_its_counts_and_figures():
+    result = _survival([[(30 * i, i % 3 != 0) for i in range(1, 16)]])
+    rows = publication.survival_rows(result, "all teams", True)
+    summary = table(rows, "group")[0]
+    assert (summary["children"], summary["decided"], summary["censored"]) == ("15", "10", "5")
+    assert summary["median_days"] == _days(result.curves[0].median_days) != M
+    assert summary["pct_decided_by_threshold"] not in (M, "")
+    head = ["group", "day", "still_waiting", "decided_so_far", "pct_still_waiting"]
+    first = table(rows[rows.index(head):], "group")[0]
+    assert (first["day"], first["still_waiting"], first["decided_so_far"],
+            first["pct_still_waiting"]) == ("0", "15", "0", "100.0")
+    result = _survival([[(30 * i, i % 4 != 0) for i in range(1, 13)]])  # 3 censored
+    summary = table(publication.survival_rows(result, "all teams", True), "group")[0]
+    assert (summary["children"], summary["decided"], summary["censored"]) == ("12", M, M)
+    assert summary["median_days"] == summary["pct_decided_by_threshold"] == M
+
+
+def _days(value):
+    return f"{value:.1f}"
