@@ -346,14 +346,20 @@ def started_by(session: Session, process_id: str) -> list[str]:
         parse_untrusted(model.bpmn_xml))]
 
 
+def start_cycles(session: Session, bundle: ModelBundle) -> list[Problem]:
+    """End events whose startsProcess leads back to the bundle's process through the
+    deployed processes (the diagram alone shows only a process starting itself)."""
+    return [Problem(*found) for found in runnable_checks.start_cycle_problems(
+        parse_untrusted(bundle.bpmn_xml), bundle.process_id,
+        lambda process_id: started_by(session, process_id))]
+
+
 def deploy(session: Session, bundle: ModelBundle, ctx: ValidationContext, actor: str,
            reason: str = "", pdsa_cycle_id: int | None = None) -> tuple[ProcessModel, bool]:
     """Deploy as version N+1; returns (model, created). Unchanged content is not redeployed."""
     _, _, name = parse_bundle(bundle, ctx)
-    if ctx and (cycles := runnable_checks.start_cycle_problems(
-            parse_untrusted(bundle.bpmn_xml), bundle.process_id,
-            lambda process_id: started_by(session, process_id))):
-        raise InvalidModel([Problem(*found) for found in cycles])
+    if ctx and (cycles := start_cycles(session, bundle)):
+        raise InvalidModel(cycles)
     current = latest(session, bundle.process_id)
     digest = bundle.content_hash()
     if current is not None and current.content_hash == digest:

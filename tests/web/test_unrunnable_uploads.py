@@ -43,6 +43,14 @@ CASES = {
     "service task": (
         lambda: as_service_task("legal_referral"),
         "is a service task: PACE Flow calls no services", "Replace the element"),
+    "start cycle through the deployed CSO review loop": (
+        lambda: replaced('<bpmn:endEvent id="order_granted" name="Order granted">',
+                         '<bpmn:endEvent id="order_granted" name="Order granted">'
+                         '<bpmn:extensionElements><spiffworkflow:properties>'
+                         '<spiffworkflow:property name="startsProcess" value="cso_home_review"/>'
+                         '</spiffworkflow:properties></bpmn:extensionElements>'),
+        "permanence_journey → cso_home_review → permanence_journey",
+        "Remove the startsProcess property"),
 }
 
 

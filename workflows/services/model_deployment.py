@@ -36,7 +36,7 @@ class Deployment:
 
 def _deploy(session: Session, runtime: Runtime, actor: Actor, bundle: registry.ModelBundle,
             reason: str, pdsa_cycle_id: int | None, council: str) -> Deployment:
-    report = validate_bundle(runtime, bundle)
+    report = validate_bundle(runtime, bundle, session)
     if not report.ok:
         raise ModelHasProblems(report)
     reason = (reason or "").strip()

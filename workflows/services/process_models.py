@@ -261,9 +261,17 @@ def discard_draft(session: Session, actor: Actor, draft_id: int) -> ModelDraft:
 
 
 # -- check, compare ---------------------------------------------------------------------
-def validate_bundle(runtime: Runtime, bundle: registry.ModelBundle) -> Report:
-    return model_validation.validate(bundle, model_validation.validation_context(runtime,
-                                                                           bundle.process_id))
+def validate_bundle(runtime: Runtime, bundle: registry.ModelBundle,
+                    session: Session | None = None) -> Report:
+    """The check; with ``session``, also what only the deployed processes show (an end
+    event whose startsProcess leads back to this process through them)."""
+    report = model_validation.validate(bundle, model_validation.validation_context(
+        runtime, bundle.process_id))
+    if session is not None and report.ok:
+        report.findings.extend(model_validation.Finding(
+            p.element_id, "", p.line, p.message, model_validation.fix_for(p.message))
+            for p in registry.start_cycles(session, bundle))
+    return report
 
 
 @dataclass
@@ -276,7 +284,8 @@ class DraftCheck:
 def check_draft(session: Session, runtime: Runtime, actor: Actor, draft_id: int) -> DraftCheck:
     """Every problem with the draft, as deploying would find them."""
     draft = get_draft(session, actor, draft_id, open_only=False)
-    report = validate_bundle(runtime, draft.bundle()) if draft.status == "open" else None
+    report = validate_bundle(runtime, draft.bundle(), session) if draft.status == "open" \
+        else None
     return DraftCheck(draft, registry.latest(session, draft.process_id), report)
 
 
@@ -295,7 +304,7 @@ def check_files(session: Session, runtime: Runtime, actor: Actor, files: Files, 
     target = upload_target(upload, process_id)
     check_target(session, target)
     return FilesCheck(target, validate_bundle(runtime, registry.ModelBundle(
-        target, upload.bpmn_xml, upload.forms or {})))
+        target, upload.bpmn_xml, upload.forms or {}), session))
 
 
 @dataclass
