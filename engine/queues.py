@@ -23,7 +23,7 @@ class QueueFilter:
     teams: tuple[str, ...] | None = None  # None: every team
     assignee_id: int | None = None
     unassigned: bool = False
-    status: str | None = None  # overdue | this_week | upcoming
+    status: str | None = None  # overdue | due_today | this_week | upcoming
     child: str | None = None  # reference or name fragment
     task: str | None = None  # task name
     subject_id: int | None = None
@@ -75,8 +75,11 @@ def _query(f: QueueFilter, today: date):
                             | func.lower(Subject.display_name).like(pattern))
     if f.status == "overdue":
         query = query.where(WorkItem.due_date < today)
+    elif f.status == "due_today":
+        query = query.where(WorkItem.due_date == today)
     elif f.status == "this_week":
-        query = query.where(WorkItem.due_date >= today, WorkItem.due_date <= today + timedelta(days=7))
+        # today is its own group ("due_today"), not part of this week
+        query = query.where(WorkItem.due_date > today, WorkItem.due_date <= today + timedelta(days=7))
     elif f.status == "upcoming":
         query = query.where(WorkItem.due_date > today + timedelta(days=7))
     return query

@@ -56,16 +56,30 @@ def test_filters_by_status_child_and_task(shared_world):
     assert '<option value="legal_opinion">Give legal advice</option>' in options
 
 
-def test_due_status_tags_follow_the_injected_clock(shared_world):
-    hold(shared_world, None)
-    client = cached_client(shared_world, "sw.north")
-    assert "Due this week" in client.get("/team-queue").get_data(as_text=True)
-    clock.set_now(date.today() + timedelta(days=30))
+def _at(client, day: date, url: str) -> str:
+    clock.set_now(day)  # midday UTC: the same day in Europe/London
     try:
-        page = client.get("/team-queue?status=overdue").get_data(as_text=True)
+        return client.get(url).get_data(as_text=True)
     finally:
         clock.set_now(None)
-    assert _rows(page) == ["North Child 1"] and "govuk-tag--red\">Overdue" in page
+
+
+def test_due_dates_read_in_words_as_the_clock_moves(shared_world):
+    hold(shared_world, None)
+    client = cached_client(shared_world, "sw.north")
+    due = date.today() + timedelta(days=7)  # the referral falls due next week
+    page = _at(client, date.today(), "/team-queue")
+    assert 'govuk-tag--yellow app-due">Due in 7 days<' in page and "Upcoming" not in page
+    # on the day: its own group, not "this week"
+    today = _at(client, due, "/team-queue?status=due_today")
+    assert _rows(today) == ["North Child 1"] and 'govuk-tag--orange app-due">Due today<' in today
+    assert _rows(_at(client, due, "/team-queue?status=this_week")) == []
+    assert _rows(_at(client, due - timedelta(days=1), "/team-queue?status=this_week")) == \
+        ["North Child 1"]
+    assert "Due tomorrow" in _at(client, due - timedelta(days=1), "/team-queue")
+    assert '1 day overdue' in _at(client, due + timedelta(days=1), "/team-queue")
+    late = _at(client, due + timedelta(days=23), "/team-queue?status=overdue")
+    assert _rows(late) == ["North Child 1"] and 'govuk-tag--red app-due">23 days overdue<' in late
 
 
 def test_sorting_and_paging(world):

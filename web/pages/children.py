@@ -11,11 +11,12 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from engine import audit, clock
+from engine import audit
 from engine.errors import Conflict, InvalidData
 from workflows.children import entry as child_entry
 from workflows import profiles
 from workflows.children.records import ChildError
+from workflows.due_words import council_today
 from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
 from workflows.services import child_record, children as child_service
 
@@ -40,7 +41,7 @@ def index():
     number = query_args.page()
     with db().transaction() as session:
         children, total, open_counts, overdue_counts = children_list(
-            session, children_clause(current_user), search, clock.today(), number, PER_PAGE)
+            session, children_clause(current_user), search, council_today(), number, PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
     page = {"page": number, "pages": pages, "total": total}
 
@@ -71,7 +72,7 @@ def _in_profile_words(data, profile: profiles.Profile) -> None:
 def show(subject_id: int):
     with db().transaction() as session:
         child = child_or_404(session, current_user, subject_id)
-        data = child_page(session, child, clock.today())
+        data = child_page(session, child, council_today())
         profile = profiles.of_subject(child)
         _in_profile_words(data, profile)
         steps = child_record.steps(session, db().runtime, current_user, child.id)

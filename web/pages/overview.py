@@ -6,9 +6,9 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import clock
 from engine.models import Team
 from workflows import profiles
+from workflows.due_words import council_today
 
 from web.security.access import OVERVIEW_ROLES, require_roles
 from web.shared.database import db
@@ -28,7 +28,7 @@ def index():
             scope = (wanted,) if wanted in dict(choices) else None
         else:
             scope, wanted = (current_user.team,), current_user.team
-        data = overview(session, scope, clock.today())
+        data = overview(session, scope, council_today())
     return render_template("overview/index.html", data=data, teams=choices, team=wanted,
                            team_names=dict(choices), escalated_to=_escalated_to)
 

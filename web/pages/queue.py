@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine import clock
 from engine.queues import QueueFilter, due_status, list_work
+from workflows.due_words import council_today
 
 from web.shared import query_args
 from web.security.access import QUEUE_ROLES, require_roles
@@ -14,8 +14,9 @@ from web.shared.read_models import display_names, task_choices
 
 bp = Blueprint("queue", __name__)
 
-STATUSES = (("", "Any"), ("overdue", "Overdue"), ("this_week", "Due this week"),
-            ("upcoming", "Upcoming"))
+# Today is its own group, not part of "this week" (workflows/due_words.py).
+STATUSES = (("", "Any"), ("overdue", "Overdue"), ("due_today", "Due today"),
+            ("this_week", "Due this week"), ("upcoming", "Due later"))
 SORTS = ("due", "-due", "child", "task")
 # A service-wide queue can hold tens of thousands of tasks; the page says "1,000+" rather
 # than count them all on every visit.
@@ -45,7 +46,7 @@ def _params() -> dict:
 
 def _render(kind: str, base: QueueFilter, title: str):
     params = _params()
-    today = clock.today()
+    today = council_today()
     query = QueueFilter(roles=base.roles, teams=base.teams, assignee_id=base.assignee_id,
                         unassigned=base.unassigned, status=params["status"] or None,
                         child=params["child"] or None, task=params["task"] or None)

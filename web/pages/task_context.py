@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine import clock
 from engine.models import WorkItem
 from workflows import profiles
 from workflows.children.recorded_answers import RecordedStep
+from workflows.due_words import council_today
 from workflows.services import child_record
 
 from web.shared.database import db
@@ -38,7 +38,7 @@ def for_task(session, actor, item: WorkItem) -> TaskContext:
     """The child of ``item`` as the task page shows it (the caller has checked the actor may
     see the task, and so the child)."""
     child = item.subject
-    page = child_page(session, child, clock.today())
+    page = child_page(session, child, council_today())
     profile = profiles.of_subject(child)
     stages = [(stage.process, profile.milestones.get(stage.latest.code, stage.latest.label)
                if stage.latest else None, stage.latest.actual if stage.latest else None)

@@ -221,3 +221,5 @@ def init_app(app: Flask) -> None:
     from web.security import session_timeout
     app.register_blueprint(task_drafts.bp)  # drafts saved while typing
     session_timeout.init_app(app)  # the timeout warning and "Stay signed in"
+    from web.pages import due_dates
+    due_dates.init_app(app)  # "Due today", "3 days overdue" (workflows/due_words.py)

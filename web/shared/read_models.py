@@ -211,7 +211,7 @@ def overview(session: Session, teams: tuple[str, ...] | None, today: date,
     counts = session.execute(scoped(select(
         WorkItem.assignee_id, WorkItem.team, WorkItem.role, func.count(),
         func.sum(case((WorkItem.due_date < today, 1), else_=0)),
-        func.sum(case(((WorkItem.due_date >= today) & (WorkItem.due_date <= week), 1), else_=0))))
+        func.sum(case(((WorkItem.due_date > today) & (WorkItem.due_date <= week), 1), else_=0))))  # today is its own group
         .group_by(WorkItem.assignee_id, WorkItem.team, WorkItem.role)).all()
     users = session.scalars(select(UserAccount).where(UserAccount.active.is_(True))).all()
     loads: dict[int, WorkerLoad] = {}
