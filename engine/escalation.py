@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
@@ -43,8 +43,14 @@ def _recipient(session: Session, item: WorkItem) -> str:
 
 
 def send_reminders(session: Session, today: date, report: Counts) -> None:
+    """Remind of work whose reminder date has come, while it is not yet late.
+
+    A task already past its due date (the worker was stopped over its reminder date, or an
+    imported task was late on arrival) gets no reminder: "is due 26 Nov (11 days ago)"
+    reads as a mistake. Its escalation tells the holder it is overdue instead."""
     items = _locked_items(session, select(WorkItem).where(
-        WorkItem.status.in_(OPEN), WorkItem.remind_date <= today, WorkItem.reminded_at.is_(None))
+        WorkItem.status.in_(OPEN), WorkItem.remind_date <= today, WorkItem.reminded_at.is_(None),
+        or_(WorkItem.due_date.is_(None), WorkItem.due_date >= today))
         .order_by(WorkItem.subject_id, WorkItem.id))
     for item in items:
         if item.status not in OPEN or item.reminded_at is not None:
