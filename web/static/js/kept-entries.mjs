@@ -36,8 +36,13 @@ export function forget () {
   }
 }
 
+// The form's address: not form.action, which the task form's buttons (name="action") hide.
+function addressOf (form) {
+  return new URL(form.getAttribute('action') || '', window.location.href)
+}
+
 function pathOf (form) {
-  return new URL(form.action, window.location.href).pathname
+  return addressOf(form).pathname
 }
 
 export function taskForm () {
@@ -57,7 +62,7 @@ export function hold (form) {
 function putBack (form, pairs) {
   const back = document.createElement('form')
   back.method = 'post'
-  back.action = form.action
+  back.action = addressOf(form).href
   back.hidden = true
   const add = (name, value) => {
     const input = document.createElement('input')
