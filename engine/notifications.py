@@ -23,11 +23,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .models import Notification, NotificationPreference, WorkItem
+from .models import OPEN, Notification, NotificationPreference, WorkItem
 from .outbox import MailSettings
 
 MODES = ("immediate", "digest", "none")
@@ -198,16 +198,32 @@ def link_for(policy: NotificationPolicy, item: WorkItem | None, subject_id: int 
 
 
 # -- a user's notices and mail choices (for the web layer) --------------------------------
+# A notice about a task that is no longer open (completed, withdrawn) asks nothing more of
+# anyone: it is done, neither counted nor listed as new, however long ago it came.
+STILL_CURRENT = or_(Notification.work_item_id.is_(None), exists().where(
+    WorkItem.id == Notification.work_item_id, WorkItem.status.in_(OPEN)))
+
+
 def unread_count(session: Session, user_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+        Notification.user_id == user_id, Notification.read_at.is_(None), STILL_CURRENT)) or 0
+
+
+def finished_tasks(session: Session, notes: Iterable[Notification]) -> set[int]:
+    """The ids of the tasks these notices are about that are no longer open."""
+    ids = {n.work_item_id for n in notes if n.work_item_id is not None}
+    if not ids:
+        return set()
+    still_open = set(session.scalars(select(WorkItem.id).where(
+        WorkItem.id.in_(ids), WorkItem.status.in_(OPEN))))
+    return ids - still_open
 
 
 def for_user(session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50,
              offset: int = 0) -> list[Notification]:
     query = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
-        query = query.where(Notification.read_at.is_(None))
+        query = query.where(Notification.read_at.is_(None), STILL_CURRENT)
     return list(session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
                                 .limit(limit).offset(offset)))
 

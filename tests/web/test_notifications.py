@@ -112,3 +112,25 @@ def test_signed_out_visitors_are_sent_to_sign_in(world):
     client = world.app.test_client()
     response = client.get("/notifications")
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_a_notice_about_a_finished_task_is_done_not_new(world, client_for):
+    import random
+    from engine.models import ProcessInstance, WorkItem
+    from workflows.demo import form_filler, scotland as demo
+
+    item_id = reassign_north_referral(world)
+    client = client_for("sw2.north")
+    assert count_in_header(client.get("/notifications").get_data(as_text=True)) == 1
+    with world.database.transaction() as session:  # the new holder completes it
+        item = session.get(WorkItem, item_id)
+        instance = session.get(ProcessInstance, item.instance_id)
+        schema, _ = world.database.runtime.form_for(instance, item.task_name)
+        data = form_filler.fill(schema, clock.today(), random.Random(3), demo.WEIGHTS)
+        world.database.runtime.complete(session, item_id, data,
+                                        session.get(UserAccount, world.users["sw2.north"]))
+    listing = client.get("/notifications").get_data(as_text=True)
+    assert count_in_header(listing) == 0 and "You have no unread notifications." in listing
+    assert 'govuk-tag--grey">Task done</strong>' in listing and ">New</strong>" not in listing
+    assert "Mark as read" not in listing
+    assert "Nothing unread." in client.get("/notifications?show=unread").get_data(as_text=True)

@@ -52,15 +52,17 @@ def index():
         query = select(func.count()).select_from(Notification).where(
             Notification.user_id == current_user.id)
         if unread_only:
-            query = query.where(Notification.read_at.is_(None))
+            query = query.where(Notification.read_at.is_(None), engine_notifications.STILL_CURRENT)
         total = session.scalar(query) or 0
         rows = engine_notifications.for_user(session, current_user.id, unread_only=unread_only,
                                              limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         unread = engine_notifications.unread_count(session, current_user.id)
+        finished = engine_notifications.finished_tasks(session, rows)
     pages = max(1, -(-total // PAGE_SIZE))
     labels = {kind: info.label for kind, info in _policy().kinds.items()}
     return render_template("notifications/list.html", rows=rows, unread=unread, total=total,
-                           page=page, pages=pages, unread_only=unread_only, labels=labels)
+                           page=page, pages=pages, unread_only=unread_only, labels=labels,
+                           finished=finished)
 
 
 def _back():
