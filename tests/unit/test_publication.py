@@ -277,3 +277,11 @@ def test_a_curve_of_five_or_more_prints_its_counts_and_figures():
 
 def _days(value):
     return f"{value:.1f}"
+
+
+def test_the_aim_download_names_its_teams_above_the_table():
+    result = aim_result([(9, 1, 0, 0, 0), (8, 6, 0, 0, 0)])
+    rows = publication.aim_rows(result, "north", True)
+    header = rows.index(next(r for r in rows if r and r[0] == "cohort_month"))
+    assert rows[header - 2:header] == [["Teams: north"], []]
+    assert rows[:header - 2] + rows[header - 1:] == measures.csv_rows(result, True)
