@@ -91,4 +91,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(import_views.bp)  # administrators: caseload upload and import jobs
     from web.pages import people as people_views
     app.register_blueprint(people_views.bp)  # administrators: teams, people, who holds each role
+    from web.pages import case_file
+    case_file.init_app(app)  # case notes and attachments on the child and task pages
     return app

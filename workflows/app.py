@@ -20,6 +20,7 @@ from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
 from workflows.measures.aims import DEFAULT_COUNCIL
 from .engine_config import pace_runtime
+from .casework.attachment_settings import AttachmentSettings, AttachmentSettingsError
 from .sign_in_settings import SignInSettings, SignInSettingsError
 from . import schema  # noqa: F401 - every table, in the one metadata (workflows/schema.py)
 
@@ -40,9 +41,12 @@ class Settings:
     flags are read and written (a short code such as ``midlothian``; default ``default``).
     ``sign_in``: local passwords and the council's OpenID Connect provider
     (``PACE_LOCAL_PASSWORDS``, ``PACE_OIDC_*``: workflows/sign_in_settings.py).
+    ``attachments``: the largest file a worker may attach and the ClamAV daemon that scans
+    it (``PACE_ATTACHMENT_MAX_MB``, ``PACE_CLAMD``: workflows/casework/attachment_settings.py).
     """
     council: str = DEFAULT_COUNCIL
     sign_in: SignInSettings = field(default_factory=SignInSettings)
+    attachments: AttachmentSettings = field(default_factory=AttachmentSettings)
 
     def __post_init__(self):
         if not _COUNCIL_CODE.match(self.council):
@@ -54,10 +58,11 @@ class Settings:
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
         try:
             sign_in = SignInSettings.from_environ(environ)
-        except SignInSettingsError as exc:
+            attachments = AttachmentSettings.from_environ(environ)
+        except (SignInSettingsError, AttachmentSettingsError) as exc:
             raise SettingsError(str(exc)) from None
         return cls(council=environ.get("PACE_COUNCIL", "").strip() or DEFAULT_COUNCIL,
-                   sign_in=sign_in)
+                   sign_in=sign_in, attachments=attachments)
 
 
 @dataclass

@@ -304,6 +304,11 @@ OPTIONS: tuple[Option, ...] = (
            "the team each of the provider's groups gives"),
     Option("sign_in.local_passwords", "PACE_LOCAL_PASSWORDS", YesNo(), "true",
            "the sign-in page takes a username and password (off: the provider only)"),
+    Option("attachments.max_mb", "PACE_ATTACHMENT_MAX_MB", Whole(1, 500, 20), "20",
+           "the largest file a worker may attach to a child or a task, in megabytes"),
+    Option("attachments.clamd", "PACE_CLAMD", Text("\"unix:/run/clamav/clamd.ctl\"",
+           r"(unix:/\S+|tcp://\S+:\d{1,5})", "unix:/path or tcp://host:port"), "",
+           "the ClamAV daemon that scans every upload before it is stored (unset: not scanned)"),
 )
 BY_KEY: Mapping[str, Option] = {o.key: o for o in OPTIONS}
 BY_VARIABLE: Mapping[str, Option] = {o.variable: o for o in OPTIONS}

@@ -84,6 +84,18 @@ def can_add_child(actor: Actor) -> bool:
     return holds_any(actor, ADD_CHILD_ROLES)
 
 
+# -- case notes and attachments (workflows/services/case_notes.py, attachments.py) -----------
+def can_read_case_file(actor: Actor, team: str | None) -> bool:
+    """A child's notes and attachments are read by everyone who may see the child."""
+    return can_view_child(actor, team)
+
+
+def can_add_to_case_file(actor: Actor, team: str | None) -> bool:
+    """Write a note or attach a file: everyone who may see the child and works with children
+    (a lane role); auditors read the record and never add to it."""
+    return can_view_child(actor, team) and holds_any(actor, QUEUE_ROLES)
+
+
 # -- measures -------------------------------------------------------------------------
 def can_view_measures(actor: Actor) -> bool:
     """The aims' figures, settings, run charts and PDSA cycles."""

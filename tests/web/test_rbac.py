@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import case_file_records
 from .conftest import cached_client, csrf_token, hold, sign_in
 
 USERS = ["anonymous", "sw.north", "tl.north", "sw.south", "tl.south", "chair", "legal", "panel",
@@ -40,6 +41,26 @@ MATRIX = {
      "302  200  200  200  200  403   403   403   403  200  403   403   403"),
     "POST /children/new/england": (None,
      "302  404  404  404  404  403   403   403   403  404  403   403   403"),
+    # case notes and attachments (web/pages/case_file.py): read by all who see the child,
+    # written by the lane roles among them, not auditors. The POSTs carry no text or file:
+    # 422 "Enter the note" / "Choose the file" where allowed, nothing written. {note} is a
+    # note sw.north wrote a moment ago: theirs to change, others are sent back with why.
+    "POST /children/{north}/notes": (None,
+     "302  422  422  404  404  422   422   422   422  422  403   403   403"),
+    "POST /tasks/{t_north}/notes": (None,
+     "302  422  422  404  404  404   404   404   404  422  403   404   403"),
+    "GET /notes/{note}/edit": (None,
+     "302  200  302  404  404  302   302   302   302  302  403   302   403"),
+    "POST /notes/999999/edit": (None,
+     "302  404  404  404  404  404   404   404   404  404  403   404   403"),
+    "POST /children/{north}/attachments": (None,
+     "302  422  422  404  404  422   422   422   422  422  403   403   403"),
+    "POST /tasks/{t_north}/attachments": (None,
+     "302  422  422  404  404  404   404   404   404  422  403   404   403"),
+    "GET /attachments/{attachment}": (None,
+     "302  200  200  404  404  200   200   200   200  200  403   200   403"),
+    "GET /attachments/999999": (None,
+     "302  404  404  404  404  404   404   404   404  404  403   404   403"),
     "GET /overview": (None,
      "302  403  200  403  200  403   403   403   403  200  403   403   403"),
     "GET /tasks/{t_north}": (None,
@@ -178,7 +199,8 @@ def client(world, user: str):
 
 
 def url(world, template: str) -> str:
-    values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()}}
+    values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()},
+              **case_file_records.values(world, template)}
     return template.format(**values)
 
 
@@ -223,7 +245,8 @@ def test_sign_out_ends_the_session(shared, user):
 MATRIX_BLUEPRINTS = {"auth", "queue", "tasks", "children", "overview",  # the worker UI
                      "audit",  # the auditor pages
                      "people_admin",  # and the administrators' teams and people
-                     "oidc"}  # and sign-in through the council's provider
+                     "oidc",  # and sign-in through the council's provider
+                     "case_file"}  # and case notes and attachments
 
 
 def test_matrix_covers_every_worker_ui_route(shared):
@@ -238,7 +261,10 @@ def test_matrix_covers_every_worker_ui_route(shared):
                     "/children/new/england": "/children/new/<profile>",
                     "/teams/north/": "/teams/<code>/", "/teams/nowhere/": "/teams/<code>/",
                     "/people/sw.north": "/people/<username>",
-                    "/people/nobody": "/people/<username>"}
+                    "/people/nobody": "/people/<username>",
+                    "{note}": "<int:note_id>", "/notes/999999": "/notes/<int:note_id>",
+                    "{attachment}": "<int:attachment_id>",
+                    "/attachments/999999": "/attachments/<int:attachment_id>"}
     normalised = set()
     for path in covered:
         for old, new in placeholders.items():

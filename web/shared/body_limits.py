@@ -35,10 +35,22 @@ def allow_body(limit: int):
     return decorator
 
 
+def allow_setting_body(file_limit):
+    """As ``allow_body``, for a limit the deployment's settings give: ``file_limit()`` is
+    asked at each request (the attachments' ``PACE_ATTACHMENT_MAX_MB``)."""
+    def decorator(view):
+        view.body_limit = lambda: file_limit() + FORM_SLACK
+        return view
+    return decorator
+
+
 def limit_for(endpoint: str | None) -> int:
     """The body limit of a route (``MAX_CONTENT_LENGTH`` unless its view allows more)."""
     view = current_app.view_functions.get(endpoint or "")
-    return getattr(view, "body_limit", None) or current_app.config["MAX_CONTENT_LENGTH"]
+    limit = getattr(view, "body_limit", None)
+    if callable(limit):  # a limit the deployment sets (allow_setting_body)
+        limit = limit()
+    return limit or current_app.config["MAX_CONTENT_LENGTH"]
 
 
 def page(text: str | None = None):
