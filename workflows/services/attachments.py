@@ -5,10 +5,11 @@ The child page, the task page and ``/api/v1/children/{id}/attachments``,
 Everyone who may see the child reads and downloads the files (``policy.can_read_case_file``);
 the workers and managers among them attach files (``policy.can_add_to_case_file``).
 
-An upload is refused, with nothing stored, when it is larger than ``PACE_ATTACHMENT_MAX_MB``,
-when its content is not a PDF, a Word document or a picture (``casework.file_types``: read
-from the bytes, never from the name) and, when ``PACE_CLAMD`` names a ClamAV daemon, when the
-daemon finds something or cannot be asked (``casework.virus_scan``: fail closed). A stored
+An upload is refused, with nothing stored, when it is larger than ``PACE_ATTACHMENT_MAX_MB``;
+when ``PACE_CLAMD`` names a ClamAV daemon, when the daemon finds something or cannot be asked
+(``casework.virus_scan``: fail closed; first, so a virus is called one whatever its type);
+and when its content is not a PDF, a Word document or a picture (``casework.file_types``:
+read from the bytes, never from the name). A stored
 file keeps its SHA-256; every upload and every download is an audit event on the child's
 chain (``attachment_uploaded``, ``attachment_downloaded``).
 """
@@ -84,15 +85,15 @@ def _store(session: Session, actor: Actor, settings: AttachmentSettings, child: 
             f"The file is {size_in_words(len(content))}; a file can be at most "
             f"{settings.max_mb} MB. Nothing was attached: make it smaller (for example save "
             "it as a PDF with smaller pictures) or split it into several files."))])
-    try:
-        detected = file_types.detect(content)
-    except file_types.NotAllowed as exc:
-        raise InvalidData([FieldError("file", str(exc))]) from None
-    if settings.clamd is not None:
+    if settings.clamd is not None:  # first: a virus is reported as one, whatever its type
         try:
             virus_scan.scan(settings.clamd, content)
         except virus_scan.Refused as exc:
             raise InvalidData([FieldError("file", str(exc))]) from None
+    try:
+        detected = file_types.detect(content)
+    except file_types.NotAllowed as exc:
+        raise InvalidData([FieldError("file", str(exc))]) from None
     uploader = account(session, actor)
     audit.lock_chain(session, child.id)
     stored = Attachment(subject_id=child.id, work_item_id=item.id if item else None,
