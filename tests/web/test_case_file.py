@@ -166,7 +166,7 @@ def test_an_html_page_named_pdf_is_refused_and_nothing_stored(world):
     body = refused.get_data(as_text=True)
     assert refused.status_code == 422
     assert "This file cannot be attached: it is not a PDF, a Word document or a picture" in body
-    assert "whatever its name says" in body and "text/html" in body
+    assert "whatever its name says" in body and "a web page (text/html)" in body
     assert _count(world, Attachment) == 0
     assert not _events(world, world.children["north"], "attachment_uploaded")
 

@@ -8,6 +8,8 @@ Only the kinds a child's record needs are kept: PDF, Word documents and pictures
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from dataclasses import dataclass
 
 import puremagic
@@ -51,11 +53,44 @@ def detect(content: bytes) -> Detected:
     best = max((m.confidence for m in matches), default=0)
     for match in matches:
         if match.confidence == best and match.mime_type in ALLOWED:
+            if match.mime_type in _ZIP_WORD:  # a zip: its parts say whether it is Word's
+                package = _word_package(content)
+                if package is None:
+                    continue
+                return Detected(package, ALLOWED[package])
             return Detected(match.mime_type, ALLOWED[match.mime_type])
     seen = next((m.mime_type for m in matches if m.mime_type), None)
-    what = f" Its content is {seen}." if seen else ""
+    what = f" It is {_IN_WORDS.get(seen, f'a file of type {seen}')}." if seen else ""
     raise NotAllowed(f"This file cannot be attached: it is not {KINDS_IN_WORDS}, whatever its "
-                     f"name says.{what} Save it as a PDF and attach that.")
+                     f"name says.{what} If it is a document, save it as a PDF and attach that.")
+
+
+# What a refused file is, in words (puremagic reads every zip as a .docx first).
+_IN_WORDS = {"text/html": "a web page (text/html)", "text/xml": "an XML file (text/xml)",
+             "application/x-dosexec": "a program (application/x-dosexec)",
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document":
+                 "a zip archive, not a Word document"}
+_ZIP_WORD = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+             "application/vnd.oasis.opendocument.text"}
+
+
+def _word_package(content: bytes) -> str | None:
+    """The type of a Word package, or None. A .docx and an .odt are zip files; puremagic
+    (1.x, which reads a buffer's first bytes only) calls every zip a .docx. The package's
+    own table of parts says which it is:
+    a Word document has ``word/document.xml``, an OpenDocument text its ``mimetype`` entry.
+    Only the zip's directory and that one small entry are read, never the whole package."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as package:
+            names = set(package.namelist())
+            if "[Content_Types].xml" in names and "word/document.xml" in names:
+                return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            if "mimetype" in names and package.getinfo("mimetype").file_size < 100 \
+                    and package.read("mimetype") == b"application/vnd.oasis.opendocument.text":
+                return "application/vnd.oasis.opendocument.text"
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, NotImplementedError):
+        return None
+    return None
 
 
 def sha256(content: bytes) -> str:
