@@ -33,6 +33,10 @@ CHILD_ROLES = frozenset(QUEUE_ROLES | {"auditor"})
 # First-line and service managers: those overdue work escalates to, in every profile.
 MANAGER_ROLES = profiles.manager_roles(profiles.PROFILES.values())
 OVERVIEW_ROLES = MANAGER_ROLES
+# "My team's work": every open task of the teams a manager oversees, held or not.
+TEAM_WORK_ROLES = MANAGER_ROLES
+# Choosing a child's allocated worker: their team's first-line managers and service managers.
+ALLOCATE_ROLES = MANAGER_ROLES
 # Adding a newly looked-after child: the social worker, or a manager, of any profile.
 ADD_CHILD_ROLES = frozenset({"social_worker"} | MANAGER_ROLES)
 # The measures (Aims 1-3, stage delays, run charts) and who changes what they count.
@@ -42,6 +46,10 @@ SETTINGS_ROLES = frozenset({"process_owner", "admin"})
 # The measures' lists that name children (an aim's drill-down, the breach forecast).
 DRILL_DOWN_ROLES = CHILD_ROLES & MEASURE_ROLES
 FORECAST_ROLES = DRILL_DOWN_ROLES
+# Data quality (milestones out of order, in the future, missing): how many, for every
+# measures role (a process owner sees where the records fail the measures); which children,
+# for those who may open the children's records to correct them.
+DATA_QUALITY_ROLES = MEASURE_ROLES
 # Process models: process owners change them; these others may read them.
 OWNER_ROLES = frozenset({"process_owner"})
 MODEL_READ_ROLES = frozenset({"process_owner", "service_manager", "auditor", "admin"})
@@ -110,6 +118,15 @@ def can_export_aggregate(actor: Actor) -> bool:
     """The national programme's aggregate export covers the whole council, so it is for the
     measures roles that see every team (not a team leader, who sees one team's figures)."""
     return can_view_measures(actor) and all_teams(actor)
+
+
+def can_view_data_quality(actor: Actor) -> bool:
+    return holds_any(actor, DATA_QUALITY_ROLES)
+
+
+def can_name_data_quality_children(actor: Actor) -> bool:
+    """The children behind the data-quality counts, as an aim's drill-down names them."""
+    return holds_any(actor, DRILL_DOWN_ROLES)
 
 
 def can_record_pdsa(actor: Actor) -> bool:
@@ -182,6 +199,16 @@ def can_view_task(actor: Actor, item: WorkItem) -> bool:
     if not sees_team(actor, item.team):
         return False
     return item.role in actor.roles or item.assignee_id == actor.id or manages(actor, item)
+
+
+def can_view_team_work(actor: Actor) -> bool:
+    """Every open task of the actor's team (all teams, for a service manager)."""
+    return holds_any(actor, TEAM_WORK_ROLES)
+
+
+def can_allocate(actor: Actor, team: str | None) -> bool:
+    """Change a child's allocated worker: a manager who oversees the child's team."""
+    return holds_any(actor, ALLOCATE_ROLES) and sees_team(actor, team)
 
 
 def can_import(actor: Actor) -> bool:

@@ -261,6 +261,9 @@ class StageDelaysSchema(Schema):
     per_version = _out(fields.List(fields.Nested(VersionStagesSchema)))
     versions = _out(fields.List(fields.Integer(), metadata={"description": "Deployed versions"}))
     comparison = _out(fields.Nested(StageComparisonSchema, allow_none=True))
+    left_out_out_of_order = _out(fields.Integer(metadata={
+        "description": "Stages left out: the later milestone is dated before the earlier "
+                       "(listed by /measures/data-quality)"}))
     definitions_version = _out(fields.String())
 
 

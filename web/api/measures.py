@@ -292,6 +292,7 @@ def stage_delays(args):
             "per_version": [{"version": v, "stages": [_stage(s) for s in stats]}
                             for v, stats in report.per_version.items()],
             "versions": report.versions, "comparison": comparison,
+            "left_out_out_of_order": report.out_of_order,
             "definitions_version": publication.definition("stage_delays").version}
 
 

@@ -22,7 +22,7 @@ from workflows.measures import (aim_statuses, reports as measure_reports, aim_re
                                 pdsa, run_charts, survival)
 from workflows.measures import publication as exports
 from workflows.measures.aims import AIMS
-from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES, PDSA_ROLES,
+from workflows.policy import (DATA_QUALITY_ROLES, DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES, PDSA_ROLES,
                               SETTINGS_ROLES)
 from workflows.services import aim_settings, pdsa_cycles
 from workflows.measures.tables import PDSA_ACTS
@@ -315,6 +315,8 @@ def stages():
                            overall=report.overall, per_version=report.per_version,
                            per_quarter=report.per_quarter, versions=report.versions,
                            comparison=report.comparison, compare_label=report.compare_label,
+                           out_of_order=report.out_of_order,
+                           can_see_quality=current_user.has_any(DATA_QUALITY_ROLES),
                            milestones=MILESTONES, active_nav="measures.index")
 
 
@@ -331,3 +333,6 @@ def stages_csv():
     return csv_response(rows, f"stage-delays-{report.process.replace('_', '-')}", scope,
                         publication)
 
+
+# The Data quality page joins the blueprint from its own module, imported with this one.
+from web.pages import measures_quality  # noqa: E402,F401

@@ -220,6 +220,13 @@ def recommendations(episodes: Iterable[Episode], measured_on: date) -> Iterator[
                                  accommodated.on if accommodated else None, ep.ended_on)
 
 
+# A step dated before the clock it ends started is a recording error (the Data quality
+# page lists it): counted, it would be "on time" by a negative number of days.
+DATED_BEFORE_START = {1: "review dated before the order started (a date to correct)",
+                      2: "recommendation dated before the child was accommodated "
+                         "(a date to correct)"}
+
+
 def aim1(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
     """Aim 1: Aim 1 reviews of children on a CSO at home beyond the threshold."""
     return aim1_of(clocks(episodes, *AIM_CLOCKS[1], measured_on), settings, measured_on)
@@ -233,6 +240,8 @@ def aim1_of(items: Iterable[Clock], settings: AimSettings, measured_on: date,
     for item in items:
         child, anchor, done_on, ended_on = item.child, item.anchor, item.done_on, item.ended_on
         reason = excluded(child.team, child.date_of_birth, anchor) if excluded else None
+        if reason is None and done_on is not None and done_on < anchor:
+            reason = DATED_BEFORE_START[1]
         if reason is None and start_date:
             if done_on is not None and done_on < start_date:
                 reason = "reviewed before the aim started"
@@ -261,6 +270,8 @@ def aim2_of(items: Iterable[Clock], settings: AimSettings, measured_on: date,
         if start_date and anchor < start_date:
             continue  # accommodated before the aim: never part of it
         reason = excluded(child.team, child.date_of_birth, anchor) if excluded else None
+        if reason is None and item.done_on is not None and item.done_on < anchor:
+            reason = DATED_BEFORE_START[2]
         if reason:
             left_out.append(LeftOut(child, item.instance_id, reason))
             continue

@@ -60,6 +60,7 @@ class StageReport:
     comparison: list[stage_delays.Comparison] | None
     compare_label: str
     compared_versions: tuple[int, int] | None = None  # when two versions are compared
+    out_of_order: int = 0  # stages left out: their later milestone is dated before the earlier
 
 
 def stage_report(session: Session, process: str, teams, on: date, *, before: int | None = None,
@@ -73,21 +74,22 @@ def stage_report(session: Session, process: str, teams, on: date, *, before: int
     # episode takes.
     found = stage_sql.counted(session, process, order, on, teams,
                               started=(ranges[:2], ranges[2:]) if ranges else ())
-    items = found.every
+    items, out_of_order = stage_delays.in_order(found.every)
+    started = [stage_delays.in_order(part)[0] for part in found.started]
     comparison, label = None, ""
     if before is not None and after is not None:
         comparison = stage_delays.compare(stage_delays.in_version(items, before),
                                           stage_delays.in_version(items, after), order)
         label = f"version {before} and version {after}"
     elif ranges is not None:
-        comparison = stage_delays.compare(*found.started, order)
+        comparison = stage_delays.compare(*started, order)
         label = (f"stages started {ranges[0]:%d %b %Y} to {ranges[1]:%d %b %Y} and "
                  f"{ranges[2]:%d %b %Y} to {ranges[3]:%d %b %Y}")
     return StageReport(process, stage_delays.summarise(items, order),
                        stage_delays.by_version(items, order),
                        stage_delays.by_cohort(items, "quarter", order), versions, comparison,
                        label, (before, after) if before is not None and after is not None
-                       else None)
+                       else None, out_of_order)
 
 
 THRESHOLD_REFERENCE = date(2001, 1, 1)

@@ -13,6 +13,10 @@ Stages come either as intervals (one per child and stage, from episodes) or as
 month and version: what ``stage_sql.stage_counts`` reads from the database for a whole
 council); every summary below reads both alike, each interval counting once.
 
+A stage whose later milestone is dated before its earlier one (a recording error) would
+count negative days and drag the median below zero: ``in_order`` leaves it out, and the
+pages say how many were left out (the Data quality page names the children).
+
 Only completed stages are measured: a child still waiting at a stage is not in its
 figures, so a stage with many children waiting looks shorter than it is; read the aims'
 overdue counts beside these.
@@ -161,6 +165,18 @@ def intervals(episodes: Iterable[Episode], order: Sequence[str] = JOURNEY_ORDER,
             found.append(Interval(ep.child, ep.instance_id, a.code, b.code, a.on, b.on,
                                   b.model_version, journey_start))
     return found
+
+
+def in_order(items: Iterable[Interval | StageCount]) -> tuple[list, int]:
+    """(the stages that end on or after they begin, how many stages were left out because
+    they end before they begin: milestones recorded out of order)."""
+    kept, left_out = [], 0
+    for item in items:
+        if item.days < 0:
+            left_out += item.n
+        else:
+            kept.append(item)
+    return kept, left_out
 
 
 def summarise(items: Iterable[Interval | StageCount],
