@@ -2,11 +2,13 @@
 
 - the timeout warning opens before the session ends, takes the focus, "Stay signed in" and
   Escape keep the session, and with no answer the page asks the worker to sign in again;
-- entries typed into a task form, then submitted after the session ended, come back after
-  signing in again, and the task completes exactly once.
+- a task form's draft is saved while the worker types; entries typed after the last save,
+  submitted after the session ended, come back after signing in again, and the task
+  completes exactly once.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -107,9 +109,14 @@ def test_entries_submitted_after_the_session_ended_come_back_and_complete_once(s
     page.get_by_label("Adoption").check()
     questions = "Do the grounds for a permanence order apply? " * 20
     page.get_by_label("Questions for legal services").fill(questions)
+    # A pause in typing: the draft is saved quietly, for this worker's task only.
+    expect(page.get_by_role("status")).to_have_text(re.compile(r"^Draft saved at \d\d:\d\d$"))
+    with world.database.transaction() as session:
+        assert session.get(WorkItem, item).draft["solicitor"] == "Ms A. Law"
 
-    # The worker is called away and the laptop sleeps: the page's timers stand still while
-    # the server's session runs out.
+    # Typed on, then called away, and the laptop sleeps: the page's timers stand still (no
+    # save after the last words) while the server's session runs out.
+    page.get_by_label("Solicitor referred to (optional)").fill("Ms A. Law KC")
     page.clock.pause_at(datetime.now() + timedelta(seconds=1))
     time.sleep(12.5)
     page.get_by_role("button", name="Complete task").click()
@@ -129,7 +136,7 @@ def test_entries_submitted_after_the_session_ended_come_back_and_complete_once(s
     expect(page).to_have_title("Send referral for legal advice for North Child 1 – PACE Flow")
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
         "Your entries from before you were signed out are back in the form")
-    expect(page.get_by_label("Solicitor referred to (optional)")).to_have_value("Ms A. Law")
+    expect(page.get_by_label("Solicitor referred to (optional)")).to_have_value("Ms A. Law KC")
     expect(page.get_by_label("Questions for legal services")).to_have_value(questions.strip())
     expect(page.get_by_label("Adoption")).to_be_checked()
     expect(dates.get_by_label("Day")).to_have_value(str(sent.day))
