@@ -79,11 +79,11 @@ def test_idle_session_times_out(shared_world):
 
 def test_changing_the_password_ends_existing_sessions(shared_world):
     client = sign_in(shared_world.app.test_client(), "owner")
-    assert client.get("/").status_code == 200
+    assert client.get("/models").status_code == 200
     with shared_world.database.transaction() as session:
         user = session.get(UserAccount, shared_world.users["owner"])
         user.password_hash = generate_password_hash("a-brand-new-password")
-    assert client.get("/").status_code == 302
+    assert client.get("/models").status_code == 302
 
 
 def test_pages_carry_security_headers(shared_world):

@@ -9,6 +9,7 @@ from workflows.due_words import council_today
 
 from web.shared import query_args
 from web.security.access import QUEUE_ROLES, require_roles
+from web.security.sign_in import default_page
 from web.shared.database import db
 from web.shared.read_models import display_names, task_choices
 
@@ -26,10 +27,10 @@ COUNT_LIMIT = 1000
 @bp.get("/")
 @login_required
 def home():
-    if current_user.has_queue:
-        return redirect(url_for("queue.my_work"))
-    if current_user.can_view_children:
-        return redirect(url_for("children.index"))
+    """Each role goes on to where its work is (web/security/sign_in.py LANDINGS)."""
+    landing = default_page(current_user)
+    if landing != url_for("queue.home"):
+        return redirect(landing)
     return render_template("home.html")
 
 

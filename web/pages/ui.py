@@ -123,6 +123,7 @@ def _nav():
         items.append(("imports.index", "Import"))  # web/pages/imports.py
     if set(current_user.roles) & PEOPLE_ROLES:
         items.append(("people_admin.index", "Teams and people"))  # web/pages/people.py
+    items.append(("api_docs_page.page", "API"))  # the reference links to your API tokens
     return items
 
 

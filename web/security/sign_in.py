@@ -85,12 +85,23 @@ def _page(errors: dict[str, str] | None = None, username: str = "", status: int 
                            next=safe_next(request.values.get("next")) or ""), status
 
 
+# Where each role starts (the first that applies), after signing in and at "/": a manager
+# oversees the team before their own few tasks; a process owner works on processes; an
+# administrator on teams and people.
+LANDINGS = (
+    (lambda user: user.can_view_overview, "overview.index"),
+    (lambda user: user.has_queue, "queue.my_work"),
+    (lambda user: "process_owner" in user.roles, "models.index"),
+    (lambda user: "admin" in user.roles, "people_admin.index"),  # /people
+    (lambda user: user.can_view_children, "children.index"),
+)
+
+
 def default_page(principal: Principal) -> str:
-    if principal.has_queue:
-        return url_for("queue.my_work")
-    if principal.can_view_children:
-        return url_for("children.index")
-    return url_for("queue.home")
+    for applies, endpoint in LANDINGS:
+        if applies(principal):
+            return url_for(endpoint)
+    return url_for("queue.home")  # the home page lists whatever the menu offers
 
 
 def _max_hours() -> float:
