@@ -244,3 +244,26 @@ def test_an_api_upload_over_the_limit_is_refused_with_the_limit(world):
                           content_type="multipart/form-data")
     assert "20 MB" in assert_error(refused, 413)["message"]
     assert _count(world, Attachment) == 0
+
+
+def test_every_version_of_a_note_and_every_file_event_is_in_the_auditors_export(world):
+    """The child's export holds each version's text and each upload and download, and it
+    verifies off-line (engine/audit/export.py)."""
+    from engine.audit import export
+    child, worker = world.children["north"], cached_client(world, "sw.north")
+    _post(worker, f"/children/{child}/notes", {"text": "First words"})
+    with world.database.transaction() as session:
+        note_id = session.scalar(select(CaseNote.id))
+    _post(worker, f"/notes/{note_id}/edit", {"text": "Second words"})
+    _upload(worker, f"/children/{child}/attachments", PDF, "plan.pdf")
+    with world.database.transaction() as session:
+        stored_id = session.scalar(select(Attachment.id))
+    worker.get(f"/attachments/{stored_id}")
+    exported = cached_client(world, "auditor").get(f"/audit/children/{child}/export?format=json")
+    assert exported.status_code == 200
+    rows = export.read_export(exported.get_data(as_text=True))
+    assert export.verify_rows(rows) is None
+    kinds = [(r["event_type"], r["data"].get("text") or r["data"].get("name")) for r in rows
+             if r["event_type"].startswith(("case_note", "attachment"))]
+    assert kinds == [("case_note_added", "First words"), ("case_note_edited", "Second words"),
+                     ("attachment_uploaded", "plan.pdf"), ("attachment_downloaded", "plan.pdf")]
