@@ -110,7 +110,11 @@ def test_the_same_posts_succeed_with_the_token(shared_world):
     hold(shared_world, None)
     client = cached_client(shared_world, "sw.north")
     item = shared_world.tasks["north"]
-    assert client.post(f"/tasks/{item}/claim",
-                       data={"csrf_token": csrf_token(client)}).status_code == 302
-    assert client.post(f"/tasks/{item}/release",
-                       data={"csrf_token": csrf_token(client)}).status_code == 302
+    # A refused claim (a Conflict) redirects too: the work item's state is what shows it worked.
+    claimed = client.post(f"/tasks/{item}/claim", data={"csrf_token": csrf_token(client)})
+    assert claimed.status_code == 302 and claimed.headers["Location"] == f"/tasks/{item}"
+    status, assignee, _, _ = _state(shared_world)
+    assert (status, assignee) == ("claimed", shared_world.users["sw.north"])
+    released = client.post(f"/tasks/{item}/release", data={"csrf_token": csrf_token(client)})
+    assert released.status_code == 302
+    assert _state(shared_world)[:2] == ("ready", None)
