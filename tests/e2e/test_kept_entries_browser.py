@@ -92,7 +92,7 @@ def _completions(world, item_id: int) -> int:
 
 def test_entries_submitted_after_the_session_ended_come_back_and_complete_once(serve, page,
                                                                                axe):
-    world = serve(lifetime=10, warning=5)
+    world = serve(lifetime=20, warning=3)  # time to fill the form on a busy machine
     base, item = world.base_url, world.tasks["north"]
     page.clock.install()
     sign_in(page, axe, base, "sw.north")
@@ -118,13 +118,13 @@ def test_entries_submitted_after_the_session_ended_come_back_and_complete_once(s
     # save after the last words) while the server's session runs out.
     page.get_by_label("Solicitor referred to (optional)").fill("Ms A. Law KC")
     page.clock.pause_at(datetime.now() + timedelta(seconds=1))
-    time.sleep(12.5)
+    time.sleep(22.5)
     page.get_by_role("button", name="Complete task").click()
     expect(page).to_have_title("Sign in – PACE Flow")
     page.clock.resume()  # the laptop is awake again (axe-core needs the page's timers)
 
     expect(page.locator(".govuk-notification-banner")).to_contain_text(
-        "You were signed out because PACE Flow had not been used for 10 seconds")
+        "You were signed out because PACE Flow had not been used for 20 seconds")
     expect(page.locator("#kept-entries-note")).to_contain_text(
         "Your entries are kept in this browser tab")
     assert _completions(world, item) == 0
@@ -150,3 +150,23 @@ def test_entries_submitted_after_the_session_ended_come_back_and_complete_once(s
     with world.database.transaction() as session:
         assert session.get(WorkItem, item).status == "completed"
     assert _completions(world, item) == 1
+
+
+def test_staying_signed_in_in_one_tab_closes_the_warning_in_the_others(serve, page, axe):
+    world = serve(lifetime=12, warning=8)
+    sign_in(page, axe, world.base_url, "sw.north")
+    expect(page).to_have_title("My work – PACE Flow")
+    other = page.context.new_page()
+    other.goto(f"{world.base_url}/team-queue")
+    expect(other).to_have_title("Team queue – PACE Flow")
+
+    warning = page.get_by_role("dialog", name="You are about to be signed out")
+    other_warning = other.get_by_role("dialog", name="You are about to be signed out")
+    expect(other_warning).to_be_visible(timeout=10_000)
+    expect(warning).to_be_visible()  # opened first: the first tab arrived earlier
+    page.evaluate("window.sameDocument = true")  # gone if the first tab went anywhere
+    other_warning.get_by_role("button", name="Stay signed in").click()
+    expect(other_warning).to_be_hidden()
+    # The first tab heard of it at once, long before its own end would have moved it on.
+    expect(warning).to_be_hidden(timeout=3_000)
+    assert page.evaluate("window.sameDocument") is True

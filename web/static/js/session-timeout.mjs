@@ -104,6 +104,7 @@ function tick () {
   const left = endsAt - Date.now()
   if (left <= 0 && state !== 'staying') return leave()
   if (state === 'waiting' && left <= warningMs + MARGIN_MS) open()
+  else if (state === 'warning' && left > warningMs + MARGIN_MS) closeQuietly() // renewed elsewhere
   else if (state === 'warning') show(left - MARGIN_MS)
 }
 
