@@ -131,11 +131,20 @@ def test_default_aims_are_seeded_and_changes_are_audited(database):
         stored = aim_store.load(session)
         assert {a: (s.target_pct, s.threshold.text) for a, s in stored.items()} == \
             {1: (80, "18m"), 2: (75, "30w"), 3: (60, "30w")}
-        assert aim_store.load(session, "midlothian")[2] == aims.default_for(2, "midlothian")
+        # A council that never saved an aim reads the DOMAIN.md default, as written there.
+        unsaved = aim_store.load(session, "midlothian")[2]
+        assert (unsaved.council, unsaved.target_pct, unsaved.threshold.text) == ("midlothian", 75, "30w")
+        assert unsaved.population.describe() == "all children"
+        assert (unsaved.start_date, unsaved.end_date) == (None, None)
+        assert unsaved.wording.startswith("75% of children who become looked after and accommodated")
         midlothian = aims.PRESETS["midlothian"][2]
         aim_store.save(session, midlothian, "owner")
     with database.transaction() as session:
-        assert aim_store.load(session, "midlothian")[2] == midlothian
+        saved = aim_store.load(session, "midlothian")[2]
+        assert saved == midlothian
+        assert (saved.threshold.text, saved.population.describe(), saved.start_date) == \
+            ("7.5m", "under 12", D("2017-11-01"))
+        assert aim_store.load(session)[2].threshold.text == "30w"  # the other council's is untouched
         changed = aims.DEFAULT_AIMS[1].with_changes(threshold=Threshold.parse("24m"), target_pct=100)
         aim_store.save(session, changed, "owner")
     with database.transaction() as session:
