@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.db import make_engine, make_session_factory, unit_of_work
 from engine.runtime import Runtime
 from workflows.measures.aims import DEFAULT_COUNCIL
+from workflows.measures.run_charts import FEW_CHILDREN
 from .engine_config import pace_runtime
 from .casework.attachment_settings import AttachmentSettings, AttachmentSettingsError
 from .sign_in_settings import SignInSettings, SignInSettingsError
@@ -43,16 +44,23 @@ class Settings:
     (``PACE_LOCAL_PASSWORDS``, ``PACE_OIDC_*``: workflows/sign_in_settings.py).
     ``attachments``: the largest file a worker may attach and the ClamAV daemon that scans
     it (``PACE_ATTACHMENT_MAX_MB``, ``PACE_CLAMD``: workflows/casework/attachment_settings.py).
+    ``run_chart_few_children``: ``PACE_RUN_CHART_FEW_CHILDREN`` (1-100, default 5), a run
+    chart marks each month resting on fewer children than this
+    (``workflows.measures.run_charts.FEW_CHILDREN``).
     """
     council: str = DEFAULT_COUNCIL
     sign_in: SignInSettings = field(default_factory=SignInSettings)
     attachments: AttachmentSettings = field(default_factory=AttachmentSettings)
+    run_chart_few_children: int = FEW_CHILDREN
 
     def __post_init__(self):
         if not _COUNCIL_CODE.match(self.council):
             raise SettingsError(
                 f"PACE_COUNCIL={self.council!r} is not a council code: use lower-case letters, "
                 "digits, '_' or '-', at most 60 characters (e.g. midlothian)")
+        if not 1 <= self.run_chart_few_children <= 100:
+            raise SettingsError(f"PACE_RUN_CHART_FEW_CHILDREN={self.run_chart_few_children}: "
+                                "expected a whole number from 1 to 100 (e.g. 5)")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -61,8 +69,13 @@ class Settings:
             attachments = AttachmentSettings.from_environ(environ)
         except (SignInSettingsError, AttachmentSettingsError) as exc:
             raise SettingsError(str(exc)) from None
+        few = environ.get("PACE_RUN_CHART_FEW_CHILDREN", "").strip()
+        if few and not few.isdigit():
+            raise SettingsError(f"PACE_RUN_CHART_FEW_CHILDREN={few!r}: expected a whole number "
+                                "from 1 to 100 (e.g. 5)")
         return cls(council=environ.get("PACE_COUNCIL", "").strip() or DEFAULT_COUNCIL,
-                   sign_in=sign_in, attachments=attachments)
+                   sign_in=sign_in, attachments=attachments,
+                   run_chart_few_children=int(few) if few else FEW_CHILDREN)
 
 
 @dataclass

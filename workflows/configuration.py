@@ -304,6 +304,8 @@ OPTIONS: tuple[Option, ...] = (
            "the team each of the provider's groups gives"),
     Option("sign_in.local_passwords", "PACE_LOCAL_PASSWORDS", YesNo(), "true",
            "the sign-in page takes a username and password (off: the provider only)"),
+    Option("measures.run_chart_few_children", "PACE_RUN_CHART_FEW_CHILDREN", Whole(1, 100, 5),
+           "5", "a run chart marks each month resting on fewer children than this"),
     Option("attachments.max_mb", "PACE_ATTACHMENT_MAX_MB", Whole(1, 500, 20), "20",
            "the largest file a worker may attach to a child or a task, in megabytes"),
     Option("attachments.clamd", "PACE_CLAMD", Text("\"unix:/run/clamav/clamd.ctl\"",

@@ -144,3 +144,36 @@ def test_astronomical_points_and_annotations():
     assert [s.indices for s in flagged] == [(3,)]
     assert [a.kind for a in chart.annotations] == ["deployment", "pdsa"]
     assert chart.signals_at(3) == flagged and chart.target == 75
+
+
+# -- true to time: calendar months, gaps, points on few children ---------------------------
+def test_the_calendar_keeps_a_missing_month_as_a_gap():
+    from workflows.measures.run_charts import Point, calendar
+    pts = [Point(date(2025, 11, 1), 50, 1, 2), Point(date(2026, 2, 1), 60, 3, 5)]
+    assert calendar(pts) == [(date(2025, 11, 1), 0), (date(2025, 12, 1), None),
+                             (date(2026, 1, 1), None), (date(2026, 2, 1), 1)]
+    assert calendar([]) == []
+
+
+def test_a_point_on_fewer_than_the_setting_is_marked():
+    from workflows.measures.run_charts import Point, rests_on_few
+    assert rests_on_few(Point(date(2025, 1, 1), 50, 2, 4))
+    assert not rests_on_few(Point(date(2025, 1, 1), 50, 2, 5))
+    assert rests_on_few(Point(date(2025, 1, 1), 50, 2, 5), few=6)
+    assert not rests_on_few(Point(date(2025, 1, 1), 50))
+
+
+def test_svg_breaks_the_line_at_a_gap_and_draws_few_children_hollow():
+    import re
+
+    from web.pages import run_chart_svg
+    from workflows.measures.run_charts import Point, analyse
+    chart = analyse([Point(date(2025, 1, 1), 50, 1, 2), Point(date(2025, 2, 1), 60, 6, 10),
+                     Point(date(2025, 5, 1), 70, 7, 10)])
+    svg = run_chart_svg.render(chart, "Aim 2")
+    assert svg.count("<polyline") == 2  # Jan-Feb, then May alone after the gap
+    assert "Mar 2025" in svg and "Apr 2025" in svg  # the gap's months are on the axis
+    assert svg.count('fill="#ffffff" stroke=') == 1  # January: 2 children
+    assert "1 of 2 children (fewer than 5 children)" in svg
+    assert 'font-size="12"' not in svg and 'font-size="16"' in svg
+    assert len(re.findall(r'<polyline points="([^"]+)"', svg)[0].split()) == 2

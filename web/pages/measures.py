@@ -85,19 +85,44 @@ def _chart(session, result: aim_statuses.AimResult, baseline, denominator: str) 
     return measure_reports.run_chart(session, council(), result, baseline, denominator)
 
 
-def chart_json(chart: run_charts.RunChart, title: str) -> dict:
-    """What measures.mjs draws: points, median, target, signals per point, annotations."""
-    labels = [p.month.strftime("%Y-%m") for p in chart.points]
+def chart_json(chart: run_charts.RunChart, title: str,
+               few: int = run_charts.FEW_CHILDREN) -> dict:
+    """What measures.mjs draws, one entry per calendar month from the first point to the
+    last (``run_charts.calendar``): a month with no point is null, which Chart.js draws as a
+    gap; each point's numerator and denominator (the tooltip says "n of d children"),
+    whether it rests on fewer than ``few`` children, its signals; median, target,
+    annotations."""
+    months = run_charts.calendar(chart.points)
+    labels = [month.strftime("%Y-%m") for month, _ in months]
+    points = [None if i is None else chart.points[i] for _, i in months]
     notes = []
     for number, note in enumerate(chart.annotations, start=1):
         month = note.on.replace(day=1).strftime("%Y-%m")
         notes.append({"number": number, "month": month, "kind": note.kind, "label": note.label,
                       "index": labels.index(month) if month in labels else None})
-    return {"title": title, "labels": labels, "values": [round(p.value, 1) for p in chart.points],
+    return {"title": title, "labels": labels,
+            "values": [None if p is None else round(p.value, 1) for p in points],
+            "numerators": [None if p is None else p.numerator for p in points],
+            "denominators": [None if p is None else p.denominator for p in points],
+            "few": [p is not None and run_charts.rests_on_few(p, few) for p in points],
+            "few_children": few,
             "median": None if chart.median is None else round(chart.median, 1),
             "target": chart.target,
-            "signals": [[s.label for s in chart.signals_at(i)] for i in range(len(chart.points))],
+            "signals": [[] if i is None else [s.label for s in chart.signals_at(i)]
+                        for _, i in months],
             "annotations": notes}
+
+
+def chart_rows(chart: run_charts.RunChart, few: int = run_charts.FEW_CHILDREN) -> list[dict]:
+    """The data table under the chart, its accessible alternative: every calendar month,
+    a month with no point said so."""
+    rows = []
+    for month, i in run_charts.calendar(chart.points):
+        point = None if i is None else chart.points[i]
+        rows.append({"month": month, "point": point,
+                     "few": point is not None and run_charts.rests_on_few(point, few),
+                     "signals": [] if i is None else [s.label for s in chart.signals_at(i)]})
+    return rows
 
 
 @bp.get("/aims/<int:aim>")
@@ -110,10 +135,12 @@ def aim_page(aim: int):
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
         chart = _chart(session, result, baseline, denominator)
+        few = db().settings.run_chart_few_children
         cycles = pdsa_cycles.cycles(session, current_user, council(), aim)
         flags = pdsa.flagged_months(session, aim, council())
     return render_template("measures/aim.html", result=result, chart=chart, scope=scope,
-                           chart_data=chart_json(chart, result.settings.title), cycles=cycles,
+                           chart_data=chart_json(chart, result.settings.title, few),
+                           chart_rows=chart_rows(chart, few), few_children=few, cycles=cycles,
                            flags=flags, denominator=denominator, baseline=baseline,
                            definition=measures.DEFINITIONS[aim], acts=PDSA_ACTS,
                            done_word=measures.DONE_WORDS[aim], labels=aim_statuses.STATUS_LABELS,
@@ -175,9 +202,11 @@ def aim_svg(aim: int):
         chart = _chart(session, result, None, denominator)
     subtitle = (f"{'Team ' + scope.team.title() if scope.team else 'All teams'}, as at "
                 f"{scope.on:%d %b %Y}; median of the first {len(chart.baseline)} months; "
-                f"numbered lines: PDSA cycles (dashed) and diagram versions")
+                f"numbered lines: PDSA cycles (dashed) and diagram versions; hollow: fewer "
+                f"than {db().settings.run_chart_few_children} children")
     name = f"pace-aim{aim}-run-chart-{scope.team or 'all-teams'}-{scope.on.isoformat()}.svg"
-    return Response(run_chart_svg.render(chart, result.settings.title, subtitle),
+    return Response(run_chart_svg.render(chart, result.settings.title, subtitle,
+                                         db().settings.run_chart_few_children),
                     mimetype="image/svg+xml",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

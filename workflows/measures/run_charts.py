@@ -11,6 +11,14 @@
   too few or too many runs for the number of useful observations (points not on the median)
   is a signal, judged with the published table below for 10 to 60 useful observations.
 - **Astronomical point**: a point everyone would agree is unusual: flagged by a user.
+
+The x axis is the calendar (``calendar``): a month with no point (no child's deadline fell
+in it) is a gap, never closed up, so the distance between points is the time between them.
+The rules read the points in month order and step over a gap (it neither breaks nor
+extends a shift, a trend or a run), as the IHI guidance reads a chart with a missing
+observation. A point resting on fewer than ``FEW_CHILDREN`` children (its denominator; a
+deployment setting) is marked: one child more or less moves it by 20 points or more, so it
+is read with care, and a shift or trend made of such points is weak evidence.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+FEW_CHILDREN = 5
 SHIFT_POINTS = 6
 TREND_POINTS = 5
 BASELINE_POINTS = 10
@@ -92,6 +101,25 @@ class RunChart:
     @property
     def has_signal(self) -> bool:
         return bool(self.signals)
+
+
+def calendar(points: Sequence[Point]) -> list[tuple[date, int | None]]:
+    """Every calendar month from the first point's to the last's, each with the index of its
+    point in ``points`` (sorted by month), or None: a month with no point, a gap."""
+    if not points:
+        return []
+    index = {p.month.replace(day=1): i for i, p in enumerate(points)}
+    month, last = points[0].month.replace(day=1), points[-1].month.replace(day=1)
+    found = []
+    while month <= last:
+        found.append((month, index.get(month)))
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return found
+
+
+def rests_on_few(point: Point, few: int = FEW_CHILDREN) -> bool:
+    """Whether the point's denominator is below ``few`` children (0 has no point at all)."""
+    return point.denominator is not None and point.denominator < few
 
 
 def on_median(value: float, median: float) -> bool:

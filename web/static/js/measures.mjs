@@ -1,5 +1,8 @@
 // Draws an aim's run chart with Chart.js (loaded from /static/vendor, no CDN).
 // The page already shows every figure in tables: this is progressive enhancement.
+// One label per calendar month: a month with no point is null, drawn as a gap (spanGaps
+// off), so months are spaced as time passes. A point resting on few children is hollow and
+// its tooltip says so; every point's tooltip gives "n of d children". Text is 16 px.
 const dataElement = document.getElementById('run-chart-data')
 const canvas = document.getElementById('run-chart')
 const Chart = window.Chart
@@ -9,6 +12,9 @@ if (dataElement && canvas && Chart) {
   const n = data.labels.length
   const line = (value) => Array(n).fill(value)
   const flagged = data.signals.map((rules) => rules.length > 0)
+  const few = data.few
+  const colour = (i) => (flagged[i] ? '#d4351c' : '#0b0c0c')
+  Chart.defaults.font.size = 16
 
   // Vertical lines for PDSA cycles (dashed) and diagram deployments (solid), numbered to
   // match the list of annotations under the chart.
@@ -17,7 +23,7 @@ if (dataElement && canvas && Chart) {
     afterDatasetsDraw (chart) {
       const { ctx, chartArea, scales } = chart
       ctx.save()
-      ctx.font = '12px system-ui, sans-serif'
+      ctx.font = '16px system-ui, sans-serif'
       ctx.textAlign = 'center'
       for (const note of data.annotations) {
         if (note.index === null) continue
@@ -44,10 +50,13 @@ if (dataElement && canvas && Chart) {
           label: data.title,
           data: data.values,
           borderColor: '#0b0c0c',
-          backgroundColor: flagged.map((f) => (f ? '#d4351c' : '#0b0c0c')),
-          pointBackgroundColor: flagged.map((f) => (f ? '#d4351c' : '#0b0c0c')),
+          backgroundColor: flagged.map((f, i) => (few[i] ? '#ffffff' : colour(i))),
+          pointBackgroundColor: flagged.map((f, i) => (few[i] ? '#ffffff' : colour(i))),
+          pointBorderColor: flagged.map((f, i) => colour(i)),
+          pointBorderWidth: 2,
           pointRadius: flagged.map((f) => (f ? 6 : 4)),
           pointStyle: flagged.map((f) => (f ? 'rectRot' : 'circle')),
+          spanGaps: false,
           tension: 0
         },
         { label: 'Median', data: line(data.median), borderColor: '#00703c', borderDash: [8, 4], pointRadius: 0 },
@@ -63,9 +72,18 @@ if (dataElement && canvas && Chart) {
       plugins: {
         tooltip: {
           callbacks: {
-            afterLabel: (item) => (item.datasetIndex === 0 && data.signals[item.dataIndex].length
-              ? 'Signal: ' + data.signals[item.dataIndex].join(', ')
-              : '')
+            afterLabel: (item) => {
+              if (item.datasetIndex !== 0) return ''
+              const i = item.dataIndex
+              const lines = []
+              if (data.denominators[i] !== null) {
+                lines.push(`${data.numerators[i]} of ${data.denominators[i]} ` +
+                           (data.denominators[i] === 1 ? 'child' : 'children'))
+              }
+              if (few[i]) lines.push(`Fewer than ${data.few_children} children: read with care`)
+              if (data.signals[i].length) lines.push('Signal: ' + data.signals[i].join(', '))
+              return lines
+            }
           }
         }
       }
@@ -73,6 +91,8 @@ if (dataElement && canvas && Chart) {
     plugins: [annotations]
   })
   canvas.dataset.rendered = 'true'
+  canvas.dataset.months = String(n)
+  canvas.dataset.gaps = String(data.values.filter((v) => v === null).length)
   canvas.dataset.annotations = String(data.annotations.filter((a) => a.index !== null).length)
 
   // PNG download of the chart as drawn.
