@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PACE_DEMO ?= 1
 
-.PHONY: run test install assets browser init demo worker bench clean
+.PHONY: run test install assets browser init demo worker bench mutate clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,5 +50,10 @@ test: install assets browser
 bench: install
 	$(BIN)/python -m bench
 
+# Mutation testing of the guard modules (not part of `make test`; long: run it in a clone).
+# Writes bench/MUTATION.md; MODULES="engine.xml_safety engine.expressions" limits the run.
+mutate: install
+	$(BIN)/python -m bench.mutation $(MODULES)
+
 clean:
-	rm -rf $(VENV) node_modules instance/pace.db* test-artifacts
+	rm -rf $(VENV) node_modules instance/pace.db* test-artifacts mutants
