@@ -285,3 +285,12 @@ def test_the_aim_download_names_its_teams_above_the_table():
     header = rows.index(next(r for r in rows if r and r[0] == "cohort_month"))
     assert rows[header - 2:header] == [["Teams: north"], []]
     assert rows[:header - 2] + rows[header - 1:] == measures.csv_rows(result, True)
+
+
+def test_a_point_with_a_count_missing_still_withholds_a_small_one():
+    months = [date(2024, m, 1) for m in range(1, 4)]
+    points = [run_charts.Point(months[0], 60.0, 3, None), run_charts.Point(months[1], 50.0),
+              run_charts.Point(months[2], 40.0, None, 30)]
+    rows = table(chart_rows(points), "month")
+    assert [(r["value"], r["numerator"], r["denominator"]) for r in rows] == [
+        (M, M, ""), ("50.0", "", ""), ("40.0", "", "30")]

@@ -150,10 +150,11 @@ def point_withheld(points: Sequence[run_charts.Point]) -> frozenset:
     ("numerator" | "denominator", index)."""
     cells, groups, hidden = {}, [], []
     for i, p in enumerate(points):
+        cells |= {(name, i): n for name, n in (("numerator", p.numerator),
+                                               ("denominator", p.denominator)) if n is not None}
         if p.numerator is None or p.denominator is None:
-            continue
-        cells |= {("numerator", i): p.numerator, ("rest", i): p.denominator - p.numerator,
-                  ("denominator", i): p.denominator}
+            continue  # a count on its own: withheld when small, nothing to add up
+        cells[("rest", i)] = p.denominator - p.numerator
         groups.append(Group(("denominator", i), (("numerator", i), ("rest", i))))
         hidden.append(("rest", i))
     return disclosure.protect(cells, groups, hidden)
