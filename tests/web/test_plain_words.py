@@ -27,6 +27,7 @@ from engine.audit import path as diagram_path
 from engine.models import AuditEvent, ProcessModel, Subject, UserAccount, WorkItem
 from tests.conftest import BACKENDS, make_database
 from workflows import profiles
+from workflows.casework.tables import CaseNote
 from workflows.demo import england as england_demo, scotland as demo
 
 from .conftest import sign_in
@@ -37,7 +38,9 @@ READERS = {"scotland": ("sw.north", "tl.north", "manager", "legal"),
            "england": ("eng.sw.east", "eng.tm.east", "eng.manager", "eng.iro")}
 # Path arguments filled from the caseload; pages with other arguments are not worker pages
 # (imports, drafts, people, teams: administrators and process owners), which the test checks.
-NOT_WORKER_PAGES = re.compile(r"^/(models|import|people|teams|roles|audit|measures/pdsa/<)")
+# Not worker pages, or not pages: an attachment is the worker's own file, downloaded.
+NOT_WORKER_PAGES = re.compile(
+    r"^/(models|import|people|teams|roles|audit|measures/pdsa/<|attachments/<)")
 ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 EVENT_WORDS = ("Timer fired",)  # the event's old label, named in the issue
 
@@ -143,6 +146,9 @@ def worker_urls(session) -> list[str]:
             WorkItem.task_name, WorkItem.status))],
         "aim": [1, 2, 3],
         "profile": [p.name for p in profiles.enabled()],
+        # the demo writes no notes: the child and task pages show their empty panels, and
+        # the edit page is read in tests/web/test_case_file.py
+        "note_id": [n for n in session.scalars(select(CaseNote.id))],
     }
     urls = []
     for rule in page_rules():
