@@ -213,6 +213,10 @@ class _Derivation:
             "from_version": data.get("from_version", ""),
             "to_version": data.get("to_version", ""),
             "process": "",
+            # Typed by a person (a reassignment's reason): shown in the app; mail, which
+            # names children by reference only, says where to read it instead.
+            "reason": data.get("reason") or "",
+            "reason_note": f" Reason: {data['reason']}" if data.get("reason") else "",
         }
         if event.instance_id is not None and event.event_type == "instance_migrated":
             instance = session.get(ProcessInstance, event.instance_id)
@@ -240,6 +244,10 @@ class _Derivation:
                    "url": mail.url(link) if link else mail.url("/"),
                    "notifications_url": mail.url("/notifications"),
                    "preferences_url": mail.url("/notifications/preferences"), **fields}
+        if fields["reason_note"]:
+            mailed = {**fields, "reason": "", "reason_note": policy.mail_reason_note}
+            title, body = policy.text(kind, mailed)
+            context.update(mailed, title=title, body=body)
         text, html = policy.render_mail("notice", kind, context)
         return note, {"message_id": mail.message_id(kind), "dedupe_key": key, "user_id": user.id,
                       "to_address": user.email, "subject": f"[{policy.service_name}] {title}"[:300],

@@ -91,10 +91,11 @@ DEFAULT_KINDS: Mapping[str, Kind] = MappingProxyType({
 })
 
 # (title, body) per kind; str.format fields: task, reference, due, days_overdue, days_left,
-# role, to_role, level, actor, process, from_version, to_version.
+# role, to_role, level, actor, process, from_version, to_version, reason and reason_note
+# (" Reason: …" when the event carries a typed reason, else empty).
 DEFAULT_TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "assigned": ("Task assigned to you: {task} ({reference})",
-                 "{actor} assigned you “{task}” for {reference}. It is due {due}."),
+                 "{actor} assigned you “{task}” for {reference}. It is due {due}.{reason_note}"),
     "unassigned": ("Task moved away from you: {task} ({reference})",
                    "{actor} moved “{task}” for {reference} away from you."),
     "reminder": ("Reminder: {task} ({reference}) is due {due}",
@@ -126,6 +127,8 @@ class NotificationPolicy:
     service_name: str = "Workflow service"
     reference_label: str = "Reference"      # how mail headings introduce a subject's reference
     mail_footer: str = ""
+    # In mail, instead of a reason typed by a person (which may name someone): where to read it.
+    mail_reason_note: str = " Sign in to read the reason."
     task_link: str = "/tasks/{id}"
     subject_link: str = "/subjects/{id}"
     template_dirs: tuple[Path, ...] = ()     # searched before the engine's own mail templates

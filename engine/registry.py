@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import (audit, clock, date_rules, form_schemas, loop_markers, parser_messages, rule_anchors,
-               runnable_checks)
+from . import (audit, clock, date_rules, form_schemas, loop_markers, parser_messages, routing,
+               rule_anchors, runnable_checks)
 from .expressions import UnsafeExpression, allowed_script_function, check_expression
 from .models import ProcessModel
 from .rules import RulePolicy
@@ -186,6 +186,8 @@ def _check_properties(node, props, bundle, ctx, milestones=None) -> list[Problem
                 ctx.rules.check_offsets(props[key])
             except ValueError as exc:
                 add(f"{key} {exc}")
+    if "assign" in props and (problem := routing.assign_problem(props["assign"])):
+        add(problem)
     if props.get("milestone") and not _CODE.match(props["milestone"]):
         add(f"milestone {props['milestone']!r} must be an upper-case code like PLANNING_MTG")
     if props.get("milestoneWhen"):

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import (audit, clock, date_rules, form_schemas, milestones, notifications, registry,
+from . import (audit, clock, date_rules, form_schemas, milestones, notifications, registry, routing,
                serialization, spiff_fixes, step_limits, timers, work_items, writer)
 from .notice_derivation import NoticeDerivation
 from .db import STALE_MESSAGE
@@ -204,6 +204,11 @@ class Runtime:
             return {"type": "object", "properties": {}}, {}
         return loaded.form_schema(spec), loaded.ui_schema(spec)
 
+    def assign_target(self, instance: ProcessInstance, task_name: str) -> str | None:
+        """The diagram's ``assign`` property of the task (engine/routing.py), or None."""
+        spec = registry.load(instance.model).spec.task_specs.get(task_name)
+        return routing.assign_target(spec) if spec is not None else None
+
     def validate(self, schema: dict, data: Mapping, dates: date_rules.Facts | None = None) -> None:
         """422 listing every field's problem: the form's JSON Schema, then (for fields it
         accepts) the form's date rules checked against ``dates``."""
@@ -244,7 +249,10 @@ class Runtime:
                            "reload the child's page to see what was recorded.")
         if item.status == "cancelled":
             raise Conflict("This task is no longer open (the process moved on); reload the queue.")
-        if item.status == "claimed" and item.assignee_id not in (None, user.id):
+        # A user with no account (``id`` None: a caseload import replaying history) records
+        # what was done before PACE Flow, so a task the diagram gave a worker is no obstacle.
+        if item.status == "claimed" and user.id is not None \
+                and item.assignee_id not in (None, user.id):
             raise Conflict("Another worker holds this task; ask them or a team leader to release it.")
         wf = self.load_workflow(instance)
         task = wf.get_task_from_id(UUID(item.task_id))

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, clock
+from . import audit, clock, routing
 from .db import new_row
 from .errors import Conflict, NotFound
 from .milestones import anchors, plan, properties
@@ -72,19 +72,25 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
         code = properties(task.task_spec).get("milestone")
         if code and due:
             plan(wf, code, due)
+        role, team = task.task_spec.lane or "", instance.subject.team
+        # the diagram's assign property: straight to that person's work, else the queue
+        holder = routing.holder_for(session, routing.assign_target(task.task_spec),
+                                    instance.subject, role, team)
         item = new_row(WorkItem, instance_id=instance.id, subject_id=instance.subject_id,
                        task_id=task_id, task_name=task.task_spec.bpmn_id,
                        title=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                       role=task.task_spec.lane or "", team=instance.subject.team,
-                       status="ready", created_at=clock.now(), due_date=due, remind_date=remind,
+                       role=role, team=team, status="claimed" if holder else "ready",
+                       assignee_id=holder.id if holder else None,
+                       created_at=clock.now(), due_date=due, remind_date=remind,
                        escalate_dates=[d.isoformat() for d in escalate],
                        next_escalation_date=escalate[0] if escalate else None)
         session.add(item)
         created.append(item)
+        data = {"task": item.task_name, "title": item.title, "role": item.role, "due": due}
+        if holder is not None:
+            data["assignee"] = holder.username
         audit.record(session, "task_ready", actor, subject_id=instance.subject_id,
-                     instance_id=instance.id, task_id=task_id,
-                     data={"task": item.task_name, "title": item.title, "role": item.role,
-                           "due": due})
+                     instance_id=instance.id, task_id=task_id, data=data)
     for task_id, row in rows.items():
         if task_id not in ready:
             row.status = "cancelled"
@@ -248,7 +254,10 @@ def release(session: Session, work_item_id: int, user: UserAccount, *, as_manage
     return item
 
 
-def reassign(session: Session, work_item_id: int, to_user: UserAccount, by: UserAccount) -> WorkItem:
+def reassign(session: Session, work_item_id: int, to_user: UserAccount, by: UserAccount, *,
+             reason: str | None = None) -> WorkItem:
+    """Give the task to ``to_user``; ``reason`` is kept in the audit event (and so reaches
+    the new holder's notice and the child's history)."""
     item = get_open(session, work_item_id)
     if item.status not in OPEN:
         raise Conflict(f"This task is {item.status} and cannot be reassigned; reload the page.")
@@ -259,9 +268,11 @@ def reassign(session: Session, work_item_id: int, to_user: UserAccount, by: User
                                         if previous is None else WorkItem.assignee_id == previous],
                         {"status": "claimed", "assignee_id": to_user.id}):
         raise Conflict("Someone changed this task just now; reload the page.")
+    data = {"task": item.task_name, "from": previous, "to": to_user.username}
+    if reason:
+        data["reason"] = reason
     audit.record(session, "task_reassigned", by.username, subject_id=item.subject_id,
-                 instance_id=item.instance_id, task_id=item.task_id,
-                 data={"task": item.task_name, "from": previous, "to": to_user.username})
+                 instance_id=item.instance_id, task_id=item.task_id, data=data)
     return item
 
 

@@ -43,7 +43,8 @@ KINDS = {
 
 TEXTS = {
     "assigned": ("Assigned to you: {task} for child {reference}",
-                 "{actor} gave you “{task}” for child {reference}. It is due {due}."),
+                 "{actor} gave you “{task}” for child {reference}. It is due {due}."
+                 "{reason_note}"),
     "unassigned": ("No longer yours: {task} for child {reference}",
                    "{actor} moved “{task}” for child {reference} away from you."),
     "reminder": ("Reminder: {task} for child {reference} is due {due}",
@@ -90,5 +91,6 @@ def pace_notifications() -> NotificationPolicy:
     return NotificationPolicy(
         rules=DEFAULT_RULES, kinds=kinds(), texts=TEXTS, role_label=role_label,
         service_name="PACE Flow", reference_label="Child", mail_footer=FOOTER,
+        mail_reason_note=" The reason is on the task's page in PACE Flow: sign in to read it.",
         task_link="/tasks/{id}", subject_link="/children/{id}",
         template_dirs=(TEMPLATES,) if TEMPLATES.is_dir() else ())

@@ -49,7 +49,8 @@ def placement(db) -> dict:
     with db.transaction() as session:
         for child in session.scalars(select(Subject).order_by(Subject.reference)):
             items = session.execute(select(WorkItem.task_name, WorkItem.role, WorkItem.due_date).where(
-                WorkItem.subject_id == child.id, WorkItem.status == "ready")).all()
+                WorkItem.subject_id == child.id,  # held by the allocated worker or in a queue
+                WorkItem.status.in_(("ready", "claimed")))).all()
             (instance,) = session.scalars(select(ProcessInstance).where(
                 ProcessInstance.subject_id == child.id)).all()
             timers = session.scalars(select(Timer.fire_at).where(Timer.instance_id == instance.id)).all()

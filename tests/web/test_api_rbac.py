@@ -57,7 +57,11 @@ MATRIX = {
      "401  200  403  404  404  404   404   404   404  403  403   403   403"),
     f"POST {P}/work-items/{{t_north}}/release": ("sw2.north", None,
      "401  403  200  404  404  404   404   404   404  200  403   403   403"),
-    f"POST {P}/work-items/{{t_north}}/reassign": (None, {"assignee": "sw2.north"},
+    # the child's allocated worker: their team's managers; an unknown worker changes nothing
+    f"PUT {P}/children/{{north}}/allocated-worker": (None, {"worker": "nobody"},
+     "401  403  422  403  404  403   403   403   403  422  403   403   403"),
+    f"POST {P}/work-items/{{t_north}}/reassign": (None, {"assignee": "sw2.north",
+                                                        "reason": "Covering leave"},
      "401  403  200  404  404  404   404   404   404  200  403   403   403"),
     f"PUT {P}/work-items/{{t_north}}/draft": (None, {"data": {"questions": "Options?"}},
      "401  200  403  404  404  404   404   404   404  403  403   403   403"),

@@ -132,21 +132,31 @@ def test_release_by_holder_and_by_team_leader(world):
 def test_team_leader_reassigns(world):
     item = world.tasks["north"]
     leader = api(world, "tl.north")
-    response = leader.post(f"{P}/work-items/{item}/reassign", json={"assignee": "sw2.north"})
+    # the reason is required, and refused blank, too long or over several lines: nothing moves
+    assert_error(leader.post(f"{P}/work-items/{item}/reassign", json={"assignee": "sw2.north"}),
+                 422, "reason")
+    for reason in ("   ", "x" * 301, "Covering\nleave"):
+        assert_error(leader.post(f"{P}/work-items/{item}/reassign",
+                                 json={"assignee": "sw2.north", "reason": reason}), 422, "reason")
+    assert _item(world, item).assignee_id is None
+    assert not _events(world, "task_reassigned", world.children["north"])
+    response = leader.post(f"{P}/work-items/{item}/reassign",
+                           json={"assignee": "sw2.north", "reason": "Sam is on leave this week"})
     assert response.status_code == 200
     assert response.get_json()["assignee"]["username"] == "sw2.north"
-    assert_error(leader.post(f"{P}/work-items/{item}/reassign", json={"assignee": "sw.south"}),
-                 422, "assignee")
+    assert_error(leader.post(f"{P}/work-items/{item}/reassign",
+                             json={"assignee": "sw.south", "reason": "Covering"}), 422, "assignee")
     assert_error(leader.post(f"{P}/work-items/{item}/reassign", json={}), 422, "assignee")
     assert_error(api(world, "sw.north").post(f"{P}/work-items/{item}/reassign",
-                                             json={"assignee": "sw.north"}), 403)
+                                             json={"assignee": "sw.north", "reason": "Mine"}), 403)
     event = _events(world, "task_reassigned", world.children["north"])[-1]
     assert event.actor == "tl.north" and event.data["to"] == "sw2.north"
+    assert event.data["reason"] == "Sam is on leave this week"
     with world.database.transaction() as session:
         done = session.get(WorkItem, item)
         done.status = "completed"
-    assert_error(leader.post(f"{P}/work-items/{item}/reassign", json={"assignee": "sw.north"}),
-                 409)
+    assert_error(leader.post(f"{P}/work-items/{item}/reassign",
+                             json={"assignee": "sw.north", "reason": "Back from leave"}), 409)
 
 
 def test_draft_is_saved_and_shown_and_checked(world):

@@ -64,6 +64,15 @@ MATRIX = {
      "302  404  404  404  404  404   404   404   404  404  403   404   403"),
     "GET /overview": (None,
      "302  403  200  403  200  403   403   403   403  200  403   403   403"),
+    # "My team's work" (web/pages/team_work.py): every open task of the teams a manager oversees
+    "GET /team-work": (None,
+     "302  403  200  403  200  403   403   403   403  200  403   403   403"),
+    # the child's allocated worker (web/pages/allocation.py): their team's managers; the
+    # empty POST changes nothing (422: choose a worker)
+    "GET /children/{north}/allocated-worker": (None,
+     "302  403  200  403  404  403   403   403   403  200  403   403   403"),
+    "POST /children/{north}/allocated-worker": (None,
+     "302  403  422  403  404  403   403   403   403  422  403   403   403"),
     "GET /tasks/{t_north}": (None,
      "302  200  200  404  404  404   404   404   404  200  403   403   403"),
     "GET /tasks/{t_south}": (None,
@@ -220,6 +229,7 @@ def test_status(shared, route, user, expected):
             data = {"csrf_token": csrf_token(test_client)}
             if template.endswith("/reassign"):
                 data["assignee"] = str(shared.users["sw2.north"])
+                data["reason"] = "Covering a colleague's leave"
             if template.count("/") == 2:  # the task form itself
                 data.update({"action": "draft", "questions": "What are the options?"})
             response = test_client.post(url(shared, template), data=data)
@@ -244,6 +254,7 @@ def test_sign_out_ends_the_session(shared, user):
 
 
 MATRIX_BLUEPRINTS = {"auth", "queue", "tasks", "children", "overview",  # the worker UI
+                     "team_work", "allocation",  # oversight: team's work, allocated worker
                      "audit",  # the auditor pages
                      "people_admin",  # and the administrators' teams and people
                      "oidc",  # and sign-in through the council's provider

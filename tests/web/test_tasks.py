@@ -171,7 +171,19 @@ def test_team_leader_reassigns_and_the_change_is_audited(world, client_for):
     item = world.tasks["north"]
     page = leader.get(f"/tasks/{item}").get_data(as_text=True)
     assert "Give this task to" in page and "Priya Shah" in page
-    response = post(leader, f"/tasks/{item}/reassign", {"assignee": str(world.users["sw2.north"])})
+    # no reason: the form again, saying what to give, with the worker still chosen
+    refused = post(leader, f"/tasks/{item}/reassign", {"assignee": str(world.users["sw2.north"])})
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "Give a reason for moving the task" in text and 'href="#reason"' in text
+    assert f'value="{world.users["sw2.north"]}" selected' in text
+    assert _item(world, item).assignee_id is None
+    too_long = post(leader, f"/tasks/{item}/reassign",
+                    {"assignee": str(world.users["sw2.north"]), "reason": "On leave " * 40})
+    assert too_long.status_code == 422 and "300 characters or fewer" in too_long.get_data(
+        as_text=True) and "On leave On leave" in too_long.get_data(as_text=True)
+    response = post(leader, f"/tasks/{item}/reassign", {"assignee": str(world.users["sw2.north"]),
+                                                        "reason": "Sam is on leave this week"})
     assert response.status_code == 302
     assert "is now with Priya Shah" in leader.get(response.headers["Location"]).get_data(as_text=True)
     assert _item(world, item).assignee_id == world.users["sw2.north"]
@@ -179,8 +191,10 @@ def test_team_leader_reassigns_and_the_change_is_audited(world, client_for):
         event = session.scalars(select(AuditEvent).where(
             AuditEvent.event_type == "task_reassigned")).one()
     assert event.actor == "tl.north" and event.data["to"] == "sw2.north"
+    assert event.data["reason"] == "Sam is on leave this week"
     south = str(world.users["sw.south"])  # not eligible: another team
-    post(leader, f"/tasks/{item}/reassign", {"assignee": south})
+    assert post(leader, f"/tasks/{item}/reassign",
+                {"assignee": south, "reason": "Covering"}).status_code == 422
     assert _item(world, item).assignee_id == world.users["sw2.north"]
 
 

@@ -15,13 +15,15 @@ from engine.models import OPEN, AuditEvent, ProcessInstance, Subject, Timer, Wor
 from web.shared.database import db
 from web.security.access import child_or_404, children_clause
 from web.shared.read_models import child_page, children_list
-from workflows.policy import ADD_CHILD_ROLES, CHILD_ROLES
-from workflows.services import child_record, children as child_service
+from workflows.policy import ADD_CHILD_ROLES, ALLOCATE_ROLES, CHILD_ROLES
+from workflows.services import allocation as allocation_service, child_record, \
+    children as child_service
 
 from . import auth, present
 from .errors import documented, fail
-from .schemas import (ChildArgs, ChildDetailSchema, ChildPageSchema, HistoryArgs,
-                      HistoryPageSchema, InstanceStateSchema, NewChildSchema)
+from .schemas import (AllocationResultSchema, AllocationSchema, ChildArgs, ChildDetailSchema,
+                      ChildPageSchema, HistoryArgs, HistoryPageSchema, InstanceStateSchema,
+                      NewChildSchema)
 
 bp = Blueprint("records", __name__, url_prefix="/api/v1",
                description="Children (team-scoped), registering a child onto a process, and "
@@ -110,6 +112,29 @@ def create_child(body):
     with db().transaction() as session:
         child = child_service.add_child(session, db().runtime, caller, answers, **choice)
         return _detail(session, child, caller)
+
+
+@bp.put(f"/children/{ID.format('subject_id')}/allocated-worker")
+@documented(bp, 403, 404, 422)
+@auth.roles(ALLOCATE_ROLES)
+@bp.arguments(AllocationSchema)
+@bp.response(200, AllocationResultSchema)
+def change_allocated_worker(body, subject_id: int):
+    """Change the child's allocated worker (team leaders and service managers), as the
+    child page's "Change" link does.
+
+    The child's open tasks that the diagrams give the allocated worker (`assign`), held by
+    the previous worker or by nobody, move to the new worker as reassignments (audited,
+    and the new worker is told); one the new worker cannot hold goes back to the team
+    queue. 422 when the worker is not an active social worker of the child's team."""
+    caller = auth.principal()
+    with db().transaction() as session:
+        done = allocation_service.change_allocated_worker(
+            session, db().runtime, caller, subject_id, body["worker"], body.get("reason"))
+        today = clock.today()
+        return {"child": _detail(session, done.child, caller), "changed": done.changed,
+                "moved": present.work_items(session, done.moved, today),
+                "returned": present.work_items(session, done.returned, today)}
 
 
 # -- process instances ---------------------------------------------------------------------

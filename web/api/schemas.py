@@ -218,6 +218,10 @@ class TaskDataSchema(Schema):
 class ReassignSchema(Schema):
     assignee = Text(required=True, min_length=1, max_length=80,
                     metadata={"description": "Username of the worker to give the task to"})
+    reason = Text(required=True, max_length=300, single_line=True,
+                  metadata={"description": "Why the task moves (one line, at most 300 "
+                                           "characters): kept in the child's history and "
+                                           "told to the new holder"})
 
 
 class InstanceRefSchema(Schema):
@@ -335,6 +339,24 @@ class ChildDetailSchema(ChildSummarySchema):
     recorded_steps = _out(fields.List(fields.Nested(RecordedStepSchema), metadata={
         "description": "Every completed step with its answers, newest first, as the child's "
                        "page shows them"}))
+
+
+class AllocationSchema(Schema):
+    worker = Text(required=True, min_length=1, max_length=80, single_line=True,
+                  metadata={"description": "Username of the social worker to allocate: "
+                                           "active, in the child's team"})
+    reason = Text(load_default=None, allow_none=True, max_length=300, single_line=True,
+                  metadata={"description": "Why (optional): kept in the child's history"})
+
+
+class AllocationResultSchema(Schema):
+    child = _out(fields.Nested(ChildDetailSchema))
+    changed = _out(fields.Boolean(metadata={"description": "False when the worker was "
+                                                           "already allocated"}))
+    moved = _out(fields.List(fields.Nested(WorkItemSchema), metadata={
+        "description": "Tasks the diagrams give the allocated worker, now with the new one"}))
+    returned = _out(fields.List(fields.Nested(WorkItemSchema), metadata={
+        "description": "Such tasks the new worker cannot hold, back in the team queue"}))
 
 
 class InstanceStateSchema(InstanceSummarySchema):

@@ -124,9 +124,13 @@ def release(item_id: int):
 @bp.arguments(ReassignSchema)
 @bp.response(200, WorkItemSchema)
 def reassign(body, item_id: int):
-    """Give a task to another worker with its role (team leaders and service managers)."""
+    """Give a task to another worker with its role (team leaders and service managers).
+
+    The reason is required: the child's history keeps it and the new holder's notice (and
+    e-mail, when they take them) says the task came to them."""
     with db().transaction() as session:
-        item, _ = task_service.reassign(session, auth.principal(), item_id, body["assignee"])
+        item, _ = task_service.reassign(session, auth.principal(), item_id, body["assignee"],
+                                        body["reason"])
         return _one(session, item)
 
 

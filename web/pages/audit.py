@@ -51,6 +51,7 @@ EVENT_LABELS = {
     "task_claimed": "Task claimed",
     "task_released": "Task released",
     "task_reassigned": "Task reassigned",
+    "allocated_worker_changed": "Allocated worker changed",
     "task_completed": "Task completed",
     "task_cancelled": "Task withdrawn",
     "draft_saved": "Draft saved",

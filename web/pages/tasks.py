@@ -68,14 +68,16 @@ def _load(item_id: int) -> TaskView:
 
 
 def _render(view: TaskView, values: dict, errors: dict[str, str] | None = None, *,
-            conflict: str | None = None, focus: str | None = None, status: int = 200):
+            conflict: str | None = None, focus: str | None = None, status: int = 200,
+            reassign: dict | None = None):
     errors = errors or {}
     fields = schema_form.build(view.schema, view.ui, values, errors)
     summary = [(f.anchor, f.error) for f in schema_form.all_fields(fields) if f.error]
     shown = {f.name for f in schema_form.all_fields(fields) if f.error}
     summary += [("task-form", message) for path, message in errors.items() if path not in shown]
+    summary += [(name, message) for name, message in (reassign or {}).get("errors", {}).items()]
     return render_template("tasks/task.html", view=view, item=view.item, fields=fields,
-                           summary=summary, conflict=conflict,
+                           summary=summary, conflict=conflict, reassign=reassign,
                            role_name=profiles.role_label(view.item.role, view.item.subject),
                            focus_id=schema_form.focus_target(fields, focus),
                            page_has_errors=bool(summary or conflict)), status
@@ -208,15 +210,20 @@ def release(item_id: int):
 @require_roles(QUEUE_ROLES)
 def reassign(item_id: int):
     page = url_for("tasks.show", item_id=item_id)
-    wanted = request.form.get("assignee") or ""
+    wanted = (request.form.get("assignee") or "").strip()
+    reason = request.form.get("reason") or ""
     try:
         with db().transaction() as session:
-            item, target = task_service.reassign(session, current_user, item_id,
-                                                 int(wanted) if wanted.isdigit() else None)
+            item, target = task_service.reassign(
+                session, current_user, item_id,
+                int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 10
+                else None, reason)
             title, name = item.title, target.display_name
-    except InvalidData:
-        flash("Choose who to give this task to.", "error")
-        return redirect(page)
+    except InvalidData as exc:  # the form again, with what was typed and what to change
+        errors = {e.field: e.message for e in exc.errors}
+        view = _load(item_id)
+        return _render(view, view.item.draft or {}, status=422,
+                       reassign={"assignee": wanted, "reason": reason, "errors": errors})
     except Conflict as exc:
         flash(str(exc), "error")
         return redirect(page)

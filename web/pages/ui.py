@@ -19,7 +19,8 @@ from werkzeug.exceptions import HTTPException
 from engine import clock
 from engine.errors import Conflict, EngineError, NotFound
 from workflows import profiles
-from workflows.policy import MEASURE_ROLES, MODEL_READ_ROLES, PEOPLE_ROLES, can_view_task
+from workflows.policy import (MEASURE_ROLES, MODEL_READ_ROLES, PEOPLE_ROLES, TEAM_WORK_ROLES,
+                              can_view_task)
 
 from web.shared import body_limits
 
@@ -113,6 +114,8 @@ def _nav():
         items.append(("children.index", "Children"))
     if current_user.can_view_overview:
         items.append(("overview.index", "Overview"))
+    if current_user.has_any(TEAM_WORK_ROLES):
+        items.append(("team_work.index", "My team's work"))  # web/pages/team_work.py
     if set(current_user.roles) & MEASURE_ROLES:
         items.append(("measures.index", "Measures"))
     if set(current_user.roles) & MODEL_READ_ROLES:
@@ -215,8 +218,9 @@ def init_app(app: Flask) -> None:
     _register_errors(app)
     app.after_request(_security_headers)
     from web.security import sign_in as auth
-    from web.pages import api_tokens, children, overview, queue, tasks
-    for blueprint in (auth.bp, queue.bp, tasks.bp, children.bp, overview.bp, api_tokens.bp):
+    from web.pages import allocation, api_tokens, children, overview, queue, tasks, team_work
+    for blueprint in (auth.bp, queue.bp, tasks.bp, children.bp, overview.bp, api_tokens.bp,
+                      team_work.bp, allocation.bp):
         app.register_blueprint(blueprint)
     from web.pages import task_drafts
     from web.security import session_timeout

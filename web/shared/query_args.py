@@ -104,6 +104,19 @@ def number(name: str, default: int | None = None, *, minimum: int = 1,
     return int(raw)
 
 
+def choice(name: str, allowed, default: str = "", *, must: str | None = None) -> str:
+    """One of ``allowed`` (values, or (value, label) pairs) in ``name``; ``default`` when
+    absent or empty. Anything else is a 400 saying what it must be (``must``, else the
+    values the page offers)."""
+    values = [a[0] if isinstance(a, tuple) else a for a in allowed]
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    if raw not in values:
+        _refuse(name, must or "one of " + ", ".join(v for v in values if v))
+    return raw
+
+
 def page(name: str = "page") -> int:
     """A list's page number: 1 when absent."""
     return number(name, 1, maximum=MAX_PAGE)

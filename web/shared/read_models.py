@@ -25,6 +25,7 @@ JOURNEY_EVENTS = {
     "task_claimed": "Task claimed",
     "task_released": "Task released",
     "task_reassigned": "Task reassigned",
+    "allocated_worker_changed": "Allocated worker changed",
     "task_completed": "Task completed",
     "instance_migrated": "Moved to a new version of the process",
     "task_cancelled": "Task withdrawn",
@@ -133,7 +134,11 @@ def _detail(event: AuditEvent, names: dict[str, str], titles: dict[str, str],
         role = data.get("to_role")
         return f"{task} (to {profiles.role_label(role, child)})" if role else task
     if event.event_type == "task_reassigned":
-        return f"{task} to {names.get(data.get('to'), data.get('to', ''))}"
+        moved = f"{task} to {names.get(data.get('to'), data.get('to', ''))}"
+        return f"{moved}. Reason: {data['reason']}" if data.get("reason") else moved
+    if event.event_type == "allocated_worker_changed":
+        chosen = f"to {names.get(data.get('to'), data.get('to', ''))}"
+        return f"{chosen}. Reason: {data['reason']}" if data.get("reason") else chosen
     if event.event_type == "child_registered":
         return data.get("reference", "")
     return task

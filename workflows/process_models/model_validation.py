@@ -87,6 +87,8 @@ _FIXES = [
     (r"has no form", "Select the task and choose its form file in the PACE properties; upload "
                      "the form (<task>.schema.json) with the diagram if it is new."),
     (r"has no due rule", "Select the task and enter a due rule such as LA_START+3w."),
+    (r"^assign ", "Write assign = allocated_worker to give the task straight to the child's "
+                  "allocated worker, or remove the property to leave it in its lane's queue."),
     (r"^due rule", "Write the due rule as ANCHOR+N unit, for example LA_START+3w or "
                    "PERM_RECOMMENDATION_PLANNED-2w | LA_START+30w-2w (units d, w, m, y, wd)."),
     (r"^(remind|escalate)", "Write offsets like -5d (reminder) or +2d +7d (escalation): a sign, "

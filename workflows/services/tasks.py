@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from engine import form_schemas, work_items
 from engine.errors import Conflict, FieldError, Forbidden, InvalidData, NotFound
 from engine.models import OPEN, ProcessInstance, UserAccount, WorkItem
-from engine.plain_text import storable_problem
+from engine.plain_text import single_line_problem, storable_problem
 from engine.runtime import Runtime
 
 from .. import policy
@@ -73,19 +73,42 @@ def release(session: Session, actor: Actor, item_id: int) -> WorkItem:
     return work_items.release(session, item.id, account(session, actor), as_manager=as_manager)
 
 
-def reassign(session: Session, actor: Actor, item_id: int,
-             assignee: int | str | None) -> tuple[WorkItem, UserAccount]:
-    """Give the task to another worker with its role (``assignee``: user id or username)."""
+def reassign(session: Session, actor: Actor, item_id: int, assignee: int | str | None,
+             reason: str | None) -> tuple[WorkItem, UserAccount]:
+    """Give the task to another worker with its role (``assignee``: user id or username).
+
+    The reason is required: the child's history keeps it and the new holder is told it,
+    so whoever picks the task up knows why it came to them."""
     item = visible_task(session, actor, item_id)
     if not policy.manages(actor, item):
         raise Forbidden("Only a team leader or service manager can reassign tasks.")
     target = next((u for u in assignees(session, item)
                    if assignee is not None and assignee in (u.id, u.username)), None)
-    if target is None:
-        raise InvalidData([FieldError("assignee", "Choose an active worker with this task's "
-                                                  "role who works with the child's team.")])
-    work_items.reassign(session, item.id, target, account(session, actor))
+    problems = [] if target is not None else [FieldError(
+        "assignee", "Choose an active worker with this task's role who works with the "
+                    "child's team.")]
+    reason = (reason or "").strip()
+    if problem := reason_problem(reason):
+        problems.append(FieldError("reason", problem))
+    if problems:
+        raise InvalidData(problems)
+    work_items.reassign(session, item.id, target, account(session, actor), reason=reason)
     return item, target
+
+
+MAX_REASON = 300  # a sentence or two: the history and the holder's notice show it whole
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why ``reason`` cannot be a reassignment's reason, or None when it can."""
+    if not reason:
+        return "Give a reason for moving the task, such as who is on leave or whose case it is."
+    if len(reason) > MAX_REASON:
+        return f"The reason must be {MAX_REASON} characters or fewer; it has {len(reason)}."
+    if problem := single_line_problem(reason) or storable_problem(reason):
+        return f"The reason {problem[0].lower()}{problem[1:]}" if problem[0].isupper() \
+            else f"The reason {problem}."
+    return None
 
 
 def check_may_edit(session: Session, actor: Actor, item: WorkItem) -> None:
