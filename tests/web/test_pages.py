@@ -17,7 +17,7 @@ TITLES = [
     ("sw.north", "/tasks/{t_north}", "Send referral for legal advice for North Child 1"),
     ("tl.north", "/overview", "Overview: Children and Families North"),
     ("manager", "/overview", "Overview"),
-    ("owner", "/", "Home"),
+    ("owner", "/models", "Processes"),
     ("owner", "/my-work", "You do not have access to this page"),
     ("sw.north", "/children/999999", "Page not found"),
 ]
