@@ -37,7 +37,10 @@ EXAMPLES = int(os.environ.get("PACE_FUZZ_EXAMPLES", "4"))
 NAMES = ("page", "q", "child", "task", "process", "status", "sort", "on", "team", "clock",
          "show", "group", "from1", "to1", "from2", "to2", "before", "after", "baseline_from",
          "baseline_to", "denominator", "month", "publication", "format", "since", "until",
-         "instance", "element", "view", "error", "profile", "next", "role", "username")
+         "instance", "element", "view", "error", "profile", "next", "role", "username",
+         # the GOV.UK date boxes of the measures filters (web/shared/date_parts.py)
+         "on-day", "on-month", "on-year", "from1-day", "to2-year", "baseline_from-month",
+         "baseline_to-year")
 
 INTEGER = st.one_of(st.integers(-10**30, 10**30), st.integers(-3, 3)).map(str)
 DAY = st.dates(date(1, 1, 1), date(9999, 12, 31)).map(date.isoformat)

@@ -28,7 +28,8 @@ from workflows.services import aim_settings, pdsa_cycles
 from workflows.measures.tables import PDSA_ACTS
 from workflows.vocabulary import CSO_HOME, MILESTONES, PERMANENCE
 
-from web.shared import query_args
+from web.shared import date_parts, query_args
+from web.shared.date_parts import RANGE_LABELS
 from web.pages import run_chart_svg
 from web.security.access import require_roles
 from web.shared.database import council, db
@@ -54,7 +55,8 @@ def _pct(value, places: int = 0) -> str:
 def _baseline() -> tuple[date, date] | None:
     """The run chart's baseline months from the query; an incomplete or reversed range means
     "the default baseline" rather than an error, so a half-filled form still draws."""
-    first, last = query_args.month("baseline_from"), query_args.month("baseline_to")
+    first = date_parts.month("baseline_from", "Baseline from")
+    last = date_parts.month("baseline_to", "Baseline to")
     return (first, last) if first and last and first <= last else None
 
 
@@ -240,6 +242,9 @@ def drill_down(aim: int):
 def flag(aim: int):
     _aim_or_404(aim)
     month = request.form.get("month", "")
+    typed = [(request.form.get(f"month-{part}") or "").strip() for part in ("year", "month")]
+    if not month and any(typed):  # the GOV.UK month and year boxes: the service checks it
+        month = f"{typed[0]}-{typed[1].zfill(2)}"
     try:
         with db().transaction() as session:
             if request.form.get("remove"):
@@ -328,7 +333,7 @@ def _stage_report(session, scope: Scope) -> measure_reports.StageReport:
     if before and after:
         return measure_reports.stage_report(session, process, scope.teams, scope.on,
                                             before=before, after=after)
-    ranges = [query_args.day(k) for k in ("from1", "to1", "from2", "to2")]
+    ranges = [date_parts.day(k, label) for k, label in RANGE_LABELS.items()]
     usable = all(ranges) and ranges[0] <= ranges[1] and ranges[2] <= ranges[3]
     return measure_reports.stage_report(session, process, scope.teams, scope.on,
                                         ranges=tuple(ranges) if usable else None)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from engine import clock, csv_cells
 from engine.models import Team
 
-from web.shared import query_args
+from web.shared import date_parts
 from web.shared.downloads import attachment
 
 bp = Blueprint("measures", __name__, url_prefix="/measures")
@@ -34,11 +34,13 @@ class Scope:
         else:
             self.team = current_user.team
         self.teams = (self.team,) if self.team else None
-        self.on = query_args.day("on") or clock.today()  # a 400 page for a date out of range
+        # typed into the GOV.UK date boxes (on-day, on-month, on-year) or ?on=YYYY-MM-DD
+        # from a link; a 400 page naming what is wrong for a date that cannot be used
+        self.on = date_parts.day("on", "Figures as at") or clock.today()
 
     def args(self, **more) -> dict:
         found = {"team": self.team} if self.team and current_user.all_teams else {}
-        if request.args.get("on"):
+        if date_parts.given("on"):
             found["on"] = self.on.isoformat()
         return {**found, **{k: v for k, v in more.items() if v not in (None, "")}}
 

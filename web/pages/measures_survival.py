@@ -11,7 +11,8 @@ from workflows.measures import reports as measure_reports, survival
 from workflows.measures import publication as exports
 from workflows.policy import MEASURE_ROLES
 
-from web.shared import query_args
+from web.shared import date_parts
+from web.shared.date_parts import RANGE_LABELS
 from web.security.access import require_roles
 from web.shared.database import council, db
 from web.pages.measures_blueprint import Scope, bp, csv_response, publication_requested, scope_label
@@ -26,7 +27,7 @@ class SurvivalQuery:
         self.clock = args.get("clock") if args.get("clock") in survival.CLOCKS \
             else survival.RECOMMENDATION
         self.grouping = args.get("group") if args.get("group") in survival.GROUPINGS else "none"
-        dates = [query_args.day(k) for k in ("from1", "to1", "from2", "to2")]
+        dates = [date_parts.day(k, label) for k, label in RANGE_LABELS.items()]
         self.ranges, self.problem = (), ""
         if self.grouping == "ranges":
             if all(dates) and dates[0] <= dates[1] and dates[2] <= dates[3]:
@@ -37,9 +38,9 @@ class SurvivalQuery:
 
     def args(self) -> dict:
         found = {"clock": self.clock, "group": self.grouping}
-        for key in ("from1", "to1", "from2", "to2"):
-            if self.grouping == "ranges" and request.args.get(key):
-                found[key] = request.args[key]
+        if self.grouping == "ranges":
+            found.update({key: day.isoformat() for key, day
+                          in zip(RANGE_LABELS, (d for pair in self.ranges for d in pair))})
         return found
 
 
