@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from datetime import date
 
 import pytest
@@ -180,3 +181,17 @@ def at():
     def _set(day):
         clock.set_now(date.fromisoformat(day) if isinstance(day, str) else day)
     return _set
+
+
+@pytest.fixture(autouse=True)
+def _caches_cleared_under_mutation_testing():
+    """Under ``make mutate`` each test starts with empty functools caches: mutmut forks each
+    mutant's run from a process that has already run the tests, and an answer cached from the
+    unchanged code (check_expression, parse_rule …) would hide the change from every test."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        for module in list(sys.modules.values()):
+            if getattr(module, "__name__", "").startswith(("engine.", "workflows.")):
+                for value in list(vars(module).values()):
+                    if callable(getattr(value, "cache_clear", None)):
+                        value.cache_clear()
+    yield

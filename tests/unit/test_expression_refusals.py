@@ -68,8 +68,10 @@ def test_the_length_limit_allows_exactly_2000_characters():
     "'x' * 99999999999", "99999999999 * 'x'", "[0] * 10", "10 * (0, 1)", "{0} * 2", "b'x' * 3",
 ])
 def test_repeating_a_text_or_list_is_refused(expression):
-    with pytest.raises(UnsafeExpression, match="^repeats a string or list with \\*"):
+    with pytest.raises(UnsafeExpression) as refused:
         check_expression(expression)
+    assert str(refused.value) == ("repeats a string or list with *, which diagrams may not do; "
+                                  "compare form fields with literals instead")
 
 
 def test_multiplying_numbers_is_allowed():
@@ -100,8 +102,10 @@ def test_numbers_past_the_limit_are_refused(number):
 def test_a_written_list_may_hold_100_values(brackets):
     assert MAX_ITEMS == 100
     check_expression(brackets.format(", ".join(map(str, range(100)))))
-    with pytest.raises(UnsafeExpression, match="^lists 101 values; the limit is 100: "):
+    with pytest.raises(UnsafeExpression) as refused:
         check_expression(brackets.format(", ".join(map(str, range(101)))))
+    assert str(refused.value) == ("lists 101 values; the limit is 100: "
+                                  "record a category in the form and compare with that")
 
 
 def sum_of_parts(parts: int) -> str:
