@@ -68,8 +68,10 @@ def index():
                                    must="a worker from the list, or ‘nobody’")
         params = {"team": team if current_user.all_teams else "", "worker": worker,
                   "task": query_args.choice("task", tasks, must="a task from the list"),
-                  "status": query_args.choice("status", STATUSES),
-                  "sort": query_args.choice("sort", SORTS, "due"), "page": query_args.page()}
+                  "status": query_args.choice("status", STATUSES,
+                                              must="a status from the list"),
+                  "sort": query_args.choice("sort", SORTS, "due", must="a sort from the list"),
+                  "page": query_args.page()}
         query = QueueFilter(teams=scope, unassigned=worker == NOBODY,
                             assignee_id=int(worker) if worker.isdigit() else None,
                             status=params["status"] or None, task=params["task"] or None)
