@@ -102,10 +102,15 @@ def can_read_case_file(actor: Actor, team: str | None) -> bool:
     return can_view_child(actor, team)
 
 
+# Who writes notes and attaches files (with the child in view): those who work with children
+# (a lane role); auditors read the record and never add to it.
+CASE_FILE_ROLES = QUEUE_ROLES
+
+
 def can_add_to_case_file(actor: Actor, team: str | None) -> bool:
-    """Write a note or attach a file: everyone who may see the child and works with children
-    (a lane role); auditors read the record and never add to it."""
-    return can_view_child(actor, team) and holds_any(actor, QUEUE_ROLES)
+    """Write a note or attach a file: everyone who may see the child and holds a
+    ``CASE_FILE_ROLES`` role."""
+    return can_view_child(actor, team) and holds_any(actor, CASE_FILE_ROLES)
 
 
 # -- measures -------------------------------------------------------------------------

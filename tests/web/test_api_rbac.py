@@ -151,27 +151,28 @@ MATRIX.update({
      "401  403  403  403  403  403   403   403   403  403  422   403   422"),
 })
 # Case notes and attachments (web/api/case_file.py): read by all who see the child, written
-# by the lane roles among them. The writes carry no text or file (422): nothing is written.
+# by the lane roles among them (not auditors: 403 before the body is read). The writes
+# carry no text or file (422): nothing is written.
 MATRIX.update({
     # anon sw.n tl.n sw.s tl.s chair legal panel adm  mgr  owner audit admin
     f"GET {P}/children/{{north}}/notes": (None, None,
      "401  200  200  404  404  200   200   200   200  200  403   200   403"),
     f"POST {P}/children/{{north}}/notes": (None, {},
-     "401  422  422  422  422  422   422   422   422  422  403   422   403"),
+     "401  422  422  422  422  422   422   422   422  422  403   403   403"),
     f"GET {P}/work-items/{{t_north}}/notes": (None, None,
      "401  200  200  404  404  404   404   404   404  200  403   404   403"),
     f"POST {P}/work-items/{{t_north}}/notes": (None, {},
-     "401  422  422  422  422  422   422   422   422  422  403   422   403"),
+     "401  422  422  422  422  422   422   422   422  422  403   403   403"),
     f"PUT {P}/notes/999999": (None, {"text": "Changed"},
-     "401  404  404  404  404  404   404   404   404  404  403   404   403"),
+     "401  404  404  404  404  404   404   404   404  404  403   403   403"),
     f"GET {P}/children/{{north}}/attachments": (None, None,
      "401  200  200  404  404  200   200   200   200  200  403   200   403"),
     f"POST {P}/children/{{north}}/attachments": (None, None,
-     "401  422  422  422  422  422   422   422   422  422  403   422   403"),
+     "401  422  422  422  422  422   422   422   422  422  403   403   403"),
     f"GET {P}/work-items/{{t_north}}/attachments": (None, None,
      "401  200  200  404  404  404   404   404   404  200  403   404   403"),
     f"POST {P}/work-items/{{t_north}}/attachments": (None, None,
-     "401  422  422  422  422  422   422   422   422  422  403   422   403"),
+     "401  422  422  422  422  422   422   422   422  422  403   403   403"),
     f"GET {P}/attachments/999999": (None, None,
      "401  404  404  404  404  404   404   404   404  404  403   404   403"),
 })

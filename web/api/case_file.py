@@ -18,7 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from web.shared.database import db
 from web.shared.downloads import attachment as attachment_response
-from workflows.policy import CHILD_ROLES
+from workflows.policy import CASE_FILE_ROLES, CHILD_ROLES
 from workflows.services import attachments as attachment_service, case_notes
 
 from . import auth
@@ -127,7 +127,7 @@ def child_notes(subject_id: int):
 
 @bp.post(f"/children/{ID.format('subject_id')}/notes")
 @documented(bp, 403, 404, 422)
-@auth.roles(CHILD_ROLES)
+@auth.roles(CASE_FILE_ROLES)
 @bp.arguments(NoteTextSchema)
 @bp.response(201, NoteSchema)
 def add_child_note(body, subject_id: int):
@@ -151,7 +151,7 @@ def task_notes(item_id: int):
 
 @bp.post(f"/work-items/{ID.format('item_id')}/notes")
 @documented(bp, 403, 404, 422)
-@auth.roles(CHILD_ROLES)
+@auth.roles(CASE_FILE_ROLES)
 @bp.arguments(NoteTextSchema)
 @bp.response(201, NoteSchema)
 def add_task_note(body, item_id: int):
@@ -164,7 +164,7 @@ def add_task_note(body, item_id: int):
 
 @bp.put(f"/notes/{ID.format('note_id')}")
 @documented(bp, 403, 404, 422)
-@auth.roles(CHILD_ROLES)
+@auth.roles(CASE_FILE_ROLES)
 @bp.arguments(NoteTextSchema)
 @bp.response(200, NoteSchema)
 def change_note(body, note_id: int):
@@ -220,7 +220,7 @@ def _upload(subject_id: int | None, item_id: int | None, files: dict) -> dict:
 @bp.post(f"/children/{ID.format('subject_id')}/attachments")
 @_allow_setting_body
 @documented(bp, 403, 404, 413, 422)
-@auth.roles(CHILD_ROLES)
+@auth.roles(CASE_FILE_ROLES)
 @bp.arguments(UploadSchema, location="files")
 @bp.response(201, AttachmentSchema)
 def upload_to_child(files, subject_id: int):
@@ -233,7 +233,7 @@ def upload_to_child(files, subject_id: int):
 @bp.post(f"/work-items/{ID.format('item_id')}/attachments")
 @_allow_setting_body
 @documented(bp, 403, 404, 413, 422)
-@auth.roles(CHILD_ROLES)
+@auth.roles(CASE_FILE_ROLES)
 @bp.arguments(UploadSchema, location="files")
 @bp.response(201, AttachmentSchema)
 def upload_to_task(files, item_id: int):

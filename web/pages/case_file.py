@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import EngineError, InvalidData, NotFound
 from workflows import policy
-from workflows.policy import CHILD_ROLES
+from workflows.policy import CASE_FILE_ROLES, CHILD_ROLES
 from workflows.services import attachments as attachment_service, case_notes
 from workflows.services.tasks import visible_task
 
@@ -100,13 +100,13 @@ def _add_note(subject_id: int | None, item_id: int | None):
 
 
 @bp.post("/children/<int:subject_id>/notes")
-@require_roles(CHILD_ROLES)
+@require_roles(CASE_FILE_ROLES)
 def add_child_note(subject_id: int):
     return _add_note(subject_id, None)
 
 
 @bp.post("/tasks/<int:item_id>/notes")
-@require_roles(CHILD_ROLES)
+@require_roles(CASE_FILE_ROLES)
 def add_task_note(item_id: int):
     return _add_note(None, item_id)
 
@@ -131,7 +131,7 @@ def edit_note(note_id: int):
 
 
 @bp.post("/notes/<int:note_id>/edit")
-@require_roles(CHILD_ROLES)
+@require_roles(CASE_FILE_ROLES)
 def change_note(note_id: int):
     text = request.form.get("text", "")
     try:
@@ -198,14 +198,14 @@ def _upload(subject_id: int | None, item_id: int | None):
 
 @bp.post("/children/<int:subject_id>/attachments")
 @body_limits.allow_setting_body(_max_bytes)
-@require_roles(CHILD_ROLES)
+@require_roles(CASE_FILE_ROLES)
 def upload_to_child(subject_id: int):
     return _upload(subject_id, None)
 
 
 @bp.post("/tasks/<int:item_id>/attachments")
 @body_limits.allow_setting_body(_max_bytes)
-@require_roles(CHILD_ROLES)
+@require_roles(CASE_FILE_ROLES)
 def upload_to_task(item_id: int):
     return _upload(None, item_id)
 
