@@ -4,6 +4,8 @@ A diagram can reach the engine without the upload check (one deployed before a c
 added, or stored straight into the database by an administrator): its conditions and
 scripts must still be refused when the engine evaluates them, with nothing run.
 """
+from datetime import date
+
 import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -107,3 +109,23 @@ def test_execute_refuses_every_script_but_a_registered_call():
     with pytest.raises(UnsafeExpression):
         env.execute("x = 1", context)
     assert context == {}
+
+
+def test_a_condition_is_never_read_as_a_timer_rule():
+    """Only a timer's expression goes to the due-rule reader; a condition naming a
+    milestone-like field is evaluated as a condition."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring((HEAD + '<bpmn:process id="p" isExecutable="true">'
+                                          + gateway("LA_START") + "</bpmn:process></bpmn:definitions>").encode()))
+    read_as_rule = []
+
+    def timer_rule(task, text):
+        read_as_rule.append(text)
+        return date(2026, 1, 5)
+
+    wf = BpmnWorkflow(parser.get_spec("p"), script_engine=SandboxedScriptEngine(timer_rule))
+    wf.get_tasks()[0].data["LA_START"] = False
+    wf.do_engine_steps()
+    assert read_as_rule == []
+    assert [t.task_spec.bpmn_id for t in wf.get_tasks() if t.task_spec.bpmn_id in ("taken", "default")
+            and t.state == TaskState.COMPLETED] == ["default"]
