@@ -294,3 +294,35 @@ def test_a_point_with_a_count_missing_still_withholds_a_small_one():
     rows = table(chart_rows(points), "month")
     assert [(r["value"], r["numerator"], r["denominator"]) for r in rows] == [
         (M, M, ""), ("50.0", "", ""), ("40.0", "", "30")]
+
+
+def test_a_version_comparison_withholds_each_side_as_its_own_row():
+    """Version 1: 3 children (withheld, with version 3's 5 beside it); version 2: 20,
+    shown. Comparing versions 1 and 2 withholds the before side only."""
+    per_version = {1: [stat(3, 30.0)], 2: [stat(20, 10.0)], 3: [stat(5, 12.0)],
+                   4: [stat(9, 11.0, end="INITIAL_LAR")]}
+    comparison = [stage_delays.Comparison(stat(3, 30.0), stat(20, 10.0))]
+    rows = publication.stage_rows("permanence_journey",
+                                  [stat(28, 11.0), stat(9, 11.0, end="INITIAL_LAR")],
+                                  per_version, comparison, "version 1 and version 2", ON,
+                                  "all teams", True, versions=(1, 2))
+    groups = [(r["group"], r["to"], r["children"]) for r in table(rows, "group")]
+    assert groups == [("all", "PLANNING_MTG", "28"), ("all", "INITIAL_LAR", "9"),
+                      ("version 1", "PLANNING_MTG", M), ("version 2", "PLANNING_MTG", "20"),
+                      ("version 3", "PLANNING_MTG", M), ("version 4", "INITIAL_LAR", "9")]
+    compared = table(rows, "from")[-1]
+    assert (compared["children_before"], compared["children_after"]) == (M, "20")
+    assert compared["median_after"] == "10.0" and compared["median_change"] == M
+
+
+def test_run_chart_download_lists_its_baseline_and_signals():
+    months = [date(2024 + m // 12, m % 12 + 1, 1) for m in range(12)]
+    points = [run_charts.Point(m, 50.0 + (20 if i >= 4 else 0), 50, 100)
+              for i, m in enumerate(months)]
+    rows = chart_rows(points, baseline=(months[0], months[3]))
+    listed = table(rows, "month")
+    assert [r["in_baseline"] for r in listed] == ["yes"] * 4 + ["no"] * 8
+    assert listed[-1]["signals"] == "Shift"
+    signals = table(rows, "signal")
+    assert [(s["signal"], s["from"], s["to"], s["direction"]) for s in signals] == [
+        ("Shift", "2024-05", "2024-12", "above")]

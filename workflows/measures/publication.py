@@ -212,9 +212,8 @@ def stage_withheld(overall: Sequence[stage_delays.StageStat], per_version: dict,
     cells, groups, hidden = {}, [], []
     for stat in overall:
         stage = (stat.start_code, stat.end_code)
-        parts = {(("version", v), stage): next((s.n for s in stats
-                                                if (s.start_code, s.end_code) == stage), 0)
-                 for v, stats in per_version.items()}
+        parts = {(("version", v), stage): s.n for v, stats in per_version.items()
+                 for s in stats if (s.start_code, s.end_code) == stage}
         cells |= parts | {("all", stage): stat.n, ("none", stage): stat.n - sum(parts.values())}
         hidden.append(("none", stage))
         groups.append(Group(("all", stage), (*parts, ("none", stage))))
