@@ -10,11 +10,17 @@ from .conftest import post
 
 
 def _workload(page: str) -> dict[str, tuple[int, int, int]]:
+    """Worker -> (open, due this week, overdue) as the table shows them (each figure and name
+    a link to the worker's tasks: the visible text only)."""
     section = page.split("Workload per worker")[1].split("</table>")[0]
-    rows = re.findall(r'<td class="govuk-table__cell">([^<]+)</td>\s*<td[^>]*>[^<]*</td>\s*'
-                      r'<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(?:<strong[^>]*>)?(\d+)',
-                      section)
-    return {name: (int(o), int(w), int(d)) for name, o, w, d in rows}
+    found = {}
+    for row in re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>", section, re.S):
+        cells = [re.sub(r"<[^>]+>", "", re.sub(r'<span class="govuk-visually-hidden">.*?</span>',
+                                                "", cell)).strip()
+                 for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        if cells:
+            found[cells[0]] = (int(cells[2]), int(cells[3]), int(cells[4]))
+    return found
 
 
 def test_workload_overdue_and_escalations(world, client_for):
@@ -25,6 +31,9 @@ def test_workload_overdue_and_escalations(world, client_for):
     assert "<title>Overview: Children and Families North – PACE Flow</title>" in page
     load = _workload(page)
     assert load["Sam Wilson"] == (1, 1, 0) and load["Priya Shah"] == (0, 0, 0)
+    sam = world.users["sw.north"]  # each name and figure opens the worker's tasks
+    assert f'href="/team-work?worker={sam}&amp;team=north">Sam Wilson<' in page
+    assert f'href="/team-work?worker={sam}&amp;team=north&amp;status=this_week">1<' in page
     assert "Tom Lees" in load and "Sara Walker" not in load  # south workers are not shown
     assert "No overdue tasks" in page and "No escalated tasks" in page
 
