@@ -31,7 +31,7 @@ def test_child_page_shows_the_journey(shared_world):
     # Milestones: planned against actual
     planning_due = la_start + timedelta(days=3)
     assert "<td class=\"govuk-table__cell\">Planning meeting</td>" in page
-    assert f"{planning_due.day} {planning_due:%b %Y}" in page and "On time" in page
+    assert f"{planning_due.day} {planning_due:%b %Y}" in page and "By its planned date" in page
     assert "Referral for legal advice" in page and "Planned" in page
     # Journey so far
     for text in ("Child registered", "Process started", "Task completed", "Hold planning meeting",

@@ -77,10 +77,10 @@ def test_the_flag_form_takes_month_and_year_boxes(site):
     response = owner.post("/measures/aims/3/flags", data={
         "month-month": "11", "month-year": "2024", "note": "Court strike",
         "csrf_token": csrf_token(owner)}, follow_redirects=True)
-    assert "November 2024 flagged as an astronomical point." in text(response)
+    assert "November 2024 flagged as unusual." in text(response)
     owner.post("/measures/aims/3/flags", data={"month": "2024-11", "remove": "1",
                                                "csrf_token": csrf_token(owner)})
     wrong = owner.post("/measures/aims/3/flags", data={
         "month-month": "13", "month-year": "2024", "csrf_token": csrf_token(owner)},
         follow_redirects=True)
-    assert wrong.status_code == 200 and "flagged as an astronomical point" not in text(wrong)
+    assert wrong.status_code == 200 and "flagged as unusual." not in text(wrong)

@@ -181,7 +181,7 @@ def test_flagging_an_astronomical_point(site):
     page = text(client(site, "manager").get(f"/measures/aims/2?on={ON}"))
     assert "October 2024: Court strike" in page
     data = json.loads(re.search(r'id="run-chart-data">(.*?)</script>', page, re.S).group(1))
-    assert "Astronomical point" in data["signals"][data["labels"].index("2024-10")]
+    assert "Flagged as unusual" in data["signals"][data["labels"].index("2024-10")]
     owner.post("/measures/aims/2/flags", data={"month": "2024-10", "remove": "1",
                                                "csrf_token": csrf_token(owner)})
     assert "Court strike" not in text(client(site, "manager").get(f"/measures/aims/2?on={ON}"))

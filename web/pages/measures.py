@@ -146,7 +146,8 @@ def aim_page(aim: int):
                            flags=flags, denominator=denominator, baseline=baseline,
                            definition=measures.DEFINITIONS[aim], acts=PDSA_ACTS,
                            done_word=measures.DONE_WORDS[aim], labels=aim_statuses.STATUS_LABELS,
-                           rules=run_charts.RULE_LABELS, active_nav="measures.index",
+                           rules=run_charts.RULE_LABELS, meanings=run_charts.RULE_MEANINGS,
+                           active_nav="measures.index",
                            can_drill=current_user.has_any(DRILL_DOWN_ROLES),
                            can_flag=current_user.has_any(PDSA_ROLES),
                            can_edit=current_user.has_any(SETTINGS_ROLES))
@@ -253,7 +254,7 @@ def flag(aim: int):
             else:
                 first = pdsa_cycles.flag_point(session, current_user, council(), aim, month,
                                                request.form.get("note", "")[:500]).month
-                done = "flagged as an astronomical point."
+                done = "flagged as unusual."
     except InvalidData as exc:
         flash(" ".join(e.message for e in exc.errors), "error")
     else:

@@ -51,7 +51,14 @@ RUNS_TABLE: dict[int, tuple[int, int]] = {
 SHIFT, TREND, TOO_FEW_RUNS, TOO_MANY_RUNS, ASTRONOMICAL = (
     "shift", "trend", "too_few_runs", "too_many_runs", "astronomical")
 RULE_LABELS = {SHIFT: "Shift", TREND: "Trend", TOO_FEW_RUNS: "Too few runs",
-               TOO_MANY_RUNS: "Too many runs", ASTRONOMICAL: "Astronomical point"}
+               TOO_MANY_RUNS: "Too many runs", ASTRONOMICAL: "Flagged as unusual"}
+# Each rule in words, for the pages (a manager need not know the IHI's names).
+RULE_MEANINGS = {
+    SHIFT: f"{SHIFT_POINTS} or more months in a row on the same side of the median",
+    TREND: f"{TREND_POINTS} or more months in a row each higher, or each lower, than the last",
+    TOO_FEW_RUNS: "the line crosses the median less often than chance would explain",
+    TOO_MANY_RUNS: "the line crosses the median more often than chance would explain",
+    ASTRONOMICAL: "a month someone flagged as out of the ordinary"}
 
 
 @dataclass(frozen=True)
