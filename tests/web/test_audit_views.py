@@ -183,8 +183,9 @@ def test_the_audit_blueprint_has_no_route_that_writes(aw):
 
 
 # Posts an auditor may make about their own session, notices and API tokens: no record.
-OWN_SESSION = {"/sign-in", "/sign-out", "/notifications/<int:item_id>/read",
-               "/notifications/read-all", "/notifications/preferences"}
+OWN_SESSION = {"/sign-in", "/sign-out", "/session/keep-alive",
+               "/notifications/<int:item_id>/read", "/notifications/read-all",
+               "/notifications/preferences"}
 OWN_TOKENS = ("/account/api-tokens", "/api/v1/tokens")
 ARGUMENTS = {"process_id": "permanence_journey", "version": "1"}
 
