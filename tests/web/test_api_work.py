@@ -2,6 +2,8 @@
 Each mutating test gets its own database (both backends)."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 
 from engine import work_items
@@ -13,7 +15,9 @@ from .api_client import api, assert_error
 from .conftest import hold
 
 P = "/api/v1"
-REFERRAL = {"referral_date": "2026-11-03", "solicitor": "Ms A. Law",
+# A week ago: after the child was accommodated (27 weeks before the run) and not in the future.
+REFERRAL = {"referral_date": (date.today() - timedelta(days=7)).isoformat(),
+            "solicitor": "Ms A. Law",
             "route_under_consideration": "adoption",
             "questions": "Are the grounds for a permanence order met?"}
 

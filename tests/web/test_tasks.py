@@ -3,7 +3,7 @@ stale and repeated submits. Each test gets its own database (they complete tasks
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -12,7 +12,10 @@ from engine.models import AuditEvent, WorkItem
 from .conftest import post
 from .journeys import child_at
 
-REFERRAL = {"referral_date.day": "3", "referral_date.month": "11", "referral_date.year": "2026",
+# A week ago: after the child was accommodated (27 weeks before the run) and not in the future.
+_SENT = date.today() - timedelta(days=7)
+REFERRAL = {"referral_date.day": str(_SENT.day), "referral_date.month": str(_SENT.month),
+            "referral_date.year": str(_SENT.year),
             "solicitor": "Ms A. Law", "route_under_consideration": "adoption",
             "questions": "Are the grounds for a permanence order met?"}
 
