@@ -129,3 +129,38 @@ def test_a_condition_is_never_read_as_a_timer_rule():
     assert read_as_rule == []
     assert [t.task_spec.bpmn_id for t in wf.get_tasks() if t.task_spec.bpmn_id in ("taken", "default")
             and t.state == TaskState.COMPLETED] == ["default"]
+
+
+def timer_then_end() -> str:
+    return ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />'
+            '<bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f1</bpmn:incoming>'
+            '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition>'
+            '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">LA_START+2w</bpmn:timeDate>'
+            '</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end" />'
+            '<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>')
+
+
+def test_a_timer_rule_becomes_midnight_utc_of_its_day():
+    asked = []
+
+    def timer_rule(task, text):
+        asked.append((task.task_spec.bpmn_id, text))
+        return date(2099, 1, 19)
+
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring((HEAD + '<bpmn:process id="p" isExecutable="true">'
+                                          + timer_then_end() + "</bpmn:process></bpmn:definitions>").encode()))
+    wf = BpmnWorkflow(parser.get_spec("p"), script_engine=SandboxedScriptEngine(timer_rule))
+    wf.do_engine_steps()
+    waiting = next(t for t in wf.get_tasks() if t.task_spec.bpmn_id == "wait")
+    assert asked == [("wait", "LA_START+2w")]
+    assert wf.script_engine.evaluate(waiting, "LA_START+2w") == "2099-01-19T00:00:00+00:00"
+    assert not wf.is_completed()
+
+
+def test_the_external_context_reaches_a_condition():
+    wf = unchecked_workflow(gateway("route == 'adoption'"))
+    task = wf.get_tasks()[0]
+    assert wf.script_engine.evaluate(task, "extra + 1", {"extra": 2}) == 3

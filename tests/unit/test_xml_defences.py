@@ -133,3 +133,28 @@ def test_a_diagram_without_doctype_keeps_its_comments_and_text():
     root = parse_untrusted('<definitions><!-- by the modeler --><process id="p">é</process></definitions>')
     assert [child.tag for child in root] == [etree.Comment, "process"]
     assert root[1].text == "é"
+
+
+PREFILTER_REFUSAL = ("the file declares a DOCTYPE or entities, which BPMN files never need (they "
+                     "are how XML entity attacks work); export the diagram again from the modeler")
+
+
+@pytest.mark.parametrize("doctype", ['<!DOCTYPE definitions SYSTEM "definitions.dtd">',
+                                     '<!doctype definitions>'])
+def test_a_doctype_in_the_first_4_kb_is_refused_before_the_parser_sees_it(doctype):
+    with pytest.raises(UnsafeXml) as refused:
+        parse_untrusted(f'<?xml version="1.0"?>{doctype}<definitions/>')
+    assert str(refused.value) == PREFILTER_REFUSAL
+
+
+@pytest.mark.parametrize("starts_at, message", [
+    (4087, PREFILTER_REFUSAL),  # "<!DOCTYPE" ends on the 4,096th byte
+    (4088, "the file declares a DOCTYPE, which BPMN files never need"),
+])
+def test_the_byte_filter_reads_the_first_4096_bytes(starts_at, message):
+    head = '<?xml version="1.0"?><!--'
+    payload = head + "x" * (starts_at - len(head) - 3) + '--><!DOCTYPE definitions><definitions/>'
+    assert payload.index("<!DOCTYPE") == starts_at
+    with pytest.raises(UnsafeXml) as refused:
+        parse_untrusted(payload)
+    assert str(refused.value) == message
