@@ -37,10 +37,6 @@ OVERVIEW_ROLES = MANAGER_ROLES
 TEAM_WORK_ROLES = MANAGER_ROLES
 # Choosing a child's allocated worker: their team's first-line managers and service managers.
 ALLOCATE_ROLES = MANAGER_ROLES
-# "My team's work": every open task of the teams a manager oversees, held or not.
-TEAM_WORK_ROLES = MANAGER_ROLES
-# Choosing a child's allocated worker: their team's first-line managers and service managers.
-ALLOCATE_ROLES = MANAGER_ROLES
 # Adding a newly looked-after child: the social worker, or a manager, of any profile.
 ADD_CHILD_ROLES = frozenset({"social_worker"} | MANAGER_ROLES)
 # The measures (Aims 1-3, stage delays, run charts) and who changes what they count.
@@ -208,16 +204,6 @@ def can_view_task(actor: Actor, item: WorkItem) -> bool:
     if not sees_team(actor, item.team):
         return False
     return item.role in actor.roles or item.assignee_id == actor.id or manages(actor, item)
-
-
-def can_view_team_work(actor: Actor) -> bool:
-    """Every open task of the actor's team (all teams, for a service manager)."""
-    return holds_any(actor, TEAM_WORK_ROLES)
-
-
-def can_allocate(actor: Actor, team: str | None) -> bool:
-    """Change a child's allocated worker: a manager who oversees the child's team."""
-    return holds_any(actor, ALLOCATE_ROLES) and sees_team(actor, team)
 
 
 def can_view_team_work(actor: Actor) -> bool:
