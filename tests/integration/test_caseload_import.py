@@ -270,3 +270,44 @@ def test_measures_equal_those_of_the_same_children_entered_task_by_task(db):
     hand, imported = (stage_delays.summarise(stage_delays.intervals(e)) for e in journeys)
     assert [(s.start_code, s.end_code, s.n, s.median) for s in hand] == \
         [(s.start_code, s.end_code, s.n, s.median) for s in imported]
+
+
+def _cso_row(reference, recommendation=None, hearing=None, **more):
+    row = {"reference": reference, "name": f"Child {reference}", "team": "north",
+           "legal_status": "cso_home", "CSO_START": "2023-06-01", "AIM1_REVIEW": "2024-11-15",
+           "CSO_HEARING": "2024-12-10"}
+    if recommendation:
+        row["aim1_recommendation"] = recommendation
+    if hearing:
+        row["hearing_decision"] = hearing
+    return row | more
+
+
+def test_imported_reviews_carry_their_recommendations_into_the_aim1_outcome_mix(db):
+    """The South Ayrshire case: 4 of 5 reviews recommended ending the order. Imported with
+    the recommendation column, the outcome mix says so (it said 100% continue before)."""
+    rows = [_cso_row(f"R{i}", "terminate", "varied" if i == 0 else "continued")
+            for i in range(4)] + [_cso_row("R4", "Continue")]
+    result = caseload_import.import_rows(db, rows, source="reviews.csv", today=TODAY)
+    assert result.errors == [] and result.imported == 5
+    with db.transaction() as session:
+        episodes = load_episodes(session, "cso_home_review")
+        mix = {code: count for code, _label, count, _pct
+               in measures.aim1(episodes, aims.DEFAULT_AIMS[1], TODAY).outcome_mix()}
+    assert mix["terminate"] == 4 and mix["continue"] == 1 and sum(mix.values()) == 5
+
+
+def test_outcome_columns_are_checked_with_the_reason(db):
+    rows = [_cso_row("B1", "stop"), _cso_row("B2", hearing="away_from_home"),
+            _cso_row("B3", "continue", AIM1_REVIEW="", CSO_HEARING=""),
+            _cso_row("B4", "terminate", "terminated", next_review_date="2025-06-01"),
+            {"reference": "B5", "name": "Accommodated", "team": "north",
+             "legal_status": "accommodated", "LA_START": "2025-01-06",
+             "aim1_recommendation": "continue"}]
+    result = caseload_import.import_rows(db, rows, source="bad.csv", today=TODAY, dry_run=True)
+    found = {(e.row, e.column): e.reason for e in result.errors}
+    assert "'stop' is not one of terminate, continue, vary, permanence_away" in found[(2, "aim1_recommendation")]
+    assert "import the child as accommodated" in found[(3, "hearing_decision")]
+    assert "give its date in AIM1_REVIEW" in found[(4, "aim1_recommendation")]
+    assert "no review follows" in found[(5, "next_review_date")]
+    assert found[(6, "aim1_recommendation")] == "only for children on a CSO at home"

@@ -43,10 +43,16 @@ JOURNEY_DATES = ("LA_START", "PLANNING_MTG", "INITIAL_LAR", "INTERIM_LAR", "LEGA
                  "LEGAL_OPINION", "PERM_RECOMMENDATION", "RETURN_HOME", "CAPR", "PANEL", "ADM",
                  "APPLICATION_LODGED", "ORDER_GRANTED")
 CSO_DATES = ("CSO_START", "AIM1_REVIEW", "CSO_HEARING")
+# What the last Aim 1 review recommended and the Hearing decided, as the review loop's forms
+# record them (hold_aim1_review, record_hearing_decision): the Aim 1 outcome mix counts the
+# recommendations, so an import must carry them rather than one value for every child.
+AIM1_RECOMMENDATIONS = ("terminate", "continue", "vary", "permanence_away")
+HEARING_DECISIONS = ("continued", "varied", "terminated")
 
 COLUMNS = ("reference", "name", "date_of_birth", "team", "allocated_worker", "legal_status",
            *JOURNEY_DATES[:6], "last_undecided_lar", "PERM_RECOMMENDATION", "route", "order_sought",
-           *JOURNEY_DATES[7:], *CSO_DATES, "next_review_date")
+           *JOURNEY_DATES[7:], *CSO_DATES, "next_review_date", "aim1_recommendation",
+           "hearing_decision")
 REQUIRED_COLUMNS = ("reference", "name", "team", "legal_status")
 DATE_COLUMNS = frozenset({"date_of_birth", "last_undecided_lar", "next_review_date",
                           *JOURNEY_DATES, *CSO_DATES})
@@ -55,7 +61,8 @@ REJECT_COLUMNS = ("source_row", "import_errors")
 ALIASES = {"dob": "date_of_birth", "worker": "allocated_worker", "status": "legal_status",
            "route_decided": "route", "cso_start_date": "CSO_START",
            "last_aim1_review": "AIM1_REVIEW", "last_aim1_review_date": "AIM1_REVIEW",
-           "next_review": "next_review_date", "child_reference": "reference"}
+           "next_review": "next_review_date", "child_reference": "reference",
+           "recommendation": "aim1_recommendation", "hearing_outcome": "hearing_decision"}
 MAX_ROWS = 200_000
 EXTRA = "_extra_cells"
 
@@ -101,6 +108,8 @@ class ChildRow:
     last_undecided_lar: date | None = None
     next_review_date: date | None = None
     cells: dict[str, str] = field(default_factory=dict)
+    aim1_recommendation: str | None = None
+    hearing_decision: str | None = None
 
     @property
     def process_id(self) -> str:
@@ -117,6 +126,9 @@ class ChildRow:
                  "dates": dict(sorted(self.dates.items())), "route": self.route,
                  "order": self.order_sought, "undecided": self.last_undecided_lar,
                  "next": self.next_review_date}
+        # only when given, so a file without the columns keeps the digests it had
+        canon |= {k: v for k, v in (("recommendation", self.aim1_recommendation),
+                                    ("hearing", self.hearing_decision)) if v}
         return hashlib.sha256(json.dumps(canon, default=str, sort_keys=True).encode()).hexdigest()
 
 
@@ -294,10 +306,21 @@ def validate_row(raw: Mapping, row: int, today: date, teams: Mapping[str, str],
         problem("order_sought", f"{cells['order_sought']!r} is not an order; write one of "
                                 f"{', '.join(ORDERS)}")
         order = None
+    outcomes = {}
+    for column, allowed in (("aim1_recommendation", AIM1_RECOMMENDATIONS),
+                            ("hearing_decision", HEARING_DECISIONS)):
+        value = cells.get(column, "").lower().replace(" ", "_") or None
+        if value and value not in allowed:
+            problem(column, f"{cells[column]!r} is not one of {', '.join(allowed)}"
+                    + ("; a Hearing that decided on permanence away from home: import the "
+                       "child as accommodated" if value == "away_from_home" else ""))
+            value = None
+        outcomes[column] = value
     dates = {c: d for c, d in parsed.items() if c in JOURNEY_DATES or c in CSO_DATES}
     child = ChildRow(row, reference, name, team or "", status, parsed.get("date_of_birth"), worker,
                      dates, route, order, parsed.get("last_undecided_lar"),
-                     parsed.get("next_review_date"), {k: v for k, v in cells.items() if v})
+                     parsed.get("next_review_date"), {k: v for k, v in cells.items() if v},
+                     **outcomes)
     if status == ACCOMMODATED:
         _check_journey(child, problem)
     elif status == CSO_AT_HOME:
@@ -313,6 +336,9 @@ def _check_journey(child: ChildRow, problem) -> None:
     for column in CSO_DATES:
         if column in dates:
             problem(column, "a CSO-at-home date, but the legal status is accommodated")
+    for column in ("aim1_recommendation", "hearing_decision"):
+        if getattr(child, column):
+            problem(column, "only for children on a CSO at home")
     if "LA_START" not in dates:
         if "LA_START" not in child.cells:
             problem("LA_START", "required for an accommodated child: the date they became looked "
@@ -377,6 +403,13 @@ def _check_cso(child: ChildRow, problem) -> None:
                           ("last_undecided_lar", child.last_undecided_lar)):
         if value:
             problem(column, "only for accommodated children")
+    if child.aim1_recommendation and "AIM1_REVIEW" not in dates:
+        problem("aim1_recommendation", "the recommendation of the Aim 1 review: give its date "
+                                       "in AIM1_REVIEW")
+    if child.hearing_decision and "CSO_HEARING" not in dates:
+        problem("hearing_decision", "the Hearing's decision: give its date in CSO_HEARING")
+    if child.hearing_decision == "terminated" and child.next_review_date:
+        problem("next_review_date", "the Hearing terminated the order: no review follows")
     if "CSO_START" not in dates:
         if "CSO_START" not in child.cells:
             problem("CSO_START", "required for a child on a CSO at home: the date the order "

@@ -72,10 +72,13 @@ def _cso_steps(child: ChildRow) -> list[Step]:
     if review:
         found.append(Step("schedule_aim1_review", None, "AIM1_REVIEW",
                           {"review_date": review.isoformat()}))
-        found.append(Step("hold_aim1_review", review, "AIM1_REVIEW", dict(AIM1_CONTINUED)))
+        held = dict(AIM1_CONTINUED)
+        if child.aim1_recommendation:
+            held["recommendation"] = child.aim1_recommendation
+        found.append(Step("hold_aim1_review", review, "AIM1_REVIEW", held))
         if "CSO_HEARING" in dates:
             found.append(Step("record_hearing_decision", dates["CSO_HEARING"], "CSO_HEARING",
-                              {"hearing_decision": "continued"}))
+                              {"hearing_decision": child.hearing_decision or "continued"}))
     if child.next_review_date and (not review or "CSO_HEARING" in dates):
         found.append(Step("schedule_aim1_review", None, "next_review_date",
                           {"review_date": child.next_review_date.isoformat()}))
