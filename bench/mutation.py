@@ -85,16 +85,21 @@ def _natural(name: str) -> tuple[str, int]:
     return stem, int(number) if number.isdigit() else 0
 
 
-def previous_rows() -> dict[str, str]:
-    """The table's rows from an earlier run, so a run over some modules keeps the others."""
-    if not TABLE.exists():
-        return {}
-    rows = {}
-    for line in TABLE.read_text().splitlines():
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if line.startswith("| `") and len(cells) > 1:
-            rows[cells[0].strip("`")] = line
-    return rows
+def previous_rows() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The table's rows and each module's list of survivors from an earlier run, so a run
+    over some modules keeps what was found for the others."""
+    rows: dict[str, str] = {}
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in (TABLE.read_text().splitlines() if TABLE.exists() else []):
+        if line.startswith("| `"):
+            rows[line.strip("|").split("|")[0].strip().strip("`")] = line
+        elif line.startswith("## `"):
+            current = line.removeprefix("## `").rstrip("`")
+            sections[current] = []
+        elif current and line.startswith("- "):
+            sections[current].append(line)
+    return rows, sections
 
 
 def row(result: ModuleResult, when: str) -> str:
@@ -105,9 +110,12 @@ def row(result: ModuleResult, when: str) -> str:
 
 def write_table(measured: list[ModuleResult], modules: list[str], took: float) -> None:
     when = time.strftime("%Y-%m-%d", time.gmtime())
-    rows = previous_rows()
+    rows, sections = previous_rows()
     for result in measured:
         rows[result.module] = row(result, when)
+        sections[result.module] = (
+            [f"- equivalent `{name}`: {why}" for name, why in result.equivalent.items()] +
+            [f"- surviving `{name}` (see `mutmut show {name.split()[0]}`)" for name in result.surviving])
     lines = [
         "# Mutation testing of the guard modules",
         "",
@@ -118,18 +126,20 @@ def write_table(measured: list[ModuleResult], modules: list[str], took: float) -
         "named below with why (bench/mutation_equivalents.toml).",
         "- Which tests run: `[tool.mutmut]` in pyproject.toml; mutmut runs those that call "
         "the changed function.",
+        "- mutmut changes code inside functions only: module-level tables and limits "
+        "(engine/xml_safety.PARSER_OPTIONS, the bounds in engine/expressions.py, RUNS_TABLE) "
+        "are not counted here; tests pin them (tests/unit/test_xml_defences.py turns each "
+        "parser option on its own, tests/unit/test_expression_refusals.py tries each bound at "
+        "its limit, tests/unit/test_run_chart_guards.py each runs-table entry).",
         "",
         "| Module | Mutants | Killed | Equivalent | Surviving | Not run | Score | Measured |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     lines += [rows.get(module, f"| `{module}` | – | – | – | – | – | not measured | |")
               for module in modules]
-    for result in measured:
-        if result.equivalent or result.surviving:
-            lines += ["", f"## `{result.module}`", ""]
-            lines += [f"- equivalent `{name}`: {why}" for name, why in result.equivalent.items()]
-            lines += [f"- surviving `{name}` (see `mutmut show {name.split()[0]}`)"
-                      for name in result.surviving]
+    for module in modules:
+        if sections.get(module):
+            lines += ["", f"## `{module}`", ""] + sections[module]
     TABLE.write_text("\n".join(lines) + "\n")
 
 
