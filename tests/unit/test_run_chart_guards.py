@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 
 from workflows.measures.run_charts import (RUNS_TABLE, SHIFT, TOO_FEW_RUNS, TOO_MANY_RUNS, TREND,
-                                           Point, analyse, runs_signal)
+                                           Point, analyse, count_runs, runs_signal, shifts,
+                                           trends)
 
 
 def months(values):
@@ -73,3 +74,21 @@ def test_each_entry_judges_runs_at_its_published_limits(useful):
     assert too_many.rule == TOO_MANY_RUNS
     assert too_many.note == (f"{upper + 1} runs in {useful} useful observations; "
                              f"more than {upper} is too many")
+
+
+def test_on_the_median_means_equal_within_rounding_only():
+    # 0.1 + 0.2 is 0.30000000000000004: on a median of 0.3, as a person would read it.
+    assert count_runs([0.1 + 0.2, 0.4, 0.2], 0.3) == (2, 2)
+    # Large values are not made equal by a relative tolerance: 1e9 + 0.5 is above 1e9.
+    assert [s.direction for s in shifts([1e9 + 0.5] * 6, 1e9)] == ["above"]
+    assert [s.indices for s in trends([1.0, 1.0 + 1e-12, 2.0, 3.0, 4.0, 5.0])] == [(0, 1, 2, 3, 4, 5)]
+    assert trends([1e9, 1e9 + 0.5, 1e9 + 1, 1e9 + 1.5, 1e9 + 2])[0].indices == (0, 1, 2, 3, 4)
+
+
+def test_a_trend_from_the_first_point_is_found():
+    assert [(s.indices, s.direction) for s in trends([1, 2, 3, 4, 5])] == [((0, 1, 2, 3, 4), "up")]
+
+
+def test_a_chart_with_no_points_has_no_runs():
+    chart = analyse([])
+    assert (chart.median, chart.useful, chart.runs, chart.runs_limits, chart.signals) == (None, 0, 0, None, [])
