@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from workflows.due_rules import HORIZON_YEARS, DueRules, RuleError, describe, parse_rule
+from workflows.due_rules import HORIZON_YEARS, DueRules, RuleError, describe, parse_rule, resolve
 
 
 def test_a_rule_counting_back_is_described_as_minus():
@@ -70,3 +70,18 @@ def test_shift_counts_working_days_in_the_rules_region():
     assert DueRules("SCT").shift(friday, "+1wd") == [date(2025, 8, 5)]
     assert DueRules("ENG").shift(friday, "+1wd") == [date(2025, 8, 4)]
     assert DueRules().shift(friday, "+1wd -1d") == [date(2025, 8, 5), date(2025, 7, 31)]
+
+
+def test_a_rule_counts_working_days_with_its_regions_bank_holidays():
+    # 2 January is a bank holiday in Scotland only.
+    new_year = {"LA_START": date(2025, 1, 1)}
+    assert DueRules("SCT").resolve("LA_START+1wd", new_year) == date(2025, 1, 3)
+    assert DueRules("ENG").resolve("LA_START+1wd", new_year) == date(2025, 1, 2)
+    assert resolve("LA_START+1wd", new_year) == date(2025, 1, 3)  # Scotland unless told
+
+
+def test_an_unreadable_offset_says_how_to_write_one():
+    with pytest.raises(RuleError) as refused:
+        parse_rule("LA_START+3q")
+    assert str(refused.value) == ("'LA_START+3q': cannot read '+3q'; write offsets like +3d, -2w, "
+                                  "+6m, +1y or +10wd")
