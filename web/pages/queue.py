@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from engine.queues import QueueFilter, due_status, list_work
 from workflows.due_words import council_today
 
+from web.pages.list_links import list_link
 from web.shared import query_args
 from web.security.access import QUEUE_ROLES, require_roles
 from web.security.sign_in import default_page
@@ -59,12 +60,7 @@ def _render(kind: str, base: QueueFilter, title: str):
         names = display_names(session, [item.assignee_id for item in page.items])
 
     def link(**changes):
-        merged = {k: v for k, v in {**params, **changes}.items() if v not in ("", None)}
-        if merged.get("page") == 1:
-            merged.pop("page")
-        if merged.get("sort") == "due":
-            merged.pop("sort")
-        return url_for(request.endpoint, **merged)
+        return list_link(request.endpoint, params, **changes)
 
     filtered = any(params[k] for k in ("status", "child", "task"))
     return render_template("queue/list.html", kind=kind, title=title, page=page, rows=rows,

@@ -11,7 +11,7 @@ which one and what it must be (``web/shared/query_args.py``), never a 500.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -20,6 +20,7 @@ from engine.queues import QueueFilter, due_status, list_work
 from workflows.due_words import council_today
 from workflows.policy import TEAM_WORK_ROLES
 
+from web.pages.list_links import list_link
 from web.security.access import require_roles
 from web.shared import query_args
 from web.shared.database import db
@@ -82,12 +83,7 @@ def index():
         names = display_names(session, [item.assignee_id for item in page.items])
 
     def link(**changes):
-        merged = {k: v for k, v in {**params, **changes}.items() if v not in ("", None)}
-        if merged.get("page") == 1:
-            merged.pop("page")
-        if merged.get("sort") == "due":
-            merged.pop("sort")
-        return url_for("team_work.index", **merged)
+        return list_link("team_work.index", params, **changes)
 
     worker_name = dict((str(i), n) for i, n in workers).get(worker)
     filtered = any(params[k] for k in ("worker", "task", "status"))
