@@ -130,3 +130,25 @@ def test_an_aim_setting_refuses_an_unknown_aim_and_blank_wording():
     with pytest.raises(SettingError, match="write the aim's wording"):
         aim.with_changes(wording=" ")
     assert aim.with_changes(target_pct=90).target_pct == 90
+
+
+@pytest.mark.parametrize("text, days_after_1_jan_2020", [
+    ("1w1d", 8), ("1d1w", 8), ("2.5d", 3),  # half a day rounds up
+    ("1d1.5m", 31 + 16),  # a month, then 1 + 15.22 days rounded
+])
+def test_every_term_of_a_threshold_adds_up(text, days_after_1_jan_2020):
+    assert (Threshold.parse(text).add_to(date(2020, 1, 1)) - date(2020, 1, 1)).days == days_after_1_jan_2020
+
+
+def test_each_setting_refusal_says_what_to_fix():
+    cases = [
+        (lambda: check_target(0), "the target must be a percentage above 0 and at most 100"),
+        (lambda: check_dates(date(2020, 1, 2), date(2020, 1, 1)), "the aim's end date is before its start date"),
+        (lambda: check_wording(None), "write the aim's wording"),
+        (lambda: default_for(1).with_changes(wording=None), "write the aim's wording"),
+        (lambda: Population(min_age=12, max_age=5), "the lower age limit must be below the upper one"),
+    ]
+    for refused, message in cases:
+        with pytest.raises(SettingError) as raised:
+            refused()
+        assert str(raised.value) == message
