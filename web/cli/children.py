@@ -13,10 +13,11 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from engine.errors import EngineError, Forbidden, InvalidData
+from engine.errors import EngineError
 from workflows.services import children as child_service
 
 from web.cli.acting import by_user
+from web.cli.changes import refused
 
 OPTIONS = {"reference": "--reference", "name": "--name", "date_of_birth": "--date-of-birth",
            "pathway": "--pathway", "start_date": "--start-date", "team": "--team",
@@ -68,13 +69,8 @@ def children_add_command(reference, name, date_of_birth, pathway, start_date, an
                                             data, profile=profile, team=team,
                                             allocated_worker=allocated_worker)
             added = (child.reference, child.team)
-    except Forbidden as exc:
-        raise click.BadParameter(f"{by!r} may not do this: {exc}", param_hint="--by") from None
-    except InvalidData as exc:
-        lines = [f"{OPTIONS.get(e.field, e.field or 'input')}: {e.message}" for e in exc.errors]
-        raise click.ClickException("nothing was saved:\n  " + "\n  ".join(lines)) from None
     except EngineError as exc:
-        raise click.ClickException(str(exc)) from None
+        refused(exc, by, OPTIONS)
     click.echo(f"Added {added[0]} to team {added[1]}; the first tasks are in the team's queues.")
 
 

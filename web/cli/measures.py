@@ -14,11 +14,12 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-from engine.errors import EngineError, Forbidden, InvalidData
+from engine.errors import EngineError, InvalidData
 from workflows.measures.aims import AimSettings
 from workflows.services import aim_settings, pdsa_cycles
 
 from web.cli.acting import by_user
+from web.cli.changes import key_values, refused
 
 
 def _database():
@@ -29,17 +30,6 @@ def _database():
 def _actor(session, username: str):
     """The ``--by`` user (an Actor to the services); the service checks their role."""
     return by_user(session, username)
-
-
-def _refused(exc: EngineError, username: str | None = None, options: dict | None = None):
-    """Raise the click error for a service's refusal."""
-    if isinstance(exc, Forbidden) and username is not None:
-        raise click.BadParameter(f"{username!r} may not do this: {exc}", param_hint="--by")
-    if isinstance(exc, InvalidData):
-        named = options or {}
-        lines = [f"{named.get(e.field, e.field) or 'input'}: {e.message}" for e in exc.errors]
-        raise click.ClickException("nothing was saved:\n  " + "\n  ".join(lines))
-    raise click.ClickException(str(exc))
 
 
 # -- pace measures settings ------------------------------------------------------------------------
@@ -84,7 +74,7 @@ def settings_show_command(aim):
             found = [aim_settings.aim_settings(session, None, council, aim)] if aim is not None \
                 else list(aim_settings.settings(session, None, council).values())
     except EngineError as exc:
-        _refused(exc)
+        refused(exc)
     for settings in found:
         _echo_settings(settings)
 
@@ -100,22 +90,14 @@ def settings_set_command(aim, assignments, by):
     clears an optional one (max_age, min_age, teams, start_date, end_date). Keys:
     wording, target_pct, threshold, max_age, min_age, teams (codes, comma-separated),
     start_date, end_date (YYYY-MM-DD)."""
-    changes: dict[str, str] = {}
-    for assignment in assignments:
-        key, sign, value = assignment.partition("=")
-        if not sign or not key.strip():
-            raise click.BadParameter(f"{assignment!r} is not KEY=VALUE",
-                                     param_hint="KEY=VALUE")
-        if key.strip() in changes:
-            raise click.BadParameter(f"{key.strip()} is given twice", param_hint="KEY=VALUE")
-        changes[key.strip()] = value
+    changes = key_values(assignments)
     database = _database()
     try:
         with database.transaction() as session:
             changed = aim_settings.change(session, _actor(session, by),
                                           database.settings.council, aim, changes)
     except EngineError as exc:
-        _refused(exc, by)
+        refused(exc, by)
     click.echo(f"Saved: {', '.join(changes)}.")
     _echo_settings(changed)
 
@@ -157,7 +139,7 @@ def export_command(aggregate, on, fmt, output):
     except InvalidData as exc:
         raise click.BadParameter("; ".join(e.message for e in exc.errors), param_hint="--on")
     except EngineError as exc:
-        _refused(exc)
+        refused(exc)
     if fmt == "json":
         text = json.dumps(aggregates.as_json(found), default=str, indent=2) + "\n"
     else:
@@ -226,7 +208,7 @@ def pdsa_add_command(aim, title, start, end, cycle, plan, prediction, act, model
             done = f"Recorded PDSA cycle #{cycle_row.id}: Aim {cycle_row.aim}, " \
                    f"{cycle_row.change_idea} (cycle {cycle_row.cycle_number})"
     except EngineError as exc:
-        _refused(exc, by, OPTIONS)
+        refused(exc, by, OPTIONS)
     click.echo(done)
 
 

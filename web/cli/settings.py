@@ -11,10 +11,11 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from engine.errors import EngineError, Forbidden, InvalidData
+from engine.errors import EngineError
 from workflows.services import settings as settings_service
 
 from web.cli.acting import by_user
+from web.cli.changes import key_values, refused
 from web.shared import deployment
 
 
@@ -63,26 +64,14 @@ def settings_set_command(assignments, by):
     An empty value clears an optional one (max_age, min_age, teams, start_date, end_date).
     Every change is audited under --by. The configuration's settings are changed in the
     settings file or the environment, then the service restarted."""
-    changes: dict[str, str] = {}
-    for assignment in assignments:
-        key, sign, value = assignment.partition("=")
-        if not sign or not key.strip():
-            raise click.BadParameter(f"{assignment!r} is not KEY=VALUE", param_hint="KEY=VALUE")
-        if key.strip() in changes:
-            raise click.BadParameter(f"{key.strip()} is given twice", param_hint="KEY=VALUE")
-        changes[key.strip()] = value
+    changes = key_values(assignments)
     database = _database()
     try:
         with database.transaction() as session:
             rows = settings_service.change(session, by_user(session, by),
                                            database.settings.council, changes)
-    except Forbidden as exc:
-        raise click.BadParameter(f"{by!r} may not do this: {exc}", param_hint="--by") from None
-    except InvalidData as exc:
-        lines = [f"{e.field or 'input'}: {e.message}" for e in exc.errors]
-        raise click.ClickException("nothing was saved:\n  " + "\n  ".join(lines)) from None
     except EngineError as exc:
-        raise click.ClickException(str(exc)) from None
+        refused(exc, by)
     click.echo(f"Saved: {', '.join(changes)}.")
     _echo([row for row in rows if row.key in changes])
 
