@@ -5,7 +5,6 @@ resolved while SpiffWorkflow runs engine steps, before anything is written to th
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy import bindparam, delete, select
@@ -13,26 +12,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import clock
+from .date_rules import as_date
 from .expressions import evaluate_safely
 from .models import Milestone, ProcessInstance
 
 KEY = "_milestones"
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def properties(task_spec) -> dict:
     return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
-
-
-def as_date(value) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def table(wf) -> dict:
