@@ -32,6 +32,7 @@ from ..casework.attachment_settings import AttachmentSettings
 from ..casework.tables import Attachment
 from ..policy import Actor
 from .actors import account
+from .child_audit import record_added
 from .tasks import visible_task
 
 MAX_NAME_CHARS = 200
@@ -103,13 +104,10 @@ def _store(session: Session, actor: Actor, settings: AttachmentSettings, child: 
                         uploaded_at=clock.now(), content=content)
     session.add(stored)
     session.flush()
-    audit.record(session, "attachment_uploaded", uploader.username, subject_id=child.id,
-                 instance_id=item.instance_id if item else None,
-                 task_id=item.task_id if item else None,
-                 data={"attachment": stored.id, "work_item": item.id if item else None,
-                       "task_title": item.title if item else None, "name": stored.file_name,
-                       "content_type": stored.content_type, "size": stored.size,
-                       "sha256": stored.sha256, "scanned": stored.scanned})
+    record_added(session, "attachment_uploaded", uploader.username, child.id, item,
+                 "attachment", stored.id, name=stored.file_name,
+                 content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                 scanned=stored.scanned)
     return stored
 
 

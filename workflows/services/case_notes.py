@@ -26,6 +26,7 @@ from ..casework import note_rules
 from ..casework.tables import CaseNote
 from ..policy import Actor
 from .actors import account
+from .child_audit import record_added
 from .tasks import visible_task
 
 
@@ -73,11 +74,8 @@ def _write(session: Session, actor: Actor, child: Subject, item: WorkItem | None
                     author_id=author.id, text=text, version=1, created_at=clock.now())
     session.add(note)
     session.flush()
-    audit.record(session, "case_note_added", author.username, subject_id=child.id,
-                 instance_id=item.instance_id if item else None,
-                 task_id=item.task_id if item else None,
-                 data={"note": note.id, "work_item": item.id if item else None,
-                       "task_title": item.title if item else None, "text": text})
+    record_added(session, "case_note_added", author.username, child.id, item, "note", note.id,
+                 text=text)
     return note
 
 
