@@ -183,6 +183,18 @@ def at():
     return _set
 
 
+@pytest.fixture
+def environ():
+    """The process's environment without PACE_ variables, put back as it was afterwards: the
+    app factory writes the settings file's values into it (workflows/configuration.py)."""
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("PACE_")]:
+        del os.environ[name]
+    yield os.environ
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture(autouse=True)
 def _caches_cleared_under_mutation_testing():
     """Under ``make mutate`` each test starts with empty functools caches: mutmut forks each

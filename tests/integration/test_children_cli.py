@@ -10,19 +10,11 @@ from sqlalchemy import func, select
 
 from engine import clock
 from engine.models import Subject, WorkItem
-from web import create_app
-from workflows.demo import scotland as demo
 
 
 @pytest.fixture
-def cli(database):
-    with database.transaction() as session:
-        demo.ensure_users(session, actor="test")
-    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
-    app.extensions["pace_db"].engine.dispose()
-    app.extensions["pace_db"] = database  # the test database, with its own schema
-    runner = app.test_cli_runner()
-    return lambda *args: runner.invoke(args=["children", "add", *args])
+def cli(cli_runner):
+    return lambda *args: cli_runner.invoke(args=["children", "add", *args])
 
 
 def _children(database) -> int:

@@ -12,19 +12,12 @@ from sqlalchemy import select
 from engine.models import AuditEvent, UserAccount
 from web import create_app
 from workflows.measures import aim_store, pdsa
-from workflows.demo import scotland as demo
 from workflows.app import Settings
 
 
 @pytest.fixture
-def cli(database):
-    with database.transaction() as session:
-        demo.ensure_users(session, actor="test")
-    app = create_app({"TESTING": True, "DATABASE_URL": "sqlite://"})
-    app.extensions["pace_db"].engine.dispose()
-    app.extensions["pace_db"] = database  # the test database, with its own schema
-    runner = app.test_cli_runner()
-    return lambda *args: runner.invoke(args=list(args))
+def cli(cli_runner):
+    return lambda *args: cli_runner.invoke(args=list(args))
 
 
 def _stored(database, council: str = "default"):

@@ -31,18 +31,6 @@ password = "a-mail-password"
 
 
 @pytest.fixture
-def environ():
-    """The process's environment without PACE_ variables, put back as it was afterwards: the
-    app factory writes the settings file's values into it (workflows/configuration.py)."""
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("PACE_")]:
-        del os.environ[name]
-    yield os.environ
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-@pytest.fixture
 def cli(database, environ, tmp_path):
     with database.transaction() as session:
         demo.ensure_users(session, actor="test")

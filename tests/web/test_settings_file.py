@@ -3,24 +3,9 @@ lifetimes from PACE_CONFIG's TOML file reach the app the factory builds, and a v
 the environment still wins over the file."""
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
-import pytest
-
 from web import create_app
-
-
-@pytest.fixture
-def environ():
-    """The process's environment without PACE_ variables, put back as it was afterwards: the
-    app factory writes the settings file's values into it (workflows/configuration.py)."""
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("PACE_")]:
-        del os.environ[name]
-    yield os.environ
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 def test_the_app_takes_its_settings_from_the_file(environ, tmp_path):
