@@ -152,3 +152,15 @@ def test_each_setting_refusal_says_what_to_fix():
         with pytest.raises(SettingError) as raised:
             refused()
         assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "the threshold is empty; write e.g. 30w, 18m or 7.5m"),
+    ("3 fortnights", "cannot read the threshold '3 fortnights'; write a number and a unit "
+                     "(d, w, m or y), e.g. 30w, 18m, 7.5m or 7m15d"),
+    ("0d0w", "the threshold must be longer than zero"),
+])
+def test_an_unreadable_threshold_says_how_to_write_one(text, message):
+    with pytest.raises(SettingError) as refused:
+        Threshold.parse(text)
+    assert str(refused.value) == message

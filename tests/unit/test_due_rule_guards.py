@@ -85,3 +85,15 @@ def test_an_unreadable_offset_says_how_to_write_one():
         parse_rule("LA_START+3q")
     assert str(refused.value) == ("'LA_START+3q': cannot read '+3q'; write offsets like +3d, -2w, "
                                   "+6m, +1y or +10wd")
+
+
+@pytest.mark.parametrize("written, rule", [
+    ("P1Y2M3W4D", "+1y+2m+3w+4d"),
+    ("P1DT2M", "+1d"),  # minutes after the T are not months
+    ("PT12H", "+1d"),  # under a day: the next day
+])
+def test_an_iso_duration_is_answered_with_the_rule_to_write(written, rule):
+    with pytest.raises(RuleError) as refused:
+        parse_rule(written)
+    assert str(refused.value) == (f"{written!r} is an ISO 8601 duration; PACE Flow counts from a "
+                                  f"milestone or a date field: write ANCHOR{rule}, for example LA_START{rule}")
