@@ -92,3 +92,8 @@ def test_a_trend_from_the_first_point_is_found():
 def test_a_chart_with_no_points_has_no_runs():
     chart = analyse([])
     assert (chart.median, chart.useful, chart.runs, chart.runs_limits, chart.signals) == (None, 0, 0, None, [])
+
+
+def test_neighbours_equal_but_for_rounding_count_once_in_a_trend():
+    # Four distinct values rising: not a trend of five, though five points rise or hold.
+    assert trends([1.0, 2.0, 2.0 + 1e-12, 3.0, 4.0]) == []
