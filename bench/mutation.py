@@ -24,6 +24,7 @@ import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,7 +109,7 @@ def row(result: ModuleResult, when: str) -> str:
             f"| {len(result.surviving)} | {result.not_run} | {score} | {when} |")
 
 
-def write_table(measured: list[ModuleResult], modules: list[str], took: float) -> None:
+def write_table(measured: list[ModuleResult], modules: list[str], took: float | None) -> None:
     when = time.strftime("%Y-%m-%d", time.gmtime())
     rows, sections = previous_rows()
     for result in measured:
@@ -119,8 +120,11 @@ def write_table(measured: list[ModuleResult], modules: list[str], took: float) -
     lines = [
         "# Mutation testing of the guard modules",
         "",
-        f"- **Command**: `make mutate` (`python -m bench.mutation`), mutmut; last run took "
-        f"{took:.0f} s over {', '.join(r.module for r in measured) or 'no module'}.",
+        f"- **Command**: `make mutate` (`python -m bench.mutation`), mutmut "
+        f"{version('mutmut')}; "
+        + (f"last run took {took:.0f} s over " if took is not None else
+           "last written from mutmut's results under mutants/ for ")
+        + f"{', '.join(r.module for r in measured) or 'no module'}.",
         "- **Score** = killed / (mutants − equivalent − not run). Killed counts a test "
         "failure or a timeout. Equivalent: a change that cannot alter what the module does, "
         "named below with why (bench/mutation_equivalents.toml).",
@@ -162,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                         "--max-children", str(args.max_children), *globs], cwd=ROOT, check=True)
     known = equivalents()
     measured = [r for r in (results(module, known) for module in chosen) if r is not None]
-    write_table(measured, modules, time.monotonic() - started)
+    write_table(measured, modules, None if args.table_only else time.monotonic() - started)
     for result in measured:
         print(row(result, "now"))
     return 0
