@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine import clock, sweeper
 from engine.errors import Conflict
-from engine.models import AuditEvent
+from engine.models import AuditEvent, WorkItem
 from workflows import accounts
 from workflows.children import records as children
 
@@ -84,7 +84,11 @@ def test_two_workers_never_fire_the_same_timer_twice(pg_database):
         per_instance = session.execute(select(AuditEvent.instance_id, func.count()).where(
             AuditEvent.event_type == "timer_fired").group_by(AuditEvent.instance_id)).all()
         assert len(per_instance) == 24 and {n for _, n in per_instance} == {1}
-        reminders = session.execute(select(AuditEvent.task_id, func.count()).where(
-            AuditEvent.event_type == "reminder_sent").group_by(AuditEvent.task_id)).all()
-        assert len(reminders) == 24 and {n for _, n in reminders} == {1}
+        # each review task is past due by 1 January 2026: its escalations are its notices,
+        # each level sent once however many workers swept
+        escalations = dict(session.execute(select(AuditEvent.task_id, func.count()).where(
+            AuditEvent.event_type == "escalated").group_by(AuditEvent.task_id)).all())
+        levels = dict(session.execute(select(WorkItem.task_id, WorkItem.escalation_level)
+                                      .where(WorkItem.escalation_level > 0)).all())
+        assert len(levels) == 24 and escalations == levels
     assert_indexes_match_workflows(db)

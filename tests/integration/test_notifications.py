@@ -168,7 +168,9 @@ def test_the_demo_shows_notifications_from_its_own_late_tasks(sqlite_database):
         kinds = dict(session.execute(select(Notification.kind, func.count())
                                      .group_by(Notification.kind)).all())
     assert result.overdue_tasks > 0
-    assert kinds.get("escalation", 0) > 0 and kinds.get("reminder", 0) > 0
+    # one sweep on the demo's day: late tasks are escalated; no "is due" reminder is sent
+    # for a task already past due (tests/integration/test_reminders_past_due.py)
+    assert kinds.get("escalation", 0) > 0
     assert "alert" in kinds  # the Aim 1 review alerts of children on a CSO at home
 
 

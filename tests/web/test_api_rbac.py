@@ -88,6 +88,9 @@ MATRIX = {
      "401  403  200  403  200  403   403   403   403  200  403   200   403"),
     f"GET {P}/measures/definitions": (None, None,
      "401  403  200  403  200  403   403   403   403  200  200   200   200"),
+    # Data quality: every measures role (the children named only for some, tested apart).
+    f"GET {P}/measures/data-quality": (None, None,
+     "401  403  200  403  200  403   403   403   403  200  200   200   200"),
     # The national aggregate covers the whole council: not for a team leader.
     f"GET {P}/measures/aggregate": (None, None,
      "401  403  403  403  403  403   403   403   403  200  200   200   200"),

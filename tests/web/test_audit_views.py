@@ -102,8 +102,9 @@ def cso_child(database, reference: str, team: str, start: date) -> int:
             instance = session.get(ProcessInstance, instance_id)
             assert database.runtime.fire_timers(session, instance, "timer")
         due = max(i.due_date for i in open_items(database, subject_id))
-        clock.set_now(_at(due + timedelta(days=40), 6))
-        sweeper.sweep(database.factory, database.runtime, mail=False)
+        for night in (due - timedelta(days=1), due + timedelta(days=40)):  # remind, escalate
+            clock.set_now(_at(night, 6))
+            sweeper.sweep(database.factory, database.runtime, mail=False)
         return subject_id
     finally:
         clock.set_now(None)

@@ -39,9 +39,11 @@ def _from_this_service() -> bool:
     return bool(origin) and origin.rstrip("/") == request.host_url.rstrip("/")
 
 
-def answer_refused_form():
-    """The answer to a post refused for its CSRF token, or None for the plain error page."""
-    if request.path.startswith("/api/"):
+def answer_refused_form(reason: str = ""):
+    """The answer to a post refused for its CSRF token, or None for the plain error page.
+    A post refused for where it came from (over HTTPS, a missing or foreign Referer) is not
+    an expired session: it keeps the error page."""
+    if request.path.startswith("/api/") or "referrer" in (reason or "").lower():
         return None
     signed_in = current_user.is_authenticated
     if request.endpoint in BACKGROUND:

@@ -168,9 +168,9 @@ def render_error(status: int, message: str | None = None):
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_exc):
+    def _csrf(exc):
         from web.pages.kept_entries import answer_refused_form  # signed out: sign in again,
-        kept = answer_refused_form()                            # the entries kept
+        kept = answer_refused_form(exc.description)             # the entries kept
         if kept is not None:
             return kept
         return render_error(400, "The form had expired or did not come from this service. "
