@@ -24,7 +24,7 @@ def _open_child(page, name: str) -> None:
 
 def test_a_note_and_a_pdf_added_by_the_worker_are_read_by_the_team_leader(
         live_world, page, axe, artifacts, tmp_path):
-    world, base = live_world, live_world.base_url
+    base = live_world.base_url
     report, disguised = tmp_path / "CAPR report.pdf", tmp_path / "letter.pdf"
     report.write_bytes(PDF)
     disguised.write_bytes(HTML)

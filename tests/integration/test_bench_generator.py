@@ -19,8 +19,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from bench import generator, journeys
 from engine import audit, clock
-from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel, Subject, Timer,
-                           UserAccount, WorkItem)
+from engine.models import (AuditEvent, Milestone, ProcessInstance, Subject, Timer, UserAccount,
+                           WorkItem)
 from workflows.demo import form_filler
 
 TODAY = date(2026, 11, 2)

@@ -7,7 +7,7 @@ import pytest
 from workflows.app import Settings, SettingsError
 from workflows.sign_in_claims import (Refusal, groups_of, identity, roles_from_groups,
                                       team_from_groups, username_for)
-from workflows.sign_in_settings import (OidcSettings, SignInSettings, SignInSettingsError,
+from workflows.sign_in_settings import (SignInSettings, SignInSettingsError,
                                         parse_group_map)
 
 BASE = {"PACE_OIDC_ISSUER": "https://login.council.gov.uk/realms/staff",
