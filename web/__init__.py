@@ -85,7 +85,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     api.init_app(app)  # JSON API /api/v1 (after ui: wraps its error pages for API paths)
     from web.pages import audit as audit_views, audit_exports  # noqa: F401 - the exports join its blueprint
     app.register_blueprint(audit_views.bp)  # auditor pages: timeline, diagram path, export
-    from web.pages import process_models as models_views
+    from web.pages import model_migrations, process_models as models_views  # noqa: F401 - moves and comparisons join its blueprint
     app.register_blueprint(models_views.bp)  # process owners: versions, drafts, deploy, migrate
     from web.pages import imports as import_views
     app.register_blueprint(import_views.bp)  # administrators: caseload upload and import jobs
