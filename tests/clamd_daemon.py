@@ -10,7 +10,6 @@ the test is skipped with the reason.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import socket
 import subprocess
@@ -21,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.casework_files import EICAR
+from tests.required import missing
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CLAMD = shutil.which("clamd") or "/usr/sbin/clamd"
 START_SECONDS = 60
 
@@ -39,12 +38,6 @@ class Clamd:
     @property
     def tcp_address(self) -> str:
         return f"tcp://127.0.0.1:{self.port}"
-
-
-def _missing(what: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI")
-    pytest.skip(f"{what} is missing")
 
 
 def _free_port() -> int:
@@ -67,7 +60,7 @@ def _pong(path: str) -> bool:
 @pytest.fixture(scope="session")
 def clamd(tmp_path_factory):
     if not Path(CLAMD).exists():
-        _missing("ClamAV's daemon clamd (apt-get install clamav-daemon)")
+        missing("ClamAV's daemon clamd (apt-get install clamav-daemon)")
     folder = tmp_path_factory.mktemp("clamd")
     signatures = folder / "db"
     signatures.mkdir()
@@ -87,7 +80,7 @@ def clamd(tmp_path_factory):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             log = (folder / "clamd.log").read_text() if (folder / "clamd.log").exists() else ""
-            _missing(f"a running clamd (it did not start: {log[-500:]})")
+            missing(f"a running clamd (it did not start: {log[-500:]})")
         time.sleep(0.2)
     yield Clamd(sock, port)
     process.terminate()

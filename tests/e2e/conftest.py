@@ -16,6 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import make_database
+from tests.required import missing
 from tests.web.journeys import build_world, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,28 +24,21 @@ CHROMIUM = Path(os.environ.get("PACE_CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ASSETS = ROOT / "web" / "static" / "vendor" / "app.css"
 ARTIFACTS = ROOT / "test-artifacts"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _missing(what: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI")
-    pytest.skip(f"{what} is missing")
 
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
-        _missing(f"Chromium at {CHROMIUM} (apt-get install chromium)")
+        missing(f"Chromium at {CHROMIUM} (apt-get install chromium)")
     if not AXE.exists():
-        _missing("node_modules/axe-core (npm ci)")
+        missing("node_modules/axe-core (npm ci)")
     if not ASSETS.exists():
         if (ROOT / "node_modules" / "govuk-frontend").exists():
             subprocess.run([sys.executable, str(ROOT / "scripts" / "build_assets.py")], check=True)
         else:
-            _missing("built front-end assets (make assets)")
+            missing("built front-end assets (make assets)")
     return CHROMIUM
 
 

@@ -14,15 +14,13 @@ from pathlib import Path
 import pytest
 
 from bench import slow_clients
-from tests.conftest import IN_CI
+from tests.required import missing
 
 
 @pytest.fixture
 def deployment():
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        if IN_CI:
-            pytest.fail("nginx is required in CI (.ci/run installs nginx-light)")
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+        missing("nginx (apt-get install nginx-light; .ci/run installs it)")
     workdir = Path(tempfile.mkdtemp(prefix="slow-clients-"))
     gunicorn, port = slow_clients.start_gunicorn(workdir)
     proxy = None

@@ -25,21 +25,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests.required import missing
+
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_SCRIPT = Path(__file__).with_name("provider.mjs")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 CLIENT_ID = "pace-flow"
 CLIENT_SECRET = "client-secret-for-tests-only-0123456789"
-
-
-def _missing(what: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{what} is required in CI")
-    pytest.skip(f"{what} is missing")
 
 
 @dataclass
@@ -54,9 +48,9 @@ def node_provider(base_url: str, users: dict[str, dict]):
     """oidc-provider for a PACE Flow at ``base_url`` with ``users`` (sub -> claims)."""
     node = shutil.which("node")
     if node is None:
-        _missing("node (apt-get install nodejs)")
+        missing("node (apt-get install nodejs)")
     if not (ROOT / "node_modules" / "oidc-provider").exists():
-        _missing("node_modules/oidc-provider (npm ci)")
+        missing("node_modules/oidc-provider (npm ci)")
     config = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
               "redirect_uris": [f"{base_url}/sign-in/oidc/callback"],
               "post_logout_redirect_uris": [f"{base_url}/signed-out"], "users": users}
@@ -72,9 +66,7 @@ def node_provider(base_url: str, users: dict[str, dict]):
             process.kill()
             _, errors = process.communicate(timeout=10)
             message = f"oidc-provider did not start: {errors.strip()[-2000:]}"
-            if IN_CI:
-                pytest.fail(message)
-            pytest.skip(message)
+            missing(message)
         yield NodeProvider(json.loads(first[0])["issuer"], process)
     finally:
         if process.poll() is None:
