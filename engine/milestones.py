@@ -66,6 +66,20 @@ def _milestone_data(props: dict, data: dict) -> dict:
     return {name: data[name] for name in names if name in data}
 
 
+def record_ending(wf, code: str, actual: date, data: dict) -> None:
+    """Record ``code`` reached on ``actual`` by no task (the instance is ended from outside
+    its diagram, Runtime.end_early), and drop every planned date: nothing is planned for an
+    instance that has ended, and a planned row left behind would read as work still due."""
+    for entry in table(wf).values():
+        entry["planned"] = None
+    entry = _entry(wf, code)
+    occurrence = {"planned": None, "actual": actual.isoformat(), "task": None}
+    if data:
+        occurrence["data"] = dict(data)
+    entry["history"].append(occurrence)
+    entry["actual"] = actual.isoformat()
+
+
 def plan(wf, code: str, planned: date) -> None:
     """Set the planned date of a milestone's next occurrence unless one is set already."""
     entry = _entry(wf, code)

@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy.orm import Session, joinedload
@@ -26,6 +27,10 @@ from .errors import Conflict, FieldError, InvalidData, NotFound
 from .expressions import SandboxedScriptEngine
 from .models import ProcessInstance, ProcessModel, Subject, UserAccount, WorkItem
 from .rules import RulePolicy
+
+
+# An instance's status once it was ended from outside its diagram (Runtime.end_early).
+ENDED_EARLY = "ended_early"
 
 
 @dataclass
@@ -275,6 +280,35 @@ class Runtime:
                      data={"task": item.task_name, "title": item.title, "answers": dict(data)})
         self.flush(session, milestone_rows)
         return Completion(item, instance)
+
+    def end_early(self, session: Session, instance: ProcessInstance, actor: str, *,
+                  ended_on: date, milestone: str | None = None,
+                  milestone_data: Mapping | None = None, audit_data: Mapping | None = None) -> None:
+        """End a running instance before its diagram reaches an end: its subject left what
+        the process is for (a child went home, moved away, turned 18) and no task of the
+        diagram can say so. Every open task is cancelled and every waiting timer dropped
+        (SpiffWorkflow's ``cancel``), so nothing reminds or escalates afterwards; the
+        instance keeps its history and is marked ``ended_early`` on ``ended_on``, with
+        ``milestone`` recorded on that date when given. The caller holds the subject's
+        lock and has checked who may do it and why; the domain's words go in ``audit_data``.
+        """
+        if instance.status != "running":
+            raise Conflict("This process has already ended; nothing was changed.")
+        wf = self.load_workflow(instance)
+        if milestone:
+            milestones.record_ending(wf, milestone, ended_on, dict(milestone_data or {}))
+        wf.cancel()
+        # Midday UTC of the day (engine/clock.aware): the same day in any UK time, and never
+        # later than now when the ending is recorded on the day itself.
+        instance.status, instance.end_event = ENDED_EARLY, None
+        instance.completed_at = min(clock.now(), clock.aware(ended_on))
+        milestone_rows: list = []
+        self.save(session, instance, wf, actor, flush=False, milestone_rows=milestone_rows)
+        audit.record(session, "instance_ended_early", actor, subject_id=instance.subject_id,
+                     instance_id=instance.id,
+                     data={"process_id": instance.process_id, "ended_on": ended_on,
+                           **dict(audit_data or {})})
+        self.flush(session, milestone_rows)
 
     def fire_timers(self, session: Session, instance: ProcessInstance, actor: str = "timer",
                     *, flush: bool = True,

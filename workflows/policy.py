@@ -37,6 +37,10 @@ OVERVIEW_ROLES = MANAGER_ROLES
 TEAM_WORK_ROLES = MANAGER_ROLES
 # Choosing a child's allocated worker: their team's first-line managers and service managers.
 ALLOCATE_ROLES = MANAGER_ROLES
+# Ending a child's journey early (removed from voluntary care, 18, moved council):
+# their team's first-line managers and service managers, who answer for the caseload; a
+# social worker asks their team leader (workflows/services/journey_endings.py).
+END_JOURNEY_ROLES = MANAGER_ROLES
 # Adding a newly looked-after child: the social worker, or a manager, of any profile.
 ADD_CHILD_ROLES = frozenset({"social_worker"} | MANAGER_ROLES)
 # The measures (Aims 1-3, stage delays, run charts) and who changes what they count.
@@ -214,6 +218,11 @@ def can_view_team_work(actor: Actor) -> bool:
 def can_allocate(actor: Actor, team: str | None) -> bool:
     """Change a child's allocated worker: a manager who oversees the child's team."""
     return holds_any(actor, ALLOCATE_ROLES) and sees_team(actor, team)
+
+
+def can_end_journey(actor: Actor, team: str | None) -> bool:
+    """End a child's journey early: a manager who oversees the child's team."""
+    return holds_any(actor, END_JOURNEY_ROLES) and sees_team(actor, team)
 
 
 def can_import(actor: Actor) -> bool:

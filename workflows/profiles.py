@@ -40,6 +40,22 @@ SHARED_ROLES = {"process_owner": "Process owner", "auditor": "Auditor", "admin":
 
 
 @dataclass(frozen=True)
+class EarlyEnding:
+    """One reason a child's journey ends early: a code kept with the ending, the words a
+    worker reads, whether a note must say more, and what the profile's statutory return
+    records for it (``data``: England's SSDA903 reason episode ceased, for one)."""
+    code: str
+    label: str
+    note_required: bool = False
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
+# The reason the worker's daily check records for a child who reaches 18 (every profile
+# has one with this code).
+TURNED_18 = "turned_18"
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: str
@@ -51,7 +67,13 @@ class Profile:
     milestones: Mapping[str, str]         # code -> label
     milestone_order: tuple[str, ...]      # the order a child's page lists them in
     holiday_region: str                   # due_rules region: SCT, ENG
-    wording: Mapping[str, str] = field(default_factory=dict)
+    wording: Mapping[str, str] = field(default_factory=dict)    # Why a child's journey may end before its diagram ends it (workflows/services/
+    # journey_endings.py), and the milestone that records the ending with its reason.
+    early_endings: tuple[EarlyEnding, ...] = ()
+    ending_milestone: str = "JOURNEY_ENDED"
+
+    def early_ending(self, code: str | None) -> EarlyEnding | None:
+        return next((e for e in self.early_endings if e.code == code), None)
 
     def process_folder(self, process_id: str, base: Path = BPMN_DIR) -> Path:
         return Path(base) / self.subfolder / process_id
@@ -85,6 +107,15 @@ SCOTLAND_PROFILE = Profile(
     milestones=_frozen(vocabulary.MILESTONES),
     milestone_order=vocabulary.JOURNEY_ORDER + vocabulary.CSO_ORDER,
     holiday_region=SCOTLAND,
+    early_endings=(
+        EarlyEnding("removed_by_parent", "A parent removed the child from voluntary care "
+                    "(section 25)"),
+        EarlyEnding(TURNED_18, "The child turned 18, or moved on to continuing care or "
+                    "aftercare"),
+        EarlyEnding("moved_council", "The child moved to another local authority"),
+        EarlyEnding("died", "The child died"),
+        EarlyEnding("other", "Another reason (say what in the note)", note_required=True),
+    ),
     wording=_frozen({
         "child_looked_after": "Looked after and accommodated",
         "start_child": "Accommodate a child",
@@ -155,6 +186,22 @@ ENGLAND_PROFILE = Profile(
     milestones=_frozen(ENGLAND_MILESTONES),
     milestone_order=tuple(ENGLAND_MILESTONES),
     holiday_region=ENGLAND,
+    # The SSDA903 reasons a child stops being looked after outside a review or visit (the
+    # diagram's own "Ceased to be looked after" ends record the rest), kept in the same
+    # CEASED milestone with the same ``reason_ceased`` field, so the return reads them.
+    early_endings=(
+        EarlyEnding("removed_by_parent", "A parent removed the child from section 20 "
+                    "accommodation (SSDA903 E4B)", data=_frozen({"reason_ceased": "E4B"})),
+        EarlyEnding(TURNED_18, "The child turned 18 (SSDA903 E8; a staying put or "
+                    "independent living move is recorded at a review)",
+                    data=_frozen({"reason_ceased": "E8"})),
+        EarlyEnding("moved_council", "Care taken over by another local authority (SSDA903 E3)",
+                    data=_frozen({"reason_ceased": "E3"})),
+        EarlyEnding("died", "The child died (SSDA903 E2)", data=_frozen({"reason_ceased": "E2"})),
+        EarlyEnding("other", "Another reason (SSDA903 E8; say what in the note)",
+                    note_required=True, data=_frozen({"reason_ceased": "E8"})),
+    ),
+    ending_milestone="CEASED",
     wording=_frozen({
         "child_looked_after": "Looked after",
         "start_child": "Child becomes looked after",

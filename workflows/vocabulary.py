@@ -40,6 +40,8 @@ MILESTONES: dict[str, str] = {
     "CSO_START": "Compulsory Supervision Order at home",
     "AIM1_REVIEW": "Aim 1 review",
     "CSO_HEARING": "Children's Hearing decision",
+    # Recorded by no task: a team leader ended the journey early (services/journey_endings.py).
+    "JOURNEY_ENDED": "Journey ended early",
 }
 JOURNEY_ORDER = ("LA_START", "PLANNING_MTG", "INITIAL_LAR", "INTERIM_LAR", "LEGAL_REFERRAL",
                  "LEGAL_OPINION", "PERM_RECOMMENDATION", "RETURN_HOME", "CAPR", "PANEL", "ADM",
