@@ -67,7 +67,8 @@ class Profile:
     milestones: Mapping[str, str]         # code -> label
     milestone_order: tuple[str, ...]      # the order a child's page lists them in
     holiday_region: str                   # due_rules region: SCT, ENG
-    wording: Mapping[str, str] = field(default_factory=dict)    # Why a child's journey may end before its diagram ends it (workflows/services/
+    wording: Mapping[str, str] = field(default_factory=dict)
+    # Why a child's journey may end before its diagram ends it (workflows/services/
     # journey_endings.py), and the milestone that records the ending with its reason.
     early_endings: tuple[EarlyEnding, ...] = ()
     ending_milestone: str = "JOURNEY_ENDED"
