@@ -69,3 +69,40 @@ def _references(node) -> Iterator[str]:
     elif isinstance(node, list):
         for value in node:
             yield from _references(value)
+
+
+# -- choices only an import may record -----------------------------------------------------
+# A choice marked ``"x-import-only": true`` (in a field's ``oneOf``) is what a caseload
+# import records when the council's file does not say: "not recorded" is a fact about the
+# history, not an answer a worker gives, so no worker is offered it and none may submit it.
+# Top-level fields only: that is where the shipped forms carry such a choice.
+IMPORT_ONLY = "x-import-only"
+
+
+def import_only_choices(prop: dict) -> list:
+    """The values of ``prop``'s choices that only an import may record."""
+    return [o["const"] for o in prop.get("oneOf") or () if isinstance(o, dict)
+            and o.get(IMPORT_ONLY) is True and "const" in o]
+
+
+def import_only_answers(schema: dict, data: Mapping) -> list[str]:
+    """The fields of ``data`` answered with a choice only an import may record."""
+    props = schema.get("properties") or {}
+    return [name for name, value in data.items() if isinstance(props.get(name), dict)
+            and value in import_only_choices(props[name])]
+
+
+def for_workers(schema: dict) -> dict:
+    """The form as a worker is offered it: without the import-only choices. The schema
+    itself is returned when it has none (the usual case), so nothing is copied."""
+    props = schema.get("properties") or {}
+    marked = [name for name, prop in props.items()
+              if isinstance(prop, dict) and import_only_choices(prop)]
+    if not marked:
+        return schema
+    trimmed = dict(props)
+    for name in marked:
+        trimmed[name] = dict(props[name], oneOf=[o for o in props[name]["oneOf"]
+                                                 if not (isinstance(o, dict)
+                                                         and o.get(IMPORT_ONLY) is True)])
+    return dict(schema, properties=trimmed)

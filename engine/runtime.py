@@ -214,10 +214,15 @@ class Runtime:
         spec = registry.load(instance.model).spec.task_specs.get(task_name)
         return routing.assign_target(spec) if spec is not None else None
 
-    def validate(self, schema: dict, data: Mapping, dates: date_rules.Facts | None = None) -> None:
+    def validate(self, schema: dict, data: Mapping, dates: date_rules.Facts | None = None,
+                 *, imported: bool = False) -> None:
         """422 listing every field's problem: the form's JSON Schema, then (for fields it
-        accepts) the form's date rules checked against ``dates``."""
-        errors = []
+        accepts) the form's date rules checked against ``dates``. Unless ``imported``, a
+        choice only an import may record ("not recorded") is refused too."""
+        errors = [] if imported else [
+            FieldError(name, "This choice is recorded only by a caseload import; choose one "
+                             "of the others.")
+            for name in form_schemas.import_only_answers(schema, data)]
         for error in form_schemas.problems(schema, data):
             path = ".".join(str(p) for p in error.absolute_path)
             if error.validator == "required":
@@ -264,7 +269,7 @@ class Runtime:
         if task is None or task.state != TaskState.READY:
             raise Conflict("This task is no longer open; reload the queue.")
         schema, _ = self.form_for(instance, item.task_name)
-        self.validate(schema, data, self.date_facts(instance, wf))
+        self.validate(schema, data, self.date_facts(instance, wf), imported=user.id is None)
         task.data.update(dict(data))
         with step_limits.bounded_expressions(wf):
             milestones.on_task_completed(task)

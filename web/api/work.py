@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from flask_smorest import Blueprint
 
-from engine import clock
+from engine import clock, form_schemas
 from engine.models import OPEN, ProcessInstance, WorkItem
 from engine.queues import QueueFilter, list_work
 from web.shared.database import db
@@ -88,7 +88,9 @@ def _detail(session, caller, item: WorkItem) -> dict:
     assignees = [{"username": u.username, "display_name": u.display_name}
                  for u in task_service.assignees(session, item) if u.id != item.assignee_id] \
         if oversee else []
-    return {**_one(session, item), "form": {"schema": schema, "ui_schema": ui},
+    # a worker is never offered the choices only an import records ("not recorded")
+    return {**_one(session, item), "form": {"schema": form_schemas.for_workers(schema),
+                                            "ui_schema": ui},
             "draft": item.draft,
             "permissions": {"claim": policy.can_claim(caller, item),
                             "release": policy.can_release(caller, item),

@@ -20,6 +20,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from engine.form_schemas import IMPORT_ONLY
+
 MAX_ROWS = 100
 _DIGITS = re.compile(r"^\d+$")
 
@@ -77,9 +79,11 @@ class Field:
 
 # -- schema helpers -----------------------------------------------------------------------
 def choices(prop: dict) -> list[tuple[str, str]]:
+    """The options a worker is offered: never a choice only an import records
+    (``x-import-only``, engine/form_schemas.py)."""
     if "oneOf" in prop:
         return [(str(o["const"]), o.get("title") or str(o["const"]))
-                for o in prop["oneOf"] if "const" in o]
+                for o in prop["oneOf"] if "const" in o and o.get(IMPORT_ONLY) is not True]
     if "enum" in prop:
         return [(str(v), str(v).replace("_", " ").capitalize()) for v in prop["enum"]]
     return []

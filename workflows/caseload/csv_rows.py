@@ -19,6 +19,7 @@ from datetime import date, datetime
 from engine.csv_cells import uncell
 from engine.plain_text import single_line_problem
 
+from workflows.caseload.outcomes import OUTCOME_COLUMNS, read_outcome
 from workflows.vocabulary import CSO_HOME, PERMANENCE
 
 ACCOMMODATED, CSO_AT_HOME = "accommodated", "cso_home"
@@ -43,11 +44,7 @@ JOURNEY_DATES = ("LA_START", "PLANNING_MTG", "INITIAL_LAR", "INTERIM_LAR", "LEGA
                  "LEGAL_OPINION", "PERM_RECOMMENDATION", "RETURN_HOME", "CAPR", "PANEL", "ADM",
                  "APPLICATION_LODGED", "ORDER_GRANTED")
 CSO_DATES = ("CSO_START", "AIM1_REVIEW", "CSO_HEARING")
-# What the last Aim 1 review recommended and the Hearing decided, as the review loop's forms
-# record them (hold_aim1_review, record_hearing_decision): the Aim 1 outcome mix counts the
-# recommendations, so an import must carry them rather than one value for every child.
-AIM1_RECOMMENDATIONS = ("terminate", "continue", "vary", "permanence_away")
-HEARING_DECISIONS = ("continued", "varied", "terminated")
+# What the last Aim 1 review recommended and the Hearing decided: workflows/caseload/outcomes.py
 
 COLUMNS = ("reference", "name", "date_of_birth", "team", "allocated_worker", "legal_status",
            *JOURNEY_DATES[:6], "last_undecided_lar", "PERM_RECOMMENDATION", "route", "order_sought",
@@ -307,15 +304,10 @@ def validate_row(raw: Mapping, row: int, today: date, teams: Mapping[str, str],
                                 f"{', '.join(ORDERS)}")
         order = None
     outcomes = {}
-    for column, allowed in (("aim1_recommendation", AIM1_RECOMMENDATIONS),
-                            ("hearing_decision", HEARING_DECISIONS)):
-        value = cells.get(column, "").lower().replace(" ", "_") or None
-        if value and value not in allowed:
-            problem(column, f"{cells[column]!r} is not one of {', '.join(allowed)}"
-                    + ("; a Hearing that decided on permanence away from home: import the "
-                       "child as accommodated" if value == "away_from_home" else ""))
-            value = None
-        outcomes[column] = value
+    for column in OUTCOME_COLUMNS:
+        outcomes[column], reason = read_outcome(column, cells.get(column, ""))
+        if reason:
+            problem(column, reason)
     dates = {c: d for c, d in parsed.items() if c in JOURNEY_DATES or c in CSO_DATES}
     child = ChildRow(row, reference, name, team or "", status, parsed.get("date_of_birth"), worker,
                      dates, route, order, parsed.get("last_undecided_lar"),
@@ -418,7 +410,9 @@ def _check_cso(child: ChildRow, problem) -> None:
     _check_sequence(child, list(CSO_DATES), problem)
     booked = child.next_review_date
     if booked:
-        if "AIM1_REVIEW" in dates and "CSO_HEARING" not in dates:
+        # A "continue" recommendation may go to no Hearing (the deployed diagram decides)
+        if "AIM1_REVIEW" in dates and "CSO_HEARING" not in dates \
+                and child.aim1_recommendation != "continue":
             problem("next_review_date", "the next review is booked after the Hearing decides on "
                                         "the last one: give CSO_HEARING")
         elif booked < max(dates.values()):

@@ -40,7 +40,7 @@ from engine.models import OPEN, ProcessInstance, Subject, Team, Timer, UserAccou
 from workflows.caseload import csv_rows as caseload_csv
 from workflows.children import records as child_records
 from workflows.caseload.csv_rows import ACCOMMODATED, ChildRow, RowError
-from workflows.caseload.steps import Step, answers, steps as placement_steps
+from workflows.caseload.steps import NotRecordable, Step, answers, steps as placement_steps
 
 IMPORTED_EVENT = "child_imported"
 TIMER_LAG = timedelta(minutes=1)  # a timer fires once its time has passed
@@ -305,7 +305,10 @@ def _place(session: Session, ctx: ImportContext, child: ChildRow, result: Import
                                               f"opened on {opened}")
         _advance(day)
         schema, _ = ctx.runtime.form_for(instance, item.task_name)
-        data = answers(schema, day, step.answers, ctx.note)
+        try:
+            data = answers(schema, day, step.answers, ctx.note, step.not_recorded)
+        except NotRecordable as exc:
+            raise PlacementError(exc.column, exc.reason) from None
         try:
             ctx.runtime.complete(session, item.id, data, importer)
         except InvalidData as exc:  # e.g. a date the form's date rules refuse
@@ -343,6 +346,11 @@ def _reach(session: Session, ctx: ImportContext, instance: ProcessInstance, step
         match = next((i for i in items if i.task_name == step.task), None)
         if match is not None:
             return match
+        if step.follows:  # the diagram did not ask for it after the step before
+            open_now = ", ".join(i.task_name for i in items) or "no task"
+            raise PlacementError(step.column, f"the deployed diagram asks for no "
+                                 f"'{step.task}' after the step before it (it has {open_now} "
+                                 f"open): leave {step.column} blank")
         timer = _next_timer(session, instance)
         if timer is None or items:
             open_now = ", ".join(i.task_name for i in items) or "nothing (the process has ended)"

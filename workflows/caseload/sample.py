@@ -22,6 +22,8 @@ AFTER = {"home": (("RETURN_HOME", 7, 40), ("ORDER_GRANTED", 80, 110)),
          "kinship": (("APPLICATION_LODGED", 20, 70), ("ORDER_GRANTED", 60, 140))}
 COURT = (("CAPR", 30, 70), ("PANEL", 20, 50), ("ADM", 3, 20), ("APPLICATION_LODGED", 20, 60),
          ("ORDER_GRANTED", 90, 220))
+# What the last Aim 1 review recommended ("": not in the records, imported as not recorded)
+RECOMMENDATION_WEIGHTS = {"continue": 5, "terminate": 2, "vary": 2, "": 1}
 NAMES = ["Ava", "Ben", "Cara", "Dylan", "Erin", "Finn", "Gracie", "Harris", "Isla", "Jack",
          "Kayla", "Lewis", "Maisie", "Noah", "Olivia", "Rory", "Sophie", "Zak"]
 
@@ -79,6 +81,7 @@ def sample_rows(count: int, today: date, *, seed: int = 2026, teams=("north", "s
     """``count`` rows ({column: cell}); a quarter of the children are on a CSO at home.
     ``workers``: team → user name of the allocated worker (none when missing)."""
     rng = random.Random(seed)
+    outcomes = random.Random(seed + 1)  # its own stream: the dates stay those of any seed
     rows = []
     for number in range(1, count + 1):
         team = rng.choice(list(teams))
@@ -87,6 +90,9 @@ def sample_rows(count: int, today: date, *, seed: int = 2026, teams=("north", "s
                "team": team, "allocated_worker": (workers or {}).get(team, ""),
                "legal_status": CSO_AT_HOME if number % 4 == 0 else ACCOMMODATED}
         (_cso if number % 4 == 0 else _accommodated)(rng, row, today)
+        if "AIM1_REVIEW" in row:
+            row["aim1_recommendation"] = outcomes.choices(
+                list(RECOMMENDATION_WEIGHTS), list(RECOMMENDATION_WEIGHTS.values()))[0]
         start = date.fromisoformat(row.get("LA_START") or row["CSO_START"])
         row["date_of_birth"] = _iso(start - timedelta(days=rng.randint(0, 5800)))
         rows.append(row)

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from datetime import date
 
+from engine.form_schemas import import_only_choices
+
 from workflows.caseload.csv_rows import (ACCOMMODATED, COMMON_STEPS, NOT_DECIDED, ROUTE_STEPS,
                                          ChildRow)
+from workflows.caseload.outcomes import RECOMMENDATION_FIELD
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,19 @@ class Step:
     day: date | None
     column: str
     answers: dict = field(default_factory=dict)
+    # form field -> the column that left it blank: recorded as the form's import-only choice
+    not_recorded: dict = field(default_factory=dict)
+    # a step the deployed diagram may not ask for (a Hearing after a "continue"
+    # recommendation): it must be open straight after the step before, no timer fired
+    follows: bool = False
+
+
+class NotRecordable(ValueError):
+    """The deployed form has no import-only choice for a field the row left blank."""
+
+    def __init__(self, column: str, reason: str):
+        super().__init__(reason)
+        self.column, self.reason = column, reason
 
 
 def steps(child: ChildRow) -> list[Step]:
@@ -62,32 +78,43 @@ def _journey_steps(child: ChildRow) -> list[Step]:
     return found
 
 
-AIM1_CONTINUED = {"recommendation": "continue", "grounds_still_relevant": "yes",
-                  "family_situation_changed": "no", "support_without_order": "no"}
+# The review's other choices are not in the CSV: what the form asks before a recommendation
+AIM1_REVIEWED = {"grounds_still_relevant": "yes", "family_situation_changed": "no",
+                 "support_without_order": "no"}
 
 
 def _cso_steps(child: ChildRow) -> list[Step]:
+    """The last review with its own recommendation, or "not recorded" when the row has none
+    (never "continue": the Aim 1 outcome mix counts it); then the Hearing, if dated."""
     dates, found = child.dates, []
     review = dates.get("AIM1_REVIEW")
     if review:
         found.append(Step("schedule_aim1_review", None, "AIM1_REVIEW",
                           {"review_date": review.isoformat()}))
-        held = dict(AIM1_CONTINUED)
+        held, unknown = dict(AIM1_REVIEWED), {}
         if child.aim1_recommendation:
-            held["recommendation"] = child.aim1_recommendation
-        found.append(Step("hold_aim1_review", review, "AIM1_REVIEW", held))
+            held[RECOMMENDATION_FIELD] = child.aim1_recommendation
+        else:
+            unknown[RECOMMENDATION_FIELD] = "aim1_recommendation"
+        found.append(Step("hold_aim1_review", review, "AIM1_REVIEW", held, unknown))
         if "CSO_HEARING" in dates:
             found.append(Step("record_hearing_decision", dates["CSO_HEARING"], "CSO_HEARING",
-                              {"hearing_decision": child.hearing_decision or "continued"}))
-    if child.next_review_date and (not review or "CSO_HEARING" in dates):
+                              {"hearing_decision": child.hearing_decision or "continued"},
+                              follows=True))
+    if child.next_review_date and (not review or "CSO_HEARING" in dates
+                                   or child.aim1_recommendation == "continue"):
         found.append(Step("schedule_aim1_review", None, "next_review_date",
                           {"review_date": child.next_review_date.isoformat()}))
     return found
 
 
-def answers(schema: dict, day: date, given: Mapping, note: str) -> dict:
+def answers(schema: dict, day: date, given: Mapping, note: str,
+            not_recorded: Mapping[str, str] | None = None) -> dict:
     """A form answer for an imported step: required dates are the step's date, required
-    free text says it was not recorded, choices come from the row (``given``)."""
+    free text says it was not recorded, choices come from the row (``given``), and a
+    choice the row left blank (``not_recorded``: field -> column) is the form's
+    import-only choice; a form without one cannot say "not recorded", so the row is
+    refused rather than given a guessed value."""
     props = schema.get("properties", {})
     data = {}
     for name in schema.get("required", []):
@@ -97,4 +124,12 @@ def answers(schema: dict, day: date, given: Mapping, note: str) -> dict:
         elif prop.get("type") == "string" and "oneOf" not in prop and "enum" not in prop:
             data[name] = note[:prop.get("maxLength", len(note))]
     data.update(given)
+    for name, column in (not_recorded or {}).items():
+        choices = import_only_choices(props.get(name, {}))
+        if not choices:
+            raise NotRecordable(column, f"blank, and the deployed form '{schema.get('title', '')}'"
+                                " cannot record it as not recorded; give the value, or deploy "
+                                "the current diagrams (their form has a 'not recorded' choice "
+                                "that only the import writes)")
+        data[name] = choices[0]
     return data

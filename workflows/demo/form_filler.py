@@ -25,7 +25,8 @@ TEXT = {
 
 def _choices(prop: dict) -> list:
     if "oneOf" in prop:
-        return [o["const"] for o in prop["oneOf"] if "const" in o]
+        return [o["const"] for o in prop["oneOf"] if "const" in o
+                and o["const"] not in form_schemas.import_only_choices(prop)]
     if "enum" in prop:
         return list(prop["enum"])
     return []

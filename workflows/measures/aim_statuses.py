@@ -36,6 +36,9 @@ RECOMMENDATIONS = {"terminate": "Terminate the CSO", "continue": "Continue the C
 ROUTES = {"home": "Remain at or return home", "kinship": "Kinship care order",
           "permanence_order": "Permanence order", "adoption": "Adoption"}
 NOT_RECORDED = "not recorded"
+# The review form's import-only choice: a caseload import that did not know the
+# recommendation records this, never a guess, and it is counted as not recorded.
+IMPORTED_NOT_RECORDED = "not_recorded"
 
 
 class Entry(NamedTuple):
@@ -208,10 +211,11 @@ class AimResult:
                 [(item.instance_id, item.reason) for item in self.left_out], self.outcome_mix())
 
     def outcome_mix(self) -> list[tuple[str, str, int, float | None]]:
-        """Aim 1: recommendations of the first reviews done (code, label, count, % of reviews)."""
+        """Aim 1: recommendations of the first reviews done (code, label, count, % of reviews).
+        A review without one, or imported without one, is its own row: "Not recorded"."""
         counts: Counter = Counter()
         for detail, n in self.total.details(ON_TIME, LATE).items():
-            counts[detail or NOT_RECORDED] += n
+            counts[NOT_RECORDED if detail in (None, IMPORTED_NOT_RECORDED) else detail] += n
         done = sum(counts.values())
         labels = dict(RECOMMENDATIONS) | {NOT_RECORDED: "Not recorded"}
         codes = list(RECOMMENDATIONS) + sorted(c for c in counts if c not in labels)
