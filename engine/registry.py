@@ -5,6 +5,8 @@ cached per version id because a version never changes once written.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import json
@@ -37,24 +39,48 @@ _MAX_FORM_BYTES = 256 * 1024
 
 @dataclass
 class ModelBundle:
-    """A diagram and its forms, as uploaded or read from ``bpmn/<process_id>/``."""
+    """A diagram, its forms and the document templates its tasks name (``document``), as
+    uploaded or read from ``bpmn/<process_id>/`` (``forms/``, ``documents/``). The engine
+    keeps templates as bytes and never opens them: the domain checks and renders them
+    (``ValidationContext.document_check``)."""
     process_id: str
     bpmn_xml: str
     forms: dict[str, str] = field(default_factory=dict)
+    documents: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     def from_directory(cls, folder: Path) -> "ModelBundle":
         folder = Path(folder)
-        forms_dir = folder / "forms"
+        forms_dir, documents_dir = folder / "forms", folder / "documents"
         forms = {p.name: p.read_text(encoding="utf-8") for p in sorted(forms_dir.glob("*.json"))} \
             if forms_dir.is_dir() else {}
-        return cls(folder.name, (folder / f"{folder.name}.bpmn").read_text(encoding="utf-8"), forms)
+        documents = {p.name: p.read_bytes() for p in sorted(documents_dir.glob("*.docx"))} \
+            if documents_dir.is_dir() else {}
+        return cls(folder.name, (folder / f"{folder.name}.bpmn").read_text(encoding="utf-8"), forms,
+                   documents)
 
     def content_hash(self) -> str:
         digest = hashlib.sha256(self.bpmn_xml.encode("utf-8"))
         for name in sorted(self.forms):
             digest.update(b"\0" + name.encode() + b"\0" + self.forms[name].encode("utf-8"))
+        for name in sorted(self.documents):  # none: the hash of a version without templates
+            digest.update(b"\0documents/" + name.encode() + b"\0" + self.documents[name])
         return digest.hexdigest()
+
+    @staticmethod
+    def encode_documents(documents: dict[str, bytes] | None) -> dict[str, str]:
+        """As stored in a JSON column (``process_model.documents``, ``model_draft.documents``)."""
+        return {k: base64.b64encode(v).decode("ascii") for k, v in (documents or {}).items()}
+
+    @staticmethod
+    def decode_documents(stored: dict | None) -> dict[str, bytes]:
+        found = {}
+        for name, text in (stored or {}).items():
+            try:
+                found[name] = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError, TypeError):
+                continue  # never written by PACE Flow: left out, so the check names it missing
+        return found
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,9 @@ class ValidationContext:
     rules: RulePolicy
     script_functions: frozenset[str] = frozenset()
     milestones: frozenset[str] | None = None
+    # The domain's check of a task's document template: (name, template bytes, form schema,
+    # form file name) -> problems in words. None: templates are not checked.
+    document_check: object | None = None
 
 
 def _properties(node) -> dict[str, str]:
@@ -195,6 +224,9 @@ def _check_properties(node, props, bundle, ctx, milestones=None) -> list[Problem
             check_expression(props["milestoneWhen"])
         except UnsafeExpression as exc:
             add(f"milestoneWhen {exc}")
+    if "document" in props:
+        problems.extend(Problem(node.get("id") or "", node.sourceline, message)
+                        for message in _document_problems(props, bundle, ctx, is_user_task))
     if props.get("plans"):
         code, _, fieldname = props["plans"].partition("=")
         if not _CODE.match(code.strip()) or not fieldname.strip().isidentifier():
@@ -204,6 +236,25 @@ def _check_properties(node, props, bundle, ctx, milestones=None) -> list[Problem
         if not (target.isidentifier() and source.isidentifier()):
             add(f"startData {pair!r} must read target=source")
     return problems
+
+
+def _document_problems(props, bundle, ctx, is_user_task) -> list[str]:
+    name = props["document"].strip()
+    if not is_user_task:
+        return ["has a document, but only a user task makes one: move it to the task"]
+    if not re.match(r"^[A-Za-z0-9_.-]{1,100}\.docx$", name):
+        return [f"document {name!r} must be a plain file name ending .docx, with no folders"]
+    if name not in bundle.documents:
+        return [f"document names {name!r}, which is not among the uploaded Word templates"]
+    if ctx.document_check is None:
+        return []
+    form_name = props.get("formJsonSchemaFilename", "")
+    try:
+        schema = json.loads(bundle.forms.get(form_name) or "{}")
+    except json.JSONDecodeError:
+        schema = {}
+    return [f"document {message}" for message in
+            ctx.document_check(name, bundle.documents[name], schema, form_name)]
 
 
 @functools.lru_cache(maxsize=256)  # many tasks share one form: checked once
@@ -370,6 +421,7 @@ def deploy(session: Session, bundle: ModelBundle, ctx: ValidationContext, actor:
                               .where(ProcessModel.process_id == bundle.process_id)) or 0) + 1
     model = ProcessModel(process_id=bundle.process_id, version=version, name=name,
                          bpmn_xml=bundle.bpmn_xml, forms=dict(bundle.forms), content_hash=digest,
+                         documents=ModelBundle.encode_documents(bundle.documents),
                          deployed_by=actor, deployed_at=clock.now(), reason=reason,
                          pdsa_cycle_id=pdsa_cycle_id)
     session.add(model)

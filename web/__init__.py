@@ -93,4 +93,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(people_views.bp)  # administrators: teams, people, who holds each role
     from web.pages import case_file
     case_file.init_app(app)  # case notes and attachments on the child and task pages
+    from web.pages import documents
+    documents.init_app(app)  # generated documents on the child page; a draft's Word templates
     return app

@@ -113,6 +113,23 @@ def can_add_to_case_file(actor: Actor, team: str | None) -> bool:
     return can_view_child(actor, team) and holds_any(actor, CASE_FILE_ROLES)
 
 
+def can_read_documents(actor: Actor, team: str | None) -> bool:
+    """A child's generated documents (action minute, legal referral, review record) are
+    part of the child's record: read, downloaded and printed by everyone who may see it."""
+    return can_view_child(actor, team)
+
+
+def can_make_document(actor: Actor, team: str | None) -> bool:
+    """Make a completed task's document again (the child page): those who add to the
+    child's file; auditors read documents and never make them."""
+    return can_add_to_case_file(actor, team)
+
+
+def can_preview_templates(actor: Actor) -> bool:
+    """Preview a draft's Word template with a demo child: those who change models."""
+    return can_change_models(actor)
+
+
 # -- measures -------------------------------------------------------------------------
 def can_view_measures(actor: Actor) -> bool:
     """The aims' figures, settings, run charts and PDSA cycles."""

@@ -24,6 +24,7 @@ from engine import models as engine_models
 # Imported for the tables (and indexes) they declare on the engine's Base.metadata.
 from workflows.caseload import jobs as caseload_jobs
 from workflows.casework import tables as casework_tables  # noqa: F401
+from workflows.documents import tables as document_tables  # noqa: F401
 from workflows.measures import indexes as measure_indexes, tables as settings_models
 from workflows.process_models import drafts as model_drafts  # noqa: F401
 

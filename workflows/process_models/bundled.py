@@ -10,6 +10,7 @@ from engine import registry
 from engine.models import ProcessModel
 
 from workflows import profiles
+from workflows.process_models import document_templates
 from workflows.engine_config import BPMN_DIR, pace_config
 
 
@@ -19,7 +20,8 @@ def deploy_bundled(session: Session, actor: str = "system", folder: Path = BPMN_
     deployed = []
     for profile in profiles.enabled():
         ctx = registry.ValidationContext(frozenset(profile.roles), config.rules,
-                                         frozenset(config.script_functions))
+                                         frozenset(config.script_functions),
+                                         document_check=document_templates.check)
         for pid in profile.processes:
             bundle = registry.ModelBundle.from_directory(profile.process_folder(pid, folder))
             deployed.append(registry.deploy(session, bundle, ctx, actor, reason=reason))

@@ -34,6 +34,7 @@ from workflows.process_models import xml_encodings
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024     # one upload request, every file together
 MAX_FORM_BYTES = 256 * 1024            # as engine.registry checks forms
+MAX_TEMPLATE_BYTES = 1024 * 1024       # a Word template (document_templates checks the rest)
 MAX_FILES = 200
 # A zip may unpack to no more than one upload (MAX_UPLOAD_BYTES) in all, and no entry may be
 # compressed more than this many times over: diagrams and forms compress 5-20 times, a zip
@@ -69,6 +70,8 @@ class ModelDraft(Base):
     base_version: Mapped[int | None] = mapped_column(Integer)  # the version it was copied from
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Word templates by file name, base64 (as process_model.documents; migration 0017)
+    documents: Mapped[dict | None] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(20))  # copy | upload | editor
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open|deployed|discarded
     note: Mapped[str] = mapped_column(String(300), default="")
@@ -82,7 +85,8 @@ class ModelDraft(Base):
     __mapper_args__ = {"version_id_col": revision}
 
     def bundle(self) -> ModelBundle:
-        return ModelBundle(self.process_id, self.bpmn_xml, dict(self.forms or {}))
+        return ModelBundle(self.process_id, self.bpmn_xml, dict(self.forms or {}),
+                           ModelBundle.decode_documents(self.documents))
 
 
 # -- reading uploads ----------------------------------------------------------------------
@@ -92,6 +96,7 @@ class Upload:
     process_ids: list[str]        # executable processes the diagram declares
     bpmn_xml: str | None = None
     forms: dict[str, str] | None = None
+    documents: dict[str, bytes] | None = None  # Word templates, as uploaded (checked by the caller)
 
 
 def _plain_name(name: str) -> str:
@@ -170,7 +175,7 @@ def _zip_entries(name: str, data: bytes) -> list[tuple[str, bytes]]:
         parts = info.filename.split("/")
         if info.filename.startswith("/") or "\\" in info.filename or \
                 any(p in ("", ".", "..") for p in parts) or len(parts) > 3 or \
-                (len(parts) == 3 and parts[1] != "forms"):
+                (len(parts) == 3 and parts[1] not in ("forms", "documents")):
             raise UploadRefused(f"{name} holds {info.filename!r}, which is not allowed: the zip may "
                                 "hold only the diagram (.bpmn) and forms/<name>.json, with no "
                                 "'..' or absolute paths.")
@@ -217,12 +222,16 @@ DIAGRAM_SUFFIXES = (".bpmn", ".bpmn20.xml", ".xml")
 
 
 def _entry_limit(name: str) -> int:
+    if name.lower().endswith(".docx"):
+        return MAX_TEMPLATE_BYTES
     return MAX_DIAGRAM_BYTES if name.lower().endswith(DIAGRAM_SUFFIXES) else MAX_FORM_BYTES
 
 
-def _check_zip_entry(name: str, info: zipfile.ZipInfo) -> None:
+def check_zip_entry(name: str, info: zipfile.ZipInfo, limit: int | None = None,
+                    kind: str = "diagram or form") -> None:
     """Refuse an entry before unpacking it: encrypted, compressed in a way that is not read
-    with bounded memory, nested archive, or declaring a size or ratio of a zip bomb."""
+    with bounded memory, nested archive, or declaring a size or ratio of a zip bomb. Word
+    templates (a .docx is a zip) are checked by the same rules, with their own ``limit``."""
     short = info.filename.rsplit("/", 1)[-1]
     if info.flag_bits & 0x1 or info.compress_type == _AES:
         raise UploadRefused(_ENCRYPTED.format(name=name, entry=info.filename))
@@ -231,18 +240,23 @@ def _check_zip_entry(name: str, info: zipfile.ZipInfo) -> None:
     if short.lower().endswith((".zip", ".jar", ".7z", ".gz", ".tar", ".rar")):
         raise UploadRefused(f"{name} holds another archive, {info.filename}: put the diagram "
                             "and its forms in one .zip, not a .zip inside a .zip.")
-    limit = _entry_limit(short)
+    limit = limit or _entry_limit(short)
     if info.file_size > limit:
         raise UploadRefused(f"{name}: {info.filename} is larger than {limit:,} bytes once "
                             "unpacked.", too_large=True)
     if info.file_size > 64 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
         raise UploadRefused(f"{name}: {info.filename} is compressed more than {MAX_ZIP_RATIO} "
-                            "times over, as no diagram or form is; it looks like a zip bomb "
+                            f"times over, as no {kind} is; it looks like a zip bomb "
                             "and was not unpacked.", too_large=True)
 
 
-def read_upload(files: list[tuple[str, bytes]]) -> Upload:
-    """Check every uploaded file; raise UploadRefused with a plain message, or return it."""
+_check_zip_entry = check_zip_entry
+
+
+def read_upload(files: list[tuple[str, bytes]], *, documents: bool = False) -> Upload:
+    """Check every uploaded file; raise UploadRefused with a plain message, or return it.
+    Word templates (.docx) are taken only with ``documents``, by
+    ``document_templates.read_upload``, which checks them."""
     if sum(len(d) for _, d in files) > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"The upload is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; "
                             "a diagram and its forms are far smaller.", too_large=True)
@@ -251,11 +265,13 @@ def read_upload(files: list[tuple[str, bytes]]) -> Upload:
         name = _plain_name(name or "")
         if name.lower().endswith(".zip"):
             expanded += _zip_entries(name, data)
+        elif name.lower().endswith(".docx") and documents:
+            expanded.append((name, data))  # a zip too, but read by its own checks
         else:
             expanded.append((name, data))
     if len(expanded) > MAX_FILES:
         raise UploadRefused(f"At most {MAX_FILES} files can be uploaded at once.")
-    result = Upload(process_ids=[], forms={})
+    result = Upload(process_ids=[], forms={}, documents={})
     for name, data in expanded:
         name = _plain_name(name)
         lower = name.lower()
@@ -265,8 +281,11 @@ def read_upload(files: list[tuple[str, bytes]]) -> Upload:
             result.bpmn_xml, result.process_ids = _diagram(name, data)
         elif lower.endswith(".json"):
             result.forms[name] = _form(name, data)
+        elif lower.endswith(".docx") and documents:
+            result.documents[name] = data
         else:
-            raise UploadRefused(f"{name} is not a diagram (.bpmn), a form (.json) or a .zip of them.")
+            raise UploadRefused(f"{name} is not a diagram (.bpmn), a form (.json), a Word "
+                                "template (.docx) or a .zip of them.")
     return result
 
 
@@ -288,10 +307,12 @@ def open_drafts(session: Session, process_id: str | None = None) -> list[ModelDr
 
 
 def create(session: Session, process_id: str, bpmn_xml: str, forms: dict[str, str], actor: str,
-           *, source: str, base_version: int | None, note: str = "") -> ModelDraft:
+           *, source: str, base_version: int | None, note: str = "",
+           documents: dict[str, bytes] | None = None) -> ModelDraft:
     now = clock.now()
     draft = ModelDraft(process_id=process_id, base_version=base_version, bpmn_xml=bpmn_xml,
-                       forms=dict(forms), source=source, status="open", note=note[:300],
+                       forms=dict(forms), documents=ModelBundle.encode_documents(documents),
+                       source=source, status="open", note=note[:300],
                        created_by=actor, created_at=now, updated_by=actor, updated_at=now)
     session.add(draft)
     session.flush()
@@ -304,7 +325,8 @@ def create(session: Session, process_id: str, bpmn_xml: str, forms: dict[str, st
 def copy_version(session: Session, model: ProcessModel, actor: str) -> ModelDraft:
     return create(session, model.process_id, model.bpmn_xml, dict(model.forms), actor,
                   source="copy", base_version=model.version,
-                  note=f"Copy of version {model.version}")
+                  note=f"Copy of version {model.version}",
+                  documents=ModelBundle.decode_documents(model.documents))
 
 
 def _check_revision(draft: ModelDraft, revision: int | None) -> None:
@@ -334,6 +356,10 @@ def add_files(session: Session, draft: ModelDraft, upload: Upload, actor: str) -
     if upload.forms:
         draft.forms = {**(draft.forms or {}), **upload.forms}
         changed += sorted(upload.forms)
+    if upload.documents:
+        draft.documents = {**(draft.documents or {}),
+                           **ModelBundle.encode_documents(upload.documents)}
+        changed += sorted(upload.documents)
     if changed:
         _touch(session, draft, actor, "files uploaded: " + ", ".join(changed))
     return changed
@@ -344,6 +370,13 @@ def remove_form(session: Session, draft: ModelDraft, name: str, actor: str) -> N
         raise NotFound(f"This draft has no form {name!r}.")
     draft.forms = {k: v for k, v in draft.forms.items() if k != name}
     _touch(session, draft, actor, f"form removed: {name}")
+
+
+def remove_document(session: Session, draft: ModelDraft, name: str, actor: str) -> None:
+    if name not in (draft.documents or {}):
+        raise NotFound(f"This draft has no Word template {name!r}.")
+    draft.documents = {k: v for k, v in draft.documents.items() if k != name}
+    _touch(session, draft, actor, f"Word template removed: {name}")
 
 
 def discard(session: Session, draft: ModelDraft, actor: str) -> None:
@@ -365,12 +398,15 @@ def _touch(session: Session, draft: ModelDraft, actor: str, what: str) -> None:
 
 
 # -- downloads ----------------------------------------------------------------------------
-def bundle_zip(process_id: str, bpmn_xml: str, forms: dict[str, str]) -> bytes:
-    """``<process_id>.bpmn`` and ``forms/<name>.json``: the layout of ``bpmn/<process_id>/``,
-    which the upload page accepts back."""
+def bundle_zip(process_id: str, bpmn_xml: str, forms: dict[str, str],
+               documents: dict[str, bytes] | None = None) -> bytes:
+    """``<process_id>.bpmn``, ``forms/<name>.json`` and ``documents/<name>.docx``: the
+    layout of ``bpmn/<process_id>/``, which the upload page accepts back."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(f"{process_id}.bpmn", bpmn_xml)
         for name in sorted(forms):
             archive.writestr(f"forms/{name}", forms[name])
+        for name in sorted(documents or {}):
+            archive.writestr(f"documents/{name}", documents[name])
     return out.getvalue()

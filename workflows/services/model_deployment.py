@@ -17,7 +17,8 @@ from engine.runtime import Runtime
 
 from workflows.policy import Actor
 from workflows.measures.tables import PdsaCycle
-from workflows.process_models import (changes as model_changes, drafts as model_drafts,
+from workflows.process_models import (changes as model_changes, document_templates,
+                                       drafts as model_drafts,
                                        model_validation)
 from workflows.process_models.changes import Candidate, Outcome
 from workflows.services.process_models import (MAX_REASON, Files, ModelHasProblems,
@@ -82,11 +83,12 @@ def deploy_files(session: Session, runtime: Runtime, actor: Actor, files: Files,
     upload and a draft are: the command line's deploy, for diagrams kept elsewhere."""
     check_may_change(actor, session)
     check_process_exists(session, process_id)
-    upload = model_drafts.read_upload(list(files))
+    upload = document_templates.read_upload(list(files))
     target = upload_target(upload, process_id)
     check_target(session, target)
     return _deploy(session, runtime, actor, registry.ModelBundle(target, upload.bpmn_xml,
-                                                                 upload.forms or {}),
+                                                                 upload.forms or {},
+                                                                 upload.documents or {}),
                    reason, pdsa_cycle_id, council)
 
 

@@ -24,7 +24,8 @@ from engine.models import ProcessModel
 from engine.runtime import Runtime
 
 from workflows.process_models import (changes as model_changes, diagram_elements,
-                                       drafts as model_drafts, model_validation, process_ids)
+                                       document_templates, drafts as model_drafts,
+                                       model_validation, process_ids)
 from workflows import policy, profiles
 from workflows.process_models.model_validation import Report
 from workflows.process_models.drafts import ModelDraft, Upload, UploadRefused
@@ -198,14 +199,15 @@ def upload_draft(session: Session, actor: Actor, files: Files, *, process_id: st
     the process the diagram declares. Nothing is stored if any file is refused."""
     check_may_change(actor, session)
     check_process_exists(session, process_id)
-    upload = model_drafts.read_upload(list(files))
+    upload = document_templates.read_upload(list(files))
     target = upload_target(upload, process_id)
     check_target(session, target)
     latest = registry.latest(session, target)
     return model_drafts.create(session, target, upload.bpmn_xml, upload.forms or {},
                                actor.username, source="upload",
                                base_version=latest.version if latest else None,
-                               note=(note or "Uploaded diagram").strip())
+                               note=(note or "Uploaded diagram").strip(),
+                               documents=upload.documents)
 
 
 def save_diagram(session: Session, actor: Actor, draft_id: int, files: Files,
@@ -243,9 +245,10 @@ def set_properties(session: Session, actor: Actor, draft_id: int,
 
 
 def add_files(session: Session, actor: Actor, draft_id: int, files: Files) -> list[str]:
-    """Forms (added or replaced) and/or a diagram (replaced); returns what changed."""
+    """Forms and Word templates (added or replaced) and/or a diagram (replaced); returns
+    what changed."""
     draft = open_draft_to_change(session, actor, draft_id)
-    upload = model_drafts.read_upload(list(files))
+    upload = document_templates.read_upload(list(files))
     return model_drafts.add_files(session, draft, upload, actor.username)
 
 

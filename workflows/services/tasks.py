@@ -21,6 +21,7 @@ from engine.runtime import Runtime
 
 from .. import policy
 from ..policy import Actor
+from . import documents
 from .actors import account
 
 # A draft is kept with the task; more than this is not a worker's typing (a form's text
@@ -172,6 +173,8 @@ def complete(session: Session, runtime: Runtime, actor: Actor, item_id: int,
     if item.status == "ready":
         work_items.claim(session, item.id, user)
     result = runtime.complete(session, item.id, data, user)
+    if not result.repeated:  # the task's document (action minute, legal referral), if any
+        documents.made_on_completion(session, runtime, user, result.work_item, result.instance)
     still_open = session.scalars(select(WorkItem).where(
         WorkItem.subject_id == item.subject_id, WorkItem.status.in_(OPEN),
         WorkItem.id != item.id).order_by(WorkItem.id)).unique().all()
