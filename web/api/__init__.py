@@ -11,12 +11,12 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from web.api import (case_file, catalog, docs, documents, errors, me, measures, measures_quality,
-                     pdsa, people, records, settings, work)
+from web.api import (case_file, catalog, docs, documents, errors, journey_endings, me, measures,
+                     measures_quality, pdsa, people, records, settings, work)
 from .schemas import ErrorSchema
 
 RESOURCES = (me.bp, work.bp, records.bp, catalog.bp, measures.bp, measures_quality.bp, pdsa.bp,
-             people.bp, settings.bp, case_file.bp, documents.bp)
+             people.bp, settings.bp, case_file.bp, journey_endings.bp, documents.bp)
 DESCRIPTION = """\
 The PACE Flow JSON API mirrors what the worker UI can do, with the same role and team
 scoping: work queues, claiming and completing tasks, children, process instances and their

@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 
 from engine import audit, clock, heartbeat, sweeper
 from workflows.demo import scotland as demo
+from workflows.services import journey_endings
 from workflows.process_models.bundled import deploy_bundled
 
 from web.security import sign_in_limits
@@ -200,6 +201,13 @@ def _one_round(database, worker_name: str, interval: float,
     except Exception as exc:  # noqa: BLE001 - the worker's outermost boundary
         log.exception("the caseload import step failed; the worker goes on")
         errors.append(f"import jobs: {type(exc).__name__}: {exc}")
+    try:  # children who have turned 18: their journeys end (workflows/services/journey_endings.py)
+        with database.transaction() as session:
+            did["journeys_ended_at_18"] = len(journey_endings.end_at_eighteen(
+                session, database.runtime))
+    except Exception as exc:  # noqa: BLE001 - the worker's outermost boundary
+        log.exception("ending the journeys of children who turned 18 failed; the worker goes on")
+        errors.append(f"18th birthdays: {type(exc).__name__}: {exc}")
     try:  # failed sign-ins counted per address: summaries of the windows that ended
         with database.transaction() as session:
             limits = sign_in_limits.Limits.from_config(current_app.config)

@@ -46,6 +46,7 @@ EVENT_LABELS = {
     "child_imported": "Child imported",
     "instance_started": "Process started",
     "instance_completed": "Process ended",
+    "instance_ended_early": "Journey ended early",
     "instance_migrated": "Moved to a new diagram version",
     "task_ready": "Task ready",
     "task_claimed": "Task claimed",

@@ -218,9 +218,10 @@ def init_app(app: Flask) -> None:
     _register_errors(app)
     app.after_request(_security_headers)
     from web.security import sign_in as auth
-    from web.pages import allocation, api_tokens, children, overview, queue, tasks, team_work
+    from web.pages import (allocation, api_tokens, children, journey_endings, overview, queue,
+                           tasks, team_work)
     for blueprint in (auth.bp, queue.bp, tasks.bp, children.bp, overview.bp, api_tokens.bp,
-                      team_work.bp, allocation.bp):
+                      team_work.bp, allocation.bp, journey_endings.bp):
         app.register_blueprint(blueprint)
     from web.pages import task_drafts
     from web.security import session_timeout

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import (OPEN, AuditEvent, Milestone, ProcessInstance, Subject, Team, Timer,
                            UserAccount, WorkItem)
+from engine.date_rules import as_date
 from engine.queues import due_status
 from workflows import profiles
 from workflows.vocabulary import CSO_ORDER, JOURNEY_ORDER, MILESTONES
@@ -33,6 +34,7 @@ JOURNEY_EVENTS = {
     "reminder_sent": "Reminder sent",
     "escalated": "Escalated",
     "instance_completed": "Process ended",
+    "instance_ended_early": "Journey ended early",
 }
 _ORDER = {code: index for index, code in enumerate(JOURNEY_ORDER + CSO_ORDER)}
 # Who did it, when no person did: a timer, a reminder, the demo or an import run by the system.
@@ -119,6 +121,16 @@ def _milestone_row(m: Milestone, today: date) -> MilestoneRow:
     return row
 
 
+def ended_early_words(data: dict) -> str:
+    """An early ending as the child page says it: the reason in words, the day, the note
+    (workflows/services/journey_endings.py keeps them in the audit event)."""
+    words = f"Ended early: {data.get('reason_label') or 'no reason recorded'}"
+    on = as_date(data.get("ended_on"))
+    if on is not None:
+        words += f", on {on:%-d %B %Y}"
+    return f"{words}. Note: {data['note']}" if data.get("note") else words
+
+
 def _detail(event: AuditEvent, names: dict[str, str], titles: dict[str, str],
             child: Subject) -> str:
     """The event in a worker's words: task titles and role names, never their codes."""
@@ -128,6 +140,8 @@ def _detail(event: AuditEvent, names: dict[str, str], titles: dict[str, str],
         return profiles.process_name(data.get("process_id"))
     if event.event_type == "instance_completed":
         return data.get("end_name") or ""
+    if event.event_type == "instance_ended_early":
+        return ended_early_words(data)
     if event.event_type == "timer_fired":
         return data.get("timer", "")
     if event.event_type == "escalated":
@@ -165,6 +179,8 @@ def child_page(session: Session, child: Subject, today: date) -> ChildPage:
         WorkItem.subject_id == child.id).group_by(WorkItem.task_name)).all())
     ends = {e.instance_id: (e.data or {}).get("end_name") for e in events
             if e.event_type == "instance_completed"}
+    ends.update({e.instance_id: ended_early_words(e.data or {}) for e in events
+                 if e.event_type == "instance_ended_early"})
 
     stages = []
     for instance in instances:
