@@ -12,10 +12,15 @@ draw instead.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import ast
+import difflib
+import json
+from collections.abc import Callable, Iterable, Mapping
 
 import networkx
 from lxml import etree
+
+from .expressions import UnsafeExpression, check_expression
 
 Found = tuple[str, "int | None", str]  # element id, line, message: a registry Problem's fields
 
@@ -235,6 +240,136 @@ def _path_back(first: str, home: str, started_by) -> list[str] | None:
                 came_from[following] = current
                 queue.append(following)
     return None
+
+
+# -- names a condition reads -------------------------------------------------------------
+# The sandbox evaluates a condition over the child's data alone (engine/expressions.py: no
+# builtins, no names of its own), so every name it reads must have been put there before the
+# child reaches it: by the form of a task the child has done, or by the start data. Nothing
+# is built in: True, False and None are constants, not names.
+BUILT_IN_NAMES: frozenset[str] = frozenset()
+_SUBPROCESSES = ("subProcess", "transaction", "adHocSubProcess")
+_FORM_COMBINATORS = ("allOf", "anyOf", "oneOf", "if", "then", "else")
+
+
+def form_fields(text: str) -> set[str]:
+    """The names a form puts in the child's data: its top-level properties, with those its
+    conditional parts (``if``/``then``, ``allOf`` …) add; not the fields inside an object
+    field, which the data holds under that field's name."""
+    try:
+        schema = json.loads(text)
+    except ValueError:
+        return set()  # reported by the form check
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if isinstance(item.get("properties"), dict):
+                found.update(k for k in item["properties"] if isinstance(k, str))
+            stack.extend(item[key] for key in _FORM_COMBINATORS if key in item)
+    return found
+
+
+def _property(node, name: str) -> str:
+    for prop in node.iterfind(f"{{{_BPMN}}}extensionElements/{{{_SPIFF}}}properties/"
+                              f"{{{_SPIFF}}}property"):
+        if prop.get("name") == name:
+            return (prop.get("value") or "").strip()
+    return ""
+
+
+def _flow_graph(root) -> networkx.DiGraph:
+    """Which element a child can have finished before it reaches which: each element as
+    (id, "in") when the child reaches it and (id, "out") when it has finished it (its form
+    answered); the sequence flows from "out" to "in", a boundary event from its task's "in"
+    (it fires while the task is open, unanswered), and into and out of each subprocess (to
+    the steps inside it that nothing leads to, from those that lead nowhere)."""
+    graph = networkx.DiGraph()
+    following = _successors(root)
+    boundaries = {event.get("id") for event in root.iter(f"{{{_BPMN}}}boundaryEvent")}
+    led_to = {target for targets in following.values() for target in targets}
+    for node in _flow_nodes(root):
+        graph.add_edge((node.get("id"), "in"), (node.get("id"), "out"))
+    for source, targets in following.items():
+        graph.add_edges_from(((source, "in") if target in boundaries else (source, "out"),
+                              (target, "in")) for target in targets)
+    for sub in root.iter(*(f"{{{_BPMN}}}{kind}" for kind in _SUBPROCESSES)):
+        for inner in sub:
+            inner_id = inner.get("id")
+            if _local(inner) not in _FLOW_NODES:
+                continue
+            if inner_id not in led_to:
+                graph.add_edge((sub.get("id"), "in"), (inner_id, "in"))
+            if inner_id not in following:
+                graph.add_edge((inner_id, "out"), (sub.get("id"), "out"))
+    return graph
+
+
+def _reads(text: str) -> list[str]:
+    """The names an expression reads, in the order written; none for one the sandbox refuses (the
+    expression check reports it)."""
+    try:
+        tree = check_expression(text)
+    except UnsafeExpression:
+        return []
+    names = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Name)),
+                   key=lambda node: (node.lineno, node.col_offset))  # as written
+    return list(dict.fromkeys(node.id for node in names))
+
+
+def _expressions(root) -> Iterable[tuple[object, str, str, str]]:
+    """(element named, the element the child is at when it is read, what, text) for each
+    gateway condition and milestoneWhen."""
+    for node in root.iter(f"{{{_BPMN}}}conditionExpression"):
+        flow = node.getparent()
+        yield flow, flow.get("sourceRef") or "", "condition", (node.text or "").strip()
+    for node in _flow_nodes(root):
+        if when := _property(node, "milestoneWhen"):
+            yield node, node.get("id") or "", "milestoneWhen", when
+
+
+def condition_name_problems(root, forms: Mapping[str, str],
+                            start_data: Iterable[str]) -> list[Found]:
+    """Each name a condition or milestoneWhen reads that neither the start data (the
+    process's own, and each start event's milestoneDateField) nor the form of a task the
+    child passes before it records: a child reaching it would stop with an error."""
+    started = set(start_data) | BUILT_IN_NAMES | {
+        field for event in root.iter(f"{{{_BPMN}}}startEvent")
+        if (field := _property(event, "milestoneDateField"))}
+    recorders: dict[str, set[str]] = {}  # element id -> names its form records
+    for node in _flow_nodes(root):
+        form = _property(node, "formJsonSchemaFilename")
+        if form in forms:
+            recorders[node.get("id")] = form_fields(forms[form])
+    graph = _flow_graph(root)
+    found = []
+    for element, at, what, text in _expressions(root):
+        done = (at, "out")
+        before = {e for e, stage in networkx.ancestors(graph, done) | {done} if stage == "out"} \
+            if done in graph else set()
+        known = started.union(*(recorders[e] for e in before if e in recorders))
+        for name in _reads(text):
+            if name in known:
+                continue
+            later = sorted(e for e, names in recorders.items() if name in names)
+            why = (f"only the form of {', '.join(later[:3])} records, after this point" if later
+                   else "no form of this process and none of its start data records")
+            found.append(_found(element, f"{what} {text!r} reads {name}, which {why}, so a "
+                                         f"child reaching it would stop with an error"
+                                         f"{_nearest(name, known)}: correct the name, or add "
+                                         "the field to the form of a task before it"))
+    return found
+
+
+def _nearest(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean {' or '.join(close)}?)"
+    listed = ", ".join(sorted(known)[:12]) + (" …" if len(known) > 12 else "")
+    return f" (recorded before it: {listed})" if known else " (nothing is recorded before it)"
 
 
 def problems(root, process_id: str) -> list[Found]:

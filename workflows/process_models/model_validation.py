@@ -4,17 +4,16 @@ element, its line and a fix in plain English, gathered in a ``Report``.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
 
-from engine import registry
+from engine import registry, runnable_checks
 from engine.registry import NS, InvalidModel, ModelBundle, Problem, ValidationContext
 from engine.xml_safety import UnsafeXml, parse_untrusted
 
 from workflows import profiles
-from workflows.process_models import document_templates
+from workflows.process_models import start_data
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +26,9 @@ def validation_context(runtime, process_id: str) -> ValidationContext:
     config = runtime.config
     profile = profiles.for_process(process_id)
     if profile is None:
-        return dataclasses.replace(config.validation_context(),
-                                   document_check=document_templates.check)
+        return config.validation_context()
     return ValidationContext(frozenset(profile.roles), config.rules,
-                             frozenset(config.script_functions), frozenset(profile.milestones),
-                             document_check=document_templates.check)
+                             frozenset(config.script_functions), frozenset(profile.milestones))
 
 
 def process_name(process_id: str, fallback: str | None = None) -> str:
@@ -68,6 +65,9 @@ _FIXES = [
     (r"counts from \S+, which this process does not record", "Correct the anchor to a milestone "
      "code or date field this process records (the nearest are named), or add the milestone "
      "property to the task that records it."),
+    (r"reads \S+, which (only the form|no form)", "Correct the name to a form field recorded "
+     "before this point (the nearest are named), or add the field to the form of a task the "
+     "child does before it."),
     (r"ISO 8601", "Write the date as a PACE Flow rule: a milestone or date field and an offset, "
                   "such as LA_START+7d."),
     (r"is a (service|send|receive|business rule) task|is a call activity|waiting for (a "
@@ -97,11 +97,6 @@ _FIXES = [
                    "PERM_RECOMMENDATION_PLANNED-2w | LA_START+30w-2w (units d, w, m, y, wd)."),
     (r"^(remind|escalate)", "Write offsets like -5d (reminder) or +2d +7d (escalation): a sign, "
                             "a number and a unit (d, w, m, y, wd)."),
-    (r"^document .*placeholder", "Open the Word template, correct the placeholder to the "
-                                 "field named (or add the field to the form) and upload the "
-                                 "template again."),
-    (r"^document ", "Upload the Word template (.docx) named by the task's document property, "
-                    "saved from Word, or correct the property."),
     (r"not among the uploaded forms", "Upload the form file with the diagram, or correct the "
                                       "file name in the task's PACE properties."),
     (r"must be a plain file name", "Give only the file name, such as initial_lar.schema.json, "
@@ -220,6 +215,8 @@ def validate(bundle: ModelBundle, ctx: ValidationContext) -> Report:
         log.warning("diagram of %s could not be parsed", bundle.process_id, exc_info=True)
         problems = [Problem("", None, "the workflow engine could not read the diagram as drawn "
                                       "(a part of it is not standard BPMN PACE Flow can run)")]
+    problems += [Problem(*found) for found in runnable_checks.condition_name_problems(
+        root, bundle.forms, start_data.names(bundle.process_id))]
     if problems:
         report.spec = None
         # The registry checks lanes only once everything else parses: list them all now.
