@@ -39,8 +39,8 @@ def test_out_of_order_future_and_missing_are_each_named():
     assert out.explanation == ("Planning meeting is dated 10 January 2024, before Looked after "
                                "and accommodated (01 April 2024), which comes earlier in the "
                                "journey.")
-    assert future.explanation == "CAPR submitted is dated 01 March 2026, after today."
-    assert missing.on is None and "is not recorded, but CAPR submitted is" in missing.explanation
+    assert future.explanation == "Child's Adoption and Permanence Report submitted is dated 01 March 2026, after today."
+    assert missing.on is None and "is not recorded, but Child's Adoption and Permanence Report submitted is" in missing.explanation
 
 
 def test_a_step_before_several_earlier_ones_is_compared_with_the_latest():

@@ -52,7 +52,7 @@ def test_page_names_each_problem_for_those_who_open_records(site):
     assert "3 children with dates to check" in page
     assert "Planning meeting is dated 01 January 2024, before Looked after and accommodated " \
            "(01 April 2024)" in page
-    assert "CAPR submitted is dated 01 February 2026, after today." in page
+    assert "Child&#39;s Adoption and Permanence Report submitted is dated 01 February 2026, after today." in page
     assert "Compulsory Supervision Order at home is not recorded, but Aim 1 review is" in page
     assert "N1" not in re.sub(r"N1\d", "", page.split('id="problems"')[1])  # N1 is fine
     north = text(client(site, "tl.north").get(f"/measures/data-quality?on={ON}"))
