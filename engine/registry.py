@@ -217,6 +217,9 @@ def _check_properties(node, props, bundle, ctx, milestones=None) -> list[Problem
                 add(f"{key} {exc}")
     if "assign" in props and (problem := routing.assign_problem(props["assign"])):
         add(problem)
+    if "laneFromSetting" in props and (
+            problem := routing.lane_setting_problem(props["laneFromSetting"], ctx.rules)):
+        add(problem)
     if props.get("milestone") and not _CODE.match(props["milestone"]):
         add(f"milestone {props['milestone']!r} must be an upper-case code like PLANNING_MTG")
     if props.get("milestoneWhen"):

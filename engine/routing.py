@@ -8,6 +8,12 @@ due date slips. When the allocated worker cannot take it (there is none, they ar
 inactive, they do not hold the lane's role or work in another team) the task stays in
 the queue as it would without the property: routing never blocks the process.
 
+A task's queue is its lane's role, unless the task has ``laneFromSetting``: the name of a
+setting the domain's rule policy reads (``rules.setting_value``), whose value is the role
+whose queue the task goes to instead (an Aim 1 review chaired by the team leader in one
+council and an independent chair in another, from one diagram). A setting that names no
+role (the policy has no such setting, or it is unset) leaves the task in its lane.
+
 The property is checked when a diagram is deployed (``engine/registry.py`` refuses a value
 not in ``ASSIGN_TARGETS``), so a misspelt target is a process owner's message, never a
 task quietly left in the queue.
@@ -27,6 +33,26 @@ def assign_target(task_spec) -> str | None:
     """The ``assign`` property of a task spec (None when it has none)."""
     value = (properties(task_spec).get("assign") or "").strip()
     return value or None
+
+
+def queue_role(task_spec, rules) -> str:
+    """The role whose queue a new task of ``task_spec`` lands in: its lane's, or the role
+    its ``laneFromSetting`` names now."""
+    lane = task_spec.lane or ""
+    name = (properties(task_spec).get("laneFromSetting") or "").strip()
+    reader = getattr(rules, "setting_value", None)
+    if not name or reader is None:
+        return lane
+    return (reader(name) or "").strip() or lane
+
+
+def lane_setting_problem(value: str, rules) -> str | None:
+    """Why ``value`` cannot be a ``laneFromSetting`` property under ``rules``, or None."""
+    check = getattr(rules, "setting_problem", None)
+    if check is None:
+        return f"laneFromSetting {value!r}: this deployment has no settings a diagram may name"
+    problem = check(value.strip(), "role")
+    return f"laneFromSetting {value!r}: {problem}" if problem else None
 
 
 def assign_problem(value: str) -> str | None:

@@ -72,7 +72,7 @@ def sync(session: Session, instance: ProcessInstance, wf, rules: RulePolicy, act
         code = properties(task.task_spec).get("milestone")
         if code and due:
             plan(wf, code, due)
-        role, team = task.task_spec.lane or "", instance.subject.team
+        role, team = routing.queue_role(task.task_spec, rules), instance.subject.team
         # the diagram's assign property: straight to that person's work, else the queue
         holder = routing.holder_for(session, routing.assign_target(task.task_spec),
                                     instance.subject, role, team)
@@ -129,7 +129,7 @@ def refresh(session: Session, instance: ProcessInstance, wf, rules: RulePolicy) 
             continue
         due, remind, escalate = due_dates(task, rules, today)
         row.title = task.task_spec.bpmn_name or task.task_spec.bpmn_id
-        row.task_name, row.role = task.task_spec.bpmn_id, task.task_spec.lane or ""
+        row.task_name, row.role = task.task_spec.bpmn_id, routing.queue_role(task.task_spec, rules)
         row.due_date, row.remind_date = due, remind
         row.escalate_dates = [d.isoformat() for d in escalate]
         passed = [d for d in escalate[row.escalation_level:]]

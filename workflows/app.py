@@ -21,6 +21,7 @@ from engine.runtime import Runtime
 from workflows.measures.aims import DEFAULT_COUNCIL
 from workflows.measures.run_charts import FEW_CHILDREN
 from .engine_config import pace_runtime
+from . import rule_settings
 from .casework.attachment_settings import AttachmentSettings, AttachmentSettingsError
 from .sign_in_settings import SignInSettings, SignInSettingsError
 from . import schema  # noqa: F401 - every table, in the one metadata (workflows/schema.py)
@@ -97,9 +98,12 @@ class Database:
         """A session factory for ``engine`` whose flushes derive ``runtime``'s notices (its
         configuration's policy) from the audit events they write; the runtime derives those
         of its own save path itself (engine/notice_derivation.py)."""
+        settings = settings or Settings()
         factory = make_session_factory(engine)
+        # the council whose settings a diagram's rules read (workflows/rule_settings.py)
+        factory.configure(info={rule_settings.COUNCIL_KEY: settings.council})
         runtime.notices.listen(factory)
-        return cls(engine, factory, runtime, settings or Settings())
+        return cls(engine, factory, runtime, settings)
 
     @contextmanager
     def transaction(self, read_only: bool = False):

@@ -124,6 +124,10 @@ OPTIONS: tuple[Option, ...] = (
            "the sign-in page takes a username and password (off: the provider only)"),
     Option("measures.run_chart_few_children", "PACE_RUN_CHART_FEW_CHILDREN", Whole(1, 100, 5),
            "5", "a run chart marks each month resting on fewer children than this"),
+    Option("cso_review.chair", "PACE_CSO_REVIEW_CHAIR",
+           Choice(("independent_chair", "team_leader")), "independent_chair",
+           "who chairs the Aim 1 review of a CSO at home: the independent chair or the team "
+           "leader (workflows/rule_settings.py)"),
     Option("attachments.max_mb", "PACE_ATTACHMENT_MAX_MB", Whole(1, 500, 20), "20",
            "the largest file a worker may attach to a child or a task, in megabytes"),
     Option("attachments.clamd", "PACE_CLAMD", Text("\"unix:/run/clamav/clamd.ctl\"",

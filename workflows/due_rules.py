@@ -4,6 +4,13 @@ Pure functions, so councils' timescales can be tested without a database. Units:
 (calendar months), y, wd (working days: weekends and the bank holidays of a UK region
 skipped, from the maintained ``holidays`` package rather than a hand-kept list). The region
 is Scotland unless a profile says otherwise (England and Wales: ``ENG``).
+
+An offset may also name a council setting, ``+{aims.1.threshold}``: the time that setting
+holds, added when the date is computed. Why: a date that must agree with a setting kept
+elsewhere (Aim 1's threshold, which the measures count against) would otherwise be written
+twice, and the two copies drift apart. The names and their current values come from the
+``settings`` source a ``DueRules`` is given (workflows/rule_settings.py); this module stays
+pure.
 """
 from __future__ import annotations
 
@@ -12,12 +19,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 import holidays
 from dateutil.relativedelta import relativedelta
 
 _ANCHOR = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)")
 _OFFSET = re.compile(r"\s*([+-])\s*(\d{1,4})\s*(wd|d|w|m|y)(?![A-Za-z0-9_])")
+_SETTING = re.compile(r"\s*([+-])\s*\{\s*([A-Za-z0-9_.]{1,60})\s*\}")
+SETTING_UNIT = "setting"  # an Offset that adds a setting's time: its ``setting`` names it
 UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years", "wd": "working days"}
 
 
@@ -54,7 +64,7 @@ def iso_hint(text: str) -> str | None:
 
 
 def _check_horizon(rule: str, offsets: tuple["Offset", ...]) -> None:
-    days = sum(_DAYS[o.unit] * o.amount for o in offsets)
+    days = sum(_DAYS.get(o.unit, 0) * o.amount for o in offsets)  # a setting: its own limit
     if days > HORIZON_YEARS * 365.25:
         raise RuleError(f"{rule!r} reaches {days / 365.25:,.0f} years ahead; the limit is "
                         f"{HORIZON_YEARS} years")
@@ -65,6 +75,18 @@ class Offset:
     sign: int
     amount: int
     unit: str
+    setting: str = ""  # unit SETTING_UNIT: the setting whose time is added
+
+
+class SettingSource(Protocol):
+    """What a due rule's ``{name}`` is read from (workflows/rule_settings.py)."""
+
+    def problem(self, name: str, kind: str = "duration") -> str | None:
+        """Why ``name`` cannot be used where a ``kind`` of value is wanted (``duration``: a
+        due rule's offset), with the nearest valid names; None when it can."""
+
+    def add(self, name: str, day: date) -> date:
+        """``day`` plus the time the setting holds now."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +99,14 @@ def _parse_offsets(text: str, pos: int, whole: str) -> tuple[tuple[Offset, ...],
     found = []
     while pos < len(text):
         match = _OFFSET.match(text, pos)
+        named = None if match else _SETTING.match(text, pos)
+        if named:
+            if named.group(1) != "+":
+                raise RuleError(f"{whole!r}: a setting can only be added: write "
+                                f"+{{{named.group(2)}}}")
+            found.append(Offset(1, 0, SETTING_UNIT, named.group(2)))
+            pos = named.end()
+            continue
         if not match:
             rest = text[pos:].strip()
             if not rest:
@@ -116,6 +146,9 @@ def parse_offsets(text: str) -> tuple[Offset, ...]:
     offsets, _ = _parse_offsets(text or "", 0, text or "")
     if not offsets:
         raise RuleError(f"{text!r}: expected one or more offsets like -5d or +2d +7d")
+    if any(o.unit == SETTING_UNIT for o in offsets):
+        raise RuleError(f"{text!r}: reminders and escalations count from the due date in days, "
+                        "weeks or months; only a due rule or timer may name a setting")
     _check_horizon(text, offsets)
     return offsets
 
@@ -149,7 +182,12 @@ def add_working_days(day: date, count: int, region: str = SCOTLAND) -> date:
     return day
 
 
-def apply_offset(day: date, offset: Offset, region: str = SCOTLAND) -> date:
+def apply_offset(day: date, offset: Offset, region: str = SCOTLAND,
+                 settings: SettingSource | None = None) -> date:
+    if offset.unit == SETTING_UNIT:
+        if settings is None:
+            raise RuleError(f"the setting {offset.setting} cannot be read here")
+        return settings.add(offset.setting, day)
     amount = offset.sign * offset.amount
     if offset.unit == "d":
         return day + timedelta(days=amount)
@@ -162,14 +200,16 @@ def apply_offset(day: date, offset: Offset, region: str = SCOTLAND) -> date:
     return add_working_days(day, amount, region)
 
 
-def resolve(rule: str, anchors: Mapping[str, date], region: str = SCOTLAND) -> date | None:
-    """The first alternative whose anchor is known, with its offsets applied."""
+def resolve(rule: str, anchors: Mapping[str, date], region: str = SCOTLAND,
+            settings: SettingSource | None = None) -> date | None:
+    """The first alternative whose anchor is known, with its offsets applied (a setting's
+    time read from ``settings`` now)."""
     for term in parse_rule(rule):
         anchor = anchors.get(term.anchor)
         if anchor is None:
             continue
         for offset in term.offsets:
-            anchor = apply_offset(anchor, offset, region)
+            anchor = apply_offset(anchor, offset, region, settings)
         return anchor
     return None
 
@@ -180,7 +220,8 @@ def describe(rule: str) -> str:
     for term in parse_rule(rule):
         text = term.anchor
         for off in term.offsets:
-            text += f" {'+' if off.sign > 0 else '-'} {off.amount} {UNITS[off.unit]}"
+            text += (f" + the time of the setting {off.setting}" if off.unit == SETTING_UNIT
+                     else f" {'+' if off.sign > 0 else '-'} {off.amount} {UNITS[off.unit]}")
         parts.append(text)
     return ", otherwise ".join(parts)
 
@@ -189,14 +230,34 @@ class DueRules:
     """The RulePolicy the engine is given; ``region`` names the bank-holiday calendar that
     working days (``wd``) skip: ``SCT`` (Scotland, the default) or ``ENG`` (England and Wales)."""
 
-    def __init__(self, region: str = SCOTLAND):
+    def __init__(self, region: str = SCOTLAND, settings: SettingSource | None = None):
         if region not in REGIONS:
             raise ValueError(f"unknown bank-holiday region {region!r}; "
                              f"known: {', '.join(sorted(REGIONS))}")
         self.region = region
+        self.settings = settings  # None: a rule naming a setting is refused
 
     def check_rule(self, rule: str) -> None:
-        parse_rule(rule)
+        for term in parse_rule(rule):
+            for offset in term.offsets:
+                if offset.unit == SETTING_UNIT:
+                    problem = (self.settings.problem(offset.setting) if self.settings else
+                               "no setting can be named in a due rule here")
+                    if problem:
+                        raise RuleError(f"{rule!r}: {problem}")
+
+    def setting_value(self, name: str) -> str | None:
+        """The setting's value now (a role property such as ``laneFromSetting`` reads it),
+        or None when there is no such setting."""
+        reader = getattr(self.settings, "value", None)
+        return reader(name) if reader is not None else None
+
+    def setting_problem(self, name: str, kind: str = "duration") -> str | None:
+        """Why a diagram cannot name the setting ``name`` where a ``kind`` of value is
+        wanted (``duration``: a due rule's offset; ``role``: ``laneFromSetting``), or None."""
+        if self.settings is None:
+            return "no setting can be named here"
+        return self.settings.problem(name, kind)
 
     def check_offsets(self, offsets: str) -> None:
         parse_offsets(offsets)
@@ -206,7 +267,7 @@ class DueRules:
         return [term.anchor for term in parse_rule(rule)]
 
     def resolve(self, rule: str, anchors: Mapping[str, date]) -> date | None:
-        return resolve(rule, anchors, self.region)
+        return resolve(rule, anchors, self.region, self.settings)
 
     def shift(self, day: date, offsets: str) -> list[date]:
         return [apply_offset(day, off, self.region) for off in parse_offsets(offsets)]

@@ -24,6 +24,8 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
+from sqlalchemy.orm import object_session
+
 from engine.errors import Conflict
 from engine.models import ProcessInstance, Subject
 from engine.runtime import EngineConfig, Runtime
@@ -365,8 +367,9 @@ class ProfileRules(DueRules):
     due date, reminder, escalation and timer resolved for it uses that process's calendar.
     """
 
-    def __init__(self, regions_by_process: Mapping[str, str], default: str = SCOTLAND):
-        super().__init__(default)
+    def __init__(self, regions_by_process: Mapping[str, str], default: str = SCOTLAND,
+                 settings=None):
+        super().__init__(default, settings)
         self.regions_by_process = dict(regions_by_process)
 
     def region_for(self, process_id: str) -> str:
@@ -376,7 +379,7 @@ class ProfileRules(DueRules):
         return _region.get() or self.region
 
     def resolve(self, rule: str, anchors: Mapping[str, date]) -> date | None:
-        return resolve(rule, anchors, self.current_region())
+        return resolve(rule, anchors, self.current_region(), self.settings)
 
     def shift(self, day: date, offsets: str) -> list[date]:
         region = self.current_region()
@@ -384,30 +387,43 @@ class ProfileRules(DueRules):
 
 
 class ProfileRuntime(Runtime):
-    """The engine's Runtime, telling ProfileRules which process it is working on."""
+    """The engine's Runtime, telling ProfileRules which process it is working on, and the
+    council settings a diagram names (``settings``: workflows/rule_settings.py, given by
+    workflows/engine_config.py) which transaction to read them in."""
+
+    def __init__(self, config: EngineConfig, settings=None):
+        super().__init__(config)
+        self.settings = settings  # has bind(session) -> token and unbind(token)
 
     def _use_region(self, process_id: str):
-        return _region.set(self.config.rules.region_for(process_id))
+        region_for = getattr(self.config.rules, "region_for", None)
+        return _region.set(region_for(process_id) if region_for else None)
 
     def load_workflow(self, instance: ProcessInstance):
         # Every command loads the instance before resolving any rule for it.
         self._use_region(instance.process_id)
+        if self.settings is not None:
+            self.settings.bind(object_session(instance))
         return super().load_workflow(instance)
 
     def start(self, session, process_id, subject, data, actor, *, parent=None):
         token = self._use_region(process_id)
+        bound = self.settings.bind(session) if self.settings is not None else None
         try:
             return super().start(session, process_id, subject, data, actor, parent=parent)
         finally:
+            if bound is not None:
+                self.settings.unbind(bound)
             _region.reset(token)
 
 
-def rules_for(profiles: tuple[Profile, ...]) -> DueRules:
+def rules_for(profiles: tuple[Profile, ...], settings=None) -> DueRules:
+    """``settings``: what a due rule's ``{name}`` is read from (None: refused)."""
     regions = {p.holiday_region for p in profiles}
     if len(regions) == 1:
-        return DueRules(profiles[0].holiday_region)
+        return DueRules(profiles[0].holiday_region, settings)
     return ProfileRules({pid: p.holiday_region for p in profiles for pid in p.processes},
-                        profiles[0].holiday_region)
+                        profiles[0].holiday_region, settings)
 
 
 def escalation_chains(profiles: Iterable[Profile]) -> dict[str, tuple[str, ...]]:
@@ -415,15 +431,16 @@ def escalation_chains(profiles: Iterable[Profile]) -> dict[str, tuple[str, ...]]
     return {pid: p.escalation_roles for p in profiles for pid in p.processes}
 
 
-def engine_config(profiles: tuple[Profile, ...] | None = None, **kwargs) -> EngineConfig:
+def engine_config(profiles: tuple[Profile, ...] | None = None, settings=None,
+                  **kwargs) -> EngineConfig:
     """EngineConfig for the profiles: lanes of every one of them are roles; each process
     escalates along its own profile's chain (a process of no profile: the first profile's)."""
     profiles = enabled() if profiles is None else tuple(profiles)
     kwargs.setdefault("date_rules", milestone_dates.policy(profiles))
-    return EngineConfig(rules=rules_for(profiles), roles=queue_roles(profiles),
+    return EngineConfig(rules=rules_for(profiles, settings), roles=queue_roles(profiles),
                         escalation_roles=profiles[0].escalation_roles,
                         escalation_chains=escalation_chains(profiles), **kwargs)
 
 
-def make_runtime(config: EngineConfig) -> Runtime:
-    return ProfileRuntime(config) if isinstance(config.rules, ProfileRules) else Runtime(config)
+def make_runtime(config: EngineConfig, settings=None) -> Runtime:
+    return ProfileRuntime(config, settings)

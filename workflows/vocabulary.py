@@ -52,6 +52,7 @@ MILESTONES: dict[str, str] = {
     "ADOPTION_ORDER": "Adoption order granted",
     "CSO_START": "Compulsory Supervision Order at home",
     "AIM1_REVIEW": "Aim 1 review",
+    "REPORTER_NOTIFIED": "Reporter notified of the review's recommendation",
     "CSO_HEARING": "Children's Hearing decision",
     # Recorded by no task: a team leader ended the journey early (services/journey_endings.py).
     "JOURNEY_ENDED": "Journey ended early",
@@ -59,4 +60,4 @@ MILESTONES: dict[str, str] = {
 JOURNEY_ORDER = ("LA_START", "PLANNING_MTG", "INITIAL_LAR", "INTERIM_LAR", "LEGAL_REFERRAL",
                  "LEGAL_OPINION", "PERM_RECOMMENDATION", "RETURN_HOME", "CAPR", "PANEL", "ADM",
                  "APPLICATION_LODGED", "ORDER_GRANTED")
-CSO_ORDER = ("CSO_START", "AIM1_REVIEW", "CSO_HEARING")
+CSO_ORDER = ("CSO_START", "AIM1_REVIEW", "REPORTER_NOTIFIED", "CSO_HEARING")

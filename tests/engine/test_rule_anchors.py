@@ -16,6 +16,9 @@ class _Runtime:
     config = pace_config()
 
 
+CSO_ALERT = "AIM1_REVIEW+6m-6w | CSO_START+{aims.1.threshold}-6w"  # the review loop's timer
+
+
 def findings(**replace: str) -> list[str]:
     bundle = ModelBundle.from_directory(BPMN_DIR / "permanence_journey")
     for old, new in replace.items():
@@ -63,7 +66,7 @@ def test_iso_durations_and_far_dates_are_refused_with_what_to_write(value, says)
         and says in as_due[0], as_due
     bundle_xml = (BPMN_DIR / "cso_home_review" / "cso_home_review.bpmn").read_text()
     bundle = ModelBundle("cso_home_review", bundle_xml.replace(
-        "AIM1_REVIEW+6m-6w | CSO_START+18m-6w", value), ModelBundle.from_directory(
+        CSO_ALERT, value), ModelBundle.from_directory(
         BPMN_DIR / "cso_home_review").forms)
     ctx = model_validation.validation_context(_Runtime, "cso_home_review")
     report = model_validation.validate(bundle, ctx)
@@ -73,7 +76,8 @@ def test_iso_durations_and_far_dates_are_refused_with_what_to_write(value, says)
 
 def test_a_quoted_iso_date_stays_a_valid_timer():
     bundle = ModelBundle.from_directory(BPMN_DIR / "cso_home_review")
-    bundle.bpmn_xml = bundle.bpmn_xml.replace("AIM1_REVIEW+6m-6w | CSO_START+18m-6w",
+    assert CSO_ALERT in bundle.bpmn_xml
+    bundle.bpmn_xml = bundle.bpmn_xml.replace(CSO_ALERT,
                                               "'2027-01-04T00:00:00+00:00'")
     ctx = model_validation.validation_context(_Runtime, "cso_home_review")
     assert model_validation.validate(bundle, ctx).ok
@@ -85,3 +89,25 @@ def test_reminders_and_escalations_are_bounded_too():
     with pytest.raises(RuleError, match="ISO 8601 duration"):
         parse_offsets("P5D")
     assert parse_rule(f"LA_START+{HORIZON_YEARS}y")[0].anchor == "LA_START"
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ("{aims.1.threshold}-6w<", "{aims.1.treshold}-6w<",
+     "review_alert: timer 'AIM1_REVIEW+6m-6w | CSO_START+{aims.1.treshold}-6w': there is no "
+     "setting aims.1.treshold; did you mean aims.1.threshold?"),
+    ('value="cso_review.chair"', 'value="cso_review.chiar"',
+     "hold_aim1_review: laneFromSetting 'cso_review.chiar': there is no setting "
+     "cso_review.chiar; did you mean cso_review.chair?"),
+    ('value="cso_review.chair"', 'value="aims.1.threshold"',
+     "hold_aim1_review: laneFromSetting 'aims.1.threshold': the setting aims.1.threshold does "
+     "not hold a role"),
+])
+def test_a_setting_a_diagram_names_must_exist_and_hold_the_right_kind(old, new, says):
+    """Aim 1's threshold is named, not copied, by the review loop (docs/bpmn-authoring.md,
+    Settings a diagram names): a misspelt name gets the nearest valid ones."""
+    bundle = ModelBundle.from_directory(BPMN_DIR / "cso_home_review")
+    assert old in bundle.bpmn_xml
+    bundle.bpmn_xml = bundle.bpmn_xml.replace(old, new, 1)
+    ctx = model_validation.validation_context(_Runtime, "cso_home_review")
+    found = [f"{f.element_id}: {f.message}" for f in model_validation.validate(bundle, ctx).findings]
+    assert len(found) == 1 and found[0].startswith(says), found

@@ -15,6 +15,9 @@ def to_hearing(database) -> Journey:
     j.complete("schedule_aim1_review", date(2026, 6, 1), review_date=date(2026, 7, 8))
     j.expect("hold_aim1_review", "independent_chair", date(2026, 7, 8))
     j.complete("hold_aim1_review", date(2026, 7, 8), date_held=date(2026, 7, 8), recommendation="terminate")
+    # A recommendation to end the order needs a hearing: the Reporter is told first.
+    j.expect("notify_reporter", "social_worker", date(2026, 7, 15))  # AIM1_REVIEW + 5 working days
+    j.complete("notify_reporter", date(2026, 7, 10), reporter_notified_date=date(2026, 7, 10))
     j.expect("record_hearing_decision", "social_worker", date(2026, 8, 19))
     return j
 
@@ -63,3 +66,44 @@ def test_timer_missed_while_no_worker_ran_fires_once_on_restart(database):
     assert j.sweep(date(2026, 9, 2)).timers_fired == 0
     item = j.expect("schedule_aim1_review", "team_leader", date(2026, 6, 12))
     assert item.due_date < date(2026, 9, 1)  # immediately visible as overdue
+
+
+def test_the_reporter_is_notified_before_a_hearing_decision_falls_due(database):
+    j = to_hearing(database)
+    assert j.milestones()["REPORTER_NOTIFIED"] == [(date(2026, 7, 15), date(2026, 7, 10))]
+    (answers,) = [e.data["answers"] for e in j.events("task_completed")
+                  if e.data.get("task") == "notify_reporter"]
+    assert answers["action_minute_sent"] == "yes"  # the action minute went to the Reporter
+
+
+def test_a_recommendation_to_continue_needs_no_hearing(database):
+    j = Journey(database).place_on_cso(CSO)
+    j.sweep(date(2026, 5, 29))
+    j.complete("schedule_aim1_review", date(2026, 6, 1), review_date=date(2026, 7, 8))
+    j.complete("hold_aim1_review", date(2026, 7, 8), date_held=date(2026, 7, 8),
+               recommendation="continue")
+    j.expect_nothing_open()  # no Reporter notice, no hearing decision to fall overdue
+    assert "CSO_HEARING" not in j.milestones()
+    # straight back to the loop: the next review is due AIM1_REVIEW + 6m = 2027-01-08
+    assert j.sweep(date(2026, 11, 26)).timers_fired == 0
+    assert j.sweep(date(2026, 11, 27)).timers_fired == 1
+    j.expect("schedule_aim1_review", "team_leader", date(2026, 12, 11))
+
+
+def test_a_deferred_hearing_decision_waits_for_the_later_hearing(database):
+    j = to_hearing(database)
+    j.complete("record_hearing_decision", date(2026, 8, 10), hearing_decision="deferred",
+               date_held=date(2026, 8, 10), next_hearing_date=date(2026, 9, 21))
+    j.expect("record_hearing_decision", "social_worker", date(2026, 9, 21))  # s138: deferred
+    j.complete("record_hearing_decision", date(2026, 9, 21), hearing_decision="deferred",
+               date_held=date(2026, 9, 21), next_hearing_date=date(2026, 10, 12))
+    j.expect("record_hearing_decision", "social_worker", date(2026, 10, 12))
+    j.complete("record_hearing_decision", date(2026, 10, 12), hearing_decision="terminated",
+               date_held=date(2026, 10, 12))
+    j.expect_nothing_open()
+    (instance,) = j.instances()
+    assert (instance.status, instance.end_event) == ("completed", "cso_terminated")
+    assert j.milestones()["CSO_HEARING"] == [
+        (date(2026, 8, 19), date(2026, 8, 10)), (date(2026, 9, 21), date(2026, 9, 21)),
+        (date(2026, 10, 12), date(2026, 10, 12))]
+

@@ -38,8 +38,8 @@ def test_the_aims_settings_are_changed_by_name_and_audited(world):
     changed = _by_key(api(world, "owner").open("PATCH", SETTINGS, json={
         "aims.2.target_pct": 80, "aims.2.teams": ["north"], "aims.3.max_age": None}))
     assert set(changed) == {f"aims.{aim}.{key}" for aim in (2, 3) for key in (
-        "wording", "target_pct", "threshold", "max_age", "min_age", "teams", "start_date",
-        "end_date")}
+        "wording", "target_pct", "threshold", "max_age", "min_age", "teams", "placement",
+        "start_date", "end_date")}
     assert changed["aims.2.target_pct"]["value"] == "80"
     assert changed["aims.2.teams"]["value"] == "north"
     with world.database.transaction() as session:

@@ -19,7 +19,7 @@ from web.shared.query_args import MAX_PAGE  # the pages' bounds, here too
 WORK_STATUSES = ("ready", "claimed", "completed", "cancelled")
 DUE_STATUSES = ("overdue", "this_week", "upcoming")
 MILESTONE_STATUSES = ("done", "on_time", "late", "due", "overdue")
-PATHWAYS = ("accommodated", "cso_home")
+PATHWAYS = ("accommodated", "cso_home", "cso_kinship")
 
 
 def _clean_text(value: str) -> None:
@@ -280,7 +280,8 @@ class NewChildSchema(Schema):
     pathway = fields.String(validate=validate.OneOf(PATHWAYS), metadata={
         "description": "Scotland, required: accommodated starts the permanence journey "
                        "(LA_START = start_date); cso_home starts the CSO at home review loop "
-                       "(CSO_START = start_date)"})
+                       "(CSO_START = start_date); cso_kinship the same loop for a child in "
+                       "kinship care on a CSO"})
     start_date = fields.Date(metadata={"description": "Scotland, required"})
 
 

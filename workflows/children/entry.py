@@ -27,7 +27,8 @@ CHILD_PROPERTIES: dict = {
     "date_of_birth": {"type": "string", "format": "date", "title": "Date of birth"},
 }
 PATHWAYS = {"accommodated": "Looked after and accommodated (permanence journey)",
-            "cso_home": "On a Compulsory Supervision Order at home (review loop)"}
+            "cso_home": "On a Compulsory Supervision Order at home (review loop)",
+            "cso_kinship": "On a Compulsory Supervision Order in kinship care (review loop)"}
 
 SCOTTISH_SCHEMA: dict = {
     "$schema": SCHEMA_ID, "type": "object", "title": "Accommodate a child",
@@ -38,7 +39,7 @@ SCOTTISH_SCHEMA: dict = {
                     "oneOf": [{"const": k, "title": v} for k, v in PATHWAYS.items()]},
         "start_date": {"type": "string", "format": "date", "title": "Start date",
                        "description": "The date the child was accommodated, or the date the "
-                                      "CSO at home was made."},
+                                      "CSO at home or in kinship care was made."},
     },
     "additionalProperties": False,
 }
@@ -94,7 +95,9 @@ def enter(session: Session, runtime: Runtime, profile: profiles.Profile, data: M
         return child
     child = children.register_child(session, reference, name, team, actor, date_of_birth=born,
                                     allocated_worker_id=allocated_worker_id)
-    start = children.accommodate if data["pathway"] == "accommodated" else \
-        children.place_on_cso_at_home
-    start(session, runtime, child, _day(data["start_date"]), actor)
+    if data["pathway"] == "accommodated":
+        children.accommodate(session, runtime, child, _day(data["start_date"]), actor)
+    else:  # a CSO at home or in kinship care: the same review loop (Aim 1)
+        children.place_on_cso_at_home(session, runtime, child, _day(data["start_date"]), actor,
+                                      "kinship" if data["pathway"] == "cso_kinship" else "home")
     return child

@@ -55,9 +55,19 @@ def accommodate(session: Session, runtime: Runtime, child: Subject, la_start: da
     return runtime.start(session, PERMANENCE, child, {"la_start": la_start.isoformat()}, actor)
 
 
+CSO_PLACEMENTS = ("home", "kinship")
+
+
 def place_on_cso_at_home(session: Session, runtime: Runtime, child: Subject, cso_start: date,
-                         actor: str) -> ProcessInstance:
-    """Start the Aim 1 review loop: the child is on a Compulsory Supervision Order at home."""
+                         actor: str, placement: str = "home") -> ProcessInstance:
+    """Start the Aim 1 review loop: the child is on a Compulsory Supervision Order at home,
+    or (``placement="kinship"``) living with kinship carers on it. Both are reviewed the same
+    way; the placement is kept with the CSO_START milestone (its ``milestoneData``) because
+    councils count Aim 1 differently: South Ayrshire children at home only, Argyll and Bute
+    at home or in kinship care (the aim's ``placement`` setting, workflows/measures/aims.py)."""
+    if placement not in CSO_PLACEMENTS:
+        raise ChildError(f"placement {placement!r}: expected home or kinship")
     _check_not_running(session, child, CSO_HOME)
     profiles.assign(child, profiles.SCOTLAND_PROFILE)
-    return runtime.start(session, CSO_HOME, child, {"cso_start": cso_start.isoformat()}, actor)
+    return runtime.start(session, CSO_HOME, child, {"cso_start": cso_start.isoformat(),
+                                                    "placement": placement}, actor)

@@ -61,7 +61,8 @@ def aim_results(session: Session, settings: dict[int, AimSettings], measured_on:
             else:
                 # Aim 2 never counts a child accommodated before its start date: not read.
                 since = settings[aim].start_date if aim == 2 else None
-                queries[aim] = _clocks_query(aim, measured_on, teams, since, reader)
+                queries[aim] = _clocks_query(aim, measured_on, teams, since, reader,
+                                             measures.left_out_placement(settings[aim]))
         rows = reader.read(queries)
         found = {}
         for aim in queries:
@@ -167,12 +168,16 @@ def _in_teams(query, teams: Sequence[str] | None):
 
 
 def _clocks_query(aim: int, measured_on: date, teams: Sequence[str] | None,
-                  anchored_from: date | None, reader: _Reader):
-    """Aim 1 or 2's clocks (``measures.clocks`` over ``load_episodes``), one query."""
+                  anchored_from: date | None, reader: _Reader, left_out: str | None = None):
+    """Aim 1 or 2's clocks (``measures.clocks`` over ``load_episodes``), one query;
+    ``left_out``: a placement whose clocks are not read (``measures.left_out_placement``)."""
     process_id = AIM_PROCESS[aim]
     anchor_code, done_code, key = measures.AIM_CLOCKS[aim]
     m = Milestone
     anchor = _first_date(process_id, anchor_code, measured_on)
+    if left_out is not None:
+        placement = _detail("placement")
+        anchor = anchor.where(or_(placement.is_(None), placement != left_out))
     if anchored_from is not None:
         anchor = anchor.having(func.min(m.actual_date) >= anchored_from)
     anchor = anchor.subquery()

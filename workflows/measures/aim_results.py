@@ -190,12 +190,20 @@ class Recommendation(NamedTuple):
     ended_on: date | None
 
 
+def left_out_placement(settings: AimSettings) -> str | None:
+    """The placement whose children an aim's population leaves out altogether: Aim 1
+    without ``kinship`` leaves out children on a CSO in kinship care (the CSO_START
+    milestone's ``placement``; a child recorded without one is at home)."""
+    return "kinship" if settings.aim == 1 and not settings.population.kinship else None
+
+
 def clocks(episodes: Iterable[Episode], anchor_code: str, done_code: str, detail: str,
-           measured_on: date) -> Iterator[Clock]:
-    """Aims 1 and 2's reading of episodes (first occurrences on or before ``measured_on``)."""
+           measured_on: date, left_out: str | None = None) -> Iterator[Clock]:
+    """Aims 1 and 2's reading of episodes (first occurrences on or before ``measured_on``);
+    ``left_out``: a placement (``left_out_placement``) whose episodes are not read."""
     for ep in episodes:
         start = ep.first(anchor_code, measured_on)
-        if start is None:
+        if start is None or (left_out and _field(start, "placement") == left_out):
             continue
         done = ep.first(done_code, measured_on)
         yield Clock(ep.child, ep.instance_id, start.on, done.on if done else None,
@@ -229,7 +237,8 @@ DATED_BEFORE_START = {1: "review dated before the order started (a date to corre
 
 def aim1(episodes: Iterable[Episode], settings: AimSettings, measured_on: date) -> AimResult:
     """Aim 1: Aim 1 reviews of children on a CSO at home beyond the threshold."""
-    return aim1_of(clocks(episodes, *AIM_CLOCKS[1], measured_on), settings, measured_on)
+    return aim1_of(clocks(episodes, *AIM_CLOCKS[1], measured_on, left_out_placement(settings)),
+                   settings, measured_on)
 
 
 def aim1_of(items: Iterable[Clock], settings: AimSettings, measured_on: date,
@@ -327,7 +336,7 @@ def measure(episodes: Iterable[Episode], settings: AimSettings, measured_on: dat
     """``listed=False``: the figures without the children behind them (``_Counting``)."""
     aim = settings.aim
     items = recommendations(episodes, measured_on) if aim == 3 else \
-        clocks(episodes, *AIM_CLOCKS[aim], measured_on)
+        clocks(episodes, *AIM_CLOCKS[aim], measured_on, left_out_placement(settings))
     return RULES[aim](items, settings, measured_on, listed)
 
 

@@ -116,6 +116,9 @@ class Population:
     max_age: int | None = None
     min_age: int | None = None
     teams: tuple[str, ...] = ()
+    # Aim 1 only: children on a CSO in kinship care count too (Argyll and Bute's aim: "at
+    # home or in kinship care"); without it only children at home (South Ayrshire's).
+    kinship: bool = False
 
     def __post_init__(self):
         for name in ("max_age", "min_age"):
@@ -129,7 +132,7 @@ class Population:
     def from_json(cls, data: dict | None) -> "Population":
         data = data or {}
         return cls(max_age=data.get("max_age"), min_age=data.get("min_age"),
-                   teams=tuple(data.get("teams") or ()))
+                   teams=tuple(data.get("teams") or ()), kinship=bool(data.get("kinship")))
 
     def to_json(self) -> dict:
         found: dict = {}
@@ -139,6 +142,8 @@ class Population:
             found["min_age"] = self.min_age
         if self.teams:
             found["teams"] = list(self.teams)
+        if self.kinship:
+            found["kinship"] = True
         return found
 
     @property
@@ -170,6 +175,8 @@ class Population:
             parts.append(f"aged {self.min_age} or over")
         if self.teams:
             parts.append("teams " + ", ".join(self.teams))
+        if self.kinship:
+            parts.append("at home or in kinship care")
         return "; ".join(parts) or "all children"
 
 
@@ -256,6 +263,7 @@ PRESETS: dict[str, dict[int, AimSettings]] = {
         1: _aim(1, "By December 2018, 100% of children who have been looked after at home or in "
                    "kinship care for more than 2 years, on or after 6 June 2018, will have a 24 "
                    "month review.", 100, "24m", council="argyll_and_bute",
+                population=Population(kinship=True),
                 start_date=date(2018, 6, 6), end_date=date(2018, 12, 31)),
         2: _aim(2, "By 1 July 2019, 80% of children who become looked after and accommodated, on "
                    "or after 1 October 2018, will have a recommendation for permanence within 30 "

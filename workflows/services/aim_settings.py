@@ -5,7 +5,8 @@ fields, and every change is audited (``aim_settings_changed``, old and new value
 
 The settings are ``SETTING_KEYS``; a change names only those it changes (the page sends
 them all), as text (a form, ``KEY=VALUE``) or typed (JSON). Blank clears an optional one
-(``max_age``, ``min_age``, ``teams``, ``start_date``, ``end_date``).
+(``max_age``, ``min_age``, ``teams``, ``start_date``, ``end_date``; ``placement`` back to
+``home``).
 """
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from . import inputs
 from .actors import account
 
 SETTING_KEYS = ("wording", "target_pct", "threshold", "max_age", "min_age", "teams",
-                "start_date", "end_date")
+                "placement", "start_date", "end_date")
+# Aim 1's children by where they live on the order (``Population.kinship``).
+PLACEMENTS = {"home": False, "home_or_kinship": True}
 MAX_TEAMS = 100
 
 
@@ -68,7 +71,7 @@ def changed_settings(session: Session, current: AimSettings, changes: Mapping) -
         _target(changes["target_pct"], problems, values)
     if "threshold" in changes:
         _threshold(changes["threshold"], problems, values)
-    population = _population(session, current.population, changes, problems)
+    population = _population(session, current.population, changes, problems, current.aim)
     if population is not None and population != current.population:
         values["population"] = population
     start, end = current.start_date, current.end_date
@@ -127,7 +130,7 @@ def _threshold(value, problems: list[FieldError], values: dict) -> None:
 
 
 def _population(session: Session, current: Population, changes: Mapping,
-                problems: list[FieldError]) -> Population | None:
+                problems: list[FieldError], aim: int = 1) -> Population | None:
     """The population with its changed parts, or None when one of them is refused."""
     given = len(problems)
     ages = {"max_age": current.max_age, "min_age": current.min_age}
@@ -142,9 +145,28 @@ def _population(session: Session, current: Population, changes: Mapping,
     teams = current.teams
     if "teams" in changes:
         teams = _teams(session, changes["teams"], problems)
+    kinship = current.kinship
+    if "placement" in changes:
+        kinship = _placement(changes["placement"], aim, problems)
     if len(problems) > given:
         return None
-    return _rule(problems, "min_age", Population, ages["max_age"], ages["min_age"], teams)
+    return _rule(problems, "min_age", Population, ages["max_age"], ages["min_age"], teams,
+                 kinship)
+
+
+def _placement(value, aim: int, problems: list[FieldError]) -> bool:
+    """``home`` or ``home_or_kinship``: Aim 1 may count children in kinship care on a CSO."""
+    text = value.strip().lower() if isinstance(value, str) else value
+    if text in ("", None):
+        return False
+    if text not in PLACEMENTS:
+        problems.append(FieldError("placement", "Choose home or home_or_kinship."))
+        return False
+    if PLACEMENTS[text] and aim != 1:
+        problems.append(FieldError("placement", "Only Aim 1 counts children by where they live "
+                                                "on the order; leave it as home."))
+        return False
+    return PLACEMENTS[text]
 
 
 def _teams(session: Session, value, problems: list[FieldError]) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ DATABASE_MEANINGS = {
     "wording": "the aim in words", "target_pct": "the target, a percentage",
     "threshold": "how soon the aim's step must happen", "max_age": "oldest child counted",
     "min_age": "youngest child counted", "teams": "the teams counted (none: all)",
+    "placement": "Aim 1: children on a CSO at home, or home_or_kinship (kinship care too)",
     "start_date": "first day the aim counts", "end_date": "last day the aim counts",
 }
 
@@ -106,6 +107,7 @@ def _aim_rows(aim: int, kept: AimSettings, source: str = "database") -> list[Sho
     values = {"wording": kept.wording, "target_pct": _number(float(kept.target_pct)),
               "threshold": kept.threshold.text, "max_age": _number(population.max_age),
               "min_age": _number(population.min_age), "teams": ",".join(population.teams),
+              "placement": "home_or_kinship" if population.kinship else "home",
               "start_date": kept.start_date.isoformat() if kept.start_date else "",
               "end_date": kept.end_date.isoformat() if kept.end_date else ""}
     return [Shown(f"aims.{aim}.{key}", None, values[key], source, DATABASE_MEANINGS[key])
