@@ -48,6 +48,15 @@ WEIGHTS = {
     "panel_recommendation": {"agrees": 9, "deferred": 1},
     "adm_decision": {"ratified": 9, "not_ratified": 1},
     "court_outcome": {"granted": 9, "refused": 1},
+    # Permanence journey version 2 (docs/journey-changes.md): most accommodated children
+    # planned for permanence are on a CSO, so most reach the Children's Reporter.
+    "legal_basis": {"voluntary": 3, "cso": 5, "interim_cso": 1},
+    "variation_outcome": {"varied": 7, "terminated": 2, "not_varied": 1},
+    "kinship_assessment_outcome": {"suitable": 9, "not_suitable": 1},
+    "hearing_advice": {"supports": 8, "supports_with_comments": 2},
+    "match_recommendation": {"recommends": 8, "deferred": 1, "does_not_recommend": 1},
+    "match_decision": {"approved": 9, "not_approved": 1},
+    "adoption_outcome": {"granted": 9, "refused": 1},
     "recommendation": {"terminate": 6, "continue": 2, "vary": 1, "permanence_away": 1},
     "hearing_decision": {"terminated": 5, "continued": 3, "varied": 1, "away_from_home": 1},
     "grounds_still_relevant": {"no": 3, "yes": 1, "unsure": 1},
@@ -162,23 +171,34 @@ def _demo_worker(session, role: str, team: str) -> UserAccount:
 
 def play(database, instance_id: int, today: date, rng: random.Random, drift: float,
          weights=WEIGHTS, worker_for=_demo_worker, result: DemoResult | None = None) -> None:
-    """Complete the child's tasks in date order until the next event lies after today.
+    """Complete the child's tasks and fire its timers in date order until the next event
+    lies after today.
 
     Shared by the demo and the benchmark generator so both build children the one way a
     worker would: each task done some days either side of its due date (``drift`` is the
-    share done late), each timer fired on its day, follow-on processes played on."""
+    share done late), each timer fired on its day, follow-on processes played on. A child
+    with tasks open side by side (the permanence journey's six-monthly reviews beside its
+    route) has each done on its own day, and a timer due before them fires first."""
     result = result if result is not None else DemoResult()
+    planned: dict[int, date] = {}  # work item -> the day it is done, drawn when first seen
     while True:
         with database.transaction() as session:
-            item = session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
-                                                          WorkItem.status.in_(("ready", "claimed")))
-                                   .order_by(WorkItem.id)).first()
+            items = list(session.scalars(select(WorkItem).where(
+                WorkItem.instance_id == instance_id, WorkItem.status.in_(("ready", "claimed")))
+                .order_by(WorkItem.id)))
             instance = session.get(ProcessInstance, instance_id)
-            if item is not None:
-                ready_day = item.created_at.date()
-                due = item.due_date or ready_day
-                delay = rng.randint(3, 75) if rng.random() < drift else -rng.randint(0, 6)
-                day = max(ready_day, due + timedelta(days=delay))
+            for item in items:
+                if item.id not in planned:
+                    ready_day = item.created_at.date()
+                    due = item.due_date or ready_day
+                    delay = rng.randint(3, 75) if rng.random() < drift else -rng.randint(0, 6)
+                    planned[item.id] = max(ready_day, due + timedelta(days=delay))
+            timer = session.scalars(select(Timer).where(Timer.instance_id == instance_id)
+                                    .order_by(Timer.fire_at)).first() if items else None
+            timer_day = clock.aware(timer.fire_at).date() if timer is not None else None
+            item = min(items, key=lambda i: (planned[i.id], i.id)) if items else None
+            if item is not None and (timer_day is None or planned[item.id] < timer_day):
+                day = planned[item.id]
                 if day > today:
                     return
                 clock.set_now(at(day))
@@ -188,18 +208,19 @@ def play(database, instance_id: int, today: date, rng: random.Random, drift: flo
                 database.runtime.complete(session, item.id, data, worker)
                 result.completed_tasks += 1
                 continue
-            if instance.status != "running":
+            if item is None and instance.status != "running":
                 follow_on = session.scalar(select(ProcessInstance.id).where(
                     ProcessInstance.parent_instance_id == instance_id))
                 if follow_on is None:
                     return
                 instance_id = follow_on
                 continue
-            timer = session.scalars(select(Timer).where(Timer.instance_id == instance_id)
-                                    .order_by(Timer.fire_at)).first()
-            if timer is None or timer.fire_at.date() > today:
+            if timer is None:
+                timer = session.scalars(select(Timer).where(Timer.instance_id == instance_id)
+                                        .order_by(Timer.fire_at)).first()
+            if timer is None or clock.aware(timer.fire_at).date() > today:
                 return
-            clock.set_now(at(timer.fire_at.date(), 7))
+            clock.set_now(at(clock.aware(timer.fire_at).date(), 7))
             result.timers_fired += len(database.runtime.fire_timers(session, instance, "demo"))
 
 
