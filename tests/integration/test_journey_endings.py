@@ -135,3 +135,38 @@ def test_refusals_say_why_and_change_nothing(database, at):
         [row] = session.scalars(select(Milestone).where(Milestone.subject_id == journey.child_id,
                                                         Milestone.code == "JOURNEY_ENDED"))
         assert row.data == {"ending": "other", "note": "Placed with family abroad."}
+
+
+def test_aim_2_censors_an_early_ending_and_shows_its_reason(database, at):
+    """Ended before its 30-week deadline: the child leaves Aim 2 (not overdue), listed with
+    the reason; ended after a deadline already missed: the miss stands (overdue)."""
+    from workflows.measures import early_endings, reports
+
+    before = Journey(database, "C00001").accommodate(date(2025, 1, 6))  # deadline 4 Aug 2025
+    after = Journey(database, "C00002").accommodate(date(2025, 1, 6))
+    waiting = Journey(database, "C00003").accommodate(date(2025, 1, 6))
+    at(date(2025, 3, 3))
+    end(before, "tl.north", "removed_by_parent", date(2025, 3, 3))
+    at(date(2025, 10, 1))
+    end(after, "tl.north", "moved_council", date(2025, 9, 30))
+    on = date(2025, 12, 1)
+    with database.transaction() as session:
+        result = reports.aim_results(session, "default", None, on, (2,), listed=True)[2]
+        status = {e.instance_id: e.status for e in result.total.entries}
+        table = early_endings.for_aim(session, result, None)
+        rows = early_endings.csv_rows(table, publication=True)
+    ids = {j: j.instances()[0].id for j in (before, after, waiting)}
+    assert status[ids[before]] == "ended" and status[ids[waiting]] == "overdue"
+    assert status[ids[after]] == "overdue"
+    assert result.total.overdue == 2 and result.total.ended == 1
+    shown = {e.child.reference: (e.reason, e.counted) for e in table.children}
+    assert shown == {"C00001": ("removed_by_parent", "Ended before the deadline"),
+                     "C00002": ("moved_council", "Overdue, not yet done")}
+    assert sorted((code, n) for code, _label, n in table.reasons()) == [
+        ("moved_council", 1), ("removed_by_parent", 1)]
+    assert table.left_the_aim == 1
+    # published: counts of 1 to 4 are withheld
+    assert all(row[2] == "[c]" for row in rows[3:] if len(row) == 3)
+    with database.transaction() as session:  # as at a day before the first ending: none yet
+        result = reports.aim_results(session, "default", None, date(2025, 3, 2), (2,))[2]
+        assert early_endings.for_aim(session, result, None).children == []

@@ -77,3 +77,13 @@ def test_the_api_ends_a_journey_and_refuses_a_second_ending(world):
     assert again.status_code == 409
     child = reader.get(f"/api/v1/children/{south}").get_json()
     assert [i["status"] for i in child["instances"]] == ["ended_early"] and child["tasks"] == []
+    # Aim 2's page: the child left the aim (ended before the deadline), with the reason; the
+    # children are named only for those who may open the drill-downs
+    leader_page = sign_in(world.app.test_client(), "tl.south").get("/measures/aims/2")
+    text = leader_page.get_data(as_text=True)
+    assert leader_page.status_code == 200 and "Children whose journey ended early" in text
+    assert "section 25" in text and "South Child 1" in text and "Ended before the deadline" in text
+    owner = sign_in(world.app.test_client(), "owner").get("/measures/aims/2").get_data(as_text=True)
+    assert "section 25" in owner and "South Child 1" not in owner
+    csv = sign_in(world.app.test_client(), "manager").get("/measures/aims/2.csv?publication=1")
+    assert "Children whose journey ended early" in csv.get_data(as_text=True)

@@ -21,6 +21,7 @@ from engine.errors import InvalidData, NotFound
 from workflows.measures import (aim_statuses, reports as measure_reports, aim_results as measures,
                                 pdsa, run_charts, survival)
 from workflows.measures import publication as exports
+from workflows.measures import early_endings
 from workflows.measures.aims import AIMS
 from workflows.policy import (DATA_QUALITY_ROLES, DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES, PDSA_ROLES,
                               SETTINGS_ROLES)
@@ -140,10 +141,11 @@ def aim_page(aim: int):
         few = db().settings.run_chart_few_children
         cycles = pdsa_cycles.cycles(session, current_user, council(), aim)
         flags = pdsa.flagged_months(session, aim, council())
+        early = early_endings.for_aim(session, result, scope.teams)
     return render_template("measures/aim.html", result=result, chart=chart, scope=scope,
                            chart_data=chart_json(chart, result.settings.title, few),
                            chart_rows=chart_rows(chart, few), few_children=few, cycles=cycles,
-                           flags=flags, denominator=denominator, baseline=baseline,
+                           flags=flags, early=early, denominator=denominator, baseline=baseline,
                            definition=measures.DEFINITIONS[aim], acts=PDSA_ACTS,
                            done_word=measures.DONE_WORDS[aim], labels=aim_statuses.STATUS_LABELS,
                            rules=run_charts.RULE_LABELS, meanings=run_charts.RULE_MEANINGS,
@@ -165,7 +167,9 @@ def aim_csv(aim: int):
     with db().transaction(read_only=True) as session:
         scope = Scope(session)
         result = _compute(session, scope, (aim,))[aim]
-    return csv_response(exports.aim_rows(result, scope_label(scope), publication), f"aim{aim}",
+        early = early_endings.for_aim(session, result, scope.teams)
+    return csv_response(exports.aim_rows(result, scope_label(scope), publication)
+                        + early_endings.csv_rows(early, publication), f"aim{aim}",
                         scope, publication)
 
 
