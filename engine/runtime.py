@@ -26,6 +26,7 @@ from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
 from .expressions import SandboxedScriptEngine
 from .models import ProcessInstance, ProcessModel, Subject, UserAccount, WorkItem
+from .rule_anchors import timer_problem
 from .rules import RulePolicy
 
 
@@ -85,11 +86,13 @@ class Runtime:
         try:
             self.config.rules.check_rule(text)
         except ValueError:
-            return None
+            if problem := timer_problem(text, self.config.rules):
+                raise step_limits.cannot_work_out(task, problem) from None
+            return None  # a quoted ISO date or duration, which SpiffWorkflow reads itself
         when = self.config.rules.resolve(text, milestones.anchors(task))
         if when is None:
-            raise ValueError(f"timer {task.task_spec.bpmn_id}: none of the dates in {text!r} "
-                             "is known yet")
+            raise step_limits.cannot_work_out(task, f"timer {text!r} counts from dates none of "
+                                                    "which is known yet")
         return when
 
     # -- persistence ----------------------------------------------------------------

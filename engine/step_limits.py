@@ -88,11 +88,22 @@ def bounded_expressions(wf) -> Iterator[None]:
                                f"{_TELL}") from None
     except WorkflowTaskException as exc:
         cause = exc.__context__
+        if isinstance(cause, ProcessCannotRun):  # a date worked out for an element (below)
+            raise cause from None
         if not isinstance(cause, (ExpressionTooCostly, UnsafeExpression)):
             raise
         where = getattr(exc.task_spec, "bpmn_id", None) or exc.task_spec.name
         raise ProcessCannotRun(f"A condition on the flows out of {where!r} in the process "
                                f"{wf.spec.name!r} {cause}. {_TELL}") from None
+
+
+def cannot_work_out(task, problem: str) -> ProcessCannotRun:
+    """The error for a timer date or due rule the engine cannot work out when a child
+    reaches ``task``: one deployed before the check refused it (``'P7D'`` unquoted, a rule
+    reaching 9,999 years ahead). ``problem`` is what the check says of it."""
+    workflow = getattr(task.workflow, "top_workflow", task.workflow)
+    return ProcessCannotRun(f"The process {workflow.spec.name!r} cannot go on at "
+                            f"{task.task_spec.bpmn_id!r}: its {problem}. {_TELL}")
 
 
 def chained_depth(parent) -> int:

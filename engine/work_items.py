@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, clock, routing
+from . import audit, clock, routing, step_limits
 from .db import new_row
 from .errors import Conflict, NotFound
 from .milestones import anchors, plan, properties
@@ -22,11 +22,17 @@ from .task_maps import every_task
 def due_dates(task, rules: RulePolicy, fallback):
     """(due, remind, [escalation dates]) for a READY task from its diagram properties."""
     props = properties(task.task_spec)
-    due = rules.resolve(props["due"], anchors(task)) if props.get("due") else None
+    try:  # a rule the check refuses, in a diagram deployed before it did: a clear refusal
+        due = rules.resolve(props["due"], anchors(task)) if props.get("due") else None
+    except ValueError as exc:
+        raise step_limits.cannot_work_out(task, f"due rule {exc}") from None
     if due is None and props.get("due"):
         due = fallback
-    remind = rules.shift(due, props["remind"])[0] if due and props.get("remind") else None
-    escalate = rules.shift(due, props["escalate"]) if due and props.get("escalate") else []
+    try:
+        remind = rules.shift(due, props["remind"])[0] if due and props.get("remind") else None
+        escalate = rules.shift(due, props["escalate"]) if due and props.get("escalate") else []
+    except ValueError as exc:
+        raise step_limits.cannot_work_out(task, f"reminder or escalation {exc}") from None
     return due, remind, escalate
 
 
