@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from .errors import FieldError
@@ -54,6 +54,12 @@ class Facts:
     born: date | None                      # the subject's date of birth, when recorded
     milestones: Mapping[str, date]         # each milestone's latest recorded date
     milestone_date: Callable[[str], str]   # code -> "the date of the permanence recommendation"
+    # For the choice rules (engine/choice_rules.py): the dates a due rule may name (actual
+    # and planned milestones, date fields of the task's data), the task's data before the
+    # answers, and the domain's due-rule resolver.
+    anchors: Mapping[str, date] = field(default_factory=dict)
+    data: Mapping = field(default_factory=dict)
+    resolve: Callable[[str, Mapping[str, date]], date | None] | None = None
 
 
 def long_date(day: date) -> str:

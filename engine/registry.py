@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from . import (audit, clock, date_rules, form_schemas, loop_markers, parser_messages, routing,
-               rule_anchors, runnable_checks)
+from . import (audit, choice_rules, clock, date_rules, form_schemas, loop_markers, parser_messages,
+               routing, rule_anchors, runnable_checks)
 from .expressions import UnsafeExpression, allowed_script_function, check_expression
 from .models import ProcessModel
 from .rules import RulePolicy
@@ -200,6 +200,10 @@ def _check_properties(node, props, bundle, ctx, milestones=None) -> list[Problem
             elif milestones is not None:
                 for problem in date_rules.declaration_problems(json.loads(bundle.forms[name]),
                                                                milestones):
+                    add(f"form {name}, {problem}")
+            if not add_msg:
+                for problem in choice_rules.declaration_problems(json.loads(bundle.forms[name]),
+                                                                 ctx.rules.check_rule):
                     add(f"form {name}, {problem}")
     if is_user_task and not props.get("due"):
         add("has no due rule: set the property due, e.g. LA_START+3w")

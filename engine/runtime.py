@@ -19,8 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import (audit, clock, date_rules, form_schemas, milestones, notifications, registry, routing,
-               serialization, spiff_fixes, step_limits, timers, work_items, writer)
+from . import (audit, choice_rules, clock, date_rules, form_schemas, milestones, notifications,
+               registry, routing, serialization, spiff_fixes, step_limits, timers, work_items, writer)
 from .notice_derivation import NoticeDerivation
 from .db import STALE_MESSAGE
 from .errors import Conflict, FieldError, InvalidData, NotFound
@@ -235,12 +235,15 @@ class Runtime:
         if dates is not None:
             refused = {e.field for e in errors}
             errors += [e for e in date_rules.check(schema, data, dates) if e.field not in refused]
+            errors += [e for e in choice_rules.check(schema, data, dates) if e.field not in refused]
         if errors:
             raise InvalidData(errors)
 
-    def date_facts(self, instance: ProcessInstance, wf: BpmnWorkflow) -> date_rules.Facts | None:
+    def date_facts(self, instance: ProcessInstance, wf: BpmnWorkflow,
+                   task=None) -> date_rules.Facts | None:
         """What a task's dates are checked against: today, the subject's date of birth and
-        the milestones this instance has recorded (None: the domain applies no date rules)."""
+        the milestones this instance has recorded (None: the domain applies no date rules);
+        with the task, what its choice rules read too (engine/choice_rules.py)."""
         policy = self.config.date_rules
         if policy is None:
             return None
@@ -248,7 +251,9 @@ class Runtime:
         return date_rules.Facts(
             today=clock.today(), born=subject.date_of_birth if subject is not None else None,
             milestones=milestones.latest(wf),
-            milestone_date=functools.partial(policy.milestone_date, instance.process_id))
+            milestone_date=functools.partial(policy.milestone_date, instance.process_id),
+            anchors=milestones.anchors(task) if task is not None else {},
+            data=dict(task.data) if task is not None else {}, resolve=self.config.rules.resolve)
 
     def complete(self, session: Session, work_item_id: int, data: Mapping,
                  user: UserAccount) -> Completion:
@@ -272,7 +277,7 @@ class Runtime:
         if task is None or task.state != TaskState.READY:
             raise Conflict("This task is no longer open; reload the queue.")
         schema, _ = self.form_for(instance, item.task_name)
-        self.validate(schema, data, self.date_facts(instance, wf), imported=user.id is None)
+        self.validate(schema, data, self.date_facts(instance, wf, task), imported=user.id is None)
         task.data.update(dict(data))
         with step_limits.bounded_expressions(wf):
             milestones.on_task_completed(task)

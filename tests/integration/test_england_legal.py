@@ -1,4 +1,5 @@
-"""English profile: legal status at entry (section 20 or section 31) and the public law
+"""English profile: legal status at entry (section 20 or section 31; police protection, EPO and
+remand in test_england_regulations) and the public law
 outline's 26-week timetable for care proceedings, through the real runtime on both databases.
 """
 from datetime import date
@@ -16,7 +17,10 @@ def test_section20_without_legal_planning(eng_db):
     j = EnglandJourney(eng_db).looked_after(LA)
     j.expect("s20_agreement", "social_worker", date(2026, 1, 7))
     j.complete("s20_agreement", date(2026, 1, 6), legal_planning_needed="no")
-    assert j.instances()[ENG_LEGAL_STATUS].end_event == "accommodated_s20"
+    # Section 20 goes on: the path waits for the review of a long section 20
+    # (test_england_regulations), with no task open meanwhile.
+    assert j.instances()[ENG_LEGAL_STATUS].status == "running"
+    assert "s20_legal_review" not in j.open_names()
     assert j.actuals("S20_AGREEMENT") == [date(2026, 1, 6)]
     assert ENG_CARE_PROCEEDINGS not in j.instances()
 
@@ -33,7 +37,7 @@ def test_section20_legal_planning_without_proceedings(eng_db, decision):
         j.expect("pre_proceedings", "legal", date(2026, 5, 11))  # pre-proceedings within 16 weeks
         j.complete("pre_proceedings", date(2026, 5, 1), outcome="diverted")
         assert [m.data for m in j.milestone_rows("PRE_PROCEEDINGS")] == [{"outcome": "diverted"}]
-    assert j.instances()[ENG_LEGAL_STATUS].end_event == "accommodated_s20"
+    assert j.instances()[ENG_LEGAL_STATUS].status == "running"  # section 20 goes on
     assert ENG_CARE_PROCEEDINGS not in j.instances()
 
 

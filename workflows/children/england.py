@@ -24,8 +24,13 @@ from workflows import profiles
 from workflows.profiles import (ENG_CARE_PROCEEDINGS, ENG_LEGAL_STATUS, ENG_LOOKED_AFTER,
                                 ENGLAND_PROFILE)
 
+# Recorded as what it is: a child who comes in under police protection, an emergency
+# protection order or a remand is not under section 20 (eng_legal_status records what follows).
 LEGAL_STATUSES = {"s20": "Section 20: accommodated with parental agreement",
-                  "s31": "Section 31/38: interim care order in care proceedings"}
+                  "s31": "Section 31/38: interim care order in care proceedings",
+                  "police_protection": "Police protection (section 46)",
+                  "emergency_protection_order": "Emergency protection order (section 44)",
+                  "remand": "Remanded to local authority accommodation"}
 CATEGORIES_OF_NEED = {"N1": "Abuse or neglect", "N2": "Child's disability",
                       "N3": "Parental illness or disability", "N4": "Family in acute stress",
                       "N5": "Family dysfunction", "N6": "Socially unacceptable behaviour",

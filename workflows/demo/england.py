@@ -38,6 +38,8 @@ ENGLAND_USERS = [
     ("eng.health", "Nadia Hussain", ["health"], None),
     ("eng.legal", "Laura Bennett", ["legal"], None),
     ("eng.manager", "Martin Shaw", ["service_manager"], None),
+    ("eng.hos", "Priya Natarajan", ["head_of_service"], None),
+    ("eng.director", "Helen Barker", ["director"], None),
     ("eng.owner", "Olivia Reed", ["process_owner"], None),
     ("eng.auditor", "Alan Fox", ["auditor"], None),
     ("eng.admin", "Amira Khan", ["admin"], None),
@@ -75,6 +77,9 @@ class _Child:
         self.home = rng.choice(POSTCODES)
         self.drift = drift
         self.ceased = False
+        self.placement_start = self.la_start
+        self.arrangement = self.placement_arrangement()
+        self.reviewed = False  # the first review held (weekly visits stop for some placements)
 
     def header(self) -> dict:
         rng = self.rng
@@ -92,6 +97,32 @@ class _Child:
                 "placement_type": self.placement,
                 "placement_provider": self.rng.choice(PROVIDER_FOR[self.placement]),
                 "home_postcode": self.home, "placement_postcode": self.placement_postcode()}
+
+    def placement_arrangement(self) -> str:
+        """What kind of placement it is, as the first visit records it (regulation 28)."""
+        if self.placement in ("U1", "U4"):
+            return "long_term"
+        if self.placement == "U3" and self.rng.random() < 0.4:
+            return "temporary_approval"
+        if self.placement == "P1":
+            return "parents_care_order" if self.legal_status == "s31" else "other"
+        return "other"
+
+    def visit_frequency(self, day: date) -> str:
+        """The next visit's timescale as regulation 28 allows it: weekly until the first review
+        on temporary approval; 3-monthly only after a long-term placement's first year."""
+        rng = self.rng
+        if self.arrangement in ("temporary_approval", "parents_interim_order") and not self.reviewed:
+            return "weekly"
+        after_first_year = day >= self.placement_start + relativedelta(years=1)
+        if after_first_year and self.arrangement in ("long_term", "parents_care_order") \
+                and rng.random() < 0.5:
+            return "three_monthly"
+        return "monthly" if rng.random() < 0.08 else "six_weekly"
+
+    def ceasing(self) -> dict:
+        """Ceasing under section 20 goes through a review and the nominated officer (reg. 39)."""
+        return {"ceasing_under_s20": "yes" if self.legal_status == "s20" else "no"}
 
     def placement_postcode(self) -> str:
         return self.rng.choice([p for p in POSTCODES if p != self.home])
@@ -113,38 +144,46 @@ class _Child:
     def answers(self, item: WorkItem, day: date, running_for: int) -> dict:
         """The steering answers for a task (forms are filled around them)."""
         rng, name = self.rng, item.task_name
-        if name in ("first_visit", "visit_six_weekly", "visit_monthly", "visit_three_monthly"):
+        if name in ("first_visit", "visit_weekly", "visit_six_weekly", "visit_monthly",
+                    "visit_three_monthly"):
             roll = rng.random()
             if running_for > 60 and roll < 0.015:
                 self.ceased = True
                 return {"placement_status": "ceased", "ceased_date": day,
-                        "reason_ceased": self.reason_ceased()}
+                        "reason_ceased": self.reason_ceased(), **self.ceasing()}
             if roll < 0.06:
                 self.placement = _weighted(rng, PLACEMENTS)
+                self.placement_start = day
+                self.arrangement = self.placement_arrangement()
                 return {"placement_status": "moved", "new_placement_date": day,
                         "placement_type": self.placement,
                         "placement_provider": rng.choice(PROVIDER_FOR[self.placement]),
                         "placement_postcode": self.placement_postcode(),
                         "reason_place_change": rng.choice(("CARPL", "CREQB", "CREQO", "CHILD",
                                                            "STAND", "LAREQ"))}
-            first_year = running_for < 365
-            frequency = "six_weekly" if first_year or rng.random() < 0.5 else "three_monthly"
-            if rng.random() < 0.08:
-                frequency = "monthly"
-            return {"placement_status": "continuing", "visit_frequency": frequency,
-                    "seen_alone": rng.random() < 0.85}
+            return {"placement_status": "continuing", "visit_frequency": self.visit_frequency(day),
+                    "seen_alone": rng.random() < 0.85, "placement_arrangement": self.arrangement}
+        if name == "cessation_review":
+            return {"cessation_decision": "cease"}
+        if name in ("approval_after_visit", "approval_after_review"):
+            return {"approval": "approved", "ceased_date": day}
         if name in ("first_review", "review"):
+            self.reviewed = True
             if name == "review" and running_for > 200 and rng.random() < 0.06:
                 self.ceased = True
                 return {"looked_after_status": "ceased", "ceased_date": day,
                         "reason_ceased": self.reason_ceased(), "plan_challenged": "no",
-                        "participation": self.participation(day)}
+                        "participation": self.participation(day), "permanence_plan": "in_place",
+                        **self.ceasing()}
             limit = relativedelta(months=3 if name == "first_review" else 6)
             next_review = day + limit - timedelta(days=rng.randint(3, 14))
             return {"looked_after_status": "continues", "next_review_date": next_review,
                     "plan_challenged": "yes" if rng.random() < 0.06 else "no",
-                    "participation": self.participation(day)}
-        if name in ("informal_resolution", "formal_stage_1", "formal_stage_2"):
+                    "participation": self.participation(day),
+                    "permanence_plan": "in_place" if name == "review" or rng.random() < 0.5
+                    else "not_yet"}
+        if name in ("informal_resolution", "formal_stage_1", "formal_stage_2", "formal_stage_3",
+                    "formal_stage_4"):
             return {"outcome": "resolved" if rng.random() < 0.6 else "not_resolved"}
         if name == "cafcass_referral":
             return {"cafcass_decision": "referred" if rng.random() < 0.3 else "not_referred"}
@@ -154,7 +193,10 @@ class _Child:
             return {"assessment_status": "completed" if name.startswith("initial") or rng.random() < 0.7
                     else "current"}
         if name == "s20_agreement":
-            return {"legal_planning_needed": "yes" if rng.random() < 0.2 else "no"}
+            return {"legal_planning_needed": "yes" if rng.random() < 0.2 else "no",
+                    "has_parental_responsibility": True, "consent_informed": True}
+        if name == "s20_legal_review":
+            return {"s20_review_outcome": "legal_planning" if rng.random() < 0.15 else "remain_s20"}
         if name == "legal_planning_meeting":
             decision = _weighted(rng, {"remain_s20": 5, "pre_proceedings": 3, "issue_proceedings": 2})
             return {"decision": decision, "issue_date": day}
@@ -189,13 +231,25 @@ class _Child:
         return _weighted(self.rng, options)
 
 
+def _allowed(prop: dict, value):
+    """A value the form's refusal rules (``x-refuse``, engine/choice_rules.py) never refuse,
+    in place of one they might: a filled-in answer must not be refused for the worker."""
+    refused = [a for rule in prop.get("x-refuse", []) for a in rule.get("answers", [])]
+    if value not in refused:
+        return value
+    if prop.get("type") == "boolean":
+        return not value
+    options = [o.get("const") for o in prop.get("oneOf", [])] or list(prop.get("enum", []))
+    return next((o for o in options if o not in refused), value)
+
+
 def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
     """The form filled around the given answers; dates not given are the day itself."""
     props = schema.get("properties", {})
     data = {}
     for name in schema.get("required", []):
         if name in props and name not in answers:
-            data[name] = form_filler._value(name, props[name], day, rng, {})
+            data[name] = _allowed(props[name], form_filler._value(name, props[name], day, rng, {}))
     data.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in answers.items()})
     validator = form_schemas.validator(schema)
     for _ in range(5):  # answers may make further fields required (if/then)
@@ -205,7 +259,8 @@ def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
             break
         for name in missing:
             if name in props:
-                data[name] = form_filler._value(name, props[name], day, rng, {})
+                data[name] = _allowed(props[name],
+                                      form_filler._value(name, props[name], day, rng, {}))
     for name, prop in props.items():
         if prop.get("format") == "date" and name in data and name not in answers:
             data[name] = day.isoformat()

@@ -23,12 +23,15 @@ from sqlalchemy.orm import Session
 
 from engine.models import Milestone, Subject
 
-from workflows.profiles import ENG_CARE_PROCEEDINGS, ENG_LOOKED_AFTER
+from workflows.profiles import ENG_CARE_PROCEEDINGS, ENG_LEGAL_STATUS, ENG_LOOKED_AFTER
 from workflows.returns.ssda903_format import EPISODE_COLUMNS, Export, fmt
 from workflows.returns.ssda903_rules import Finding, validate
 
 # Legal status at entry and court orders, as SSDA903 legal status codes.
-LEGAL_STATUS_AT_ENTRY = {"s20": "V2", "s31": "C1"}
+LEGAL_STATUS_AT_ENTRY = {"s20": "V2", "s31": "C1", "police_protection": "L1",
+                         "emergency_protection_order": "L2", "remand": "J1"}
+# What follows police protection, an EPO or a remand (eng_legal_status's LEGAL_STATUS).
+NEXT_LEGAL_STATUS = {"s20": "V2"}
 ORDER_LEGAL_STATUS = {"interim_care_order": "C1", "care_order": "C2", "placement_order": "E1"}
 
 
@@ -109,7 +112,8 @@ def _episodes(reference: str, period: _Period) -> list[dict]:
                                 "PL_POST": event.data.get("placement_postcode", "")})
                 reason = event.data.get("reason_place_change")
             else:
-                ls = ORDER_LEGAL_STATUS.get(event.data.get("order_made"))
+                ls = (ORDER_LEGAL_STATUS.get(event.data.get("order_made"))
+                      or NEXT_LEGAL_STATUS.get(event.data.get("next_step")))
                 if ls:
                     changes["LS"] = ls
         changes = {k: v for k, v in changes.items() if current.get(k) != v}
@@ -140,7 +144,8 @@ def collect(session: Session, start: date, end: date) -> Export:
         Milestone.code.in_(("LA_START", "PLACEMENT_START", "CEASED", "REVIEW_FIRST", "REVIEW")))
         .order_by(Milestone.subject_id, Milestone.instance_id, Milestone.code, Milestone.occurrence)))
     legal = list(session.scalars(select(Milestone).where(
-        Milestone.process_id == ENG_CARE_PROCEEDINGS, Milestone.code == "LEGAL_STATUS",
+        Milestone.process_id.in_((ENG_CARE_PROCEEDINGS, ENG_LEGAL_STATUS)),
+        Milestone.code == "LEGAL_STATUS",
         Milestone.actual_date.is_not(None)).order_by(Milestone.subject_id, Milestone.actual_date)))
     by_subject: dict[int, list[Milestone]] = defaultdict(list)
     legal_by_subject: dict[int, list[Milestone]] = defaultdict(list)
