@@ -30,8 +30,10 @@ def test_every_stage_lands_in_the_right_queue_with_the_right_due_date(db):
     result = import_example(db)
     assert result.errors == [] and result.written
     assert (result.imported, result.by_status["accommodated"], result.by_status["cso_home"]) == (26, 19, 7)
-    assert (result.waiting, result.finished, sum(result.open_tasks.values())) == (2, 2, 22)
-    assert result.overdue == 15
+    # version 2 of the permanence journey: six-monthly reviews open beside the route, and
+    # the adoption child (EX018) goes on from the council's order to family finding
+    assert (result.waiting, result.finished, sum(result.open_tasks.values())) == (2, 1, 30)
+    assert result.overdue == 23
     assert placement(db) == EXPECTED
     with db.transaction() as session:
         child = session.scalar(select(Subject).where(Subject.reference == "EX014"))
@@ -144,7 +146,7 @@ def test_a_file_with_errors_writes_nothing_and_reports_each_error(db):
 def test_a_row_the_diagram_cannot_place_rolls_everything_back(db):
     rows = caseload_csv.read_csv(EXAMPLE.read_bytes())[:5] + [
         {"reference": "EARLY", "name": "Early Review", "team": "north", "legal_status": "cso_home",
-         "CSO_START": "2024-01-10", "AIM1_REVIEW": "2024-03-08"},
+         "CSO_START": "2024-01-10", "AIM1_REVIEW": "2024-03-08", "aim1_recommendation": "vary"},
         {"reference": "BOOKED", "name": "Booked Early", "team": "north", "legal_status": "cso_home",
          "CSO_START": "2026-01-05", "next_review_date": "2027-07-05"}]
     before = counts(db)
@@ -222,7 +224,9 @@ def enter_by_hand(db):
     j = Journey(db, "H-EX024", team="south").place_on_cso(D("2024-05-06"))
     j.sweep(D("2025-09-25"))
     j.complete("schedule_aim1_review", D("2025-09-25"), review_date=D("2025-10-01"))
-    j.complete("hold_aim1_review", D("2025-10-01"), date_held=D("2025-10-01"), recommendation="continue")
+    j.complete("hold_aim1_review", D("2025-10-01"), date_held=D("2025-10-01"), recommendation="vary")
+    # the import records the Reporter's notice on the review's day (its date is not in the CSV)
+    j.complete("notify_reporter", D("2025-10-01"), reporter_notified_date=D("2025-10-01"))
     j.complete("record_hearing_decision", D("2025-11-05"), date_held=D("2025-11-05"),
                hearing_decision="continued")
     j.sweep(TODAY)
@@ -287,7 +291,7 @@ def test_imported_reviews_carry_their_recommendations_into_the_aim1_outcome_mix(
     """The South Ayrshire case: 4 of 5 reviews recommended ending the order. Imported with
     the recommendation column, the outcome mix says so (it said 100% continue before)."""
     rows = [_cso_row(f"R{i}", "terminate", "varied" if i == 0 else "continued")
-            for i in range(4)] + [_cso_row("R4", "Continue")]
+            for i in range(4)] + [_cso_row("R4", "Continue", CSO_HEARING="")]  # no hearing
     result = caseload_import.import_rows(db, rows, source="reviews.csv", today=TODAY)
     assert result.errors == [] and result.imported == 5
     with db.transaction() as session:

@@ -298,6 +298,8 @@ def _place(session: Session, ctx: ImportContext, child: ChildRow, result: Import
     for index, step in enumerate(steps):
         later = next((s.day for s in steps[index + 1:] if s.day), None)
         item = _reach(session, ctx, instance, step, step.day or later or ctx.moment.date(), result)
+        if item is None:
+            continue  # an optional step the deployed version does not have
         opened = clock.aware(item.created_at).date()
         day = step.day or opened
         if day < opened:
@@ -338,14 +340,17 @@ def _next_timer(session: Session, instance: ProcessInstance) -> Timer | None:
 
 
 def _reach(session: Session, ctx: ImportContext, instance: ProcessInstance, step: Step, limit: date,
-           result: ImportResult) -> WorkItem:
-    """The open work item for the step, firing timers due by ``limit`` to get there."""
+           result: ImportResult) -> WorkItem | None:
+    """The open work item for the step, firing timers due by ``limit`` to get there; None
+    for an optional step that is not open straight after the step before."""
     while True:
         items = list(session.scalars(select(WorkItem).where(
             WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN))))
         match = next((i for i in items if i.task_name == step.task), None)
         if match is not None:
             return match
+        if step.optional:
+            return None
         if step.follows:  # the diagram did not ask for it after the step before
             open_now = ", ".join(i.task_name for i in items) or "no task"
             raise PlacementError(step.column, f"the deployed diagram asks for no "

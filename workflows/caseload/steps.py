@@ -31,6 +31,9 @@ class Step:
     # a step the deployed diagram may not ask for (a Hearing after a "continue"
     # recommendation): it must be open straight after the step before, no timer fired
     follows: bool = False
+    # a step an older version of the diagram does not have (the Reporter's notice, version 2
+    # of the CSO loop): skipped when it is not open straight after the step before
+    optional: bool = False
 
 
 class NotRecordable(ValueError):
@@ -69,11 +72,18 @@ def _journey_steps(child: ChildRow) -> list[Step]:
                "kinship_order": {"kinship_order_outcome": "granted"},
                "capr": {"plan_in_report": order}, "panel": {"panel_recommendation": "agrees"},
                "adm_decision": {"adm_decision": "ratified"},
-               "lodge_application": {"application_type": order},
+               # the council applies for a permanence order, with authority to adopt for
+               # adoption; the adoption petition is the adopters' (version 2 of the journey)
+               "lodge_application": {"application_type": "permanence_order"
+                                     if order == "permanence_order"
+                                     else "permanence_order_with_authority_to_adopt"},
                "court_order": {"court_outcome": "granted"}}
     for column, task in ROUTE_STEPS[route]:
         if column not in dates:
             break
+        if task == "kinship_application":  # version 2: the carer is assessed first
+            found.append(Step("kinship_assessment", dates[column], column,
+                              {"kinship_assessment_outcome": "suitable"}, optional=True))
         found.append(Step(task, dates[column], column, dict(choices.get(task, {}))))
     return found
 
@@ -97,6 +107,12 @@ def _cso_steps(child: ChildRow) -> list[Step]:
         else:
             unknown[RECOMMENDATION_FIELD] = "aim1_recommendation"
         found.append(Step("hold_aim1_review", review, "AIM1_REVIEW", held, unknown))
+        if "CSO_HEARING" in dates and child.aim1_recommendation != "continue":
+            # Version 2 of the loop tells the Reporter before the hearing; the CSV has no
+            # date for the notice, so it is recorded on the review's day (follows: a
+            # version 1 diagram has no such task, and then none is completed).
+            found.append(Step("notify_reporter", review, "AIM1_REVIEW",
+                              {"action_minute_sent": "yes"}, follows=True, optional=True))
         if "CSO_HEARING" in dates:
             found.append(Step("record_hearing_decision", dates["CSO_HEARING"], "CSO_HEARING",
                               {"hearing_decision": child.hearing_decision or "continued"},
@@ -124,6 +140,10 @@ def answers(schema: dict, day: date, given: Mapping, note: str,
         elif prop.get("type") == "string" and "oneOf" not in prop and "enum" not in prop:
             data[name] = note[:prop.get("maxLength", len(note))]
     data.update(given)
+    for name in schema.get("required", []):  # e.g. the legal basis of the accommodation
+        choices = import_only_choices(props.get(name, {}))
+        if name not in data and choices:
+            data[name] = choices[0]
     for name, column in (not_recorded or {}).items():
         choices = import_only_choices(props.get(name, {}))
         if not choices:
