@@ -130,7 +130,10 @@ def _ruled(result: AimResult) -> dict[int, str]:
 
 def csv_rows(endings: EarlyEndings, publication: bool) -> list[list[str]]:
     """Reason counts for the aim's CSV; published, small numbers are withheld (with the
-    counts that would give them away), as every published table is."""
+    counts that would give them away), as every published table is. None ended early:
+    no rows (the aim's own table stays the file's last)."""
+    if not endings.children:
+        return []
     reasons = endings.reasons()
     total = len(endings.children)
     cells = {code: n for code, _label, n in reasons} | {"total": total}
