@@ -13,7 +13,7 @@ from engine import form_schemas
 
 # Dates a worker records relative to the day the task is completed.
 DATE_OFFSETS = {"next_review_date": 56, "substantive_lar_date": 105, "review_date": 28,
-                "reconvene_date": 28, "match_reconvene_date": 28,
+                "reconvene_date": 28, "match_reconvene_date": 28, "next_hearing_date": 21,
                 "accommodated_date": 0}
 TEXT = {
     "chair": ["J. Campbell", "A. Reid", "M. Stewart", "K. Wallace"],

@@ -58,7 +58,9 @@ WEIGHTS = {
     "match_decision": {"approved": 9, "not_approved": 1},
     "adoption_outcome": {"granted": 9, "refused": 1},
     "recommendation": {"terminate": 6, "continue": 2, "vary": 1, "permanence_away": 1},
-    "hearing_decision": {"terminated": 5, "continued": 3, "varied": 1, "away_from_home": 1},
+    # a hearing may defer its decision to a later hearing (2011 Act s138): the loop waits
+    "hearing_decision": {"terminated": 5, "continued": 3, "varied": 1, "away_from_home": 1,
+                         "deferred": 1},
     "grounds_still_relevant": {"no": 3, "yes": 1, "unsure": 1},
 }
 
