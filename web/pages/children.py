@@ -76,12 +76,13 @@ def show(subject_id: int):
         profile = profiles.of_subject(child)
         _in_profile_words(data, profile)
         steps = child_record.steps(session, db().runtime, current_user, child.id)
+        siblings = child_record.brothers_and_sisters(session, current_user, child)
         if "auditor" in current_user.roles:
             # Auditors' reading of a child's record is itself part of the record.
             audit.record(session, "record_viewed", current_user.username, subject_id=child.id,
                          data={"page": "child"})
     return render_template("children/child.html", page=data, child=data.child, profile=profile,
-                           steps=steps, show_profile=len(profiles.enabled()) > 1, active_nav="children.index")
+                           steps=steps, siblings=siblings, show_profile=len(profiles.enabled()) > 1, active_nav="children.index")
 
 
 # -- adding a child -------------------------------------------------------------------------

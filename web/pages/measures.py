@@ -22,7 +22,7 @@ from workflows.measures import (aim_statuses, reports as measure_reports, aim_re
                                 pdsa, run_charts, survival)
 from workflows.measures import publication as exports
 from workflows.measures import early_endings
-from workflows.measures.aims import AIMS
+from workflows.measures.aims import AIMS, age_on
 from workflows.policy import (DATA_QUALITY_ROLES, DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES, PDSA_ROLES,
                               SETTINGS_ROLES)
 from workflows.services import aim_settings, pdsa_cycles
@@ -239,7 +239,7 @@ def drill_down(aim: int):
     return render_template("measures/children.html", result=result, entries=entries,
                            left_out=left_out, status=status, month=month, scope=scope,
                            labels=aim_statuses.STATUS_LABELS, done_word=measures.DONE_WORDS[aim],
-                           active_nav="measures.index")
+                           age_on=age_on, active_nav="measures.index")
 
 
 @bp.post("/aims/<int:aim>/flags")

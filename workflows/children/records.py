@@ -21,7 +21,10 @@ class ChildError(ValueError):
 
 
 def register_child(session: Session, reference: str, name: str, team: str, actor: str,
-                   date_of_birth: date | None = None, allocated_worker_id: int | None = None) -> Subject:
+                   date_of_birth: date | None = None, allocated_worker_id: int | None = None,
+                   family: str | None = None) -> Subject:
+    """``family``: a reference the child shares with brothers and sisters looked after too
+    (kept in ``Subject.attributes["family"]``, so linking siblings needs no new column)."""
     problems = [FieldError(field, problem) for field, value in (("reference", reference), ("name", name))
                 if (problem := single_line_problem(value))]
     if problems:  # every way in (page, API, import, demo) comes through here
@@ -31,12 +34,26 @@ def register_child(session: Session, reference: str, name: str, team: str, actor
     if session.scalar(select(Subject).where(Subject.reference == reference)):
         raise Conflict(f"a child with reference {reference!r} already exists")
     child = Subject(reference=reference, display_name=name, team=team, date_of_birth=date_of_birth,
-                    allocated_worker_id=allocated_worker_id, attributes={})
+                    allocated_worker_id=allocated_worker_id,
+                    attributes={"family": family} if family else {})
     session.add(child)
     session.flush()
     audit.record(session, "child_registered", actor, subject_id=child.id,
-                 data={"reference": reference, "team": team})
+                 data={"reference": reference, "team": team,
+                       **({"family": family} if family else {})})
     return child
+
+
+def brothers_and_sisters(session: Session, child: Subject) -> list[Subject]:
+    """The other children with the child's family reference, by reference; none without one.
+    Sibling groups are planned for together (a shared start, often one placement), so the
+    child's page names them."""
+    family = (child.attributes or {}).get("family")
+    if not family:
+        return []
+    return list(session.scalars(select(Subject).where(
+        Subject.attributes["family"].as_string() == family, Subject.id != child.id)
+        .order_by(Subject.reference)))
 
 
 def _check_not_running(session: Session, child: Subject, process_id: str) -> None:

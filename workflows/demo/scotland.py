@@ -19,7 +19,7 @@ from engine import clock, sweeper
 from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
 
 from workflows import accounts
-from workflows.demo import form_filler
+from workflows.demo import families, form_filler
 from workflows.children import records as child_records
 from workflows.vocabulary import CSO_HOME
 
@@ -42,7 +42,7 @@ DEMO_USERS = [
     ("admin", "Ada Min", ["admin"], None),
 ]
 WEIGHTS = {
-    "route": {"home": 3, "kinship": 2, "permanence_order": 2, "adoption": 2, "not_decided": 1},
+    "route": families.ROUTES,  # each child's own mix: families.cast
     "return_home_outcome": {"sustained": 9, "returned_to_care": 1},
     "kinship_order_outcome": {"granted": 9, "refused": 1},
     "panel_recommendation": {"agrees": 9, "deferred": 1},
@@ -57,7 +57,8 @@ WEIGHTS = {
     "match_recommendation": {"recommends": 8, "deferred": 1, "does_not_recommend": 1},
     "match_decision": {"approved": 9, "not_approved": 1},
     "adoption_outcome": {"granted": 9, "refused": 1},
-    "recommendation": {"terminate": 6, "continue": 2, "vary": 1, "permanence_away": 1},
+    # South Ayrshire: 80% of Aim 1 reviews recommended terminating the CSO (families.py).
+    "recommendation": {"terminate": 16, "continue": 2, "vary": 1, "permanence_away": 1},
     # a hearing may defer its decision to a later hearing (2011 Act s138): the loop waits
     "hearing_decision": {"terminated": 5, "continued": 3, "varied": 1, "away_from_home": 1,
                          "deferred": 1},
@@ -233,29 +234,21 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
     if not ready(database, SCOTTISH_CAST, if_empty):
         return None
     result = DemoResult()
-    first_names = ["Ava", "Ben", "Cara", "Dylan", "Erin", "Finn", "Gracie", "Harris", "Isla",
-                   "Jack", "Kayla", "Lewis", "Maisie", "Noah", "Olivia", "Rory", "Sophie", "Zak"]
     try:
-        for number in range(1, children + 1):
-            team = rng.choice(list(TEAMS))
-            on_cso = number % 4 == 0
-            start = today - timedelta(days=rng.randint(1, 730) if not on_cso else rng.randint(300, 1100))
-            dob = start - timedelta(days=rng.randint(200, 5000))
-            drift = rng.choice([0.05, 0.15, 0.4])
-            clock.set_now(at(start, 9))
+        for member in families.cast(children, seed, today, list(TEAMS)):
+            clock.set_now(at(member.start, 9))
             with database.transaction() as session:
-                users = workers(session)
-                worker = _worker_for(users, "social_worker", team)
+                worker = _worker_for(workers(session), "social_worker", member.team)
                 child = child_records.register_child(
-                    session, f"C{number:05d}", f"{rng.choice(first_names)} {chr(65 + number % 26)}.",
-                    team, "demo", date_of_birth=dob, allocated_worker_id=worker.id)
-                if on_cso:
-                    instance = child_records.place_on_cso_at_home(session, database.runtime, child, start, "demo")
-                else:
-                    instance = child_records.accommodate(session, database.runtime, child, start, "demo")
-                instance_id = instance.id
+                    session, f"C{member.number:05d}", member.name, member.team, "demo",
+                    date_of_birth=member.born, allocated_worker_id=worker.id,
+                    family=member.family)
+                start = (child_records.place_on_cso_at_home if member.on_cso
+                         else child_records.accommodate)
+                instance_id = start(session, database.runtime, child, member.start, "demo").id
             result.children += 1
-            play(database, instance_id, today, rng, drift, result=result)
+            play(database, instance_id, today, rng, member.drift,
+                 weights={**WEIGHTS, "route": member.routes}, result=result)
         return finish(database, result, today)
     finally:
         clock.set_now(None)

@@ -12,6 +12,7 @@ from engine.models import Subject
 from engine.runtime import Runtime
 
 from .. import policy
+from ..children import records as child_records
 from ..children.record_reads import recorded_steps
 from ..children.recorded_answers import RecordedStep
 from ..policy import Actor
@@ -24,3 +25,10 @@ def steps(session: Session, runtime: Runtime, actor: Actor, subject_id: int) -> 
     if child is None or not policy.can_view_child(actor, child.team):
         raise NotFound(f"There is no child with id {subject_id} in your teams.")
     return recorded_steps(session, runtime, child.id)
+
+
+def brothers_and_sisters(session: Session, actor: Actor, child: Subject) -> list[Subject]:
+    """The child's brothers and sisters (same family reference) that the actor may see: a
+    sibling in a team the actor does not work with is not named to them."""
+    return [other for other in child_records.brothers_and_sisters(session, child)
+            if policy.can_view_child(actor, other.team)]
