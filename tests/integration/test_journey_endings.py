@@ -170,3 +170,41 @@ def test_aim_2_censors_an_early_ending_and_shows_its_reason(database, at):
     with database.transaction() as session:  # as at a day before the first ending: none yet
         result = reports.aim_results(session, "default", None, date(2025, 3, 2), (2,))[2]
         assert early_endings.for_aim(session, result, None).children == []
+
+
+def test_an_english_early_ending_reaches_the_ssda903_return(eng_db, at):
+    """England keeps the ending in the CEASED milestone with the SSDA903 reason, as a
+    review's own "Ceased to be looked after" end does, so the return reads it."""
+    from workflows.returns import ssda903
+    from workflows.returns.ssda903_format import fmt
+
+    from .england_journey import EnglandJourney
+
+    journey = EnglandJourney(eng_db).looked_after(date(2026, 1, 5))
+    at(date(2026, 3, 2))
+    done = end(journey, "eng.tm.east", "moved_council", date(2026, 3, 2))
+    assert len(done.instances) == len(journey.instances()) >= 2
+    journey.expect_nothing_open()
+    assert all(i.status == "ended_early" for i in journey.instances().values())
+    with eng_db.transaction() as session:
+        export = ssda903.collect(session, date(2025, 4, 1), date(2026, 3, 31))
+    last = [e for e in export.episodes if e["CHILD"] == "E00001"][-1]
+    assert (last["DEC"], last["REC"]) == (fmt(date(2026, 3, 2)), "E3")
+
+
+def test_the_cli_ends_a_journey_early(cli_runner, database, at):
+    journey = Journey(database, "CLI-END").accommodate(date(2026, 1, 5))
+    at(date(2026, 2, 2))
+    run = lambda *args: cli_runner.invoke(args=["children", "end-early", *args])  # noqa: E731
+    refused = run("CLI-END", "--reason", "other", "--ended-on", "2026-02-02", "--by", "tl.north")
+    assert refused.exit_code == 1 and "--note" in refused.output
+    social_worker = run("CLI-END", "--reason", "died", "--ended-on", "2026-02-02",
+                        "--by", "sw.north")
+    assert social_worker.exit_code == 2 and "may not" in social_worker.output
+    done = run("CLI-END", "--reason", "removed_by_parent", "--ended-on", "2026-02-02",
+               "--by", "tl.north")
+    assert done.exit_code == 0, done.output
+    assert "Ended CLI-END's journey on 2 February 2026" in done.output
+    journey.expect_nothing_open()
+    again = run("CLI-END", "--reason", "died", "--ended-on", "2026-02-02", "--by", "tl.north")
+    assert again.exit_code == 1 and "already ended" in again.output
