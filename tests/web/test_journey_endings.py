@@ -44,9 +44,12 @@ def test_a_team_leader_ends_a_journey_from_the_child_page(world):
                  {"reason": "died", "ended_on-day": str(today.day),
                   "ended_on-month": str(today.month), "ended_on-year": str(today.year)})
     assert again.status_code == 409 and "already ended" in again.get_data(as_text=True)
-    # the team queue no longer holds the child's task
+    # the team queue no longer holds the child's task, and the task's page says why
     worker = sign_in(world.app.test_client(), "sw.north")
     assert "North Child 1" not in worker.get("/team-queue").get_data(as_text=True)
+    task = worker.get(f"/tasks/{world.tasks['north']}").get_data(as_text=True)
+    assert "Withdrawn: the child&#39;s journey ended early (The child moved to another local " \
+           "authority" in task
 
 
 def test_the_api_ends_a_journey_and_refuses_a_second_ending(world):

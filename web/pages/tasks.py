@@ -16,8 +16,9 @@ from engine.errors import Conflict, EngineError, InvalidData
 from engine.form_schemas import FormCannotBeChecked
 from engine.models import OPEN, ProcessInstance, WorkItem
 from engine.queues import due_status
+from engine.runtime import ENDED_EARLY
 from workflows import policy, profiles
-from workflows.services import tasks as task_service
+from workflows.services import journey_endings, tasks as task_service
 
 from web.pages import form_errors, schema_form, task_context
 from web.shared.database import db
@@ -43,6 +44,7 @@ class TaskView:
     manages: bool
     assignees: list[tuple[int, str]] = field(default_factory=list)
     context: task_context.TaskContext | None = None  # the child and the steps before
+    ended: str | None = None  # withdrawn because the child's journey ended early: why
 
 
 def _view(session, item: WorkItem) -> TaskView:
@@ -59,7 +61,18 @@ def _view(session, item: WorkItem) -> TaskView:
                     can_edit=policy.can_edit(current_user, item)
                     and item.assignee_id == current_user.id,
                     manages=oversee, assignees=assignees,
-                    context=task_context.for_task(session, current_user, item))
+                    context=task_context.for_task(session, current_user, item),
+                    ended=_ended_early(session, item, instance))
+
+
+def _ended_early(session, item: WorkItem, instance: ProcessInstance) -> str | None:
+    """Why a withdrawn task was withdrawn, when its journey was ended early."""
+    if item.status != "cancelled" or instance.status != ENDED_EARLY:
+        return None
+    found = [e for e in journey_endings.ended_journeys(session, instance.subject)
+             if e.instance_id == instance.id]
+    return f"the child's journey ended early ({found[0].label}, on " \
+           f"{found[0].ended_on:%-d %B %Y})" if found else "the child's journey ended early"
 
 
 def _load(item_id: int) -> TaskView:
