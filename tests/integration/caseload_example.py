@@ -25,14 +25,14 @@ EXPECTED = {
     "EX008": ("substantive_lar", "independent_chair", D("2026-12-07")),   # the booked review
     "EX009": ("return_home_plan", "social_worker", D("2026-08-31")),      # recommendation + 4w
     "EX010": ("return_home_review", "independent_chair", D("2026-09-22")),  # RETURN_HOME + 3m
-    "EX011": ("kinship_application", "social_worker", D("2026-09-28")),   # recommendation + 8w
+    "EX011": ("kinship_assessment", "social_worker", D("2026-09-14")),    # recommendation + 6w
     "EX012": ("kinship_order", "legal_services", D("2026-08-31")),        # lodged + 16w
     "EX013": ("capr", "social_worker", D("2026-10-12")),                  # recommendation + 8w
     "EX014": ("panel", "panel_adviser", D("2026-09-21")),                 # recommendation + 12w
     "EX015": ("adm_decision", "adm", D("2026-10-05")),                    # PANEL + 14d
     "EX016": ("lodge_application", "legal_services", D("2026-05-14")),    # ADM + 6w
     "EX017": ("court_order", "legal_services", D("2026-08-31")),          # lodged + 26w
-    "EX018": "order_granted",
+    "EX018": ("family_finding", "social_worker", D("2026-01-19")),      # ORDER_GRANTED + 12w
     "EX019": "permanence_at_home",
     "EX020": ("timer", D("2027-07-22")),                                  # CSO_START + 18m - 6w
     "EX021": ("schedule_aim1_review", "team_leader", D("2026-06-12")),    # CSO_START + 18m - 4w
@@ -54,6 +54,8 @@ def placement(db) -> dict:
             (instance,) = session.scalars(select(ProcessInstance).where(
                 ProcessInstance.subject_id == child.id)).all()
             timers = session.scalars(select(Timer.fire_at).where(Timer.instance_id == instance.id)).all()
+            # beside the permanence journey's route, its six-monthly review once its alert fired
+            items = [i for i in items if i.task_name != "six_monthly_review"]
             if items:
                 (found[child.reference],) = [tuple(i) for i in items]
             elif instance.status == "completed":

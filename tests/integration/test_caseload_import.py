@@ -180,7 +180,7 @@ def test_cli_import_with_progress_summary_and_rejects(db, tmp_path):
     done = cli.invoke(args=["import", str(source), "--today", "2026-11-23", "--by", "admin"])
     assert done.exit_code == 0, done.output
     assert "imported 26 children (19 accommodated, 7 on a CSO at home)" in done.output
-    assert "22 tasks open (15 overdue), 2 waiting for a timer, 2 finished" in done.output
+    assert "30 tasks open (23 overdue), 2 waiting for a timer, 1 finished" in done.output
     assert "schedule_aim1_review (team leader)" in done.output
     again = cli.invoke(args=["import", str(source), "--today", "2026-11-23"])
     assert "imported 0 children; skipped 26 already imported" in again.output

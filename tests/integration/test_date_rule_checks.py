@@ -105,7 +105,8 @@ def test_the_check_refuses_a_rule_naming_an_unknown_milestone(cli, tmp_path):
                       **{"x-not-before": ["PERM_RECOMENDATION"]})
     result = cli.invoke(args=["models", "check", *_write(tmp_path / "typo", typo)])
     assert result.exit_code == 1, result.output
-    assert re.search(r"^kinship_application \(Apply for kinship care order\), line \d+: form "
+    assert re.search(r"^kinship_application \(Record the kinship carer's application for a kinship care "
+                     r"order\), line \d+: form "
                      r"kinship_application.schema.json, field 'lodged_date': x-not-before names "
                      r"'PERM_RECOMENDATION', which is neither a milestone nor a date field of "
                      r"this form", result.output, re.M), result.output

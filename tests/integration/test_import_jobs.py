@@ -76,7 +76,7 @@ def test_an_upload_is_checked_then_imported_by_the_worker_with_its_uploader_in_h
     done = job(db, job_id)
     assert (done.status, done.phase, done.imported, done.rejected, done.open_key) == \
         ("done", "importing", 26, 0, None)
-    assert (done.tally["overdue"], done.tally["waiting"], done.tally["finished"]) == (15, 2, 2)
+    assert (done.tally["overdue"], done.tally["waiting"], done.tally["finished"]) == (23, 2, 1)
     assert placement(db) == EXPECTED
     sha = caseload_csv.sha256(data)
     with db.transaction() as session:

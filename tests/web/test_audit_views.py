@@ -363,13 +363,13 @@ def test_diagram_highlights_the_finished_path_from_the_audit_trail(aw):
                  "legal_opinion", "substantive_lar", "return_home_plan", "return_home_review",
                  "accommodated", "permanence_at_home"):
         assert "pace-done" in markers[task], task
-    for gateway in ("review_merge", "route_gateway", "return_home_gateway"):
+    for gateway in ("review_merge", "route_gateway", "home_cso_gateway", "return_home_gateway"):
         assert "pace-passed" in markers[gateway], gateway
     taken = {k for k, v in markers.items() if "pace-taken" in v}
     assert {"Flow_route_gateway_to_review_merge",  # the loop: not decided at the first review
-            "Flow_route_gateway_to_return_home_plan",
+            "Flow_route_gateway_to_home_cso_gateway",
             "Flow_return_home_gateway_to_permanence_at_home"} <= taken
-    assert not taken & {"Flow_route_gateway_to_capr", "Flow_route_gateway_to_kinship_application",
+    assert not taken & {"Flow_route_gateway_to_capr", "Flow_route_gateway_to_kinship_assessment",
                         "Flow_return_home_gateway_to_review_merge",
                         "Flow_court_order_to_court_gateway"}
     assert "capr" not in markers and not any("pace-current" in v for v in markers.values())

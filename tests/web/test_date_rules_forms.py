@@ -39,6 +39,8 @@ def _to_kinship_application(database, reference: str) -> int:
         j.complete("legal_referral", LA_START + timedelta(days=150))
         j.complete("legal_opinion", LA_START + timedelta(days=160))
         j.complete("substantive_lar", RECOMMENDED, route="kinship")
+        j.complete("kinship_assessment", RECOMMENDED, completed_date=RECOMMENDED,
+                   kinship_assessment_outcome="suitable")
         return j.open_item("kinship_application").id
     finally:
         clock.set_now(None)
