@@ -72,7 +72,7 @@ def test_idle_session_times_out(shared_world):
     app = make_app(shared_world.database, PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
     client = sign_in(app.test_client(), "sw.north")
     assert client.get("/my-work").status_code == 200
-    time.sleep(2.2)
+    time.sleep(2.2)  # a real wait: Flask's session cookie expires by the wall clock, not engine/clock
     expired = client.get("/my-work")
     assert expired.status_code == 302 and expired.headers["Location"].startswith("/sign-in")
 

@@ -149,7 +149,7 @@ def test_stay_signed_in_renews_the_session(shared_world):
     client = sign_in(app.test_client(), "sw.north")
     token = csrf_token(client)
     for _ in range(3):  # 4.5 s in all, each wait shorter than the lifetime
-        time.sleep(1.5)
+        time.sleep(1.5)  # a real wait: the session cookie expires by the wall clock
         response = client.post("/session/keep-alive", headers={"X-CSRFToken": token})
         assert response.status_code == 200 and response.json == {"signed_in": True,
                                                                    "seconds_left": 3}
@@ -194,7 +194,7 @@ def test_a_submit_after_the_session_ended_writes_nothing_and_asks_to_sign_in(sha
     token = csrf_token(client)
     before = (_item(shared_world, item).status, _item(shared_world, item).draft,
               _events(shared_world, "task_completed"))
-    time.sleep(3.5)  # longer than the lifetime, counted in whole seconds
+    time.sleep(3.5)  # real: longer than the cookie's wall-clock lifetime, in whole seconds
     response = client.post(f"/tasks/{item}", data={**ENTRIES, "action": "complete",
                                                      "csrf_token": token})
     assert response.status_code == 303
