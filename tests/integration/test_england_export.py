@@ -43,6 +43,7 @@ def test_generated_caseload_of_391_children_passes_and_a_broken_record_is_report
     # placement orders), children leaving care, reviews with participation codes.
     assert {"S", "P", "L"} <= {e["RNE"] for e in export.episodes}
     assert {"V2", "C1", "C2"} <= {e["LS"] for e in export.episodes}
+    assert {"L1", "L2"} <= {e["LS"] for e in export.episodes}  # police protection, EPO
     assert {"X1"} < {e["REC"] for e in export.episodes if e["REC"]}
     reviewed = {r["CHILD"] for r in export.reviews}
     assert len(reviewed) > CHILDREN // 2

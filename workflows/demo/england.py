@@ -4,9 +4,12 @@ Like the Scottish demo (workflows/demo/scotland.py), each child is played forwar
 became looked after with the clock injected: whoever holds the task's role completes it on or
 before its due date (or late, for children who drift), timers fire when their date passes,
 and whatever falls after "today" is left open. The answers steer every route of the English
-diagrams: placement moves, visit frequencies set by the care plan, IRO challenges and the
-dispute stages, section 20 and section 31 entry, care proceedings with final orders and
-extensions, children leaving care. With ``drift=0`` the caseload keeps every statutory
+diagrams: placement moves, visit frequencies as the care plan and regulation 28 allow (weekly
+until the first review on temporary approval, 3-monthly only after a long-term placement's
+first year), IRO challenges and the dispute stages up to the director, section 20 (with informed
+consent and the 6-monthly review of a long section 20), section 31, police protection and EPO
+entry, care proceedings with final orders and extensions, children leaving care (under section
+20 through the regulation 39 review and approval). With ``drift=0`` the caseload keeps every statutory
 timescale, so its SSDA903 export passes validation (tests rely on that).
 """
 from __future__ import annotations
@@ -72,7 +75,12 @@ class _Child:
         self.la_start = today - timedelta(days=days)
         self.dob = self.la_start - timedelta(days=rng.randint(30, 16 * 365))
         self.sex = rng.choice("MF")
-        self.legal_status = "s31" if rng.random() < 0.35 else "s20"
+        roll = rng.random()
+        # Police protection and EPOs are recorded as what they are, then (in the demo) become
+        # section 20 or proceedings; remand is left out (no youth justice in this caseload).
+        self.legal_status = ("s31" if roll < 0.35 else "police_protection" if roll < 0.38
+                             else "emergency_protection_order" if roll < 0.40 else "s20")
+        self.s20 = self.legal_status == "s20"
         self.placement = _weighted(rng, PLACEMENTS)
         self.home = rng.choice(POSTCODES)
         self.drift = drift
@@ -122,7 +130,7 @@ class _Child:
 
     def ceasing(self) -> dict:
         """Ceasing under section 20 goes through a review and the nominated officer (reg. 39)."""
-        return {"ceasing_under_s20": "yes" if self.legal_status == "s20" else "no"}
+        return {"ceasing_under_s20": "yes" if self.s20 else "no"}
 
     def placement_postcode(self) -> str:
         return self.rng.choice([p for p in POSTCODES if p != self.home])
@@ -195,6 +203,12 @@ class _Child:
         if name == "s20_agreement":
             return {"legal_planning_needed": "yes" if rng.random() < 0.2 else "no",
                     "has_parental_responsibility": True, "consent_informed": True}
+        if name == "emergency_entry":
+            if rng.random() < 0.75:
+                self.s20 = True
+                return {"order_date": self.la_start, "next_step": "s20", "s20_from": day}
+            return {"order_date": self.la_start, "next_step": "apply_for_care_order",
+                    "issue_date": day}
         if name == "s20_legal_review":
             return {"s20_review_outcome": "legal_planning" if rng.random() < 0.15 else "remain_s20"}
         if name == "legal_planning_meeting":
