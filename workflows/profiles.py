@@ -30,7 +30,8 @@ from engine.errors import Conflict
 from engine.models import ProcessInstance, Subject
 from engine.runtime import EngineConfig, Runtime
 
-from . import milestone_dates, vocabulary
+from . import ending_reasons, milestone_dates, vocabulary
+from .ending_reasons import TURNED_18, EarlyEnding  # noqa: F401 - the services read them here
 from .due_rules import ENGLAND, SCOTLAND, DueRules, apply_offset, parse_offsets, resolve
 
 ENV = "PACE_PROFILES"
@@ -39,22 +40,6 @@ BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
 # Roles that hold no queue, shared by every profile.
 SHARED_ROLES = {"process_owner": "Process owner", "auditor": "Auditor", "admin": "Administrator"}
-
-
-@dataclass(frozen=True)
-class EarlyEnding:
-    """One reason a child's journey ends early: a code kept with the ending, the words a
-    worker reads, whether a note must say more, and what the profile's statutory return
-    records for it (``data``: England's SSDA903 reason episode ceased, for one)."""
-    code: str
-    label: str
-    note_required: bool = False
-    data: Mapping[str, str] = field(default_factory=dict)
-
-
-# The reason the worker's daily check records for a child who reaches 18 (every profile
-# has one with this code).
-TURNED_18 = "turned_18"
 
 
 @dataclass(frozen=True)
@@ -110,15 +95,7 @@ SCOTLAND_PROFILE = Profile(
     milestones=_frozen(vocabulary.MILESTONES),
     milestone_order=vocabulary.JOURNEY_ORDER + vocabulary.CSO_ORDER,
     holiday_region=SCOTLAND,
-    early_endings=(
-        EarlyEnding("removed_by_parent", "A parent removed the child from voluntary care "
-                    "(section 25)"),
-        EarlyEnding(TURNED_18, "The child turned 18, or moved on to continuing care or "
-                    "aftercare"),
-        EarlyEnding("moved_council", "The child moved to another local authority"),
-        EarlyEnding("died", "The child died"),
-        EarlyEnding("other", "Another reason (say what in the note)", note_required=True),
-    ),
+    early_endings=ending_reasons.SCOTLAND,
     wording=_frozen({
         "child_looked_after": "Looked after and accommodated",
         "start_child": "Accommodate a child",
@@ -198,21 +175,7 @@ ENGLAND_PROFILE = Profile(
     milestones=_frozen(ENGLAND_MILESTONES),
     milestone_order=tuple(ENGLAND_MILESTONES),
     holiday_region=ENGLAND,
-    # The SSDA903 reasons a child stops being looked after outside a review or visit (the
-    # diagram's own "Ceased to be looked after" ends record the rest), kept in the same
-    # CEASED milestone with the same ``reason_ceased`` field, so the return reads them.
-    early_endings=(
-        EarlyEnding("removed_by_parent", "A parent removed the child from section 20 "
-                    "accommodation (SSDA903 E4B)", data=_frozen({"reason_ceased": "E4B"})),
-        EarlyEnding(TURNED_18, "The child turned 18 (SSDA903 E8; a staying put or "
-                    "independent living move is recorded at a review)",
-                    data=_frozen({"reason_ceased": "E8"})),
-        EarlyEnding("moved_council", "Care taken over by another local authority (SSDA903 E3)",
-                    data=_frozen({"reason_ceased": "E3"})),
-        EarlyEnding("died", "The child died (SSDA903 E2)", data=_frozen({"reason_ceased": "E2"})),
-        EarlyEnding("other", "Another reason (SSDA903 E8; say what in the note)",
-                    note_required=True, data=_frozen({"reason_ceased": "E8"})),
-    ),
+    early_endings=ending_reasons.ENGLAND,
     ending_milestone="CEASED",
     wording=_frozen({
         "child_looked_after": "Looked after",
