@@ -36,8 +36,22 @@ def test_a_withheld_count_derived_through_a_chain_of_groups_in_any_order_is_prot
 def test_a_group_with_nothing_printed_to_withhold_takes_the_smallest_of_its_neighbours():
     """Five ones under a total never printed (H = 5), which a reader works out from the
     printed all = H + rest: H's group has no printed count left, so the smallest printed
-    count of the group sharing H (rest, 10; not all, 15) is withheld."""
-    cells = {f"p{i}": 1 for i in range(1, 6)} | {"H": 5, "all": 15, "rest": 10}
-    groups = [Group("H", tuple(f"p{i}" for i in range(1, 6))), Group("all", ("H", "rest"))]
+    count of the group sharing H (rest, 10; not all, 15; not x, 6, of a group apart) is
+    withheld."""
+    cells = {f"p{i}": 1 for i in range(1, 6)} | {"H": 5, "all": 15, "rest": 10, "x": 6, "y": 0,
+                                                 "other": 6}
+    groups = [Group("H", tuple(f"p{i}" for i in range(1, 6))), Group("all", ("H", "rest")),
+              Group("other", ("x", "y"))]
     assert protect(cells, groups, hidden={"H"}) == {"p1", "p2", "p3", "p4", "p5", "rest"}
     assert_safe(cells, groups, hidden={"H"})
+
+
+def test_with_nothing_printed_in_the_neighbouring_groups_every_printed_count_is_withheld():
+    """The same ones under H1, which follows from H2 = H1 + 0, which follows from all = H2 +
+    rest: neither H1's group nor H2's prints a count that is not zero, so the last resort
+    withholds every printed count (all and rest)."""
+    parts = tuple(f"p{i}" for i in range(1, 6))
+    cells = dict.fromkeys(parts, 1) | {"H1": 5, "H2": 5, "z": 0, "all": 15, "rest": 10}
+    groups = [Group("H1", parts), Group("H2", ("H1", "z")), Group("all", ("H2", "rest"))]
+    assert protect(cells, groups, hidden={"H1", "H2"}) == {*parts, "all", "rest"}
+    assert_safe(cells, groups, hidden={"H1", "H2"})
