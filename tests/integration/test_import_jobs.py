@@ -234,7 +234,7 @@ def test_worker_killed_mid_import_resumes_without_duplicating_children(db):
     killed = job(db, job_id)
     assert killed.status == "running" and 0 < killed.imported < count
     assert counts(db)["Subject"] == killed.imported  # exactly the committed batches
-    time.sleep(2.5)  # the dead worker's lease runs out
+    time.sleep(2.5)  # real: a killed process's lease runs out on the wall clock (job_runner._wall)
     run_to_end(db, "second-worker")
     done = job(db, job_id)
     assert (done.status, done.worker, done.imported, done.rejected) == \
