@@ -8,11 +8,13 @@ version's rules in the same transaction.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, registry, serialization, work_items
@@ -167,14 +169,77 @@ def aligned(runtime, instance: ProcessInstance, target: ProcessModel):
                                f"it is at {names}, which the new version removes"),
                 None, None, None)
     moves = [f"{_label(t.task_spec)} → {_label(top.alignment[t])}" for t in current]
+    moves += [f"also starts: {_first_visible(spec)}"
+              for _, spec in missing_branches(wf, loaded.spec)]
     return MigrationCheck(instance.id, True, "can move", moves), wf, loaded, top
+
+
+def _reaches_tree(spec, wf) -> bool:
+    """Whether ``spec`` or any step after it already has a task in the workflow's tree."""
+    seen, stack = set(), [spec]
+    while stack:
+        other = stack.pop()
+        if other.name in seen:
+            continue
+        seen.add(other.name)
+        if wf.get_tasks(spec_name=other.name, skip_subprocesses=True):
+            return True
+        stack.extend(other.outputs)
+    return False
+
+
+def missing_branches(wf, new_spec) -> list[tuple[object, object]]:
+    """(completed task, branch's first spec) for each branch that a parallel gateway of the
+    new version starts where the child has already passed: version 2 of the permanence
+    journey splits after the legal advice into the route and the six-monthly reviews, and a
+    child past the advice on version 1 would otherwise never get those reviews. A branch
+    counts as missing when neither its first step nor any step after it is in the child's
+    tree (the other branch leads back to where the child is)."""
+    found = []
+    for gateway in new_spec.task_specs.values():
+        if not isinstance(gateway, ParallelGateway) or gateway.name in wf.spec.task_specs \
+                or wf.get_tasks(spec_name=gateway.name, skip_subprocesses=True):
+            continue
+        passed = [t for spec in gateway.inputs for t in wf.get_tasks(
+            spec_name=spec.name, state=TaskState.COMPLETED, skip_subprocesses=True)]
+        if passed:
+            found += [(passed[-1], out) for out in gateway.outputs if not _reaches_tree(out, wf)]
+    return found
+
+
+def _first_visible(spec) -> str:
+    """The first named step of a branch (its gateways and joins have no name)."""
+    seen, queue = set(), [spec]
+    while queue:
+        other = queue.pop(0)
+        if other.name in seen:
+            continue
+        seen.add(other.name)
+        if other.bpmn_name:
+            return other.bpmn_name
+        queue.extend(other.outputs)
+    return _label(spec)
+
+
+def _start(wf, branches) -> None:
+    """Start each of ``missing_branches`` from the completed task before its gateway, with
+    the data the child has now (its open task's, else that task's)."""
+    now = next(iter(wf.get_tasks(state=TaskState.READY | TaskState.WAITING,
+                                 skip_subprocesses=True)), None)
+    for passed, spec in branches:
+        task = passed._add_child(spec, TaskState.FUTURE)
+        task.data = copy.deepcopy((now or passed).data)
+        task._ready()
 
 
 def move_in_memory(runtime, wf, loaded, top) -> None:
     """Put the workflow on the target version and run it to its next wait, as a migration
-    does before it is saved: timers' dates are worked out again from the new rules."""
+    does before it is saved: timers' dates are worked out again from the new rules, and a
+    branch the new version starts behind the child is started (``missing_branches``)."""
+    branches = missing_branches(wf, loaded.spec)  # read against the version the child is on
     migrate_workflow(top, wf, loaded.spec)
     wf.subprocess_specs = loaded.subprocess_specs
+    _start(wf, branches)
     for task in wf.get_tasks(state=TaskState.WAITING):
         task.internal_data.pop("event_value", None)  # recomputed from the new version's rule
     runtime.step(wf)

@@ -98,6 +98,13 @@ def test_the_demo_caseload_moves_from_version_1_to_the_shipped_version(empty_dat
         with database.transaction() as session:
             assert _open(session, pid) == open_before  # a dry run changes nothing
 
+        with database.transaction() as session:  # past a new split: the branch starts too
+            behind = {i.subject.reference for i in _running(session, pid)
+                      if _new_split_passed(database.runtime.load_workflow(i), pid)}
+        for reference in behind:
+            assert f"{reference} (" in dry.output
+            assert "also starts: " in dry.output.split(f"{reference} (")[1].split("\n")[0]
+
         outcomes = deployment.migrate_children(database, owner, pid, 2)
         assert [o.moved for o in outcomes] == [True] * len(before[pid]), \
             [o.message for o in outcomes if not o.moved]
@@ -112,6 +119,10 @@ def test_the_demo_caseload_moves_from_version_1_to_the_shipped_version(empty_dat
                 for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
                     assert task.task_spec.name in known, \
                         f"{instance.subject.reference} waits at {task.task_spec.name}"
+                if instance.subject.reference in behind:  # e.g. the six-monthly reviews
+                    assert len(wf.get_tasks(state=TaskState.READY | TaskState.WAITING,
+                                            skip_subprocesses=True)) >= 2, \
+                        f"{instance.subject.reference} got no branch version 2 starts behind it"
 
     # Each moved child carries on: a year on, the task it stood at is done.
     later, rng = TODAY + timedelta(days=365), random.Random(29)
@@ -125,6 +136,14 @@ def test_the_demo_caseload_moves_from_version_1_to_the_shipped_version(empty_dat
         left = [item for _, item in waiting
                 if session.get(WorkItem, item).status in ("ready", "claimed")]
     assert not left, f"work items not done a year after the move: {left}"
+
+
+def _new_split_passed(wf, process_id: str) -> bool:
+    """Whether the child has done the step before a split version 2 adds: the permanence
+    journey's legal advice, after which version 2 runs the six-monthly reviews beside the
+    route."""
+    return process_id == "permanence_journey" and bool(
+        wf.get_tasks(spec_name="legal_opinion", state=TaskState.COMPLETED))
 
 
 def _open(session, process_id: str) -> dict[tuple[int, str], str]:
