@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from engine.notifications import DEFAULT_RULES, DIGEST, Kind, NotificationPolicy
+from engine.notifications import DEFAULT_RULES, DIGEST, Kind, NotificationPolicy, Rule
 
 from . import profiles
 
@@ -32,6 +32,9 @@ KINDS = {
                   hint="For example the Aim 1 review alert, weeks before the review is due."),
     "migrated": Kind("A child you work with moves to a new process version", mode="digest",
                      hint="After a process owner deploys a change (a PDSA cycle)."),
+    "ended_early": Kind("The journey of a child you work with ends early",
+                        hint="{A manager} ends it (a parent removed the child from voluntary "
+                             "care, the child moved council), or the child turns 18."),
     DIGEST: Kind("Daily e-mail of tasks due this week and overdue", mode="digest",
                  hint="One e-mail each morning, grouped by child.", choices=("digest", "none")),
     # Written by workflows/services/handover.py (a leaver, a changed role or team), not
@@ -59,10 +62,17 @@ TEXTS = {
     "alert": ("Alert: {task} for child {reference}, due {due}",
               "The alert date has passed: “{task}” for child {reference} is in your queue and "
               "is due {due}, leaving time for the meeting to be organised."),
+    "ended_early": ("Journey ended early for child {reference}",
+                    "The journey of child {reference} has ended early.{reason_note} Its open "
+                    "tasks were withdrawn: nothing more is due for it."),
     "migrated": ("Process changed for child {reference}",
                  "The {process} for child {reference} moved from version {from_version} to "
                  "version {to_version}. Due dates of open tasks were recomputed; check them."),
 }
+
+# The engine's rules, and the child's allocated worker hears when a journey ends early
+# (workflows/services/journey_endings.py): their tasks for the child are gone.
+RULES = DEFAULT_RULES + (Rule("instance_ended_early", "ended_early", "subject_workers"),)
 
 FOOTER = ("This e-mail names children by their council reference only. Sign in to see their "
           "records. Do not forward it outside the service.")
@@ -89,7 +99,7 @@ def kinds(enabled: tuple[profiles.Profile, ...] | None = None) -> dict[str, Kind
 
 def pace_notifications() -> NotificationPolicy:
     return NotificationPolicy(
-        rules=DEFAULT_RULES, kinds=kinds(), texts=TEXTS, role_label=role_label,
+        rules=RULES, kinds=kinds(), texts=TEXTS, role_label=role_label,
         service_name="PACE Flow", reference_label="Child", mail_footer=FOOTER,
         mail_reason_note=" The reason is on the task's page in PACE Flow: sign in to read it.",
         task_link="/tasks/{id}", subject_link="/children/{id}",

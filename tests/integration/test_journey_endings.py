@@ -62,7 +62,7 @@ def test_each_early_ending_closes_the_journey_with_its_reason(database, at, reas
     # nothing still planned for an ended journey
     assert all(actual for rows in journey.milestones().values() for _planned, actual in rows)
     [event] = journey.events("instance_ended_early")
-    assert event.actor == "tl.north" and event.data["reason"] == reason
+    assert event.actor == "tl.north" and event.data["ending"] == reason
     assert [e.data["task"] for e in journey.events("task_cancelled")] == ["initial_lar"]
     # months later: the cancelled task neither reminds nor escalates
     journey.sweep(date(2026, 6, 1))
@@ -208,3 +208,20 @@ def test_the_cli_ends_a_journey_early(cli_runner, database, at):
     journey.expect_nothing_open()
     again = run("CLI-END", "--reason", "died", "--ended-on", "2026-02-02", "--by", "tl.north")
     assert again.exit_code == 1 and "already ended" in again.output
+
+
+def test_the_allocated_worker_is_told(database, at):
+    from engine.models import Notification
+
+    with database.transaction() as session:
+        from workflows.demo import scotland as demo
+        demo.ensure_users(session, actor="test")
+        worker = accounts.find_user(session, "sw.north").id
+    journey = Journey(database, "C00009", allocated_worker_id=worker).accommodate(date(2026, 1, 5))
+    at(date(2026, 1, 20))
+    end(journey, "tl.north", "moved_council", date(2026, 1, 19))
+    with database.transaction() as session:
+        [notice] = session.scalars(select(Notification).where(Notification.user_id == worker,
+                                                              Notification.kind == "ended_early"))
+        assert notice.title == "Journey ended early for child C00009"
+        assert "Reason: The child moved to another local authority" in notice.body

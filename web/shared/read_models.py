@@ -124,7 +124,7 @@ def _milestone_row(m: Milestone, today: date) -> MilestoneRow:
 def ended_early_words(data: dict) -> str:
     """An early ending as the child page says it: the reason in words, the day, the note
     (workflows/services/journey_endings.py keeps them in the audit event)."""
-    words = f"Ended early: {data.get('reason_label') or 'no reason recorded'}"
+    words = f"Ended early: {data.get('reason') or 'no reason recorded'}"
     on = as_date(data.get("ended_on"))
     if on is not None:
         words += f", on {on:%-d %B %Y}"

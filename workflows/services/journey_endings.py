@@ -125,7 +125,7 @@ def _end(session: Session, runtime: Runtime, child: Subject, reason: str | None,
         done.cancelled_tasks += _open_tasks(session, instance)
         runtime.end_early(session, instance, actor, ended_on=ended_on,
                           milestone=profile.ending_milestone, milestone_data=data,
-                          audit_data={"reason": ending.code, "reason_label": ending.label,
+                          audit_data={"ending": ending.code, "reason": ending.label,
                                       "note": note})
         done.instances.append(instance)
     return done
