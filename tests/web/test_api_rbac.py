@@ -12,6 +12,9 @@ import pytest
 from engine.models import WorkItem
 from workflows.measures import pdsa
 
+from workflows.services import documents as document_service
+
+from . import document_records
 from .api_client import api
 from .conftest import hold
 
@@ -179,6 +182,19 @@ MATRIX.update({
     f"GET {P}/attachments/999999": (None, None,
      "401  404  404  404  404  404   404   404   404  404  403   404   403"),
 })
+# Generated documents (web/api/documents.py): read and downloaded by all who see the child,
+# made again by the lane roles among them (not auditors: 403).
+MATRIX.update({
+    # anon sw.n tl.n sw.s tl.s chair legal panel adm  mgr  owner audit admin
+    f"GET {P}/children/{{north}}/documents": (None, None,
+     "401  200  200  404  404  200   200   200   200  200  403   200   403"),
+    f"GET {P}/documents/{{document}}": (None, None,
+     "401  200  200  404  404  200   200   200   200  200  403   200   403"),
+    f"GET {P}/documents/999999": (None, None,
+     "401  404  404  404  404  404   404   404   404  404  403   404   403"),
+    f"POST {P}/work-items/{{t_done}}/document": (None, None,
+     "401  201  201  404  404  201   201   201   201  201  403   403   403"),
+})
 # Ending a child's journey early (web/api/journey_endings.py): read by all who see the
 # child, done by their team's managers. The body names no reason the profile knows (422):
 # nothing ends.
@@ -212,6 +228,7 @@ def _url(world, template: str) -> str:
               **PEOPLE_VALUES}
     if "{pdsa}" in template:
         values["pdsa"] = _pdsa_cycle(world)
+    values.update(document_records.values(world, template))
     return template.format(**values)
 
 
@@ -232,6 +249,8 @@ def test_status(shared_world, route, user, expected):
         f"{response.get_data(as_text=True)[:300]}")
     if template.endswith(".csv") and expected == 200:  # a download: CSV; refusals are JSON
         assert response.mimetype == "text/csv"
+    elif template.startswith(f"{P}/documents/") and expected == 200:  # a Word download
+        assert response.mimetype == document_service.DOCX
     else:
         assert response.is_json
 

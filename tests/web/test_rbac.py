@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from . import case_file_records
+from . import case_file_records, document_records
 from .conftest import cached_client, csrf_token, hold, sign_in
 
 USERS = ["anonymous", "sw.north", "tl.north", "sw.south", "tl.south", "chair", "legal", "panel",
@@ -62,6 +62,23 @@ MATRIX = {
      "302  200  200  404  404  200   200   200   200  200  403   200   403"),
     "GET /attachments/999999": (None,
      "302  404  404  404  404  404   404   404   404  404  403   404   403"),
+    # generated documents (web/pages/documents.py): read by all who see the child, made
+    # again by the lane roles among them (not auditors); a draft's Word templates: owners
+    # (draft 999999 does not exist: 404 for them, 403 for every other role)
+    "POST /work-items/{t_done}/document": (None,
+     "302  302  302  404  404  302   302   302   302  302  403   403   403"),
+    "GET /documents/{document}": (None,
+     "302  200  200  404  404  200   200   200   200  200  403   200   403"),
+    "GET /documents/{document}/read": (None,
+     "302  200  200  404  404  200   200   200   200  200  403   200   403"),
+    "GET /documents/999999": (None,
+     "302  404  404  404  404  404   404   404   404  404  403   404   403"),
+    "GET /models/drafts/999999/documents": (None,
+     "302  403  403  403  403  403   403   403   403  403  404   403   403"),
+    "GET /models/drafts/999999/documents/minute.docx/preview": (None,
+     "302  403  403  403  403  403   403   403   403  403  404   403   403"),
+    "POST /models/drafts/999999/documents/minute.docx/remove": (None,
+     "302  403  403  403  403  403   403   403   403  403  404   403   403"),
     "GET /overview": (None,
      "302  403  200  403  200  403   403   403   403  200  403   403   403"),
     # "My team's work" (web/pages/team_work.py): every open task of the teams a manager oversees
@@ -216,7 +233,8 @@ def client(world, user: str):
 
 def url(world, template: str) -> str:
     values = {**world.children, **{f"t_{k}": v for k, v in world.tasks.items()},
-              **case_file_records.values(world, template)}
+              **case_file_records.values(world, template),
+              **document_records.values(world, template)}
     return template.format(**values)
 
 
@@ -265,7 +283,8 @@ MATRIX_BLUEPRINTS = {"auth", "queue", "tasks", "children", "overview",  # the wo
                      "audit",  # the auditor pages
                      "people_admin",  # and the administrators' teams and people
                      "oidc",  # and sign-in through the council's provider
-                     "case_file"}  # and case notes and attachments
+                     "case_file",  # and case notes and attachments
+                     "documents"}  # and generated documents, a draft's Word templates
 
 
 def test_matrix_covers_every_worker_ui_route(shared):
@@ -283,7 +302,11 @@ def test_matrix_covers_every_worker_ui_route(shared):
                     "/people/nobody": "/people/<username>",
                     "{note}": "<int:note_id>", "/notes/999999": "/notes/<int:note_id>",
                     "{attachment}": "<int:attachment_id>",
-                    "/attachments/999999": "/attachments/<int:attachment_id>"}
+                    "/attachments/999999": "/attachments/<int:attachment_id>",
+                    "{t_done}": "<int:item_id>", "{document}": "<int:document_id>",
+                    "/documents/999999": "/documents/<int:document_id>",
+                    "/drafts/999999/": "/drafts/<int:draft_id>/",
+                    "/minute.docx/": "/<name>/"}
     normalised = set()
     for path in covered:
         for old, new in placeholders.items():

@@ -18,6 +18,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import Conflict, EngineError, InvalidData
+from engine.registry import ModelBundle
 from workflows.process_models import lane_names
 from workflows.process_models import (changes as model_changes, diagram_elements,
                                        drafts as model_drafts, model_validation)
@@ -116,7 +117,8 @@ def download_bpmn(process_id: str, version: int):
 def download_zip(process_id: str, version: int):
     with db().transaction() as session:
         model = service.get_version(session, current_user, process_id, version).model
-    body = model_drafts.bundle_zip(process_id, model.bpmn_xml, dict(model.forms))
+    body = model_drafts.bundle_zip(process_id, model.bpmn_xml, dict(model.forms),
+                                   ModelBundle.decode_documents(model.documents))
     return _attachment(body, "application/zip", f"{process_id}-v{version}.zip")
 
 
@@ -236,7 +238,8 @@ def draft_bpmn(draft_id: int):
 def draft_zip(draft_id: int):
     with db().transaction() as session:
         found = service.get_draft(session, current_user, draft_id, open_only=False)
-    body = model_drafts.bundle_zip(found.process_id, found.bpmn_xml, dict(found.forms or {}))
+    body = model_drafts.bundle_zip(found.process_id, found.bpmn_xml, dict(found.forms or {}),
+                                   found.bundle().documents)
     return _attachment(body, "application/zip", f"{found.process_id}-draft{draft_id}.zip")
 
 
