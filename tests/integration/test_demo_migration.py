@@ -152,3 +152,20 @@ def _open(session, process_id: str) -> dict[tuple[int, str], str]:
         .join(ProcessInstance, ProcessInstance.id == WorkItem.instance_id)
         .where(ProcessInstance.process_id == process_id,
                WorkItem.status.in_(("ready", "claimed"))))}
+
+
+def test_pace_demo_builds_on_the_diagrams_of_a_folder(empty_database):
+    """``pace demo --bpmn DIR``: the schema, then DIR's diagrams as version 1, then the
+    caseload on them: the first step of rehearsing a move (docs/journey-changes.md)."""
+    runner = make_app(empty_database, DEMO_MODE=True).test_cli_runner()
+    done = runner.invoke(args=["demo", "--bpmn", str(VERSION_1), "--children", "4",
+                               "--today", TODAY.isoformat()])
+    assert done.exit_code == 0, done.output
+    assert "permanence_journey version 1: deployed" in done.output
+    assert "Demo caseload: 4 children" in done.output
+    with empty_database.transaction() as session:
+        model = session.scalar(select(ProcessModel).where(
+            ProcessModel.process_id == "permanence_journey"))
+        shipped = (VERSION_1 / "permanence_journey" / "permanence_journey.bpmn").read_text()
+        assert model.version == 1 and model.bpmn_xml == shipped
+        assert {i.model_id for i in _running(session, "permanence_journey")} == {model.id}

@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 from datetime import date, datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -51,12 +52,23 @@ def init_db_command():
               show_default=True, help="Whose caseload (the profile must be in PACE_PROFILES).")
 @click.option("--force", is_flag=True,
               help="Build it even on a database with accounts that are not the demo's.")
+@click.option("--bpmn", "bpmn_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="First create the schema and deploy the diagrams in this folder (laid out "
+                   "as bpmn/ is), e.g. tests/fixtures/bpmn_version_1 to rehearse moving "
+                   "children to the shipped version. Default: the versions already deployed.")
 @with_appcontext
-def demo_command(if_empty, children, seed, today, profile, force):
+def demo_command(if_empty, children, seed, today, profile, force, bpmn_dir):
     """Build a demo caseload through the real runtime, with demo users for every role.
 
     Only in demo mode (PACE_DEMO=1, as `make run` sets): the demo users share a published
     password. A database with other accounts is refused unless --force."""
+    if bpmn_dir and current_app.config.get("DEMO_MODE"):
+        _db().migrate()
+        with _db().transaction() as session:
+            for model, created in deploy_bundled(session, folder=Path(bpmn_dir),
+                                                 reason=f"Diagrams from {bpmn_dir} (demo)"):
+                click.echo(f"{model.process_id} version {model.version}: "
+                           f"{'deployed' if created else 'unchanged'}")
     _check_demo_allowed(if_empty, force)
     end = today.date() if today else date.today()
     if profile == "england":  # the English profile (docs/england-profile.md)
