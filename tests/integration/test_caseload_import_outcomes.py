@@ -17,8 +17,9 @@ HEADER = ("reference,name,team,legal_status,CSO_START,AIM1_REVIEW,CSO_HEARING,"
           "aim1_recommendation,hearing_decision\r\n")
 # (recommendation, hearing decision) of a cohort whose reviews mostly recommended ending
 # the order: what the Aim 1 outcome mix must show however the reviews were recorded.
+# A "continue" review goes to no Hearing (docs/caseload-import.md).
 COHORT = (("terminate", "terminated"), ("terminate", "continued"), ("terminate", "varied"),
-          ("vary", "varied"), ("continue", "continued"))
+          ("vary", "varied"), ("continue", ""))
 
 
 @pytest.fixture
@@ -58,8 +59,8 @@ def test_the_forms_codes_and_words_are_accepted_in_any_case(db, tmp_path):
                                     f"2024-12-10,{rec},{hearing}\r\n" for ref, rec, hearing in (
         ("W1", "TERMINATE", "CSO terminated"), ("W2", "Vary the CSO", "cso varied"),
         ("W3", "begin permanence planning away from home", "Continued"),
-        ("W4", "Continue  the CSO", "continued"), ("W5", "permanence away", ""))),
-        encoding="utf-8")
+        ("W5", "permanence away", ""))) + "W4,Child W4,north,cso_home,2023-06-01,2024-11-15,,"
+        "Continue  the CSO,\r\n", encoding="utf-8")
     result = caseload_import.import_file(db, csv, today=TODAY)
     assert result.errors == [] and result.imported == 5
     assert recorded(db) == {"W1": "terminate", "W2": "vary", "W3": "permanence_away",
@@ -68,7 +69,8 @@ def test_the_forms_codes_and_words_are_accepted_in_any_case(db, tmp_path):
         hearings = session.execute(select(Subject.reference, WorkItem.status).join(
             Subject, Subject.id == WorkItem.subject_id).where(
             WorkItem.task_name == "record_hearing_decision")).all()
-    assert sorted(hearings) == [(f"W{i}", "completed") for i in range(1, 6)]
+    # no Hearing after "continue" (the loop's version 2): W4 waits for its next review
+    assert sorted(hearings) == [(f"W{i}", "completed") for i in (1, 2, 3, 5)]
     assert result.finished == 1  # W1: the Hearing terminated the order
 
 
@@ -107,11 +109,17 @@ def test_the_same_cohort_recorded_through_tasks_or_imported_gives_the_same_outco
         j.complete("schedule_aim1_review", D("2024-10-21"), review_date=D("2024-11-15"))
         j.complete("hold_aim1_review", D("2024-11-15"), date_held=D("2024-11-15"),
                    recommendation=recommendation)
-        j.complete("record_hearing_decision", D("2024-12-10"), date_held=D("2024-12-10"),
-                   hearing_decision=hearing)
+        if hearing:  # the Reporter is told on the review's day, then the Hearing decides
+            j.complete("notify_reporter", D("2024-11-15"),
+                       reporter_notified_date=D("2024-11-15"), action_minute_sent="yes")
+            j.complete("record_hearing_decision", D("2024-12-10"), date_held=D("2024-12-10"),
+                       hearing_decision=hearing)
         j.sweep(TODAY)
-    imported = [row(f"I-{n}", rec, hearing) for n, (rec, hearing) in enumerate(COHORT)]
-    unrecorded = [row(f"U-{n}", hearing=hearing) for n, (_rec, hearing) in enumerate(COHORT)]
+    imported = [row(f"I-{n}", rec, hearing, CSO_HEARING="2024-12-10" if hearing else "")
+                for n, (rec, hearing) in enumerate(COHORT)]
+    # the same reviews from a file without the column (each with its Hearing: csv_rows)
+    unrecorded = [row(f"U-{n}", hearing=hearing or "continued")
+                  for n, (_rec, hearing) in enumerate(COHORT)]
     result = caseload_import.import_rows(db, imported + unrecorded, today=TODAY)
     assert result.errors == [] and result.imported == 10
 
@@ -130,20 +138,23 @@ def test_the_same_cohort_recorded_through_tasks_or_imported_gives_the_same_outco
     assert [ref for ref, _t in open_tasks] == sorted(
         [f"{p}-{n}" for p in "HIU" for n, (_r, hearing) in enumerate(COHORT)
          if hearing != "terminated"])
+    with db.transaction() as session:  # task by task or imported, the same Reporter notices
+        notices = session.scalars(select(Subject.reference).join(
+            WorkItem, WorkItem.subject_id == Subject.id).where(
+            WorkItem.task_name == "notify_reporter", WorkItem.status == "completed")).all()
+    assert sorted(notices) == sorted([f"{p}-{n}" for p in "HI" for n in range(4)]
+                                     + [f"U-{n}" for n in range(5)])  # U-4: not recorded
 
 
-def test_a_blank_review_without_a_hearing_leaves_only_the_hearing_the_diagram_awaits(db):
-    """Without CSO_HEARING the import records nothing after the review: what is open is
-    what the deployed diagram asks after it (today: the Hearing, for every recommendation)."""
-    rows = [row("A1", CSO_HEARING=""), row("A2", "continue", CSO_HEARING="")]
-    assert caseload_import.import_rows(db, rows, today=TODAY).errors == []
-    with db.transaction() as session:
-        items = session.execute(select(Subject.reference, WorkItem.task_name, WorkItem.status)
-                                .join(Subject, Subject.id == WorkItem.subject_id)
-                                .order_by(Subject.reference, WorkItem.id)).all()
-    assert [(r, t) for r, t, s in items if s != "completed"] == [
-        ("A1", "record_hearing_decision"), ("A2", "record_hearing_decision")]
-    assert recorded(db) == {"A1": "not_recorded", "A2": "continue"}
+def test_a_review_whose_hearing_is_awaited_needs_its_recommendation(db):
+    """Whether a Hearing is due after a review depends on its recommendation (none after
+    "continue" once the Reporter notice is in the diagram): a blank one would leave a task
+    that may be false, overdue at once. Blank is for reviews the Hearing has decided on."""
+    rows = [row("A1", CSO_HEARING=""), row("A2", "terminate", CSO_HEARING="")]
+    result = caseload_import.import_rows(db, rows, today=TODAY, dry_run=True)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "aim1_recommendation")]
+    assert "required while the Hearing on the last review is awaited" in result.errors[0].reason
+    assert result.imported == 1
 
 
 def test_a_form_that_cannot_say_not_recorded_refuses_the_blank_rather_than_guess():

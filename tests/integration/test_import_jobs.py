@@ -94,7 +94,8 @@ def test_all_or_nothing_rehearses_and_writes_nothing_when_the_diagram_refuses_a_
     columns = rows[0].split(",")
     cells = dict.fromkeys(columns, "") | {"reference": "EARLY", "name": "Early Review",
                                           "team": "north", "legal_status": "cso_home",
-                                          "CSO_START": "2024-01-10", "AIM1_REVIEW": "2024-03-08"}
+                                          "CSO_START": "2024-01-10", "AIM1_REVIEW": "2024-03-08",
+                                          "aim1_recommendation": "vary"}
     early = ",".join(cells[c] for c in columns)
     data = ("\r\n".join(rows[:6] + [early]) + "\r\n").encode()
     job_id = upload(db, data, "mixed.csv")

@@ -108,7 +108,7 @@ def test_a_clean_row_becomes_a_child():
     ({"legal_status": "cso_home", "CSO_START": "2025-01-10", "CSO_HEARING": "2026-01-10"},
      {("AIM1_REVIEW", "blank, but a later step (CSO_HEARING) has a date")}),
     ({"legal_status": "cso_home", "CSO_START": "2025-01-10", "AIM1_REVIEW": "2026-07-01",
-      "next_review_date": "2027-01-01"}, {("next_review_date", "the next review is booked after the Hearing decides on the last one")}),
+      "aim1_recommendation": "vary", "next_review_date": "2027-01-01"}, {("next_review_date", "the next review is booked after the Hearing decides on the last one")}),
     ({"legal_status": "cso_home", "CSO_START": "2025-01-10", "next_review_date": "2024-01-01"},
      {("next_review_date", "before the last date in the row (2025-01-10)")}),
     ({"bogus": "x"} | ACC, {("bogus", "not a caseload column")}),

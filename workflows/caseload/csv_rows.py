@@ -398,6 +398,10 @@ def _check_cso(child: ChildRow, problem) -> None:
     if child.aim1_recommendation and "AIM1_REVIEW" not in dates:
         problem("aim1_recommendation", "the recommendation of the Aim 1 review: give its date "
                                        "in AIM1_REVIEW")
+    if "AIM1_REVIEW" in dates and "CSO_HEARING" not in dates and not child.aim1_recommendation:
+        problem("aim1_recommendation", "required while the Hearing on the last review is awaited "
+                "(no CSO_HEARING): what is due next depends on it. Blank (not recorded) is for "
+                "a review the Hearing has decided on")
     if child.hearing_decision and "CSO_HEARING" not in dates:
         problem("hearing_decision", "the Hearing's decision: give its date in CSO_HEARING")
     if child.hearing_decision == "terminated" and child.next_review_date:

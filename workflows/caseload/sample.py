@@ -90,9 +90,11 @@ def sample_rows(count: int, today: date, *, seed: int = 2026, teams=("north", "s
                "team": team, "allocated_worker": (workers or {}).get(team, ""),
                "legal_status": CSO_AT_HOME if number % 4 == 0 else ACCOMMODATED}
         (_cso if number % 4 == 0 else _accommodated)(rng, row, today)
-        if "AIM1_REVIEW" in row:
-            row["aim1_recommendation"] = outcomes.choices(
-                list(RECOMMENDATION_WEIGHTS), list(RECOMMENDATION_WEIGHTS.values()))[0]
+        if "AIM1_REVIEW" in row:  # blank only once the Hearing has decided (csv_rows)
+            weights = {k: w for k, w in RECOMMENDATION_WEIGHTS.items() if k or "CSO_HEARING" in row}
+            row["aim1_recommendation"] = outcomes.choices(list(weights), list(weights.values()))[0]
+            if row["aim1_recommendation"] == "continue":  # no hearing after "continue"
+                row.pop("CSO_HEARING", None)
         start = date.fromisoformat(row.get("LA_START") or row["CSO_START"])
         row["date_of_birth"] = _iso(start - timedelta(days=rng.randint(0, 5800)))
         rows.append(row)
