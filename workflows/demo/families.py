@@ -18,7 +18,8 @@ brief's sources) wherever they give a figure, and says so where they do not:
 - Drift. Midlothian: of 25 children decided or past 7.5 months, 4 (16%) were still
   undecided past the deadline; Argyll & Bute: "we still have to have a plan for the children
   still waiting". One accommodated family in six (``PLANS``) hears "not yet decided" at
-  every review, and the others sometimes do before they decide.
+  every review, and the others sometimes do before they decide. Each family does 10%, 30%
+  or 60% of its tasks late (South Ayrshire: "significant drift and delay").
 - Aim 1. South Ayrshire: "80% have a recommendation to terminate the Compulsory
   Supervision Order" (``scotland.WEIGHTS["recommendation"]``).
 """
@@ -38,6 +39,8 @@ AGE_BANDS = (("baby", 0, 0, 30), ("toddler", 1, 4, 20), ("primary", 5, 12, 25),
 # (1 in 6) whose every review says "not yet decided". A deciding family's review says "not
 # yet decided" one time in five before it settles on its route (drift that ends).
 PLANS = {"home": 7, "kinship": 4, "permanence_order": 2, "adoption": 2, "not_decided": 3}
+# The route weights of a family on a CSO at home, whose review comes only if a Hearing
+# moves the child away from home.
 ROUTES = {"home": 7, "kinship": 4, "permanence_order": 2, "adoption": 2, "not_decided": 4}
 FIRST_NAMES = ["Ava", "Ben", "Cara", "Dylan", "Erin", "Finn", "Gracie", "Harris", "Isla", "Jack",
                "Kayla", "Lewis", "Maisie", "Noah", "Olivia", "Rory", "Sophie", "Zak", "Amira",
