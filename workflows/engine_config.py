@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy.orm import object_session
+
+from engine.models import ProcessInstance
 from engine.runtime import EngineConfig, Runtime
 
 from . import profiles, rule_settings
@@ -22,6 +25,21 @@ def pace_config() -> EngineConfig:
                                   settings=rule_settings.SOURCE)
 
 
+class PaceRuntime(profiles.ProfileRuntime):
+    """Also tells the council settings diagrams name (workflows/rule_settings.py) which
+    session to read them in: the command's, whenever it loads or starts an instance."""
+
+    def load_workflow(self, instance: ProcessInstance):
+        rule_settings.bind(object_session(instance))
+        return super().load_workflow(instance)
+
+    def start(self, session, process_id, subject, data, actor, *, parent=None):
+        token = rule_settings.bind(session)
+        try:
+            return super().start(session, process_id, subject, data, actor, parent=parent)
+        finally:
+            rule_settings.unbind(token)
+
+
 def pace_runtime() -> Runtime:
-    """The runtime binds the council settings diagrams name to each command's session."""
-    return profiles.make_runtime(pace_config(), rule_settings.SOURCE)
+    return PaceRuntime(pace_config())

@@ -24,8 +24,6 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
-from sqlalchemy.orm import object_session
-
 from engine.errors import Conflict
 from engine.models import ProcessInstance, Subject
 from engine.runtime import EngineConfig, Runtime
@@ -359,13 +357,7 @@ class ProfileRules(DueRules):
 
 
 class ProfileRuntime(Runtime):
-    """The engine's Runtime, telling ProfileRules which process it is working on, and the
-    council settings a diagram names (``settings``: workflows/rule_settings.py, given by
-    workflows/engine_config.py) which transaction to read them in."""
-
-    def __init__(self, config: EngineConfig, settings=None):
-        super().__init__(config)
-        self.settings = settings  # has bind(session) -> token and unbind(token)
+    """The engine's Runtime, telling ProfileRules which process it is working on."""
 
     def _use_region(self, process_id: str):
         region_for = getattr(self.config.rules, "region_for", None)
@@ -374,18 +366,13 @@ class ProfileRuntime(Runtime):
     def load_workflow(self, instance: ProcessInstance):
         # Every command loads the instance before resolving any rule for it.
         self._use_region(instance.process_id)
-        if self.settings is not None:
-            self.settings.bind(object_session(instance))
         return super().load_workflow(instance)
 
     def start(self, session, process_id, subject, data, actor, *, parent=None):
         token = self._use_region(process_id)
-        bound = self.settings.bind(session) if self.settings is not None else None
         try:
             return super().start(session, process_id, subject, data, actor, parent=parent)
         finally:
-            if bound is not None:
-                self.settings.unbind(bound)
             _region.reset(token)
 
 
@@ -414,5 +401,5 @@ def engine_config(profiles: tuple[Profile, ...] | None = None, settings=None,
                         escalation_chains=escalation_chains(profiles), **kwargs)
 
 
-def make_runtime(config: EngineConfig, settings=None) -> Runtime:
-    return ProfileRuntime(config, settings)
+def make_runtime(config: EngineConfig) -> Runtime:
+    return ProfileRuntime(config)

@@ -196,10 +196,13 @@ def test_cso_steps_wait_for_the_alert_before_booking():
     assert [(s.task, s.day, s.column) for s in steps(child)] == [
         ("schedule_aim1_review", None, "AIM1_REVIEW"),
         ("hold_aim1_review", date(2025, 7, 10), "AIM1_REVIEW"),
+        # version 2 of the loop: the Reporter is told (on the review's day: not in the CSV)
+        ("notify_reporter", date(2025, 7, 10), "AIM1_REVIEW"),
         ("record_hearing_decision", date(2025, 8, 14), "CSO_HEARING"),
         ("schedule_aim1_review", None, "next_review_date")]
     assert steps(child)[0].answers == {"review_date": "2025-07-10"}
-    assert steps(child)[2].answers == {"hearing_decision": "continued"}
+    assert steps(child)[2].optional  # a deployed version 1 has no such task
+    assert steps(child)[3].answers == {"hearing_decision": "continued"}
 
 
 def test_answers_fill_required_dates_and_say_what_was_not_recorded():
