@@ -175,3 +175,42 @@ def test_the_fields_a_form_records_are_its_top_level_ones(schema, fields):
 
 def test_a_form_that_is_not_json_records_nothing():
     assert form_fields("{not json") == set()
+
+
+def test_a_name_only_later_tasks_record_names_three_of_them():
+    later = "".join(task(f"t{n}", "review.json", f"g{n}", f"g{n + 1}") + flow(f"g{n + 1}", f"t{n}",
+                                                                              f"t{n + 1}")
+                    for n in range(4))
+    body = (START + flow("f1", "start", "gw") + '<bpmn:exclusiveGateway id="gw" default="g0" />'
+            + flow("f2", "gw", "end", "closing_note == 'x'") + flow("g0", "gw", "t0") + later
+            + '<bpmn:endEvent id="end" /><bpmn:endEvent id="t4" />')
+    [(_e, _l, message)] = found(body)
+    assert "which only the form of t0, t1, t2 records, after this point" in message
+
+
+def test_the_nearest_names_are_three_at_most_and_a_list_of_twelve_is_whole():
+    close = {"close.json": json.dumps({"type": "object", "properties": {
+        name: {} for name in ("route1", "route2", "route3", "route4")}})}
+    [(_e, _l, message)] = found(gateway_after("route", first="close.json"), forms=close)
+    assert "(did you mean route4 or route3 or route2?)" in message  # difflib's order
+    twelve = {"twelve.json": json.dumps({"type": "object", "properties": {
+        f"field_{n:02d}": {} for n in range(12)}})}
+    [(_e, _l, message)] = found(gateway_after("zzz", first="twelve.json"), forms=twelve)
+    assert "(recorded before it: field_00, " in message and "field_11):" in message
+
+
+def test_a_flow_from_an_element_that_is_not_there_reads_only_the_start_data():
+    body = START + flow("f1", "start", "end") + flow("f9", "nowhere", "end", "route or began") \
+        + '<bpmn:endEvent id="end" />'
+    assert [m.split(", which")[0] for _e, _l, m in found(body, start_data={"began"})] == [
+        "condition 'route or began' reads route"]
+
+
+def test_a_property_without_a_value_is_no_condition_and_names_no_form():
+    body = (START + flow("f1", "start", "a")
+            + '<bpmn:userTask id="a"><bpmn:extensionElements><spiffworkflow:properties>'
+            '<spiffworkflow:property name="milestoneWhen" /><spiffworkflow:property '
+            'name="formJsonSchemaFilename" /></spiffworkflow:properties></bpmn:extensionElements>'
+            '</bpmn:userTask>' + flow("f2", "a", "end", "route == 1") + '<bpmn:endEvent id="end" />')
+    assert [(e, m.split(", which")[0]) for e, _l, m in found(body)] == [
+        ("f2", "condition 'route == 1' reads route")]
