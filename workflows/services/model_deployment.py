@@ -24,7 +24,8 @@ from workflows.process_models.changes import Candidate, Outcome
 from workflows.services.process_models import (MAX_REASON, Files, ModelHasProblems,
                                                check_may_change, check_process_exists, check_target,
                                                open_draft_to_change, upload_target,
-                                               validate_bundle, version_or_404)
+                                               templates_with, validate_bundle,
+                                               version_or_404)
 
 
 
@@ -86,9 +87,8 @@ def deploy_files(session: Session, runtime: Runtime, actor: Actor, files: Files,
     upload = document_templates.read_upload(list(files))
     target = upload_target(upload, process_id)
     check_target(session, target)
-    return _deploy(session, runtime, actor, registry.ModelBundle(target, upload.bpmn_xml,
-                                                                 upload.forms or {},
-                                                                 upload.documents or {}),
+    return _deploy(session, runtime, actor, registry.ModelBundle(
+        target, upload.bpmn_xml, upload.forms or {}, templates_with(session, target, upload)),
                    reason, pdsa_cycle_id, council)
 
 

@@ -188,6 +188,14 @@ def check_target(session: Session, process_id: str) -> None:
         raise UploadRefused(problem)
 
 
+def templates_with(session: Session, process_id: str, upload: Upload) -> dict[str, bytes]:
+    """The Word templates of the latest version, replaced or added to by those uploaded: a
+    diagram exported from a modeler comes without them, and its tasks still name them."""
+    latest = registry.latest(session, process_id)
+    kept = registry.ModelBundle.decode_documents(latest.documents) if latest else {}
+    return {**kept, **(upload.documents or {})}
+
+
 def check_process_exists(session: Session, process_id: str | None) -> None:
     if process_id is not None and registry.latest(session, process_id) is None:
         raise NotFound(f"There is no process {process_id!r}.")
@@ -207,7 +215,7 @@ def upload_draft(session: Session, actor: Actor, files: Files, *, process_id: st
                                actor.username, source="upload",
                                base_version=latest.version if latest else None,
                                note=(note or "Uploaded diagram").strip(),
-                               documents=upload.documents)
+                               documents=templates_with(session, target, upload))
 
 
 def save_diagram(session: Session, actor: Actor, draft_id: int, files: Files,
@@ -303,11 +311,12 @@ def check_files(session: Session, runtime: Runtime, actor: Actor, files: Files, 
     """Check files as uploading them would, and then the draft's check: nothing is stored."""
     _may_read(actor)
     check_process_exists(session, process_id)
-    upload = model_drafts.read_upload(list(files))
+    upload = document_templates.read_upload(list(files))
     target = upload_target(upload, process_id)
     check_target(session, target)
     return FilesCheck(target, validate_bundle(runtime, registry.ModelBundle(
-        target, upload.bpmn_xml, upload.forms or {}), session))
+        target, upload.bpmn_xml, upload.forms or {}, templates_with(session, target, upload)),
+        session))
 
 
 @dataclass
@@ -348,10 +357,12 @@ def _side(session: Session, runtime: Runtime, side: VersionRef | Files):
     if isinstance(side, VersionRef):
         model = version_or_404(session, side.process_id, side.version)
         return registry.load(model).spec, f"version {model.version}", model.process_id, model
-    upload = model_drafts.read_upload(list(side))
+    upload = document_templates.read_upload(list(side))
     target = upload_target(upload, None)
     report = validate_bundle(runtime, registry.ModelBundle(target, upload.bpmn_xml,
-                                                           upload.forms or {}))
+                                                           upload.forms or {},
+                                                           templates_with(session, target,
+                                                                          upload)))
     if not report.ok:
         raise ModelHasProblems(report)
     label = next((name for name, _ in side if name.lower().endswith(
