@@ -37,7 +37,7 @@ EXPECTED = {
     "EX020": ("timer", D("2027-07-22")),                                  # CSO_START + 18m - 6w
     "EX021": ("schedule_aim1_review", "team_leader", D("2026-06-12")),    # CSO_START + 18m - 4w
     "EX022": ("hold_aim1_review", "independent_chair", D("2026-12-01")),  # the booked review
-    "EX023": ("record_hearing_decision", "social_worker", D("2026-12-01")),  # review + 6w
+    "EX023": ("notify_reporter", "social_worker", D("2026-10-27")),  # review + 5 working days
     "EX024": ("schedule_aim1_review", "team_leader", D("2026-03-04")),    # review + 6m - 4w
     "EX025": ("hold_aim1_review", "independent_chair", D("2026-01-12")),  # the booked review
     "EX026": ("timer", D("2027-01-09")),                                  # review + 6m - 6w

@@ -78,11 +78,11 @@ def test_history_says_imported_from_which_file_by_whom(db):
     assert actors == {f"import:{result.sha256[:8]}"}
     kinds = [e.event_type for e in events]
     assert kinds[:2] == ["child_registered", "instance_started"]
-    assert kinds.count("timer_fired") == 2 and kinds.count("task_completed") == 3
+    assert kinds.count("timer_fired") == 2 and kinds.count("task_completed") == 4
     completed = [e for e in events if e.event_type == "task_completed"]
-    assert [(e.data["task"], e.at.date()) for e in completed] == [
+    assert [(e.data["task"], e.at.date()) for e in completed] == [  # "vary" needs a hearing
         ("schedule_aim1_review", D("2025-09-25")), ("hold_aim1_review", D("2025-10-01")),
-        ("record_hearing_decision", D("2025-11-05"))]
+        ("notify_reporter", D("2025-10-01")), ("record_hearing_decision", D("2025-11-05"))]
 
 
 def test_reimport_is_a_no_op(db):
