@@ -92,7 +92,7 @@ def test_start_data_and_a_start_events_date_field_may_be_read():
 
 def test_with_nothing_recorded_the_message_says_so():
     [(_e, _l, message)] = found(gateway_after("x", first="missing.json"))
-    assert "(nothing is recorded before it)" in message
+    assert "stop with an error (nothing is recorded before it): correct the name" in message
 
 
 def test_many_recorded_names_are_listed_twelve_at_most():
@@ -193,10 +193,11 @@ def test_the_nearest_names_are_three_at_most_and_a_list_of_twelve_is_whole():
         name: {} for name in ("route1", "route2", "route3", "route4")}})}
     [(_e, _l, message)] = found(gateway_after("route", first="close.json"), forms=close)
     assert "(did you mean route4 or route3 or route2?)" in message  # difflib's order
-    twelve = {"twelve.json": json.dumps({"type": "object", "properties": {
-        f"field_{n:02d}": {} for n in range(12)}})}
-    [(_e, _l, message)] = found(gateway_after("zzz", first="twelve.json"), forms=twelve)
-    assert "(recorded before it: field_00, " in message and "field_11):" in message
+    for count, tail in ((12, "field_11):"), (13, "field_11 …):")):
+        fields = {"fields.json": json.dumps({"type": "object", "properties": {
+            f"field_{n:02d}": {} for n in range(count)}})}
+        [(_e, _l, message)] = found(gateway_after("zzz", first="fields.json"), forms=fields)
+        assert "(recorded before it: field_00, " in message and tail in message, count
 
 
 def test_a_flow_from_an_element_that_is_not_there_reads_only_the_start_data():
@@ -214,3 +215,11 @@ def test_a_property_without_a_value_is_no_condition_and_names_no_form():
             '</bpmn:userTask>' + flow("f2", "a", "end", "route == 1") + '<bpmn:endEvent id="end" />')
     assert [(e, m.split(", which")[0]) for e, _l, m in found(body)] == [
         ("f2", "condition 'route == 1' reads route")]
+
+
+def test_a_flow_without_an_id_is_named_by_its_line_alone():
+    body = (START + flow("f1", "start", "end") + '<bpmn:sequenceFlow sourceRef="start" '
+            'targetRef="end"><bpmn:conditionExpression>nobody</bpmn:conditionExpression>'
+            '</bpmn:sequenceFlow><bpmn:endEvent id="end" />')
+    [(element, line, _message)] = found(body)
+    assert (element, line) == ("", 6)
