@@ -19,7 +19,7 @@ from workflows.caseload import jobs as caseload_jobs
 from workflows.process_models import drafts as model_drafts
 from workflows.measures import pdsa
 
-from . import case_file_records
+from . import case_file_records, document_records
 from .conftest import cached_client
 
 # Tried in this order; "anonymous" last, for the sign-in page.
@@ -56,7 +56,8 @@ def records(world) -> dict[str, object]:
             aim=2, change_idea="Routes", cycle_number=1, start_date=date(2025, 1, 1)), "owner")
         made = {"draft_id": draft.id, "cycle_id": cycle.id}
     made.update(note_id=case_file_records.new_note(world),
-                attachment_id=case_file_records.attachment(world))
+                attachment_id=case_file_records.attachment(world),
+                document_id=document_records.document(world), name="legal_referral.docx")
     world.route_records = {"subject_id": world.children["north"], "item_id": world.tasks["north"],
                            "job_id": job_id, "process_id": "permanence_journey", "version": 1,
                            "aim": 2, "profile": "scotland", "username": "sw2.north",

@@ -28,6 +28,7 @@ from engine.models import AuditEvent, ProcessModel, Subject, UserAccount, WorkIt
 from tests.conftest import BACKENDS, make_database
 from workflows import profiles
 from workflows.casework.tables import CaseNote
+from workflows.documents.tables import GeneratedDocument
 from workflows.demo import england as england_demo, scotland as demo
 
 from .conftest import sign_in
@@ -40,7 +41,8 @@ READERS = {"scotland": ("sw.north", "tl.north", "manager", "legal"),
 # (imports, drafts, people, teams: administrators and process owners), which the test checks.
 # Not worker pages, or not pages: an attachment is the worker's own file, downloaded.
 NOT_WORKER_PAGES = re.compile(
-    r"^/(models|import|people|teams|roles|audit|measures/pdsa/<|attachments/<)")
+    r"^/(models|import|people|teams|roles|audit|measures/pdsa/<|attachments/<"
+    r"|documents/<[^/]*>$)")  # a download, not a page
 ISO_DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 EVENT_WORDS = ("Timer fired",)  # the event's old label, named in the issue
 
@@ -149,6 +151,9 @@ def worker_urls(session) -> list[str]:
         # the demo writes no notes: the child and task pages show their empty panels, and
         # the edit page is read in tests/web/test_case_file.py
         "note_id": [n for n in session.scalars(select(CaseNote.id))],
+        # documents are made when a worker completes a step (the demo completes them through
+        # the runtime, making none): the print page is read in tests/web/test_documents.py
+        "document_id": [d for d in session.scalars(select(GeneratedDocument.id))],
     }
     urls = []
     for rule in page_rules():
