@@ -103,6 +103,12 @@ def review_record() -> Document:
                                    ("Independent chair", "{{ answers.chair }}"),
                                    ("Who attended", "{{ answers.attendees }}")])
     _answer(doc, "legal_advice_considered")
+    _answer(doc, "legal_basis")
+    doc.add_heading("Views and plans", level=1)
+    for field in ("child_views", "parents_views", "parents_position", "contact_plan",
+                  "siblings", "wider_family", "contingency_plan", "advocacy"):
+        _answer(doc, field)
+    _answer(doc, "next_hearing_date")
     doc.add_heading("Recommended route to permanence", level=1)
     doc.add_paragraph("{{ answers.route }}")
     doc.add_heading("Reasons for the recommendation", level=2)
