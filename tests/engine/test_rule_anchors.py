@@ -39,7 +39,8 @@ def test_the_shipped_diagrams_name_only_what_they_record():
 @pytest.mark.parametrize("old, new, element, says", [
     ('"LA_START+3d"', '"LA_STRAT+3d"', "planning_meeting",
      "counts from LA_STRAT, which this process does not record: did you mean LA_START?"),
-    ('"PERM_RECOMMENDATION+12w"', '"PERM_RECOMENDATION+10w"', "panel",
+    ('"reconvene_date | PERM_RECOMMENDATION+12w"', '"reconvene_date | PERM_RECOMENDATION+10w"',
+     "panel",
      "counts from PERM_RECOMENDATION, which this process does not record: did you mean "
      "PERM_RECOMMENDATION or PERM_RECOMMENDATION_PLANNED?"),
     ('"next_review_date |', '"next_reveiw_date |', "substantive_lar",
