@@ -325,10 +325,10 @@ def _expressions(root) -> Iterable[tuple[object, str, str, str]]:
     gateway condition and milestoneWhen."""
     for node in root.iter(f"{{{_BPMN}}}conditionExpression"):
         flow = node.getparent()
-        yield flow, flow.get("sourceRef") or "", "condition", (node.text or "").strip()
+        yield flow, flow.get("sourceRef"), "condition", (node.text or "").strip()
     for node in _flow_nodes(root):
         if when := _property(node, "milestoneWhen"):
-            yield node, node.get("id") or "", "milestoneWhen", when
+            yield node, node.get("id"), "milestoneWhen", when
 
 
 def condition_name_problems(root, forms: Mapping[str, str],
@@ -349,7 +349,7 @@ def condition_name_problems(root, forms: Mapping[str, str],
     for element, at, what, text in _expressions(root):
         done = (at, "out")
         before = {e for e, stage in networkx.ancestors(graph, done) | {done} if stage == "out"} \
-            if done in graph else set()
+            if done in graph else set()  # a condition outside a sequence flow: from nothing
         known = started.union(*(recorders[e] for e in before if e in recorders))
         for name in _reads(text):
             if name in known:

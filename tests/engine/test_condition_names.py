@@ -223,3 +223,33 @@ def test_a_flow_without_an_id_is_named_by_its_line_alone():
             '</bpmn:sequenceFlow><bpmn:endEvent id="end" />')
     [(element, line, _message)] = found(body)
     assert (element, line) == ("", 6)
+
+
+def test_a_condition_on_the_flow_out_of_a_subprocesss_start_reads_what_came_before_it():
+    body = subprocess_body("route == 'y'", "route == 'y'").replace(
+        flow("g1", "s2", "a"), flow("g1", "s2", "a", "closing_note == 'x'"))
+    assert found(body) == []
+
+
+def test_a_subprocess_ending_in_a_task_with_no_flow_out_passes_its_answers_on():
+    inner = ('<bpmn:startEvent id="s2" />' + flow("g1", "s2", "a") + task("a", "plan.json", "g1", ""))
+    body = (START + flow("f1", "start", "sub") + f'<bpmn:subProcess id="sub">{inner}</bpmn:subProcess>'
+            + flow("f2", "sub", "end", "route == 'y'") + '<bpmn:endEvent id="end" />')
+    assert found(body) == []
+
+
+def test_an_empty_condition_and_one_outside_a_flow_are_read_as_they_are():
+    """An empty condition reads nothing (the expression check refuses it); one drawn outside
+    a sequence flow (hand-edited XML) reads from a start with nothing recorded."""
+    body = (START + flow("f1", "start", "end", "") + '<bpmn:endEvent id="end">'
+            '<bpmn:conditionExpression>route</bpmn:conditionExpression></bpmn:endEvent>')
+    assert [(e, m.split(", which")[0]) for e, _l, m in found(body)] == [
+        ("end", "condition 'route' reads route")]
+
+
+def test_only_a_start_events_date_field_is_start_data():
+    start = ('<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>')
+    body = gateway_after("began == 1", start=start).replace(
+        '<bpmn:userTask id="b">', '<bpmn:userTask id="b">' + props(milestoneDateField="began"))
+    assert [m.split(", which")[0] for _e, _l, m in found(body)] == [
+        "condition 'began == 1' reads began"]
