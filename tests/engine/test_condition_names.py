@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 import pytest
 from lxml import etree
 
-from engine.runnable_checks import condition_name_problems, form_fields
+from engine.runnable_checks import condition_name_problems, construct_problems, form_fields
 
 from .diagrams import HEAD, props
 
@@ -253,3 +253,18 @@ def test_only_a_start_events_date_field_is_start_data():
         '<bpmn:userTask id="b">', '<bpmn:userTask id="b">' + props(milestoneDateField="began"))
     assert [m.split(", which")[0] for _e, _l, m in found(body)] == [
         "condition 'began == 1' reads began"]
+
+
+@pytest.mark.parametrize("kind, what", [
+    ("startEvent", "start event"), ("intermediateCatchEvent", "intermediate catch event"),
+    ("boundaryEvent", "boundary event")])
+def test_a_catch_event_waiting_for_a_message_is_refused_in_full_words(kind, what):
+    """(engine/runnable_checks.construct_problems, beside the names a condition reads: the
+    whole message, as the process owner reads it.)"""
+    root = etree.fromstring((HEAD + '<bpmn:process id="p" isExecutable="true">'
+                             f'<bpmn:{kind} id="wait"><bpmn:messageEventDefinition /></bpmn:{kind}>'
+                             "</bpmn:process></bpmn:definitions>").encode())
+    assert construct_problems(root) == [("wait", 6, (
+        f"is a {what} waiting for a message, which nothing in PACE Flow sends, so the child "
+        "would wait for ever; draw a timer event (a due rule such as LA_START+6w), or a user "
+        "task in which a worker records what happened"))]
