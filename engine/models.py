@@ -100,8 +100,9 @@ class ProcessModel(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSON)
     # The Word templates its tasks name (``document`` property), base64 by file name; empty
-    # for versions without any (migration 0017).
-    documents: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    # for versions without any (migration 0017). Deferred: only a task that names one, the
+    # draft copied from it and its download read them, not every completion.
+    documents: Mapped[dict | None] = mapped_column(JSON, default=dict, deferred=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     deployed_by: Mapped[str] = mapped_column(String(80))
     deployed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -117,8 +117,8 @@ def download_bpmn(process_id: str, version: int):
 def download_zip(process_id: str, version: int):
     with db().transaction() as session:
         model = service.get_version(session, current_user, process_id, version).model
-    body = model_drafts.bundle_zip(process_id, model.bpmn_xml, dict(model.forms),
-                                   ModelBundle.decode_documents(model.documents))
+        templates = ModelBundle.decode_documents(model.documents)  # deferred: read it here
+    body = model_drafts.bundle_zip(process_id, model.bpmn_xml, dict(model.forms), templates)
     return _attachment(body, "application/zip", f"{process_id}-v{version}.zip")
 
 
