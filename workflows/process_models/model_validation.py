@@ -4,6 +4,7 @@ element, its line and a fix in plain English, gathered in a ``Report``.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from engine.xml_safety import UnsafeXml, parse_untrusted
 
 from workflows import profiles
 from workflows.process_models import start_data
+from workflows.process_models import document_templates
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,11 @@ def validation_context(runtime, process_id: str) -> ValidationContext:
     config = runtime.config
     profile = profiles.for_process(process_id)
     if profile is None:
-        return config.validation_context()
+        return dataclasses.replace(config.validation_context(),
+                                   document_check=document_templates.check)
     return ValidationContext(frozenset(profile.roles), config.rules,
-                             frozenset(config.script_functions), frozenset(profile.milestones))
+                             frozenset(config.script_functions), frozenset(profile.milestones),
+                             document_check=document_templates.check)
 
 
 def process_name(process_id: str, fallback: str | None = None) -> str:
@@ -97,6 +101,11 @@ _FIXES = [
                    "PERM_RECOMMENDATION_PLANNED-2w | LA_START+30w-2w (units d, w, m, y, wd)."),
     (r"^(remind|escalate)", "Write offsets like -5d (reminder) or +2d +7d (escalation): a sign, "
                             "a number and a unit (d, w, m, y, wd)."),
+    (r"^document .*placeholder", "Open the Word template, correct the placeholder to the "
+                                 "field named (or add the field to the form) and upload the "
+                                 "template again."),
+    (r"^document ", "Upload the Word template (.docx) named by the task's document property, "
+                    "saved from Word, or correct the property."),
     (r"not among the uploaded forms", "Upload the form file with the diagram, or correct the "
                                       "file name in the task's PACE properties."),
     (r"must be a plain file name", "Give only the file name, such as initial_lar.schema.json, "
