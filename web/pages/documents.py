@@ -74,7 +74,8 @@ def read(document_id: int):
         stored, blocks = document_service.view(session, current_user, document_id)
         child = child_or_404(session, current_user, stored.subject_id)
         page = {"title": stored.title, "file_name": stored.file_name, "id": stored.id,
-                "made_at": stored.made_at, "child_id": child.id, "child": child.display_name}
+                "made_at": stored.made_at, "child_id": child.id, "child": child.display_name,
+                "sha256": stored.sha256, "version": stored.process_version}
     return render_template("documents/read.html", page=page, blocks=blocks)
 
 
