@@ -86,21 +86,26 @@ def _natural(name: str) -> tuple[str, int]:
     return stem, int(number) if number.isdigit() else 0
 
 
-def previous_rows() -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The table's rows and each module's list of survivors from an earlier run, so a run
-    over some modules keeps what was found for the others."""
+def previous_rows() -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
+    """The table's rows, each module's list of survivors and the notes written by hand
+    between the table and the lists, from an earlier run, so a run over some modules keeps
+    what was found for the others and what was said about the runs."""
     rows: dict[str, str] = {}
     sections: dict[str, list[str]] = {}
-    current = None
+    notes: list[str] = []
+    current, after_table = None, False
     for line in (TABLE.read_text().splitlines() if TABLE.exists() else []):
         if line.startswith("| `"):
             rows[line.strip("|").split("|")[0].strip().strip("`")] = line
+            after_table = True
         elif line.startswith("## `"):
             current = line.removeprefix("## `").rstrip("`")
             sections[current] = []
         elif current and line.startswith("- "):
             sections[current].append(line)
-    return rows, sections
+        elif after_table and current is None:
+            notes.append(line)
+    return rows, sections, notes
 
 
 def row(result: ModuleResult, when: str) -> str:
@@ -111,7 +116,7 @@ def row(result: ModuleResult, when: str) -> str:
 
 def write_table(measured: list[ModuleResult], modules: list[str], took: float | None) -> None:
     when = time.strftime("%Y-%m-%d", time.gmtime())
-    rows, sections = previous_rows()
+    rows, sections, notes = previous_rows()
     for result in measured:
         rows[result.module] = row(result, when)
         sections[result.module] = (
@@ -141,6 +146,9 @@ def write_table(measured: list[ModuleResult], modules: list[str], took: float | 
     ]
     lines += [rows.get(module, f"| `{module}` | – | – | – | – | – | not measured | |")
               for module in modules]
+    while notes and not notes[-1].strip():
+        notes.pop()
+    lines += notes
     for module in modules:
         if sections.get(module):
             lines += ["", f"## `{module}`", ""] + sections[module]
