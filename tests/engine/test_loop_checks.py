@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from engine.runnable_checks import loop_problems
+from engine.runnable_checks import (loop_problems, size_problems, start_cycle_problems,
+                                    starts_process)
 
-from .diagrams import HEAD
+from .diagrams import HEAD, props
 
 TIMER = '<bpmn:timerEventDefinition><bpmn:timeDate>START+1d</bpmn:timeDate></bpmn:timerEventDefinition>'
 
@@ -62,3 +63,36 @@ def test_the_loop_is_named_in_the_order_drawn_in_full_words():
 def test_a_long_loop_is_named_by_its_first_eight_elements(count, names):
     [(_element, _line, message)] = loop([f"g{n}" for n in range(1, count + 1)])
     assert f"is on a loop ({names} with no user task" in message
+
+
+def root_of(body: str):
+    return etree.fromstring((HEAD + '<bpmn:process id="p" isExecutable="true">' + body
+                             + "</bpmn:process></bpmn:definitions>").encode())
+
+
+def test_a_loop_back_through_a_boundary_timer_waits_and_one_on_a_task_that_leads_nowhere_is_read():
+    body = ('<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="g1" />'
+            '<bpmn:exclusiveGateway id="g1" /><bpmn:sequenceFlow id="f1" sourceRef="g1" targetRef="s" />'
+            '<bpmn:scriptTask id="s" /><bpmn:boundaryEvent id="b" attachedToRef="s">' + TIMER
+            + '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f2" sourceRef="b" targetRef="g1" />')
+    assert loop_problems(root_of(body)) == []
+    assert size_problems(root_of(body)) == []
+
+
+def test_only_an_end_events_startsprocess_with_a_value_starts_a_process():
+    ends = ('<bpmn:userTask id="t">' + props(startsProcess="p") + '</bpmn:userTask>'
+            '<bpmn:endEvent id="e1">' + props(note="p") + '</bpmn:endEvent>'
+            '<bpmn:endEvent id="e2"><bpmn:extensionElements><spiffworkflow:properties>'
+            '<spiffworkflow:property name="startsProcess" /></spiffworkflow:properties>'
+            '</bpmn:extensionElements></bpmn:endEvent>')
+    assert starts_process(root_of(ends)) == []
+    assert start_cycle_problems(root_of(ends), "p") == []
+
+
+def test_an_end_event_starting_its_own_process_is_refused_in_full_words():
+    [(element, _line, message)] = start_cycle_problems(
+        root_of('<bpmn:endEvent id="again">' + props(startsProcess="p") + '</bpmn:endEvent>'), "p")
+    assert element == "again" and message == (
+        "startsProcess 'p' starts this process again (p → p), so every child reaching this end "
+        "would start it anew without end; to repeat steps, draw a sequence flow back to them "
+        "(through a user task or timer), or start a different process")
