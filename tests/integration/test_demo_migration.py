@@ -76,7 +76,8 @@ def test_the_demo_caseload_moves_from_version_1_to_the_shipped_version(empty_dat
                 "Version 2: the December 2026 practice review", None, database.settings.council,
                 process_id=pid)
             assert done.created and done.model.version == 2, f"{pid}: bpmn/ is version 1"
-    assert sum(len(v) for v in before.values()) > CHILDREN // 2
+    # most journeys are still running (the demo ends some early: workflows/demo/endings.py)
+    assert sum(len(v) for v in before.values()) > (CHILDREN - built.ended_early) // 2
 
     app = make_app(database)
     runner = app.test_cli_runner()

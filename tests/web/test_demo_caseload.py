@@ -7,9 +7,9 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engine.models import AuditEvent, Subject
+from engine.models import AuditEvent, Milestone, ProcessInstance, Subject
 from tests.conftest import BACKENDS, make_database
 from workflows.demo import families, scotland as demo
 
@@ -98,3 +98,33 @@ def test_a_child_page_names_its_brothers_and_sisters(built):
     for other_id, name in others:
         assert f'href="/children/{other_id}">{name}</a>' in page
     assert "Brothers and sisters" not in client.get(f"/children/{alone.id}").get_data(as_text=True)
+
+
+def test_some_journeys_end_early_with_their_reasons_on_the_aim_2_page(built):
+    database, result, client = built
+    with database.transaction(read_only=True) as session:
+        ended = session.scalars(select(AuditEvent).where(
+            AuditEvent.event_type == "instance_ended_early").order_by(AuditEvent.id)).all()
+        by_reason = {}
+        for event in ended:
+            by_reason.setdefault(event.data["ending"], []).append(event)
+            last_step = session.scalar(select(func.max(Milestone.actual_date)).join(
+                ProcessInstance, ProcessInstance.id == Milestone.instance_id).where(
+                ProcessInstance.subject_id == event.subject_id))
+            # nothing recorded about the child after the journey ended
+            assert last_step <= date.fromisoformat(event.data["ended_on"]) <= TODAY
+        born = {c.id: c.date_of_birth for c in session.scalars(select(Subject))}
+    assert result.ended_early == len({e.subject_id for e in ended}) >= 3
+    assert {"turned_18", "removed_by_parent", "moved_council"} <= set(by_reason)
+    for event in by_reason["turned_18"]:  # the worker's daily check, on the 18th birthday
+        assert event.actor == "timer"
+        assert event.data["ended_on"] == born[event.subject_id].replace(
+            year=born[event.subject_id].year + 18).isoformat()
+    for reason in ("removed_by_parent", "moved_council"):
+        assert [e.actor for e in by_reason[reason]] in (["tl.north"], ["tl.south"])
+    page = client.get(f"/measures/aims/2?on={TODAY}").get_data(as_text=True)
+    table = re.search(r'id="ended-early-reasons">(.*?)</table>', page, re.S).group(1)
+    for label in ("A parent removed the child from voluntary care (section 25)",
+                  "The child moved to another local authority",
+                  "The child turned 18, or moved on to continuing care or aftercare"):
+        assert label in table

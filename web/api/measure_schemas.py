@@ -31,6 +31,12 @@ class ScopeArgs(Schema):
                                                                    "today)"})
 
 
+class AimArgs(ScopeArgs):
+    publication = fields.Boolean(load_default=False, metadata={
+        "description": "true: small numbers of the early endings withheld, as in the CSV "
+                       "for publication"})
+
+
 def _check_ranges(data: dict, required: bool) -> None:
     given = [k for k in RANGE_KEYS if data.get(k) is not None]
     if not given and not required:
@@ -135,12 +141,33 @@ class OutcomeSchema(Schema):
     pct = _out(fields.Float(allow_none=True, metadata={"description": "% of reviews done"}))
 
 
+class AimEndingReasonSchema(Schema):
+    code = _out(fields.String())
+    label = _out(fields.String())
+    children = _out(fields.Integer(allow_none=True, metadata={"description": "null when "
+                                                                             "withheld"}))
+
+
+class AimEarlyEndingsSchema(Schema):
+    reasons = _out(fields.List(fields.Nested(AimEndingReasonSchema), metadata={
+        "description": "Why the journeys ended, most first"}))
+    total = _out(fields.Integer(allow_none=True))
+    left_the_aim = _out(fields.Integer(allow_none=True, metadata={
+        "description": "Ended before the deadline without the step (status ended)"}))
+    publication = _out(fields.Boolean())
+    withheld = _out(fields.List(fields.String(), metadata={
+        "description": "The counts withheld to protect small numbers (null above)"}))
+
+
 class AimResultSchema(AimSchema):
     total = _out(fields.Nested(FiguresSchema))
     cohorts = _out(fields.List(fields.Nested(AimCohortSchema)))
     left_out_reasons = _out(fields.Dict(keys=fields.String(), values=fields.Integer()))
     outcome_mix = _out(fields.List(fields.Nested(OutcomeSchema), metadata={
         "description": "Aim 1: recommendations of the reviews done; empty for Aims 2-3"}))
+    early_endings = _out(fields.Nested(AimEarlyEndingsSchema, allow_none=True, metadata={
+        "description": "Aims 1-2: children whose journey ended early, by reason; null for "
+                       "Aim 3"}))
 
 
 class AimResultListSchema(Schema):

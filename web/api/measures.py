@@ -20,8 +20,9 @@ from flask_smorest import Blueprint
 from engine import clock, csv_cells
 from engine.models import Team
 from web.shared.database import council, db
-from workflows.measures import (aim_statuses, forecast, reports as measure_reports,
-                                aim_results as measures, publication, run_charts)
+from workflows.measures import (aim_statuses, early_endings, forecast,
+                                reports as measure_reports, aim_results as measures,
+                                publication, run_charts)
 from workflows.measures import aggregate as aggregates
 from workflows.measures.aims import AIMS, AimSettings
 from workflows.policy import (DRILL_DOWN_ROLES, FORECAST_ROLES, MEASURE_ROLES,
@@ -30,7 +31,7 @@ from workflows.services import aim_settings, measure_exports
 
 from . import auth
 from .errors import documented, fail
-from .measure_schemas import (AggregateArgs, AggregateSchema, AimResultListSchema,
+from .measure_schemas import (AggregateArgs, AimArgs, AggregateSchema, AimResultListSchema,
                               AimResultSchema, DefinitionListSchema, DrillArgs,
                               DrillDownSchema, ForecastArgs, ForecastChildArgs,
                               ForecastChildrenSchema, ForecastSummarySchema, RunChartArgs,
@@ -75,7 +76,17 @@ def _figures(result: aim_statuses.AimResult, tally: aim_statuses.Tally) -> dict:
             "excluded": tally.pending + tally.ended}
 
 
-def _aim(result: aim_statuses.AimResult, team: str | None) -> dict:
+def _early(endings: early_endings.EarlyEndings | None, publication: bool) -> dict | None:
+    if endings is None:
+        return None
+    table = early_endings.published(endings, publication)
+    return {"reasons": [{"code": code, "label": label, "children": n}
+                        for code, label, n in table.reasons],
+            "total": table.total, "left_the_aim": table.left_the_aim,
+            "publication": publication, "withheld": table.withheld}
+
+
+def _aim(result: aim_statuses.AimResult, team: str | None, early: dict | None = None) -> dict:
     s = result.settings
     return {"aim": s.aim, "title": s.title, "wording": s.wording,
             "definition": measures.DEFINITIONS[s.aim],
@@ -92,7 +103,17 @@ def _aim(result: aim_statuses.AimResult, team: str | None) -> dict:
             "left_out_reasons": dict(result.left_out_reasons()),
             "outcome_mix": [{"code": code, "label": label, "count": count, "pct": share}
                             for code, label, count, share in result.outcome_mix()]
-            if result.aim == 1 else []}
+            if result.aim == 1 else [], "early_endings": early}
+
+
+def _aims(args, numbers) -> list[dict]:
+    """The aims as the API shows them, with each aim's early endings (Aims 1-2)."""
+    with db().transaction(read_only=True) as session:
+        team, teams, on = _scope(session, args)
+        results = measure_reports.aim_results(session, council(), teams, on, numbers)
+        return [_aim(results[a], team, _early(
+            early_endings.for_aim(session, results[a], teams)
+            if a in early_endings.AIMS else None, args["publication"])) for a in numbers]
 
 
 def _results(args, numbers,
@@ -106,28 +127,27 @@ def _results(args, numbers,
 @bp.get("/measures/aims")
 @documented(bp, 403, 422)
 @auth.roles(MEASURE_ROLES)
-@bp.arguments(ScopeArgs, location="query")
+@bp.arguments(AimArgs, location="query")
 @bp.response(200, AimResultListSchema)
 def list_aims(args):
     """Aims 1–3 as at a date: settings, totals and figures by cohort month.
 
     Each cohort month (of the deadline) gives the numerator, both denominators (decided;
     decided plus overdue undecided), those excluded (deadline ahead or episode ended) and
-    the percentages; Aim 1 also the outcome mix of its reviews."""
-    team, results = _results(args, AIMS)
-    return {"items": [_aim(results[a], team) for a in AIMS]}
+    the percentages; Aim 1 also the outcome mix of its reviews; Aims 1-2 the children
+    whose journey ended early, by reason (`?publication=true`: small numbers withheld)."""
+    return {"items": _aims(args, AIMS)}
 
 
 @bp.get("/measures/aims/<int(max=2147483647):aim>")
 @documented(bp, 403, 404, 422)
 @auth.roles(MEASURE_ROLES)
-@bp.arguments(ScopeArgs, location="query")
+@bp.arguments(AimArgs, location="query")
 @bp.response(200, AimResultSchema)
 def show_aim(args, aim: int):
     """One aim (1, 2 or 3)."""
     _aim_or_404(aim)
-    team, results = _results(args, (aim,))
-    return _aim(results[aim], team)
+    return _aims(args, (aim,))[0]
 
 
 def _child(child) -> dict:

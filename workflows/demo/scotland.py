@@ -19,7 +19,7 @@ from engine import clock, sweeper
 from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
 
 from workflows import accounts
-from workflows.demo import families, form_filler
+from workflows.demo import endings, families, form_filler
 from workflows.children import records as child_records
 from workflows.vocabulary import CSO_HOME
 
@@ -85,11 +85,13 @@ class DemoResult:
     open_tasks: int = 0
     overdue_tasks: int = 0
     left_care: int | None = None  # counted by demos whose children can leave care
+    ended_early: int = 0  # children whose journey the demo ended early (workflows/demo/endings.py)
     caseload: str = "Demo caseload"
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         left = f" ({self.left_care} left care)" if self.left_care is not None else ""
+        left += f" ({self.ended_early} ended early)" if self.ended_early else ""
         return (f"{self.caseload}: {self.children} children{left}, {self.completed_tasks} tasks "
                 f"completed, {self.timers_fired} timers fired, {self.open_tasks} tasks open "
                 f"({self.overdue_tasks} overdue).")
@@ -247,8 +249,10 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
                          else child_records.accommodate)
                 instance_id = start(session, database.runtime, child, member.start, "demo").id
             result.children += 1
-            play(database, instance_id, today, rng, member.drift,
-                 weights={**WEIGHTS, "route": member.routes}, result=result)
+            play(database, instance_id, endings.played_to(member.born, today), rng,
+                 member.drift, weights={**WEIGHTS, "route": member.routes}, result=result)
+            result.ended_early += bool(endings.end_if_18(database, member.born, today))
+        result.ended_early += endings.end_some(database, today)
         return finish(database, result, today)
     finally:
         clock.set_now(None)

@@ -128,22 +128,47 @@ def _ruled(result: AimResult) -> dict[int, str]:
     return words
 
 
-def csv_rows(endings: EarlyEndings, publication: bool) -> list[list[str]]:
-    """Reason counts for the aim's CSV; published, small numbers are withheld (with the
-    counts that would give them away), as every published table is. None ended early:
-    no rows (the aim's own table stays the file's last)."""
-    if not endings.children:
-        return []
+class Published(NamedTuple):
+    """The reason counts as a table prints them: None where a count is withheld."""
+    reasons: list[tuple[str, str, int | None]]   # (code, label, children)
+    total: int | None
+    left_the_aim: int | None
+    withheld: list[str]          # the reason codes, "total" and "left_the_aim" withheld
+
+
+def published(endings: EarlyEndings, publication: bool) -> Published:
+    """The reason counts, the total and how many left the aim, for the aim's CSV and the
+    API; for publication, small numbers are withheld (with the counts that would give them
+    away), as every published table is."""
     reasons = endings.reasons()
     total = len(endings.children)
     cells = {code: n for code, _label, n in reasons} | {"total": total}
     withheld = disclosure.protect(cells, [Group("total", tuple(c for c, *_ in reasons))]) \
-        if publication else frozenset()
+        if publication and total else frozenset()
+    left = endings.left_the_aim
+    if publication and (disclosure.small(left) or "total" in withheld):
+        withheld = withheld | {"left_the_aim"}
+    shown = [code for code, *_ in reasons] + ["total", "left_the_aim"]
+    return Published([(code, label, None if code in withheld else n)
+                      for code, label, n in reasons],
+                     None if "total" in withheld else total,
+                     None if "left_the_aim" in withheld else left,
+                     [key for key in shown if key in withheld])
+
+
+def csv_rows(endings: EarlyEndings, publication: bool) -> list[list[str]]:
+    """Reason counts for the aim's CSV (``published``). None ended early: no rows (the
+    aim's own table stays the file's last)."""
+    if not endings.children:
+        return []
+    table = published(endings, publication)
     rows = [[], ["Children whose journey ended early"],
             ["reason", "label", "children"]]
-    rows += [[code, label, disclosure.show(n, code, withheld)] for code, label, n in reasons]
-    rows.append(["total", "Journeys ended early", disclosure.show(total, "total", withheld)])
-    left = endings.left_the_aim
-    hide = publication and (disclosure.small(left) or "total" in withheld)
-    rows.append(["left_the_aim", STATUS_LABELS["ended"], disclosure.MARK if hide else str(left)])
+    rows += [[code, label, _cell(n)] for code, label, n in table.reasons]
+    rows.append(["total", "Journeys ended early", _cell(table.total)])
+    rows.append(["left_the_aim", STATUS_LABELS["ended"], _cell(table.left_the_aim)])
     return rows
+
+
+def _cell(count: int | None) -> str:
+    return disclosure.MARK if count is None else str(count)
