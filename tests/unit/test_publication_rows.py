@@ -1,5 +1,5 @@
 """Every row of the published downloads, as a council receives them, for one table of each
-kind (survival curves, a run chart, stage delays with versions, Aim 1's outcome mix), for
+kind (the forecast, survival curves, a run chart, stage delays with versions, Aim 1's outcome mix), for
 publication and for internal use: what is printed, withheld, rounded and labelled, and in
 which order. Mutation testing (issue 31) found the row builders checked only in part. The
 expected rows are in publication_rows.json; the definitions' wording is left to their own
@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from workflows.measures import aim_results as measures, publication, run_charts, stage_delays
+from workflows.measures import forecast
 from workflows.measures.aims import PRESETS
+from workflows.measures.forecast import MISSED, ON_TRACK, UNKNOWN, WILL_MISS
+from workflows.measures.records import Child
 
 from .test_measures import D, south_ayrshire_caseload
 from .test_publication import ON, _survival, aim_result, stat
@@ -52,7 +55,21 @@ def mix_case(published: bool):
     return publication.outcome_mix_rows(result, "all teams", published)
 
 
-CASES = {"survival": survival_case, "run_chart": chart_case, "stages": stage_case,
+def forecast_case(published: bool):
+    """North: 7 open recommendation clocks (1 missed, 1 to be missed, 5 on track), 1 ADM clock with no
+    pace known; south: 9 recommendation clocks on track."""
+    statuses = [("north", "recommendation", MISSED)] + [("north", "recommendation", WILL_MISS)] + \
+        [("north", "recommendation", ON_TRACK)] * 5 + [("north", "adm", UNKNOWN)] + \
+        [("south", "recommendation", ON_TRACK)] * 9
+    items = [forecast.Forecast(Child(n, f"C{n:03d}", f"Child {n}", team), n, clock,
+                               date(2024, 1, n), date(2024, 8, n), "LA_START", date(2024, 1, n),
+                               None if status == UNKNOWN else date(2024, 6 + n % 4, n),
+                               status, ON, "no pace known" if status == UNKNOWN else "")
+             for n, (team, clock, status) in enumerate(statuses, 1)]
+    return publication.forecast_rows(items, ON, "all teams", published)
+
+
+CASES = {"forecast": forecast_case, "survival": survival_case, "run_chart": chart_case, "stages": stage_case,
          "outcome_mix": mix_case}
 
 
