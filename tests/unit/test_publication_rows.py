@@ -69,7 +69,21 @@ def forecast_case(published: bool):
     return publication.forecast_rows(items, ON, "all teams", published)
 
 
-CASES = {"forecast": forecast_case, "survival": survival_case, "run_chart": chart_case, "stages": stage_case,
+def long_chart_case(published: bool):
+    """Twenty months, a shift from the fifth on, a point with no counts, a target, an
+    astronomical point and two annotations: every part of the run chart download."""
+    months = [date(2023 + m // 12, m % 12 + 1, 1) for m in range(20)]
+    points = [run_charts.Point(m, 40.0 + (25 if i >= 4 else i % 3), 40 + (25 if i >= 4 else i % 3),
+                               100) for i, m in enumerate(months)]
+    points[7] = run_charts.Point(months[7], 64.0, None, None)
+    chart = run_charts.analyse(points, target=75.0, astronomical=[months[12]], annotations=[
+        run_charts.Annotation(months[4], "pdsa", "PDSA 1: earlier reviews"),
+        run_charts.Annotation(months[9], "deployment", "Version 2 deployed")])
+    return publication.run_chart_rows(chart, aim_result([(5, 0, 0, 0, 0)]), "due", "all teams",
+                                      published)
+
+
+CASES = {"long_run_chart": long_chart_case, "forecast": forecast_case, "survival": survival_case, "run_chart": chart_case, "stages": stage_case,
          "outcome_mix": mix_case}
 
 
