@@ -147,7 +147,10 @@ def _pinned_group(cells, groups, hidden, withheld) -> Group | None:
     constraint = LinearConstraint(np.array(rows), sides, sides)
     bounds = Bounds([0.0 if key in hidden else 1.0 for key in unknown],
                     [float(_UPPER)] * len(unknown))
-    for key in _protected(cells, hidden, withheld):
+    protected = _protected(cells, hidden, withheld)
+    # In the table's own order, not the set's: a set of strings is iterated in an order that
+    # changes from one run to the next, and the same table must withhold the same cells.
+    for key in (k for k in cells if k in protected):
         ends = set()
         for sign in (1.0, -1.0):
             objective = np.zeros(len(unknown))
