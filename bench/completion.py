@@ -40,7 +40,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock, serialization
 from engine.models import UserAccount, WorkItem
-from workflows.demo import form_filler
+from workflows import sample_answers
 from workflows.engine_config import BPMN_DIR
 
 from . import generator
@@ -53,7 +53,7 @@ TARGET_RATIO = 1.5
 
 def task_data() -> dict:
     schema = json.loads((BPMN_DIR / "permanence_journey" / "forms" / f"{TASK}.schema.json").read_text())
-    return form_filler.fill(schema, TODAY + timedelta(days=1), random.Random(1))
+    return sample_answers.fill(schema, TODAY + timedelta(days=1), random.Random(1))
 
 
 # -- baseline: SpiffWorkflow alone ---------------------------------------------------------

@@ -23,7 +23,6 @@ a pure function of the answers and the facts the runtime knows (``date_rules.Fac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 
 from .date_rules import Facts, as_date
 from .errors import FieldError

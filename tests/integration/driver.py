@@ -10,7 +10,8 @@ from engine import clock, sweeper
 from engine.models import AuditEvent, Milestone, ProcessInstance, WorkItem
 from workflows import accounts
 from workflows.children import records as children
-from workflows.demo import scotland as demo, form_filler
+from workflows import sample_answers
+from workflows.demo import scotland as demo
 
 
 class Journey:
@@ -89,7 +90,7 @@ class Journey:
 
     def answers(self, schema: dict, on: date, answers: dict) -> dict:
         """The form filled around the test's answers (a string answer is a weighted choice)."""
-        data = form_filler.fill(schema, on, self.rng, {k: {v: 1} for k, v in answers.items()
+        data = sample_answers.fill(schema, on, self.rng, {k: {v: 1} for k, v in answers.items()
                                                         if isinstance(v, str)})
         data.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in answers.items()})
         return data

@@ -21,7 +21,7 @@ from bench import generator, journeys
 from engine import audit, clock
 from engine.models import (AuditEvent, Milestone, ProcessInstance, Subject, Timer, UserAccount,
                            WorkItem)
-from workflows.demo import form_filler
+from workflows import sample_answers
 
 TODAY = date(2026, 11, 2)
 SAMPLE = [
@@ -185,7 +185,7 @@ def test_a_generated_child_goes_on_like_a_runtime_built_one(database, templates)
                                                           WorkItem.status == "ready")).one()
             instance = session.get(ProcessInstance, item.instance_id)
             schema, _ = database.runtime.form_for(instance, item.task_name)
-            data = form_filler.fill(schema, day, random.Random(1))
+            data = sample_answers.fill(schema, day, random.Random(1))
             user = session.scalar(select(UserAccount).where(UserAccount.username == generator.BENCH_USER))
             database.runtime.complete(session, item.id, data, user)
     clock.set_now(None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.models import AuditEvent, Team, UserAccount
+from engine.models import AuditEvent, UserAccount
 from web import create_app
 from workflows import accounts
 

@@ -14,7 +14,8 @@ from engine.errors import Conflict, InvalidData
 from engine.models import AuditEvent, ProcessInstance, UserAccount, WorkItem
 from workflows.app import Database
 from workflows.children import records as children
-from workflows.demo import scotland as demo, form_filler
+from workflows import sample_answers
+from workflows.demo import scotland as demo
 
 from .caseload import seed_children, url_with_search_path
 from .consistency import assert_indexes_match_workflows
@@ -63,7 +64,7 @@ def _actions(url: str, seed: int, seconds: float, queue) -> None:
                         user = session.get(UserAccount, item.assignee_id)
                     instance = session.get(ProcessInstance, item.instance_id)
                     schema, _ = db.runtime.form_for(instance, item.task_name)
-                    data = form_filler.fill(schema, date(2026, 6, 1), rng, demo.WEIGHTS)
+                    data = sample_answers.fill(schema, date(2026, 6, 1), rng, demo.WEIGHTS)
                     if not db.runtime.complete(session, item.id, data, user).repeated:
                         counts["completed"] += 1
         except (Conflict, InvalidData):

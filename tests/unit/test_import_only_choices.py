@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine import form_schemas
 from workflows.caseload import csv_rows, outcomes
-from workflows.demo import form_filler
+from workflows import sample_answers
 
 FORMS = Path(__file__).resolve().parents[2] / "bpmn" / "cso_home_review" / "forms"
 
@@ -42,7 +42,7 @@ def test_a_worker_is_offered_every_choice_but_the_import_only_one():
 def test_the_demo_never_records_not_recorded():
     schema, rng = _form("hold_aim1_review"), random.Random(7)
     wanted = {"recommendation": {"not_recorded": 50, "continue": 1}}  # even when weighted
-    picked = {form_filler.fill(schema, date(2026, 1, 5), rng, wanted)["recommendation"]
+    picked = {sample_answers.fill(schema, date(2026, 1, 5), rng, wanted)["recommendation"]
               for _ in range(50)}
     assert picked == {"continue"}
 

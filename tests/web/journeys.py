@@ -1,6 +1,6 @@
 """Children put part-way through the real permanence journey, for the web tests.
 
-Earlier tasks are completed through the runtime with form_filler answers at their due
+Earlier tasks are completed through the runtime with sample_answers answers at their due
 dates (the clock injected), exactly as a worker would have; nothing is inserted by hand.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ from engine.models import ProcessInstance, UserAccount, WorkItem
 from web import create_app
 from workflows.app import Database
 from workflows.children import records as children
-from workflows.demo import scotland as demo, form_filler
+from workflows import sample_answers
+from workflows.demo import scotland as demo
 
 
 @dataclass
@@ -68,7 +69,7 @@ def child_at(database: Database, reference: str, team: str, task_name: str,
             with database.transaction() as session:
                 instance = session.get(ProcessInstance, item.instance_id)
                 schema, _ = database.runtime.form_for(instance, item.task_name)
-                data = form_filler.fill(schema, day, rng, demo.WEIGHTS)
+                data = sample_answers.fill(schema, day, rng, demo.WEIGHTS)
                 database.runtime.complete(session, item.id, data, _user_for(session, item))
         raise AssertionError(f"{reference} never reached {task_name}")
     finally:

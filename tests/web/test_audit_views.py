@@ -23,7 +23,8 @@ from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel,
                            UserAccount, WorkItem)
 from web.pages import audit as audit_views
 from workflows.children import records as children
-from workflows.demo import scotland as demo, form_filler
+from workflows import sample_answers
+from workflows.demo import scotland as demo
 
 from .conftest import cached_client, csrf_token
 from .journeys import World, _user_for, open_items
@@ -75,7 +76,7 @@ def finish_journey(database, reference: str, name: str, team: str, la_start: dat
                     work_items.reassign(session, item.id, worker, manager)
                     first = False
                 schema, _ = database.runtime.form_for(instance, item.task_name)
-                data = form_filler.fill(schema, day, rng, weights)
+                data = sample_answers.fill(schema, day, rng, weights)
                 if item.task_name == "legal_referral":
                     data["questions"] = questions
                 database.runtime.complete(session, item.id, data, worker)

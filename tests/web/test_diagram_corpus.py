@@ -25,7 +25,8 @@ from engine import clock
 from engine.models import ProcessInstance, UserAccount, WorkItem
 from tests.conftest import make_database
 from workflows.children import records as children
-from workflows.demo import form_filler, scotland as demo
+from workflows import sample_answers
+from workflows.demo import scotland as demo
 from workflows.process_models.drafts import ModelDraft
 
 from .conftest import csrf_token, post, sign_in
@@ -114,7 +115,7 @@ def _run_child(database, process_id: str, reference: str, steps: int = 20) -> st
                 item = items[0]
                 instance = session.get(ProcessInstance, instance_id)
                 schema, _ = database.runtime.form_for(instance, item.task_name)
-                data = form_filler.fill(schema, today, rng, demo.WEIGHTS)
+                data = sample_answers.fill(schema, today, rng, demo.WEIGHTS)
                 user = session.scalars(select(UserAccount).where(
                     UserAccount.username == "sw.north")).one()
                 database.runtime.complete(session, item.id, data, user)

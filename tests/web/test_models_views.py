@@ -23,7 +23,8 @@ from engine.models import (AuditEvent, Milestone, ProcessInstance, ProcessModel,
 from engine.registry import ModelBundle
 from tests.integration.diagram_variants import without_legal_referral
 from workflows.children import records as children
-from workflows.demo import scotland as demo, form_filler
+from workflows import sample_answers
+from workflows.demo import scotland as demo
 from workflows.process_models import diagram_elements, drafts as model_drafts, model_validation
 from workflows.measures import pdsa
 from workflows.engine_config import BPMN_DIR
@@ -456,7 +457,7 @@ def test_two_week_review_version_is_deployed_and_children_move_to_it(world):
             user = session.scalars(select(UserAccount).filter_by(username="chair")).one()
             instance = session.get(ProcessInstance, instance_of["I0001"])
             schema, _ = db.runtime.form_for(instance, "initial_lar")
-            answers = form_filler.fill(schema, today, random.Random(1), demo.WEIGHTS)
+            answers = sample_answers.fill(schema, today, random.Random(1), demo.WEIGHTS)
             work_items.claim(session, review_item, user)
             db.runtime.complete(session, review_item, answers, user)
     finally:

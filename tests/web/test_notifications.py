@@ -117,7 +117,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(world):
 def test_a_notice_about_a_finished_task_is_done_not_new(world, client_for):
     import random
     from engine.models import ProcessInstance, WorkItem
-    from workflows.demo import form_filler, scotland as demo
+    from workflows import sample_answers
+    from workflows.demo import scotland as demo
 
     item_id = reassign_north_referral(world)
     client = client_for("sw2.north")
@@ -126,7 +127,7 @@ def test_a_notice_about_a_finished_task_is_done_not_new(world, client_for):
         item = session.get(WorkItem, item_id)
         instance = session.get(ProcessInstance, item.instance_id)
         schema, _ = world.database.runtime.form_for(instance, item.task_name)
-        data = form_filler.fill(schema, clock.today(), random.Random(3), demo.WEIGHTS)
+        data = sample_answers.fill(schema, clock.today(), random.Random(3), demo.WEIGHTS)
         world.database.runtime.complete(session, item_id, data,
                                         session.get(UserAccount, world.users["sw2.north"]))
     listing = client.get("/notifications").get_data(as_text=True)

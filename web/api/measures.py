@@ -35,7 +35,7 @@ from .measure_schemas import (AggregateArgs, AimArgs, AggregateSchema, AimResult
                               AimResultSchema, DefinitionListSchema, DrillArgs,
                               DrillDownSchema, ForecastArgs, ForecastChildArgs,
                               ForecastChildrenSchema, ForecastSummarySchema, RunChartArgs,
-                              RunChartSchema, ScopeArgs, StageArgs, StageDelaysSchema,
+                              RunChartSchema, StageArgs, StageDelaysSchema,
                               SurvivalArgs, SurvivalSchema)
 from .pdsa_schemas import AimSettingsChangeSchema, AimSettingsSchema
 

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from engine import clock, form_schemas
 from engine.models import ProcessInstance, Timer, WorkItem
 
-from workflows.demo import scotland as demo, form_filler
+from workflows import sample_answers
+from workflows.demo import scotland as demo
 from workflows.children import england
 from workflows.demo.scotland import DEMO_PASSWORD, DemoResult, at
 from workflows.due_rules import ENGLAND, add_working_days
@@ -263,7 +264,8 @@ def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
     data = {}
     for name in schema.get("required", []):
         if name in props and name not in answers:
-            data[name] = _allowed(props[name], form_filler._value(name, props[name], day, rng, {}))
+            data[name] = _allowed(props[name],
+                                  sample_answers._value(name, props[name], day, rng, {}))
     data.update({k: (v.isoformat() if isinstance(v, date) else v) for k, v in answers.items()})
     validator = form_schemas.validator(schema)
     for _ in range(5):  # answers may make further fields required (if/then)
@@ -274,7 +276,7 @@ def fill(schema: dict, day: date, rng: random.Random, answers: dict) -> dict:
         for name in missing:
             if name in props:
                 data[name] = _allowed(props[name],
-                                      form_filler._value(name, props[name], day, rng, {}))
+                                      sample_answers._value(name, props[name], day, rng, {}))
     for name, prop in props.items():
         if prop.get("format") == "date" and name in data and name not in answers:
             data[name] = day.isoformat()

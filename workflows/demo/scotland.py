@@ -18,8 +18,8 @@ from werkzeug.security import generate_password_hash
 from engine import clock, sweeper
 from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
 
-from workflows import accounts
-from workflows.demo import endings, families, form_filler
+from workflows import accounts, sample_answers
+from workflows.demo import endings, families
 from workflows.children import records as child_records
 from workflows.vocabulary import CSO_HOME
 
@@ -208,7 +208,7 @@ def play(database, instance_id: int, today: date, rng: random.Random, drift: flo
                     return
                 clock.set_now(at(day))
                 schema, _ = database.runtime.form_for(instance, item.task_name)
-                data = form_filler.fill(schema, day, rng, weights)
+                data = sample_answers.fill(schema, day, rng, weights)
                 worker = worker_for(session, item.role, item.team)
                 database.runtime.complete(session, item.id, data, worker)
                 result.completed_tasks += 1

@@ -29,7 +29,7 @@ from workflows.measures.data import Child
 # The indexes the queries read (migrations 0006, 0011, 0012), declared on the domain side.
 from workflows.measures.indexes import CLOCK_INDEXES, END_BY_ID_INDEX
 from workflows.measures.pdsa import AIM_PROCESS
-from workflows.vocabulary import CSO_HOME, PERMANENCE
+from workflows.vocabulary import PERMANENCE
 
 
 def aim_result(session: Session, settings: AimSettings, measured_on: date,

@@ -20,7 +20,7 @@ from engine.registry import NS
 from engine.xml_safety import UnsafeXml, parse_untrusted
 
 from .. import policy
-from ..demo.form_filler import fill as demo_answers
+from ..sample_answers import fill as demo_answers
 from ..documents import context as filling
 from ..documents.html_view import Block, blocks
 from ..policy import Actor

@@ -1,4 +1,6 @@
-"""Fill a task's JSON Schema form with plausible answers (demo caseload, benchmarks).
+"""A task's JSON Schema form filled with plausible answers (demo caseload, benchmarks, a
+document template's preview, tests). A leaf beside the demo, not in it: the use cases preview
+with it and the demo plays the use cases, so living in the demo would make a cycle.
 
 Choices that steer gateways are drawn from weights the caller gives, so the demo shows
 every route; everything else gets a believable value of the right type.
