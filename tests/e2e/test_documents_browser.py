@@ -91,7 +91,7 @@ def test_the_chair_completes_the_review_and_the_action_minute_is_made(
     axe.check(page)
     page.screenshot(path=str(artifacts / "child-documents.png"), full_page=True)
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Action minute", exact=True).click()
+        page.get_by_role("link", name="Action Minute", exact=True).click()
     content = open(download_info.value.path(), "rb").read()
     text = _text(content)
     assert "Kim Home" in text

@@ -137,3 +137,24 @@ def test_rendering_is_sandboxed_and_answers_stay_text():
     assert "Recommendation to the Children's Hearing" in text
     titles = {o["const"]: o["title"] for o in FORM["properties"]["recommendation"]["oneOf"]}
     assert titles["terminate"] in text
+
+
+def test_a_document_is_called_what_the_council_titled_its_template_in_word():
+    shipped = (ROOT / "bpmn/permanence_journey/documents/legal_referral.docx").read_bytes()
+    assert templates.title("legal_referral.docx", shipped) == "Referral Form for Legal Advice"
+    doc = Document(io.BytesIO(docx("x")))
+    doc.core_properties.title = "  Action   Minute\n"
+    out = io.BytesIO()
+    doc.save(out)
+    assert templates.title("action_minute.docx", out.getvalue()) == "Action Minute"
+
+
+def test_without_a_title_in_word_the_file_name_is_said_in_words():
+    untitled = rezipped(docx("x"), replace={"docProps/core.xml": b"<cp:coreProperties "
+                        b"xmlns:cp='http://schemas.openxmlformats.org/package/2006/"
+                        b"metadata/core-properties'/>"})
+    assert templates.title("looked_after_review_record.docx", untitled) == \
+        "Looked after review record"
+    xxe = rezipped(docx("x"), replace={"docProps/core.xml": b"<!DOCTYPE t [<!ENTITY e SYSTEM "
+                   b"'file:///etc/passwd'>]><t>&e;</t>"})
+    assert templates.title("action_minute.docx", xxe) == "Action minute"

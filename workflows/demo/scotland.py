@@ -20,6 +20,7 @@ from engine.models import ProcessInstance, Subject, Timer, UserAccount, WorkItem
 
 from workflows import accounts, sample_answers
 from workflows.demo import endings, families
+from workflows.services import documents as task_documents
 from workflows.children import records as child_records
 from workflows.vocabulary import CSO_HOME
 
@@ -175,7 +176,8 @@ def _demo_worker(session, role: str, team: str) -> UserAccount:
 
 
 def play(database, instance_id: int, today: date, rng: random.Random, drift: float,
-         weights=WEIGHTS, worker_for=_demo_worker, result: DemoResult | None = None) -> None:
+         weights=WEIGHTS, worker_for=_demo_worker, result: DemoResult | None = None,
+         documents: bool = False) -> None:
     """Complete the child's tasks and fire its timers in date order until the next event
     lies after today.
 
@@ -183,7 +185,10 @@ def play(database, instance_id: int, today: date, rng: random.Random, drift: flo
     worker would: each task done some days either side of its due date (``drift`` is the
     share done late), each timer fired on its day, follow-on processes played on. A child
     with tasks open side by side (the permanence journey's six-monthly reviews beside its
-    route) has each done on its own day, and a timer due before them fires first."""
+    route) has each done on its own day, and a timer due before them fires first. With
+    ``documents`` a step that names a Word template (action minute, legal referral, review
+    record) has its document made as the task service makes it; the benchmark generator
+    leaves them out, as a worker's case notes, since it clones only what the runtime writes."""
     result = result if result is not None else DemoResult()
     planned: dict[int, date] = {}  # work item -> the day it is done, drawn when first seen
     while True:
@@ -210,7 +215,10 @@ def play(database, instance_id: int, today: date, rng: random.Random, drift: flo
                 schema, _ = database.runtime.form_for(instance, item.task_name)
                 data = sample_answers.fill(schema, day, rng, weights)
                 worker = worker_for(session, item.role, item.team)
-                database.runtime.complete(session, item.id, data, worker)
+                done = database.runtime.complete(session, item.id, data, worker)
+                if documents:
+                    task_documents.made_on_completion(session, database.runtime, worker,
+                                                      done.work_item, done.instance)
                 result.completed_tasks += 1
                 continue
             if item is None and instance.status != "running":
@@ -250,7 +258,8 @@ def build(database, *, children: int = 60, seed: int = 2026, today: date | None 
                 instance_id = start(session, database.runtime, child, member.start, "demo").id
             result.children += 1
             play(database, instance_id, endings.played_to(member.born, today), rng,
-                 member.drift, weights={**WEIGHTS, "route": member.routes}, result=result)
+                 member.drift, weights={**WEIGHTS, "route": member.routes}, result=result,
+                 documents=True)
             result.ended_early += bool(endings.end_if_18(database, member.born, today))
         result.ended_early += endings.end_some(database, today)
         return finish(database, result, today)

@@ -136,6 +136,23 @@ def read(name: str, data: bytes) -> bytes:
     return data
 
 
+DUBLIN_CORE_TITLE = "{http://purl.org/dc/elements/1.1/}title"
+
+
+def title(name: str, data: bytes) -> str:
+    """What the council called the document: the title it gave the template in Word (File,
+    Info, Title: "Referral Form for Legal Advice"), else the file's name in words. Read from
+    the package's core properties with the same hardened parser as every other part."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(read(name, data))) as archive:
+            core = archive.read("docProps/core.xml")[:MAX_PART_BYTES]
+        found = parse_untrusted(core, MAX_PART_BYTES).find(DUBLIN_CORE_TITLE)
+        written = " ".join((found.text or "").split()) if found is not None else ""
+    except (KeyError, TemplateRefused, UnsafeXml, zipfile.BadZipFile):
+        written = ""
+    return written[:200] or name.removesuffix(".docx").replace("_", " ").capitalize()
+
+
 def _source(data: bytes) -> str:
     """The template's text as docxtpl renders it (Word's split runs joined), body, headers
     and footers together."""

@@ -36,6 +36,7 @@ from ..documents import context as filling
 from ..documents.html_view import Block, blocks
 from ..documents.tables import GeneratedDocument
 from ..policy import Actor
+from ..process_models import document_templates
 from ..process_models.document_templates import TemplateRefused, render
 from .actors import account
 
@@ -87,12 +88,8 @@ def template_of(instance: ProcessInstance, task_name: str) -> Template | None:
     return Template(name, found[name], model.version) if name in found else None
 
 
-def _title(template_name: str) -> str:
-    return template_name.removesuffix(".docx").replace("_", " ").capitalize()
-
-
 def _file_name(title: str, child: Subject, day) -> str:
-    name = f"{title} {child.reference} {day:%Y-%m-%d}.docx"
+    name = f"{title} {child.reference} {day.day} {day:%b %Y}.docx"  # dates in words, as shown
     return re.sub(r"[^A-Za-z0-9 ._-]", "_", name)[:200]
 
 
@@ -131,7 +128,7 @@ def _fill(session: Session, runtime: Runtime, child: Subject, item: WorkItem,
 def _store(session: Session, child: Subject, item: WorkItem, instance: ProcessInstance,
            template: Template, content: bytes, user: UserAccount,
            reason: str) -> GeneratedDocument:
-    title = _title(template.name)
+    title = document_templates.title(template.name, template.data)
     now = clock.now()
     stored = GeneratedDocument(
         subject_id=child.id, instance_id=instance.id, work_item_id=item.id, title=title,
