@@ -158,3 +158,14 @@ def test_without_a_title_in_word_the_file_name_is_said_in_words():
     xxe = rezipped(docx("x"), replace={"docProps/core.xml": b"<!DOCTYPE t [<!ENTITY e SYSTEM "
                    b"'file:///etc/passwd'>]><t>&e;</t>"})
     assert templates.title("action_minute.docx", xxe) == "Action minute"
+
+
+def test_a_document_file_name_reads_as_its_title_and_keeps_its_extension():
+    from types import SimpleNamespace
+    from workflows.services.documents import _file_name
+    child = SimpleNamespace(reference="C00020")
+    assert _file_name("Looked After Review: Record of the Substantive Review", child,
+                      date(2026, 10, 24)) == \
+        "Looked After Review Record of the Substantive Review C00020 24 Oct 2026.docx"
+    long = _file_name("Minute " * 60, child, date(2026, 10, 24))
+    assert long.endswith(".docx") and len(long) <= 200

@@ -89,8 +89,10 @@ def template_of(instance: ProcessInstance, task_name: str) -> Template | None:
 
 
 def _file_name(title: str, child: Subject, day) -> str:
-    name = f"{title} {child.reference} {day.day} {day:%b %Y}.docx"  # dates in words, as shown
-    return re.sub(r"[^A-Za-z0-9 ._-]", "_", name)[:200]
+    stem = f"{title} {child.reference} {day.day} {day:%b %Y}"  # dates in words, as shown
+    # Characters a file system or mail client may refuse (':' in "Review: Record") dropped,
+    # not replaced, so the name still reads as the title; a long title never loses ".docx".
+    return " ".join(re.sub(r"[^A-Za-z0-9 ._-]", " ", stem).split())[:195] + ".docx"
 
 
 def _answers(session: Session, item: WorkItem) -> dict:
